@@ -1,0 +1,3 @@
+from dlcalc.cli import main
+
+main()

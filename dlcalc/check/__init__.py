@@ -1,0 +1,62 @@
+"""Independent cross-checks: rebuild a solver's computation with torch and compare.
+
+Each topic has a module here (`dlcalc.check.conv`, …) with `check(result) -> CheckReport`.
+torch is imported only inside those modules, so only `--check` pays for it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from dlcalc.errors import DlcalcError
+
+
+@dataclass
+class CheckItem:
+    what: str
+    ours: Any
+    theirs: Any
+    ok: bool
+
+
+@dataclass
+class CheckReport:
+    engine: str
+    items: list[CheckItem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(item.ok for item in self.items)
+
+    def add(self, what: str, ours: Any, theirs: Any, ok: bool | None = None) -> None:
+        self.items.append(CheckItem(what, ours, theirs, ours == theirs if ok is None else ok))
+
+    def to_dict(self) -> dict[str, Any]:
+        from dlcalc.render import jsonable
+
+        return {
+            "ok": self.ok,
+            "engine": self.engine,
+            "items": [
+                {"what": i.what, "dlcalc": jsonable(i.ours), "torch": jsonable(i.theirs), "ok": i.ok}
+                for i in self.items
+            ],
+        }
+
+
+def run(result: Any) -> CheckReport:
+    try:
+        module = importlib.import_module(f"dlcalc.check.{result.kind}")
+    except ModuleNotFoundError as e:
+        if e.name == "torch":
+            raise DlcalcError("--check needs torch: pip install 'torch==2.13.0'") from None
+        raise
+    return module.check(result)
+
+
+def torch_version() -> str:
+    import torch
+
+    return f"torch {torch.__version__}"

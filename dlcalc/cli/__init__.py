@@ -1,0 +1,55 @@
+"""The `dlcalc` command line: parse, call a solver, render. Nothing heavy is imported here."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from dlcalc.cli import layers  # noqa: F401  (registers conv, pool)
+from dlcalc.cli.app import app
+from dlcalc.cli.options import fail
+from dlcalc.errors import CheckFailed, DlcalcError
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; every failure ends as one stderr line and exit code 2 (1 for a failed check)."""
+    sys.exit(run(argv))
+
+
+def run(argv: list[str] | None = None) -> int:
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="dlcalc", standalone_mode=False)
+    except DlcalcError as e:
+        fail(e.message)
+        return 2
+    except CheckFailed:
+        return 1
+    except typer.Exit as e:
+        return e.exit_code
+    except typer.Abort:
+        print("Aborted.", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+    except typer.TyperException as e:  # click's usage errors: unknown option, missing argument …
+        if type(e).__name__ == "NoArgsIsHelpError":
+            e.show()  # type: ignore[attr-defined]
+            return 0
+        ctx = getattr(e, "ctx", None)
+        where = f"{ctx.command_path}: " if ctx is not None else ""
+        fail(where + e.format_message())
+        return getattr(e, "exit_code", 2)
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # a bug: still one line, never a traceback (DLCALC_DEBUG=1 shows it)
+        if os.environ.get("DLCALC_DEBUG"):
+            raise
+        fail(f"internal error ({type(e).__name__}: {e}); please report it")
+        return 2
+    return 0

@@ -1,0 +1,79 @@
+"""Options every solver command shares, defined once, and the one place output is produced."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+
+from dlcalc.errors import CheckFailed, DlcalcError
+
+
+class Lang(str, Enum):
+    en = "en"
+    zh = "zh"
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (stable keys, see README) to stdout.")]
+LatexOpt = Annotated[bool, typer.Option("--latex", help="Print the derivation as LaTeX (amsmath) for your notes.")]
+MdOpt = Annotated[bool, typer.Option("--md", help="Print the derivation as Markdown with $…$ math.")]
+LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of step names and prose.")]
+CheckOpt = Annotated[
+    bool, typer.Option("--check", help="Rebuild the computation in torch and compare; exit 1 on any mismatch.")
+]
+
+
+@dataclass
+class Output:
+    json: bool = False
+    latex: bool = False
+    md: bool = False
+    lang: str = "en"
+    check: bool = False
+
+    def __post_init__(self) -> None:
+        if sum([self.json, self.latex, self.md]) > 1:
+            raise DlcalcError("choose one output format: --json, --latex or --md")
+        self.lang = getattr(self.lang, "value", self.lang)
+
+
+def emit(result: Any, out: Output) -> None:
+    """Print a result in the chosen format, then fail with exit 1 if the torch check disagreed."""
+    report = None
+    if out.check:
+        from dlcalc.check import run
+
+        report = run(result)
+    if out.json:
+        from dlcalc.render import to_json
+
+        print(to_json(result, out.lang, report))
+    elif out.latex or out.md:
+        from dlcalc.render.latex import to_latex, to_markdown
+
+        print((to_latex if out.latex else to_markdown)(result, out.lang))
+        if report is not None:
+            _report_to_stderr(report, out.lang)
+    else:
+        from rich.console import Console
+
+        from dlcalc.render.terminal import render
+
+        render(Console(highlight=False), result, out.lang, report)
+    if report is not None and not report.ok:
+        raise CheckFailed()
+
+
+def _report_to_stderr(report: Any, lang: str) -> None:
+    from rich.console import Console
+
+    from dlcalc.render.terminal import render_check
+
+    render_check(Console(stderr=True, highlight=False), report, lang)
+
+
+def fail(message: str) -> None:
+    print(f"dlcalc: error: {message}", file=sys.stderr)

@@ -1,0 +1,212 @@
+"""Formulas that print two ways: plain text for the terminal and LaTeX for notes.
+
+A solver builds each formula once from these pieces (`sym("H") + 2 * sym("P")`), and every
+renderer picks the form it needs. Precedence decides the parentheses, so substituted numbers
+read the way a student writes them: ⌊(227 + 2·0 - 1·(11 - 1) - 1)/4⌋ + 1.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from numbers import Rational
+
+ATOM, POW, MUL, ADD, REL = 100, 90, 70, 50, 10
+
+
+@dataclass(frozen=True)
+class Math:
+    text: str
+    latex: str
+    prec: int = ATOM
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __add__(self, other: object) -> Math:
+        o = _wrap(as_math(other), ADD)
+        return Math(f"{self.text} + {o.text}", f"{self.latex} + {o.latex}", ADD)
+
+    def __radd__(self, other: object) -> Math:
+        return as_math(other) + self
+
+    def __sub__(self, other: object) -> Math:
+        o = _wrap(as_math(other), ADD + 1)
+        return Math(f"{self.text} - {o.text}", f"{self.latex} - {o.latex}", ADD)
+
+    def __rsub__(self, other: object) -> Math:
+        return as_math(other) - self
+
+    def __mul__(self, other: object) -> Math:
+        a, b = _wrap(self, MUL), _wrap(as_math(other), MUL + 1)
+        return Math(f"{a.text}·{b.text}", rf"{a.latex} \cdot {b.latex}", MUL)
+
+    def __rmul__(self, other: object) -> Math:
+        return as_math(other) * self
+
+    def __truediv__(self, other: object) -> Math:
+        return frac(self, other)
+
+    def __rtruediv__(self, other: object) -> Math:
+        return frac(other, self)
+
+    def __neg__(self) -> Math:
+        a = _wrap(self, MUL)
+        return Math(f"-{a.text}", f"-{a.latex}", ADD)
+
+    def __pow__(self, other: object) -> Math:
+        a, b = _wrap(self, POW + 1), as_math(other)
+        bt = b.text if b.prec >= ATOM else f"({b.text})"
+        return Math(f"{a.text}^{bt}", f"{a.latex}^{{{b.latex}}}", POW)
+
+
+def _wrap(m: Math, prec: int) -> Math:
+    if m.prec >= prec:
+        return m
+    return Math(f"({m.text})", rf"\left({m.latex}\right)", ATOM)
+
+
+def as_math(value: object) -> Math:
+    if isinstance(value, Math):
+        return value
+    if isinstance(value, (int, float, Fraction)):
+        return num(value)
+    if isinstance(value, str):
+        return sym(value)
+    raise TypeError(f"cannot show {value!r} as a formula")
+
+
+def sym(text: str, latex: str | None = None) -> Math:
+    return Math(text, text if latex is None else latex, ATOM)
+
+
+def fmt_number(value: float | Rational, digits: int = 6) -> str:
+    """A number as a student writes it: integers plain, fractions p/q, floats to `digits` significant."""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Rational):
+        return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    text = f"{value:.{digits}g}"
+    if "e" in text:
+        mantissa, exp = text.split("e")
+        return f"{mantissa}e{int(exp)}"
+    return text
+
+
+def num(value: float | Rational, digits: int = 6) -> Math:
+    text = fmt_number(value, digits)
+    negative = text.startswith("-")
+    if isinstance(value, Rational) and not isinstance(value, int) and value.denominator != 1:
+        p, q = abs(value.numerator), value.denominator
+        latex = ("-" if negative else "") + rf"\frac{{{p}}}{{{q}}}"
+        return Math(text, latex, ADD if negative else MUL)
+    latex = text
+    if "e" in text:
+        mantissa, exp = text.split("e")
+        latex = rf"{mantissa} \times 10^{{{int(exp)}}}"
+    return Math(text, latex, ADD if negative or "e" in text else ATOM)
+
+
+def frac(a: object, b: object) -> Math:
+    ma, mb = as_math(a), as_math(b)
+    ta, tb = _wrap(ma, MUL).text, _wrap(mb, POW).text
+    return Math(f"{ta}/{tb}", rf"\frac{{{ma.latex}}}{{{mb.latex}}}", MUL)
+
+
+def floor(x: object) -> Math:
+    m = as_math(x)
+    return Math(f"⌊{m.text}⌋", rf"\left\lfloor {m.latex} \right\rfloor", ATOM)
+
+
+def ceil(x: object) -> Math:
+    m = as_math(x)
+    return Math(f"⌈{m.text}⌉", rf"\left\lceil {m.latex} \right\rceil", ATOM)
+
+
+def call(name: str, *args: object, latex_name: str | None = None) -> Math:
+    ms = [as_math(a) for a in args]
+    lname = latex_name if latex_name is not None else rf"\operatorname{{{name}}}"
+    return Math(
+        f"{name}({', '.join(m.text for m in ms)})",
+        rf"{lname}\left({', '.join(m.latex for m in ms)}\right)",
+        ATOM,
+    )
+
+
+def times(*parts: object) -> Math:
+    """A product written with ×, as for shapes and kernel sizes (3×3, 96×55×55)."""
+    ms = [_wrap(as_math(p), MUL + 1) for p in parts]
+    return Math("×".join(m.text for m in ms), r" \times ".join(m.latex for m in ms), MUL)
+
+
+def text(words: str) -> Math:
+    """Prose inside a formula line."""
+    return Math(words, rf"\text{{{latex_escape(words)}}}", ATOM)
+
+
+_LATEX_SYMBOLS = {
+    "×": r"$\times$",
+    "→": r"$\to$",
+    "≥": r"$\ge$",
+    "≤": r"$\le$",
+    "·": r"$\cdot$",
+    "⌊": r"$\lfloor$",
+    "⌋": r"$\rfloor$",
+    "⌈": r"$\lceil$",
+    "⌉": r"$\rceil$",
+    "−": "-",
+}
+
+
+def latex_escape(words: str) -> str:
+    out = []
+    for ch in words:
+        if ch in _LATEX_SYMBOLS:
+            out.append(_LATEX_SYMBOLS[ch])
+        elif ch in "&%$#_{}":
+            out.append("\\" + ch)
+        elif ch == "~":
+            out.append(r"\textasciitilde{}")
+        elif ch == "^":
+            out.append(r"\textasciicircum{}")
+        elif ch == "\\":
+            out.append(r"\textbackslash{}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def juxt(a: object, b: object) -> Math:
+    """Implicit multiplication as written in formulas: 2P, D(K - 1)."""
+    ma, mb = _wrap(as_math(a), MUL), _wrap(as_math(b), ATOM)
+    return Math(f"{ma.text}{mb.text}", f"{ma.latex}{mb.latex}", MUL)
+
+
+def sub(base: str, index: str) -> Math:
+    """A subscripted symbol: sub("H", "out") prints H_out and H_{\\text{out}}."""
+    idx = index if len(index) == 1 or index.isdigit() else rf"\text{{{index}}}"
+    return Math(f"{base}_{index}", f"{base}_{{{idx}}}", ATOM)
+
+
+_LATEX_REL = {"=": "=", "≥": r"\ge", "≤": r"\le", "<": "<", ">": ">", "≠": r"\ne", "≈": r"\approx", "→": r"\to"}
+
+
+def rel(*items: object) -> Math:
+    """A chain of relations: rel(a, "≥", b, "=", c)."""
+    texts, latexes = [], []
+    for i, item in enumerate(items):
+        if i % 2:
+            texts.append(str(item))
+            latexes.append(_LATEX_REL[str(item)])
+        else:
+            mi = as_math(item)
+            texts.append(mi.text)
+            latexes.append(mi.latex)
+    return Math(" ".join(texts), " ".join(latexes), REL)

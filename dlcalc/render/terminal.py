@@ -1,0 +1,98 @@
+"""The rich terminal view: the answer first, then the derivation, then the torch cross-check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.table import Table as RichTable
+from rich.text import Text as RichText
+
+from dlcalc.render import say, step_text
+from dlcalc.result import Result, Step
+from dlcalc.text import T
+
+HEADINGS = {
+    "steps": T("Derivation", "推导过程"),
+    "check": T("Cross-check with torch", "torch 交叉验证"),
+    "agree": T("torch agrees", "torch 结果一致"),
+    "differ": T("torch DISAGREES", "torch 结果不一致"),
+    "what": T("quantity", "项目"),
+    "ours": T("dlcalc", "dlcalc"),
+    "torch": T("torch", "torch"),
+}
+
+
+def render(console: Console, result: Result, lang: str = "en", check: Any = None) -> None:
+    summary = RichTable.grid(padding=(0, 2))
+    summary.add_column(style="bold")
+    summary.add_column()
+    for label, value in result.summary:
+        summary.add_row(label(lang), say(value, lang))
+    console.print(Panel(summary, title=f"[bold]{result.title(lang)}[/]", title_align="left", expand=False))
+
+    for table in result.tables:
+        console.print(_table(table, lang))
+
+    if result.steps:
+        console.print(RichText(HEADINGS["steps"](lang), style="bold underline"))
+        width = max(40, console.width - 6)
+        for i, step in enumerate(result.steps, 1):
+            console.print(_step(i, step, lang, width))
+    for note in result.notes:
+        console.print(Padding(RichText("• " + note(lang), style="italic"), (0, 0, 0, 1)))
+    if check is not None:
+        render_check(console, check, lang)
+
+
+def _step(i: int, step: Step, lang: str, width: int) -> Group:
+    head = RichText(f"{i:>2}. ", style="bold")
+    head.append(step.label(lang), style="bold cyan")
+    body: list[RichText] = []
+    one_line = step_text(step)
+    if one_line and (len(one_line) <= width or step.lhs is None or len(step.chain) < 2):
+        body.append(RichText(one_line))
+    elif one_line:
+        # the formula on the first line, then the working packed into lines under its "="
+        assert step.lhs is not None
+        lhs = step.lhs.text
+        body.append(RichText(f"{lhs} = {step.chain[0].text}"))
+        pad = " " * len(lhs)
+        line = ""
+        for item in step.chain[1:]:
+            piece = f" = {item.text}"
+            if line and len(pad) + len(line) + len(piece) > width:
+                body.append(RichText(pad + line))
+                line = ""
+            line += piece
+        body.append(RichText(pad + line))
+    if step.note:
+        body.append(RichText(step.note(lang), style="dim italic"))
+    return Group(head, Padding(Group(*body), (0, 0, 0, 4)))
+
+
+def _table(table: Any, lang: str) -> RichTable:
+    out = RichTable(title=table.title(lang) if table.title else None, title_justify="left")
+    for col in table.columns:
+        out.add_column(col(lang), overflow="fold")
+    for row in table.rows:
+        out.add_row(*[RichText(c) for c in row])
+    return out
+
+
+def render_check(console: Console, check: Any, lang: str = "en") -> None:
+    table = RichTable(title=f"{HEADINGS['check'](lang)} ({check.engine})", title_justify="left")
+    table.add_column(HEADINGS["what"](lang))
+    table.add_column(HEADINGS["ours"](lang))
+    table.add_column(HEADINGS["torch"](lang))
+    table.add_column("")
+    for item in check.items:
+        mark = RichText("✓", style="green") if item.ok else RichText("✗", style="bold red")
+        table.add_row(item.what, RichText(str(item.ours)), RichText(str(item.theirs)), mark)
+    console.print(table)
+    if check.ok:
+        console.print(RichText("✓ " + HEADINGS["agree"](lang), style="bold green"))
+    else:
+        console.print(RichText("✗ " + HEADINGS["differ"](lang), style="bold red"))

@@ -1,0 +1,47 @@
+"""The one result type every solver returns and every renderer reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dlcalc.mathfmt import Math
+from dlcalc.text import Text
+
+
+@dataclass
+class Step:
+    """One line of the worked solution: `lhs = chain[0] = chain[1] = ...`, with a label and a note."""
+
+    label: Text
+    lhs: Math | None = None
+    chain: list[Math] = field(default_factory=list)
+    note: Text | None = None
+
+
+@dataclass
+class Table:
+    """A grid the terminal shows as a table (a network summary, a perceptron's history)."""
+
+    columns: list[Text]
+    rows: list[list[str]]
+    title: Text | None = None
+
+
+@dataclass
+class Result:
+    """What a solver computed.
+
+    `answer` holds the machine-readable fields that `--json` prints (stable keys, documented in
+    the README); `summary` is the same answer for people; `steps` is the derivation in the order
+    a student writes it; `spec` is the parsed input, kept so the cross-check can rebuild it.
+    """
+
+    kind: str
+    title: Text
+    answer: dict[str, Any]
+    summary: list[tuple[Text, Text | str]]
+    steps: list[Step] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    notes: list[Text] = field(default_factory=list)
+    spec: Any = None

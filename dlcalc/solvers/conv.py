@@ -1,0 +1,371 @@
+"""One convolution layer: output feature-map size and parameter count.
+
+    H_out = ⌊(H + 2P - D(K - 1) - 1) / S⌋ + 1                       (Conv2d)
+    H_out = (H - 1)·S - 2P + D(K - 1) + output_padding + 1            (ConvTranspose2d)
+    params = (K_h·K_w·C/groups + 1)·F      (the +1 is the bias; F = out_channels)
+
+The configurations torch refuses are refused here too, with torch's reason in one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dlcalc import mathfmt as m
+from dlcalc.errors import DlcalcError
+from dlcalc.parse import only_keys, parse_bool, parse_dims, parse_int, parse_pair
+from dlcalc.result import Result, Step
+from dlcalc.solvers.window import DIM_LABELS, Window, out_symbol, window_steps
+from dlcalc.text import T
+
+FIELDS = {
+    "input",
+    "kernel",
+    "stride",
+    "padding",
+    "dilation",
+    "out_channels",
+    "groups",
+    "bias",
+    "transposed",
+    "output_padding",
+}
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    in_channels: int | None
+    size: tuple[int, int]
+    kernel: tuple[int, int]
+    stride: tuple[int, int] = (1, 1)
+    padding: tuple[int, int] | str = (0, 0)  # or "same"
+    dilation: tuple[int, int] = (1, 1)
+    out_channels: int | None = None
+    groups: int = 1
+    bias: bool = True
+    transposed: bool = False
+    output_padding: tuple[int, int] = (0, 0)
+
+    @property
+    def torch_name(self) -> str:
+        return "ConvTranspose2d" if self.transposed else "Conv2d"
+
+
+def parse_input_shape(value: Any) -> tuple[int | None, tuple[int, int]]:
+    """`H` (a square H×H map), `HxW` or `CxHxW`."""
+    dims = parse_dims(value, "input", (1, 2, 3))
+    if any(d <= 0 for d in dims):
+        raise DlcalcError(f"input: every size must be positive, got {value!r}")
+    if len(dims) == 1:
+        return None, (dims[0], dims[0])
+    if len(dims) == 2:
+        return None, (dims[0], dims[1])
+    return dims[0], (dims[1], dims[2])
+
+
+def parse_padding(value: Any) -> tuple[int, int] | str:
+    if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
+        return "same" if value.strip().lower() == "same" else (0, 0)
+    try:
+        return parse_pair(value, "padding")
+    except DlcalcError:
+        raise DlcalcError(f"padding: expected N, NxM, 'same' or 'valid', got {value!r}") from None
+
+
+def parse_spec(inputs: Mapping[str, Any]) -> ConvSpec:
+    only_keys(inputs, FIELDS, "conv")
+    if "input" not in inputs:
+        raise DlcalcError("conv: the input size is missing (e.g. 3x227x227)")
+    if inputs.get("kernel") is None:
+        raise DlcalcError("conv: the kernel size is missing (-k/--kernel)")
+    in_channels, size = parse_input_shape(inputs["input"])
+    get = inputs.get
+    spec = ConvSpec(
+        in_channels=in_channels,
+        size=size,
+        kernel=parse_pair(get("kernel"), "kernel"),
+        stride=parse_pair(get("stride", 1) if get("stride") is not None else 1, "stride"),
+        padding=parse_padding(get("padding") if get("padding") is not None else 0),
+        dilation=parse_pair(get("dilation") if get("dilation") is not None else 1, "dilation"),
+        out_channels=None if get("out_channels") is None else parse_int(get("out_channels"), "out_channels"),
+        groups=parse_int(get("groups") if get("groups") is not None else 1, "groups"),
+        bias=parse_bool(get("bias", True), "bias"),
+        transposed=parse_bool(get("transposed", False), "transposed"),
+        output_padding=parse_pair(get("output_padding") if get("output_padding") is not None else 0, "output_padding"),
+    )
+    validate(spec)
+    return spec
+
+
+def validate(spec: ConvSpec) -> None:
+    """Refuse what torch refuses, with the reason in one line."""
+    name = spec.torch_name
+    if min(spec.kernel) <= 0:
+        raise DlcalcError(f"kernel: must be positive, got {_pair(spec.kernel)}")
+    if min(spec.stride) <= 0:
+        raise DlcalcError(f"stride: must be positive, got {_pair(spec.stride)}")
+    if min(spec.dilation) <= 0:
+        raise DlcalcError(f"dilation: must be positive, got {_pair(spec.dilation)}")
+    if spec.padding != "same" and min(spec.padding) < 0:
+        raise DlcalcError(f"padding: must not be negative, got {_pair(spec.padding)}")
+    if spec.groups <= 0:
+        raise DlcalcError(f"groups: must be positive, got {spec.groups}")
+    if spec.out_channels is not None and spec.out_channels <= 0:
+        raise DlcalcError(f"out_channels: must be positive, got {spec.out_channels}")
+    if spec.in_channels is not None and spec.in_channels % spec.groups:
+        raise DlcalcError(f"groups: {spec.groups} does not divide the {spec.in_channels} input channels")
+    if spec.out_channels is not None and spec.out_channels % spec.groups:
+        raise DlcalcError(f"groups: {spec.groups} does not divide the {spec.out_channels} output channels")
+    if spec.in_channels is None and spec.groups != 1 and spec.out_channels is not None:
+        raise DlcalcError("groups: give the input channels (CxHxW) to use groups")
+    if spec.transposed:
+        if spec.padding == "same":
+            raise DlcalcError("padding: ConvTranspose2d takes a number, not 'same'")
+        for op, s, d in zip(spec.output_padding, spec.stride, spec.dilation):
+            if op < 0:
+                raise DlcalcError(f"output_padding: must not be negative, got {_pair(spec.output_padding)}")
+            if op >= s and op >= d:
+                raise DlcalcError(
+                    f"output_padding: must be smaller than the stride or the dilation, got "
+                    f"{_pair(spec.output_padding)} with stride {_pair(spec.stride)} and dilation {_pair(spec.dilation)}"
+                )
+        for dim, n in zip("HW", transposed_sizes(spec)):
+            if n <= 0:
+                raise DlcalcError(
+                    f"padding: the output {dim} of {name} would be {n}; the padding is too large for this input"
+                )
+        return
+    if spec.output_padding != (0, 0):
+        raise DlcalcError("output_padding: only a transposed convolution (--transposed) takes it")
+    if spec.padding == "same" and spec.stride != (1, 1):
+        raise DlcalcError(f"padding: torch's padding='same' needs stride 1, got stride {_pair(spec.stride)}")
+    for dim, w in zip("HW", windows(spec)):
+        if w.padded < w.span:
+            raise DlcalcError(
+                f"kernel: the kernel spans {w.span} along {dim} (D(K-1)+1) but the padded input is only "
+                f"{w.padded}; torch refuses a kernel larger than the padded input"
+            )
+
+
+def _pair(p: tuple[int, int] | str) -> str:
+    if isinstance(p, str):
+        return p
+    return str(p[0]) if p[0] == p[1] else f"{p[0]}x{p[1]}"
+
+
+def same_padding(kernel: int, dilation: int) -> tuple[int, int]:
+    """torch's padding='same': D(K - 1) in total, the odd one out on the right/bottom."""
+    total = dilation * (kernel - 1)
+    return total // 2, total - total // 2
+
+
+def windows(spec: ConvSpec) -> list[Window]:
+    out = []
+    for i in range(2):
+        if spec.padding == "same":
+            before, after = same_padding(spec.kernel[i], spec.dilation[i])
+        else:
+            before = after = spec.padding[i]
+        out.append(Window(spec.size[i], spec.kernel[i], spec.stride[i], before, after, spec.dilation[i]))
+    return out
+
+
+def transposed_sizes(spec: ConvSpec) -> list[int]:
+    assert spec.padding != "same"
+    return [
+        (n - 1) * s - 2 * p + d * (k - 1) + op + 1
+        for n, k, s, p, d, op in zip(
+            spec.size, spec.kernel, spec.stride, spec.padding, spec.dilation, spec.output_padding
+        )
+    ]
+
+
+def solve(spec: ConvSpec) -> Result:
+    """Output shape and parameter count of one Conv2d/ConvTranspose2d, derived step by step."""
+    steps: list[Step] = []
+    if spec.padding == "same":
+        steps += _same_padding_steps(spec)
+    dims = _dims(spec)
+    sizes: dict[str, int] = {}
+    for label, i in dims:
+        if spec.transposed:
+            out, step = _transposed_step(label, spec, i)
+            steps.append(step)
+        else:
+            out, dim_steps = window_steps(label, windows(spec)[i])
+            steps += dim_steps
+        for d in label:
+            sizes[d] = out
+    spatial = [sizes["H"], sizes["W"]]
+
+    notes = []
+    params = weights = biases = None
+    if spec.out_channels is not None:
+        in_ch = spec.in_channels
+        if in_ch is None:
+            in_ch = 1
+            notes.append(
+                T(
+                    "the input has no channel count, so one input channel is assumed (write CxHxW to set it)",
+                    "输入未给出通道数，按单通道计算（用 CxHxW 指定）",
+                )
+            )
+        weights = spec.out_channels * (in_ch // spec.groups) * spec.kernel[0] * spec.kernel[1]
+        biases = spec.out_channels if spec.bias else 0
+        params = weights + biases
+        steps.append(_params_step(spec, in_ch, params))
+        steps.append(
+            Step(
+                T("Output channels", "输出通道数"),
+                m.sym("C_out"),
+                [m.sym("F"), m.num(spec.out_channels)],
+                T("one feature map per kernel", "每个卷积核产生一张特征图"),
+            )
+        )
+    else:
+        notes.append(
+            T(
+                "pass -o/--out-channels (the number of kernels) for the output channels and the parameter count",
+                "用 -o/--out-channels（卷积核个数）给出输出通道数与参数量",
+            )
+        )
+    out_shape = ([spec.out_channels] if spec.out_channels is not None else []) + spatial
+    in_shape = ([spec.in_channels] if spec.in_channels is not None else []) + list(spec.size)
+    summary = [
+        (T("Layer", "层"), _layer_text(spec)),
+        (T("Output shape", "输出形状"), "×".join(map(str, in_shape)) + " → " + "×".join(map(str, out_shape))),
+    ]
+    if params is not None:
+        summary.append(
+            (
+                T("Parameters", "参数量"),
+                T("{p:,} = {w:,} weights + {b:,} biases", "{p:,} = {w:,} 个权重 + {b:,} 个偏置").format(
+                    p=params, w=weights, b=biases
+                ),
+            )
+        )
+    return Result(
+        kind="conv",
+        title=T(spec.torch_name, spec.torch_name),
+        answer={
+            "layer": spec.torch_name,
+            "input_shape": in_shape,
+            "output_shape": out_shape,
+            "params": params,
+            "weights": weights,
+            "biases": biases,
+        },
+        summary=summary,
+        steps=steps,
+        notes=notes,
+        spec=spec,
+    )
+
+
+def _dims(spec: ConvSpec) -> list[tuple[str, int]]:
+    """H and W separately, or once when every number is the same for both."""
+    per_dim = [
+        (
+            spec.size[i],
+            spec.kernel[i],
+            spec.stride[i],
+            spec.dilation[i],
+            spec.output_padding[i],
+            spec.padding if isinstance(spec.padding, str) else spec.padding[i],
+        )
+        for i in range(2)
+    ]
+    return [("HW", 0)] if per_dim[0] == per_dim[1] else [("H", 0), ("W", 1)]
+
+
+def _same_padding_steps(spec: ConvSpec) -> list[Step]:
+    steps = []
+    for label, i in _dims(spec):
+        before, after = same_padding(spec.kernel[i], spec.dilation[i])
+        total = before + after
+        note = None
+        if before != after:
+            note = T(
+                "an odd total cannot be split evenly: torch puts the extra row/column at the end",
+                "总填充为奇数无法平分：torch 把多出的一行/列放在末尾",
+            )
+        steps.append(
+            Step(
+                T("Padding 'same' ({dim})", "'same' 填充（{dim}）").format(dim="H=W" if label == "HW" else label),
+                m.sub("P", "l") + m.sub("P", "r"),
+                [
+                    m.juxt(m.sym("D"), m.sym("K") - 1),
+                    m.num(spec.dilation[i]) * (m.num(spec.kernel[i]) - 1),
+                    m.num(total),
+                    m.num(before) + after,
+                ],
+                note,
+            )
+        )
+    return steps
+
+
+def _transposed_step(label: str, spec: ConvSpec, i: int) -> tuple[int, Step]:
+    n, k, s, d, op = spec.size[i], spec.kernel[i], spec.stride[i], spec.dilation[i], spec.output_padding[i]
+    p = spec.padding[i]  # type: ignore[index]
+    H, S, P, D, K = m.sym(label[0]), m.sym("S"), m.sym("P"), m.sym("D"), m.sym("K")
+    out = (n - 1) * s - 2 * p + d * (k - 1) + op + 1
+    formula = (H - 1) * S - m.juxt(2, P) + m.juxt(D, K - 1) + m.sub("P", "out") + 1
+    numbers = (m.num(n) - 1) * s - 2 * m.num(p) + m.num(d) * (m.num(k) - 1) + op + 1
+    partial = m.num((n - 1) * s) - 2 * p + d * (k - 1) + op + 1
+    chain = [formula, numbers, partial, m.num(out)]
+    step = Step(
+        DIM_LABELS[label],
+        out_symbol(label),
+        chain,
+        T("transposed convolution; P_out is output_padding", "转置卷积；P_out 为 output_padding"),
+    )
+    return out, step
+
+
+def _params_step(spec: ConvSpec, in_ch: int, params: int) -> Step:
+    kh, kw = spec.kernel
+    g, f = spec.groups, spec.out_channels
+    assert f is not None
+    per_kernel = m.sub("K", "h") * m.sub("K", "w") if kh != kw else m.sym("K") * m.sym("K")
+    weights_sym = per_kernel * m.sym("C") / m.sym("groups") if g != 1 else per_kernel * m.sym("C")
+    weights_num = m.num(kh) * kw * in_ch / g if g != 1 else m.num(kh) * kw * in_ch
+    per_filter = kh * kw * (in_ch // g)
+    if spec.bias:
+        chain = [(weights_sym + 1) * m.sym("F"), (weights_num + 1) * f, m.num(per_filter + 1) * f]
+        note = T(
+            "each of the F kernels has K·K·C/groups weights and one bias",
+            "F 个卷积核各有 K·K·C/groups 个权重和 1 个偏置",
+        )
+    else:
+        chain = [weights_sym * m.sym("F"), weights_num * f, m.num(per_filter) * f]
+        note = T("no bias (--no-bias)", "无偏置（--no-bias）")
+    return Step(T("Parameters", "参数量"), m.sym("params"), chain + [m.num(params)], note)
+
+
+def _layer_text(spec: ConvSpec) -> str:
+    parts = []
+    if spec.in_channels is not None and spec.out_channels is not None:
+        parts += [str(spec.in_channels), str(spec.out_channels)]
+    parts.append(f"kernel_size={_tuple(spec.kernel)}")
+    if spec.stride != (1, 1):
+        parts.append(f"stride={_tuple(spec.stride)}")
+    if spec.padding == "same":
+        parts.append("padding='same'")
+    elif spec.padding != (0, 0):
+        parts.append(f"padding={_tuple(spec.padding)}")
+    if spec.output_padding != (0, 0):
+        parts.append(f"output_padding={_tuple(spec.output_padding)}")
+    if spec.dilation != (1, 1):
+        parts.append(f"dilation={_tuple(spec.dilation)}")
+    if spec.groups != 1:
+        parts.append(f"groups={spec.groups}")
+    if not spec.bias:
+        parts.append("bias=False")
+    return f"{spec.torch_name}({', '.join(parts)})"
+
+
+def _tuple(p: tuple[int, int]) -> str:
+    return str(p[0]) if p[0] == p[1] else f"({p[0]}, {p[1]})"

@@ -1,0 +1,159 @@
+"""One pooling layer (MaxPool2d / AvgPool2d): output feature-map size.
+
+    H_out = ⌊(H + 2P - D(K - 1) - 1) / S⌋ + 1        (D = 1 for average pooling)
+
+with `ceil_mode` the ceiling, and then torch's rule that the last window must start inside the
+input or the left padding. The stride defaults to the kernel size, as in torch. No parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dlcalc.errors import DlcalcError
+from dlcalc.parse import only_keys, parse_bool, parse_pair
+from dlcalc.result import Result, Step
+from dlcalc.solvers.conv import parse_input_shape
+from dlcalc.solvers.window import Window, window_steps
+from dlcalc.text import T
+
+FIELDS = {"input", "kernel", "stride", "padding", "dilation", "ceil_mode", "avg"}
+
+
+@dataclass(frozen=True)
+class PoolSpec:
+    channels: int | None
+    size: tuple[int, int]
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int] = (0, 0)
+    dilation: tuple[int, int] = (1, 1)
+    ceil_mode: bool = False
+    avg: bool = False
+
+    @property
+    def torch_name(self) -> str:
+        return "AvgPool2d" if self.avg else "MaxPool2d"
+
+
+def parse_spec(inputs: Mapping[str, Any]) -> PoolSpec:
+    only_keys(inputs, FIELDS, "pool")
+    if "input" not in inputs:
+        raise DlcalcError("pool: the input size is missing (e.g. 96x55x55)")
+    if inputs.get("kernel") is None:
+        raise DlcalcError("pool: the kernel size is missing (-k/--kernel)")
+    channels, size = parse_input_shape(inputs["input"])
+    get = inputs.get
+    kernel = parse_pair(get("kernel"), "kernel")
+    padding = get("padding") if get("padding") is not None else 0
+    if isinstance(padding, str) and padding.strip().lower() == "valid":
+        padding = 0
+    spec = PoolSpec(
+        channels=channels,
+        size=size,
+        kernel=kernel,
+        stride=kernel if get("stride") is None else parse_pair(get("stride"), "stride"),
+        padding=parse_pair(padding, "padding"),
+        dilation=parse_pair(get("dilation") if get("dilation") is not None else 1, "dilation"),
+        ceil_mode=parse_bool(get("ceil_mode", False), "ceil_mode"),
+        avg=parse_bool(get("avg", False), "avg"),
+    )
+    validate(spec)
+    return spec
+
+
+def validate(spec: PoolSpec) -> None:
+    """Refuse what torch refuses, with the reason in one line."""
+    if min(spec.kernel) <= 0:
+        raise DlcalcError(f"kernel: must be positive, got {_pair(spec.kernel)}")
+    if min(spec.stride) <= 0:
+        raise DlcalcError(f"stride: must be positive, got {_pair(spec.stride)}")
+    if min(spec.dilation) <= 0:
+        raise DlcalcError(f"dilation: must be positive, got {_pair(spec.dilation)}")
+    if spec.avg and spec.dilation != (1, 1):
+        raise DlcalcError("dilation: average pooling has no dilation (max pooling only)")
+    if min(spec.padding) < 0:
+        raise DlcalcError(f"padding: must not be negative, got {_pair(spec.padding)}")
+    for dim, k, p in zip("HW", spec.kernel, spec.padding):
+        if p > k // 2:
+            raise DlcalcError(f"padding: torch allows at most half the kernel, ⌊{k}/2⌋ = {k // 2}, got {p} along {dim}")
+    for dim, w in zip("HW", windows(spec)):
+        out = w.output_size(spec.ceil_mode)
+        if out <= 0:
+            raise DlcalcError(
+                f"kernel: the window spans {w.span} along {dim} but the padded input is only {w.padded}; "
+                f"the output would be {out}"
+            )
+
+
+def _pair(p: tuple[int, int]) -> str:
+    return str(p[0]) if p[0] == p[1] else f"{p[0]}x{p[1]}"
+
+
+def windows(spec: PoolSpec) -> list[Window]:
+    return [
+        Window(spec.size[i], spec.kernel[i], spec.stride[i], spec.padding[i], spec.padding[i], spec.dilation[i])
+        for i in range(2)
+    ]
+
+
+def solve(spec: PoolSpec) -> Result:
+    """Output shape of one MaxPool2d/AvgPool2d, derived per spatial dimension."""
+    ws = windows(spec)
+    same = ws[0] == ws[1]
+    steps: list[Step] = []
+    sizes = []
+    for label, w in [("HW", ws[0])] if same else [("H", ws[0]), ("W", ws[1])]:
+        out, dim_steps = window_steps(label, w, spec.ceil_mode, dilated=not spec.avg)
+        steps += dim_steps
+        sizes += [out] * len(label)
+    ch = [spec.channels] if spec.channels is not None else []
+    in_shape, out_shape = ch + list(spec.size), ch + sizes
+    steps.append(
+        Step(
+            T("Channels and parameters", "通道数与参数量"),
+            None,
+            [],
+            T(
+                "pooling works on each channel separately: channels unchanged, no parameters to learn",
+                "池化在每个通道上独立进行：通道数不变，没有可学习的参数",
+            ),
+        )
+    )
+    notes = []
+    if spec.stride == spec.kernel:
+        notes.append(T("stride defaults to the kernel size, as in torch", "步长默认等于核大小（与 torch 一致）"))
+    return Result(
+        kind="pool",
+        title=T(spec.torch_name, spec.torch_name),
+        answer={
+            "layer": spec.torch_name,
+            "input_shape": in_shape,
+            "output_shape": out_shape,
+            "params": 0,
+        },
+        summary=[
+            (T("Layer", "层"), _layer_text(spec)),
+            (T("Output shape", "输出形状"), "×".join(map(str, in_shape)) + " → " + "×".join(map(str, out_shape))),
+            (T("Parameters", "参数量"), "0"),
+        ],
+        steps=steps,
+        notes=notes,
+        spec=spec,
+    )
+
+
+def _layer_text(spec: PoolSpec) -> str:
+    def t(p: tuple[int, int]) -> str:
+        return str(p[0]) if p[0] == p[1] else f"({p[0]}, {p[1]})"
+
+    parts = [f"kernel_size={t(spec.kernel)}", f"stride={t(spec.stride)}"]
+    if spec.padding != (0, 0):
+        parts.append(f"padding={t(spec.padding)}")
+    if spec.dilation != (1, 1):
+        parts.append(f"dilation={t(spec.dilation)}")
+    if spec.ceil_mode:
+        parts.append("ceil_mode=True")
+    return f"{spec.torch_name}({', '.join(parts)})"

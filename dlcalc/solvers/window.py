@@ -1,0 +1,146 @@
+"""Sliding-window arithmetic shared by convolution and pooling, one spatial dimension at a time.
+
+Output size (torch's `conv2d` / `max_pool2d` shape rule):
+
+    out = ⌊(n + P_l + P_r - D(K - 1) - 1) / S⌋ + 1
+
+and for pooling with `ceil_mode` the ceiling instead of the floor, after which torch drops the
+last window when it would start inside the right padding: if (out - 1)·S ≥ n + P_l then out - 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dlcalc import mathfmt as m
+from dlcalc.mathfmt import Math
+from dlcalc.result import Step
+from dlcalc.text import T, Text
+
+DIM_LABELS = {
+    "H": T("Output height", "输出高度"),
+    "W": T("Output width", "输出宽度"),
+    "HW": T("Output height and width", "输出高度与宽度"),
+}
+
+
+@dataclass(frozen=True)
+class Window:
+    """One spatial dimension of a sliding window: input size n, kernel K, stride S, padding, dilation D."""
+
+    size: int
+    kernel: int
+    stride: int
+    pad_before: int
+    pad_after: int
+    dilation: int = 1
+
+    @property
+    def span(self) -> int:
+        """How many input rows one window covers: D(K - 1) + 1."""
+        return self.dilation * (self.kernel - 1) + 1
+
+    @property
+    def padded(self) -> int:
+        return self.size + self.pad_before + self.pad_after
+
+    @property
+    def reach(self) -> int:
+        """n + P_l + P_r - D(K - 1) - 1: how far the first window can slide."""
+        return self.padded - self.span
+
+    def output_size(self, ceil_mode: bool = False) -> int:
+        if not ceil_mode:
+            return self.reach // self.stride + 1
+        out = -(-self.reach // self.stride) + 1
+        if (out - 1) * self.stride >= self.size + self.pad_before:
+            out -= 1
+        return out
+
+    def uncovered(self, out: int) -> int:
+        """Rows at the end of the padded input that no window reaches (floor mode)."""
+        return self.padded - ((out - 1) * self.stride + self.span)
+
+
+def out_symbol(dim: str) -> Math:
+    """H_out, W_out, or `H_out = W_out` when both dimensions are worked at once."""
+    if dim == "HW":
+        return m.Math("H_out = W_out", r"H_{\text{out}} = W_{\text{out}}")
+    return m.sub(dim, "out")
+
+
+def size_formula(symmetric: bool, dim: str = "H", dilated: bool = True) -> Math:
+    """⌊(H + 2P - D(K - 1) - 1)/S⌋ + 1, with P_l + P_r for asymmetric padding, or H + 2P - K undilated."""
+    H, K, S, D = m.sym(dim[0]), m.sym("K"), m.sym("S"), m.sym("D")
+    pad = m.juxt(2, m.sym("P")) if symmetric else m.sub("P", "l") + m.sub("P", "r")
+    if not dilated:
+        return (H + pad - K) / S
+    return (H + pad - m.juxt(D, K - 1) - 1) / S
+
+
+def substituted(w: Window, dilated: bool = True) -> Math:
+    pad = 2 * m.num(w.pad_before) if w.pad_before == w.pad_after else m.num(w.pad_before) + w.pad_after
+    if not dilated:
+        return (m.num(w.size) + pad - w.kernel) / w.stride
+    return (m.num(w.size) + pad - m.num(w.dilation) * (m.num(w.kernel) - 1) - 1) / w.stride
+
+
+def window_steps(dim: str, w: Window, ceil_mode: bool = False, dilated: bool = True) -> tuple[int, list[Step]]:
+    """The derivation of one output dimension, with the rows a stride leaves uncovered."""
+    symmetric = w.pad_before == w.pad_after
+    rounding = m.ceil if ceil_mode else m.floor
+    q, r = divmod(w.reach, w.stride)
+    naive = q + (1 if ceil_mode and r else 0) + 1
+    out = w.output_size(ceil_mode)
+    chain = [
+        rounding(size_formula(symmetric, dim, dilated)) + 1,
+        rounding(substituted(w, dilated)) + 1,
+        rounding(m.frac(w.reach, w.stride)) + 1,
+        m.num(naive - 1) + 1,
+        m.num(naive),
+    ]
+    note: Text | None = None
+    if ceil_mode and r and naive == out:
+        over = (out - 1) * w.stride + w.span - w.padded
+        note = T(
+            "ceil mode keeps a partial last window that runs {over} past the padded input",
+            "ceil 模式保留最后一个不完整窗口，它超出填充后输入 {over} 个位置",
+        ).format(over=over)
+    elif r and not ceil_mode:
+        lost = max(0, r - w.pad_after)
+        if lost:
+            note = T(
+                "the stride does not tile the input: its last {lost} row(s)/column(s) are covered by "
+                "no window and dropped",
+                "步长不能整除：输入的最后 {lost} 行/列没有被任何窗口覆盖，被丢弃",
+            ).format(lost=lost)
+        else:
+            note = T(
+                "the stride does not tile the padded input: its last {r} padding row(s)/column(s) are "
+                "covered by no window (no input is lost)",
+                "步长不能整除填充后的输入：最后 {r} 行/列填充没有被窗口覆盖（未丢失输入）",
+            ).format(r=r)
+    steps = [Step(DIM_LABELS[dim], out_symbol(dim), _dedupe(chain), note)]
+    if naive != out:
+        start, edge = (naive - 1) * w.stride, w.size + w.pad_before
+        steps.append(
+            Step(
+                T("Last window check (ceil mode)", "最后一个窗口检查（ceil 模式）"),
+                None,
+                [m.rel((m.num(naive) - 1) * w.stride, "=", start, "≥", m.num(w.size) + w.pad_before, "=", edge)],
+                T(
+                    "the last window would start at {start} ≥ n + P_l = {edge}, entirely in the right "
+                    "padding, so torch drops it: {naive} - 1 = {out}",
+                    "最后一个窗口起点 {start} ≥ n + P_l = {edge}，完全落在右侧填充中，torch 丢弃它：{naive} - 1 = {out}",
+                ).format(start=start, edge=edge, naive=naive, out=out),
+            )
+        )
+    return out, steps
+
+
+def _dedupe(chain: list[Math]) -> list[Math]:
+    out: list[Math] = []
+    for item in chain:
+        if not out or out[-1].text != item.text:
+            out.append(item)
+    return out

@@ -1,0 +1,88 @@
+"""Shell completions: in step with the app, and working in real bash, zsh and fish."""
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPLETIONS = ROOT / "completions"
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("gen_completions", ROOT / "scripts" / "gen_completions.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_completions_are_in_step_with_the_app():
+    for name, text in _generator().render_all().items():
+        assert (COMPLETIONS / name).read_text(encoding="utf-8") == text, (
+            f"completions/{name} drifted from the app: run python scripts/gen_completions.py"
+        )
+
+
+def _bash(words, cword):
+    script = (
+        f"source {COMPLETIONS / 'dlcalc.bash'}; COMP_WORDS=({' '.join(repr(w) for w in words)}); "
+        f"COMP_CWORD={cword}; _dlcalc; printf '%s\\n' \"${{COMPREPLY[@]}}\""
+    )
+    out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True).stdout
+    return out.split()
+
+
+def test_bash():
+    assert _bash(["dlcalc", "co"], 1) == ["conv"]
+    assert _bash(["dlcalc", "conv", "--st"], 2) == ["--stride"]
+    assert _bash(["dlcalc", "pool", "3", "--lang", ""], 4) == ["en", "zh"]
+    assert "--ceil-mode" in _bash(["dlcalc", "pool", "--"], 2)
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish():
+    def complete(line):
+        cmd = f"source {COMPLETIONS / 'dlcalc.fish'}; complete -C '{line}'"
+        out = subprocess.run(["fish", "-c", cmd], capture_output=True, text=True, check=True).stdout
+        return [row.split("\t")[0] for row in out.splitlines()]
+
+    assert complete("dlcalc co") == ["conv"]
+    assert complete("dlcalc conv --st") == ["--stride"]
+    assert complete("dlcalc conv 3 --lang ") == ["en", "zh"]
+
+
+ZSH_DRIVER = r"""
+zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "PS1='> '; fpath=($1 \$fpath); autoload -U compinit; compinit -u -D; bindkey -e"
+zpty -w -n z "$2"$'\t'
+sleep 0.5
+zpty -w -n z $'\C-a'"print -r -- RESULT: "$'\n'
+sleep 1
+local all="" chunk
+while zpty -r -t z chunk; do all+=$chunk; done
+print -r -- "$all" | tr -d '\r' | grep -a '^RESULT: '
+zpty -d z
+"""
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_zsh():
+    def complete(line):
+        out = subprocess.run(
+            ["zsh", "-f", "-c", ZSH_DRIVER, "zsh", str(COMPLETIONS), line], capture_output=True, text=True, timeout=30
+        ).stdout
+        return out.strip().removeprefix("RESULT: ").strip()
+
+    assert complete("dlcalc co") == "dlcalc conv"
+    assert complete("dlcalc conv --st") == "dlcalc conv --stride"
+
+
+def test_zsh_script_parses():
+    if shutil.which("zsh") is None:
+        pytest.skip("zsh is not installed")
+    subprocess.run(["zsh", "-n", str(COMPLETIONS / "_dlcalc")], check=True)
