@@ -2,14 +2,15 @@
 
 _dlcalc_subcommands() {
     case "$1" in
-        "") echo "conv pool" ;;
+        "") echo "conv net pool" ;;
     esac
 }
 
 _dlcalc_options() {
     case "$1" in
         "") echo "--version --help -h" ;;
-        "conv") echo "--kernel -k --stride -s --padding -p --dilation -d --out-channels -o --groups -g --no-bias --transposed --output-padding --json --latex --md --lang --check --help -h" ;;
+        "conv") echo "--kernel -k --stride -s --padding -p --dilation -d --out-channels -o --groups -g --no-bias --transposed --output-padding --target --solve --json --latex --md --lang --check --help -h" ;;
+        "net") echo "--input -i --file -f --model -m --list-models --steps --json --latex --md --lang --check --help -h" ;;
         "pool") echo "--kernel -k --stride -s --padding -p --dilation -d --avg --ceil-mode --json --latex --md --lang --check --help -h" ;;
     esac
 }
@@ -24,7 +25,13 @@ _dlcalc_value() {
         "conv|--out-channels"|"conv|-o") echo "" ;;
         "conv|--groups"|"conv|-g") echo "" ;;
         "conv|--output-padding") echo "" ;;
+        "conv|--target") echo "" ;;
+        "conv|--solve") echo "padding stride kernel" ;;
         "conv|--lang") echo "en zh" ;;
+        "net|--input"|"net|-i") echo "" ;;
+        "net|--file"|"net|-f") echo "__FILE__" ;;
+        "net|--model"|"net|-m") echo "" ;;
+        "net|--lang") echo "en zh" ;;
         "pool|--kernel"|"pool|-k") echo "" ;;
         "pool|--stride"|"pool|-s") echo "" ;;
         "pool|--padding"|"pool|-p") echo "" ;;

@@ -17,6 +17,7 @@ class Step:
     lhs: Math | None = None
     chain: list[Math] = field(default_factory=list)
     note: Text | None = None
+    joiner: str = "="  # "⇔" where the chain is a sequence of equivalent (in)equalities
 
 
 @dataclass
@@ -24,7 +25,7 @@ class Table:
     """A grid the terminal shows as a table (a network summary, a perceptron's history)."""
 
     columns: list[Text]
-    rows: list[list[str]]
+    rows: list[list[Text | str]]
     title: Text | None = None
 
 
@@ -45,3 +46,4 @@ class Result:
     tables: list[Table] = field(default_factory=list)
     notes: list[Text] = field(default_factory=list)
     spec: Any = None
+    show_steps: bool = True  # the terminal folds a long derivation unless asked (--steps)

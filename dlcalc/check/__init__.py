@@ -7,6 +7,7 @@ torch is imported only inside those modules, so only `--check` pays for it.
 from __future__ import annotations
 
 import importlib
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +54,9 @@ def run(result: Any) -> CheckReport:
         if e.name == "torch":
             raise DlcalcError("--check needs torch: pip install 'torch==2.13.0'") from None
         raise
-    return module.check(result)
+    with warnings.catch_warnings():  # torch's performance hints are not the student's business
+        warnings.simplefilter("ignore")
+        return module.check(result)
 
 
 def torch_version() -> str:

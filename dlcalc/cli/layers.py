@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
 from dlcalc.cli.app import app
 from dlcalc.cli.options import CheckOpt, JsonOpt, Lang, LangOpt, LatexOpt, MdOpt, Output, emit
+
+
+class Unknown(str, Enum):
+    padding = "padding"
+    stride = "stride"
+    kernel = "kernel"
+
 
 InputArg = Annotated[
     str,
@@ -35,6 +43,12 @@ def conv(
     output_padding: Annotated[
         str, typer.Option("--output-padding", help="Extra rows/columns on one side (transposed only): N or NxM.")
     ] = "0",
+    target: Annotated[
+        Optional[str], typer.Option("--target", help="Wanted output size (H or HxW), with --solve.", show_default=False)
+    ] = None,
+    solve: Annotated[
+        Optional[Unknown], typer.Option("--solve", help="Find every value of this setting that gives --target.")
+    ] = None,
     json: JsonOpt = False,
     latex: LatexOpt = False,
     md: MdOpt = False,
@@ -44,25 +58,26 @@ def conv(
     """Output shape and parameter count of one convolution layer, worked step by step.
 
     Example (AlexNet CONV1): dlcalc conv 3x227x227 -k 11 -s 4 -o 96
+    Inverse question: dlcalc conv 64x56x56 -k 3 --target 56 --solve padding
     """
+    out = Output(json, latex, md, lang, check)
+    inputs = {
+        "input": input, "kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation,
+        "out_channels": out_channels, "groups": groups, "bias": not no_bias, "transposed": transposed,
+        "output_padding": output_padding,
+    }  # fmt: skip
+    if solve is not None or target is not None:
+        from dlcalc.errors import DlcalcError
+        from dlcalc.solvers import conv_inverse
+
+        if solve is None or target is None:
+            raise DlcalcError("--target and --solve go together, e.g. --target 56 --solve padding")
+        spec = conv_inverse.parse_spec({**inputs, "target": target, "solve": solve.value})
+        emit(conv_inverse.solve(spec), out)
+        return
     from dlcalc.solvers import conv as solver
 
-    out = Output(json, latex, md, lang, check)
-    spec = solver.parse_spec(
-        {
-            "input": input,
-            "kernel": kernel,
-            "stride": stride,
-            "padding": padding,
-            "dilation": dilation,
-            "out_channels": out_channels,
-            "groups": groups,
-            "bias": not no_bias,
-            "transposed": transposed,
-            "output_padding": output_padding,
-        }
-    )
-    emit(solver.solve(spec), out)
+    emit(solver.solve(solver.parse_spec(inputs)), out)
 
 
 @app.command()
@@ -103,3 +118,90 @@ def pool(
         }
     )
     emit(solver.solve(spec), out)
+
+
+@app.command()
+def net(
+    layers: Annotated[
+        Optional[list[str]],
+        typer.Argument(
+            metavar="LAYER...", help='Layers in PyTorch syntax, e.g. "Conv2d(3, 64, 3)" "ReLU()".', show_default=False
+        ),
+    ] = None,
+    input: Annotated[
+        Optional[str], typer.Option("--input", "-i", help="Input shape CxHxW (or F for a linear net).")
+    ] = None,
+    file: Annotated[
+        Optional[str],
+        typer.Option("--file", "-f", help="YAML (input, layers) or pasted PyTorch code.", show_default=False),
+    ] = None,
+    model: Annotated[
+        Optional[str], typer.Option("--model", "-m", help="A classic network (see --list-models).")
+    ] = None,
+    list_models: Annotated[bool, typer.Option("--list-models", help="List the classic networks and exit.")] = False,
+    steps: Annotated[bool, typer.Option("--steps", help="Print every layer's derivation, however long.")] = False,
+    json: JsonOpt = False,
+    latex: LatexOpt = False,
+    md: MdOpt = False,
+    lang: LangOpt = Lang.en,
+    check: CheckOpt = False,
+) -> None:
+    """A whole network's shapes, parameters, multiply-adds and receptive fields, like torchinfo without torch.
+
+    Example: dlcalc net -i 1x28x28 "Conv2d(1, 25, 3)" "MaxPool2d(2)" "Conv2d(25, 50, 3)" "MaxPool2d(2)"
+    """
+    out = Output(json, latex, md, lang, check)
+    if list_models:
+        _list_models(out)
+        return
+    from dlcalc.solvers import net as solver
+
+    inputs: dict = {}
+    if file is not None:
+        inputs.update(_net_file(file))
+    if model is not None:
+        inputs["model"] = model
+    if input is not None:
+        inputs["input"] = input
+    if layers:
+        inputs["layers"] = layers
+    result = solver.solve(solver.parse_spec(inputs))
+    result.show_steps = result.show_steps or steps
+    emit(result, out)
+
+
+def _net_file(path: str) -> dict:
+    from dlcalc.cli.files import load_yaml_text, read_text
+    from dlcalc.errors import DlcalcError
+
+    text = read_text(path)
+    try:
+        data = load_yaml_text(text, path)
+    except DlcalcError:
+        data = None  # not YAML: read it as PyTorch code
+    if isinstance(data, dict):
+        return data
+    return {"layers": [text]}
+
+
+def _list_models(out: Output) -> None:
+    from dlcalc.models import load_model, model_names
+
+    rows = [
+        {"name": n, **{k: load_model(n)[k] for k in ("variant", "input", "published_params", "source")}}
+        for n in model_names()
+    ]
+    if out.json:
+        import json as json_module
+
+        print(json_module.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="dlcalc net --model NAME")
+    for col in ("name", "variant", "input", "params"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["name"], r["variant"], r["input"], f"{r['published_params']:,}")
+    Console().print(table)

@@ -36,14 +36,17 @@ def say(value: Any, lang: str) -> str:
     return value(lang) if callable(value) else str(value)
 
 
+LATEX_JOINERS = {"=": "=", "⇔": r"\iff", "→": r"\to"}
+
+
 def step_text(step: Step) -> str:
     parts = ([step.lhs.text] if step.lhs is not None else []) + [c.text for c in step.chain]
-    return " = ".join(parts)
+    return f" {step.joiner} ".join(parts)
 
 
 def step_latex(step: Step) -> str:
     parts = ([step.lhs.latex] if step.lhs is not None else []) + [c.latex for c in step.chain]
-    return " = ".join(parts)
+    return f" {LATEX_JOINERS[step.joiner]} ".join(parts)
 
 
 def to_dict(result: Result, lang: str = "en", check: Any = None) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dlcalc.mathfmt import latex_escape
-from dlcalc.render import say, step_latex
+from dlcalc.render import LATEX_JOINERS, say, step_latex
 from dlcalc.result import Result
 
 
@@ -18,9 +18,10 @@ def to_latex(result: Result, lang: str = "en") -> str:
         parts = ([step.lhs.latex] if step.lhs is not None else []) + [c.latex for c in step.chain]
         if len(parts) > 1 and step.lhs is not None:
             lines.append(r"  \begin{align*}")
-            lines.append(f"    {parts[0]} &= {parts[1]}" + (r" \\" if len(parts) > 2 else ""))
+            j = LATEX_JOINERS[step.joiner]
+            lines.append(f"    {parts[0]} &{j} {parts[1]}" + (r" \\" if len(parts) > 2 else ""))
             for i, part in enumerate(parts[2:]):
-                lines.append(f"    &= {part}" + (r" \\" if i < len(parts) - 3 else ""))
+                lines.append(f"    &{j} {part}" + (r" \\" if i < len(parts) - 3 else ""))
             lines.append(r"  \end{align*}")
         elif parts:
             lines.append(rf"  \[ {step_latex(step)} \]")

@@ -22,6 +22,7 @@ HEADINGS = {
     "what": T("quantity", "项目"),
     "ours": T("dlcalc", "dlcalc"),
     "torch": T("torch", "torch"),
+    "folded": T("({n} derivation steps not shown: add --steps)", "（省略 {n} 步推导：加 --steps 显示）"),
 }
 
 
@@ -36,13 +37,15 @@ def render(console: Console, result: Result, lang: str = "en", check: Any = None
     for table in result.tables:
         console.print(_table(table, lang))
 
-    if result.steps:
+    if result.steps and not result.show_steps:
+        console.print(RichText(HEADINGS["folded"](lang).format(n=len(result.steps)), style="dim"))
+    elif result.steps:
         console.print(RichText(HEADINGS["steps"](lang), style="bold underline"))
         width = max(40, console.width - 6)
         for i, step in enumerate(result.steps, 1):
             console.print(_step(i, step, lang, width))
     for note in result.notes:
-        console.print(Padding(RichText("• " + note(lang), style="italic"), (0, 0, 0, 1)))
+        console.print(Padding(RichText("• " + note(lang), style="italic"), (0, 0, 0, 1), expand=False))
     if check is not None:
         render_check(console, check, lang)
 
@@ -52,17 +55,19 @@ def _step(i: int, step: Step, lang: str, width: int) -> Group:
     head.append(step.label(lang), style="bold cyan")
     body: list[RichText] = []
     one_line = step_text(step)
-    if one_line and (len(one_line) <= width or step.lhs is None or len(step.chain) < 2):
+    if one_line and step.lhs is None and len(one_line) > width:
+        body += [RichText(("" if i == 0 else f"{step.joiner} ") + c.text) for i, c in enumerate(step.chain)]
+    elif one_line and (len(one_line) <= width or step.lhs is None or len(step.chain) < 2):
         body.append(RichText(one_line))
     elif one_line:
         # the formula on the first line, then the working packed into lines under its "="
         assert step.lhs is not None
         lhs = step.lhs.text
-        body.append(RichText(f"{lhs} = {step.chain[0].text}"))
+        body.append(RichText(f"{lhs} {step.joiner} {step.chain[0].text}"))
         pad = " " * len(lhs)
         line = ""
         for item in step.chain[1:]:
-            piece = f" = {item.text}"
+            piece = f" {step.joiner} {item.text}"
             if line and len(pad) + len(line) + len(piece) > width:
                 body.append(RichText(pad + line))
                 line = ""
@@ -70,7 +75,7 @@ def _step(i: int, step: Step, lang: str, width: int) -> Group:
         body.append(RichText(pad + line))
     if step.note:
         body.append(RichText(step.note(lang), style="dim italic"))
-    return Group(head, Padding(Group(*body), (0, 0, 0, 4)))
+    return Group(head, Padding(Group(*body), (0, 0, 0, 4), expand=False))
 
 
 def _table(table: Any, lang: str) -> RichTable:
@@ -78,12 +83,12 @@ def _table(table: Any, lang: str) -> RichTable:
     for col in table.columns:
         out.add_column(col(lang), overflow="fold")
     for row in table.rows:
-        out.add_row(*[RichText(c) for c in row])
+        out.add_row(*[RichText(say(c, lang)) for c in row])
     return out
 
 
 def render_check(console: Console, check: Any, lang: str = "en") -> None:
-    table = RichTable(title=f"{HEADINGS['check'](lang)} ({check.engine})", title_justify="left")
+    table = RichTable(title=HEADINGS["check"](lang), title_justify="left", caption=check.engine, caption_justify="left")
     table.add_column(HEADINGS["what"](lang))
     table.add_column(HEADINGS["ours"](lang))
     table.add_column(HEADINGS["torch"](lang))

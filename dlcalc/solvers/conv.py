@@ -75,6 +75,13 @@ def parse_padding(value: Any) -> tuple[int, int] | str:
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> ConvSpec:
+    spec = parse_spec_unchecked(inputs)
+    validate(spec)
+    return spec
+
+
+def parse_spec_unchecked(inputs: Mapping[str, Any]) -> ConvSpec:
+    """The spec as written, before the checks torch would make."""
     only_keys(inputs, FIELDS, "conv")
     if "input" not in inputs:
         raise DlcalcError("conv: the input size is missing (e.g. 3x227x227)")
@@ -82,7 +89,7 @@ def parse_spec(inputs: Mapping[str, Any]) -> ConvSpec:
         raise DlcalcError("conv: the kernel size is missing (-k/--kernel)")
     in_channels, size = parse_input_shape(inputs["input"])
     get = inputs.get
-    spec = ConvSpec(
+    return ConvSpec(
         in_channels=in_channels,
         size=size,
         kernel=parse_pair(get("kernel"), "kernel"),
@@ -95,13 +102,16 @@ def parse_spec(inputs: Mapping[str, Any]) -> ConvSpec:
         transposed=parse_bool(get("transposed", False), "transposed"),
         output_padding=parse_pair(get("output_padding") if get("output_padding") is not None else 0, "output_padding"),
     )
-    validate(spec)
-    return spec
 
 
 def validate(spec: ConvSpec) -> None:
     """Refuse what torch refuses, with the reason in one line."""
-    name = spec.torch_name
+    validate_settings(spec)
+    validate_geometry(spec)
+
+
+def validate_settings(spec: ConvSpec) -> None:
+    """The checks on each setting alone: positive sizes, groups that divide the channels."""
     if min(spec.kernel) <= 0:
         raise DlcalcError(f"kernel: must be positive, got {_pair(spec.kernel)}")
     if min(spec.stride) <= 0:
@@ -120,6 +130,11 @@ def validate(spec: ConvSpec) -> None:
         raise DlcalcError(f"groups: {spec.groups} does not divide the {spec.out_channels} output channels")
     if spec.in_channels is None and spec.groups != 1 and spec.out_channels is not None:
         raise DlcalcError("groups: give the input channels (CxHxW) to use groups")
+
+
+def validate_geometry(spec: ConvSpec) -> None:
+    """The checks that depend on the input size: the kernel must fit, the output must not vanish."""
+    name = spec.torch_name
     if spec.transposed:
         if spec.padding == "same":
             raise DlcalcError("padding: ConvTranspose2d takes a number, not 'same'")

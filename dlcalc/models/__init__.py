@@ -1,0 +1,26 @@
+"""The classic networks students are asked about, each a YAML file: input, layers, provenance."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from dlcalc.errors import DlcalcError
+
+HERE = Path(__file__).parent
+
+
+def model_names() -> list[str]:
+    return sorted(p.stem for p in HERE.glob("*.yaml"))
+
+
+@cache
+def load_model(name: str) -> dict[str, Any]:
+    import yaml
+
+    path = HERE / f"{name.lower()}.yaml"
+    if not path.is_file():
+        raise DlcalcError(f"model: unknown model {name!r} (known: {', '.join(model_names())})")
+    with path.open(encoding="utf-8") as f:
+        return yaml.safe_load(f)
