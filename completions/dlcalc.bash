@@ -2,7 +2,7 @@
 
 _dlcalc_subcommands() {
     case "$1" in
-        "") echo "conv net pool" ;;
+        "") echo "conv net perceptron pool" ;;
     esac
 }
 
@@ -11,6 +11,7 @@ _dlcalc_options() {
         "") echo "--version --help -h" ;;
         "conv") echo "--kernel -k --stride -s --padding -p --dilation -d --out-channels -o --groups -g --no-bias --transposed --output-padding --target --solve --json --latex --md --lang --check --help -h" ;;
         "net") echo "--input -i --file -f --model -m --list-models --steps --json --latex --md --lang --check --help -h" ;;
+        "perceptron") echo "--x --y --lr --w0 --b0 --rule --no-bias --outputs --sign0 --max-epochs --file -f --plot --png --json --latex --md --lang --check --help -h" ;;
         "pool") echo "--kernel -k --stride -s --padding -p --dilation -d --avg --ceil-mode --json --latex --md --lang --check --help -h" ;;
     esac
 }
@@ -32,6 +33,18 @@ _dlcalc_value() {
         "net|--file"|"net|-f") echo "__FILE__" ;;
         "net|--model"|"net|-m") echo "" ;;
         "net|--lang") echo "en zh" ;;
+        "perceptron|--x") echo "" ;;
+        "perceptron|--y") echo "" ;;
+        "perceptron|--lr") echo "" ;;
+        "perceptron|--w0") echo "" ;;
+        "perceptron|--b0") echo "" ;;
+        "perceptron|--rule") echo "error misclassified" ;;
+        "perceptron|--outputs") echo "pm1 01" ;;
+        "perceptron|--sign0") echo "" ;;
+        "perceptron|--max-epochs") echo "" ;;
+        "perceptron|--file"|"perceptron|-f") echo "__FILE__" ;;
+        "perceptron|--png") echo "" ;;
+        "perceptron|--lang") echo "en zh" ;;
         "pool|--kernel"|"pool|-k") echo "" ;;
         "pool|--stride"|"pool|-s") echo "" ;;
         "pool|--padding"|"pool|-p") echo "" ;;

@@ -88,7 +88,9 @@ def fmt_number(value: float | Rational, digits: int = 6) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, Rational):
-        return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+        if value.denominator == 1:
+            return str(value.numerator)
+        return _terminating_decimal(value) or f"{value.numerator}/{value.denominator}"
     if math.isnan(value) or math.isinf(value):
         return str(value)
     if value == int(value) and abs(value) < 1e15:
@@ -100,10 +102,26 @@ def fmt_number(value: float | Rational, digits: int = 6) -> str:
     return text
 
 
+def _terminating_decimal(value: Rational) -> str | None:
+    """0.25 for 1/4 (exactly, as the student wrote it); None for 1/3, whose decimals never end."""
+    q, twos, fives = value.denominator, 0, 0
+    while q % 2 == 0:
+        q, twos = q // 2, twos + 1
+    while q % 5 == 0:
+        q, fives = q // 5, fives + 1
+    places = max(twos, fives)
+    if q != 1 or places > 12:
+        return None
+    scaled = abs(value.numerator) * 10**places // value.denominator
+    digits = str(scaled).rjust(places + 1, "0")
+    text = f"{digits[:-places]}.{digits[-places:]}".rstrip("0").rstrip(".")
+    return ("-" if value < 0 else "") + text
+
+
 def num(value: float | Rational, digits: int = 6) -> Math:
     text = fmt_number(value, digits)
     negative = text.startswith("-")
-    if isinstance(value, Rational) and not isinstance(value, int) and value.denominator != 1:
+    if isinstance(value, Rational) and value.denominator != 1 and "/" in text:
         p, q = abs(value.numerator), value.denominator
         latex = ("-" if negative else "") + rf"\frac{{{p}}}{{{q}}}"
         return Math(text, latex, ADD if negative else MUL)
@@ -210,3 +228,9 @@ def rel(*items: object) -> Math:
             texts.append(mi.text)
             latexes.append(mi.latex)
     return Math(" ".join(texts), " ".join(latexes), REL)
+
+
+def vec(values: list, digits: int = 6) -> Math:
+    """A vector written as a tuple: (3, 3) or (0.5, -1/3)."""
+    ms = [num(v, digits) if not isinstance(v, Math) else v for v in values]
+    return Math(f"({', '.join(x.text for x in ms)})", rf"\left({', '.join(x.latex for x in ms)}\right)", ATOM)

@@ -27,6 +27,7 @@ class Table:
     columns: list[Text]
     rows: list[list[Text | str]]
     title: Text | None = None
+    wrap: int | None = None  # the one column allowed to wrap; the others keep each cell on one line
 
 
 @dataclass
@@ -46,4 +47,5 @@ class Result:
     tables: list[Table] = field(default_factory=list)
     notes: list[Text] = field(default_factory=list)
     spec: Any = None
+    figures: list[list[str]] = field(default_factory=list)  # preformatted text pictures (a plot)
     show_steps: bool = True  # the terminal folds a long derivation unless asked (--steps)

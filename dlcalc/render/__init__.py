@@ -36,7 +36,7 @@ def say(value: Any, lang: str) -> str:
     return value(lang) if callable(value) else str(value)
 
 
-LATEX_JOINERS = {"=": "=", "⇔": r"\iff", "→": r"\to"}
+LATEX_JOINERS = {"=": "=", "⇔": r"\iff", "→": r"\to", "←": r"\leftarrow"}
 
 
 def step_text(step: Step) -> str:

@@ -48,4 +48,6 @@ def to_markdown(result: Result, lang: str = "en") -> str:
     if result.notes:
         lines.append("")
         lines += [f"> {n(lang)}" for n in result.notes]
+    for figure in result.figures:
+        lines += ["", "```", *figure, "```"]
     return "\n".join(lines)

@@ -36,6 +36,8 @@ def render(console: Console, result: Result, lang: str = "en", check: Any = None
 
     for table in result.tables:
         console.print(_table(table, lang))
+    for figure in result.figures:
+        console.print(RichText("\n".join(figure)))
 
     if result.steps and not result.show_steps:
         console.print(RichText(HEADINGS["folded"](lang).format(n=len(result.steps)), style="dim"))
@@ -80,8 +82,8 @@ def _step(i: int, step: Step, lang: str, width: int) -> Group:
 
 def _table(table: Any, lang: str) -> RichTable:
     out = RichTable(title=table.title(lang) if table.title else None, title_justify="left")
-    for col in table.columns:
-        out.add_column(col(lang), overflow="fold")
+    for i, col in enumerate(table.columns):
+        out.add_column(col(lang), overflow="fold", no_wrap=i != table.wrap)
     for row in table.rows:
         out.add_row(*[RichText(say(c, lang)) for c in row])
     return out

@@ -1,0 +1,361 @@
+"""Rosenblatt's perceptron trained by hand: samples in order, epoch after epoch, until a clean pass.
+
+Two textbook forms of the update:
+
+  error rule (Rosenblatt, Haykin; Hagan's hardlim):  o = f(w·x + b),  w ← w + η(d - o)x,  b ← b + η(d - o)
+  misclassified rule (李航《统计学习方法》):          if y(w·x + b) ≤ 0:  w ← w + ηyx,  b ← b + ηy
+
+f is sgn with outputs ±1, or the step function with outputs 0/1; its value at 0 is a convention
+(`sign0`). With `bias=False` the samples carry their own constant input (the augmented form).
+Exact fractions throughout when the input is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from dlcalc import mathfmt as m
+from dlcalc.errors import DlcalcError
+from dlcalc.parse import only_keys, parse_bool, parse_int, parse_matrix, parse_number, parse_vector
+from dlcalc.result import Result, Step, Table
+from dlcalc.text import T
+
+FIELDS = {"x", "y", "lr", "w0", "b0", "rule", "bias", "outputs", "sign0", "max_epochs"}
+RULES = ("error", "misclassified")
+
+
+@dataclass(frozen=True)
+class PerceptronSpec:
+    x: tuple[tuple[Fraction, ...], ...]
+    y: tuple[Fraction, ...]
+    lr: Fraction
+    w0: tuple[Fraction, ...]
+    b0: Fraction | None  # None: no separate bias (augmented inputs)
+    rule: str = "error"
+    outputs: str = "pm1"  # "pm1": sgn in {-1, +1};  "01": step in {0, 1}
+    sign0: int = 1
+    max_epochs: int = 100
+
+
+@dataclass
+class Presentation:
+    epoch: int
+    sample: int
+    net: Fraction
+    output: Fraction | None  # the perceptron's output (error rule); None for the misclassified rule
+    target: Fraction
+    updated: bool
+    delta_w: tuple[Fraction, ...]
+    delta_b: Fraction | None
+    w: tuple[Fraction, ...]
+    b: Fraction | None
+
+
+@dataclass
+class Training:
+    history: list[Presentation] = field(default_factory=list)
+    converged: bool = False
+    epochs: int = 0
+    cycle_from: int | None = None
+
+
+def parse_spec(inputs: Mapping[str, Any]) -> PerceptronSpec:
+    only_keys(inputs, FIELDS, "perceptron")
+    for key in ("x", "y"):
+        if inputs.get(key) is None:
+            raise DlcalcError(f'perceptron: {key} is missing (e.g. --x "3,3; 4,3; 1,1" --y "1,1,-1")')
+    x = parse_matrix(inputs["x"], "x")
+    y = parse_vector(inputs["y"], "y")
+    if len(x) != len(y):
+        if len(x) == 1 and len(x[0]) == len(y):  # one number per sample, written on one row
+            x = [[v] for v in x[0]]
+        else:
+            raise DlcalcError(f"y: {len(y)} labels for {len(x)} samples")
+    rule = str(inputs.get("rule") or "error").strip().lower()
+    if rule not in RULES:
+        raise DlcalcError(f"rule: expected error or misclassified, got {rule!r}")
+    outputs = str(inputs.get("outputs") or "pm1").strip().lower().replace("±1", "pm1").replace("-1,1", "pm1")
+    if outputs not in ("pm1", "01"):
+        raise DlcalcError(f"outputs: expected pm1 (±1) or 01, got {inputs.get('outputs')!r}")
+    allowed = {Fraction(-1), Fraction(1)} if outputs == "pm1" else {Fraction(0), Fraction(1)}
+    for i, label in enumerate(y, 1):
+        if label not in allowed:
+            shown = "-1 or 1" if outputs == "pm1" else "0 or 1 (--outputs 01)"
+            raise DlcalcError(f"y: label {i} is {m.fmt_number(label)}; expected {shown}")
+    if rule == "misclassified" and outputs != "pm1":
+        raise DlcalcError("rule: the misclassified rule needs labels ±1 (drop --outputs 01)")
+    n = len(x[0])
+    w0 = parse_vector(inputs["w0"], "w0") if inputs.get("w0") is not None else [Fraction(0)] * n
+    if len(w0) != n:
+        raise DlcalcError(f"w0: {len(w0)} weights for {n} inputs per sample")
+    bias = parse_bool(inputs.get("bias", True), "bias")
+    b0 = parse_number(inputs["b0"], "b0") if inputs.get("b0") is not None else Fraction(0)
+    if not bias and inputs.get("b0") not in (None, 0, "0"):
+        raise DlcalcError("b0: there is no separate bias with --no-bias (put the constant input in x)")
+    sign0 = parse_int(inputs.get("sign0", 1), "sign0")
+    if sign0 not in ((1, -1, 0) if outputs == "pm1" else (1, 0)):
+        raise DlcalcError(f"sign0: expected {'1, -1 or 0' if outputs == 'pm1' else '1 or 0'}, got {sign0}")
+    lr = parse_number(inputs.get("lr", 1), "lr")
+    if lr <= 0:
+        raise DlcalcError(f"lr: must be positive, got {m.fmt_number(lr)}")
+    max_epochs = parse_int(inputs.get("max_epochs", 100), "max_epochs")
+    if not 1 <= max_epochs <= 10000:
+        raise DlcalcError(f"max_epochs: expected 1 to 10000, got {max_epochs}")
+    return PerceptronSpec(
+        x=tuple(tuple(r) for r in x),
+        y=tuple(y),
+        lr=lr,
+        w0=tuple(w0),
+        b0=b0 if bias else None,
+        rule=rule,
+        outputs=outputs,
+        sign0=sign0,
+        max_epochs=max_epochs,
+    )
+
+
+def activation(net: Fraction, spec: PerceptronSpec) -> Fraction:
+    """sgn / step with the chosen value at 0."""
+    if net > 0:
+        return Fraction(1)
+    if net < 0:
+        return Fraction(-1 if spec.outputs == "pm1" else 0)
+    return Fraction(spec.sign0)
+
+
+def train(spec: PerceptronSpec) -> Training:
+    w, b = spec.w0, spec.b0
+    run = Training()
+    seen: dict[tuple, int] = {}
+    for epoch in range(1, spec.max_epochs + 1):
+        state = (w, b)
+        if state in seen:
+            run.cycle_from = seen[state]
+            break
+        seen[state] = epoch
+        run.epochs = epoch
+        updates = 0
+        for i, (x, y) in enumerate(zip(spec.x, spec.y), 1):
+            net = sum((wi * xi for wi, xi in zip(w, x)), Fraction(0)) + (b or 0)
+            if spec.rule == "error":
+                out: Fraction | None = activation(net, spec)
+                factor = spec.lr * (y - out)
+                wrong = out != y
+            else:
+                out = None
+                factor = spec.lr * y
+                wrong = y * net <= 0
+            dw = tuple(factor * xi for xi in x) if wrong else tuple(Fraction(0) for _ in x)
+            db = (factor if wrong else Fraction(0)) if b is not None else None
+            if wrong:
+                updates += 1
+                w = tuple(wi + d for wi, d in zip(w, dw))
+                b = b + db if b is not None else None
+            run.history.append(Presentation(epoch, i, net, out, y, wrong, dw, db, w, b))
+        if updates == 0:
+            run.converged = True
+            break
+    return run
+
+
+def solve(spec: PerceptronSpec) -> Result:
+    """Train, writing every update the way a student does, and state the separating hyperplane."""
+    run = train(spec)
+    steps = [_rule_step(spec)]
+    for p in run.history:
+        if p.updated:
+            steps.append(_update_step(spec, p))
+    final = run.history[-1] if run.history else None
+    w = final.w if final else spec.w0
+    b = final.b if final else spec.b0
+    updates = sum(p.updated for p in run.history)
+    plane = hyperplane(w, b)
+    notes = []
+    if run.converged:
+        verdict = T(
+            "converged after {e} epoch(s) and {u} update(s); the last pass changed nothing",
+            "经过 {e} 轮、{u} 次更新后收敛；最后一轮没有任何更新",
+        ).format(e=run.epochs, u=updates)
+    elif run.cycle_from is not None:
+        verdict = T(
+            "does not converge: the weights at the start of epoch {e} repeat those of epoch {c}",
+            "不收敛：第 {e} 轮开始时的权重与第 {c} 轮相同，训练将无限循环",
+        ).format(e=run.epochs + 1, c=run.cycle_from)
+        notes.append(
+            T(
+                "training cycles forever, so by the perceptron convergence theorem these samples are not linearly "
+                "separable: a single-layer perceptron cannot separate them (XOR is the classic case); it needs a hidden layer",
+                "训练进入循环；由感知机收敛定理，这些样本线性不可分，单层感知机无法将其分开（典型例子是异或），需要隐藏层",
+            )
+        )
+    else:
+        verdict = T(
+            "did not converge within {e} epochs (--max-epochs); the samples may not be linearly separable",
+            "在 {e} 轮内未收敛（--max-epochs）；样本可能线性不可分",
+        ).format(e=spec.max_epochs)
+    rule_name = (
+        T("error-correction rule w ← w + η(d − o)x", "误差修正规则 w ← w + η(d − o)x")
+        if spec.rule == "error"
+        else T("misclassified rule: if y(w·x + b) ≤ 0, w ← w + ηyx", "误分类规则：若 y(w·x + b) ≤ 0，w ← w + ηyx")
+    )
+    summary = [
+        (T("Rule", "学习规则"), rule_name),
+        (T("Result", "结果"), verdict),
+        (
+            T("Final weights", "最终权重"),
+            "w = " + m.vec(list(w)).text + ("" if b is None else f", b = {m.fmt_number(b)}"),
+        ),
+        (T("Decision boundary", "决策边界"), plane.text),
+    ]
+    return Result(
+        kind="perceptron",
+        title=T("Perceptron", "感知机"),
+        answer={
+            "w": list(w),
+            "b": b,
+            "converged": run.converged,
+            "epochs": run.epochs,
+            "updates": updates,
+            "rule": spec.rule,
+            "hyperplane": plane.text,
+            "history": [
+                {
+                    "epoch": p.epoch,
+                    "sample": p.sample,
+                    "net": p.net,
+                    "output": p.output,
+                    "target": p.target,
+                    "updated": p.updated,
+                    "delta_w": list(p.delta_w),
+                    "delta_b": p.delta_b,
+                    "w": list(p.w),
+                    "b": p.b,
+                }
+                for p in run.history
+            ],
+        },
+        summary=summary,
+        steps=steps,
+        tables=[_table(spec, run)],
+        notes=notes + _conventions(spec),
+        spec=spec,
+        show_steps=updates <= 30,
+    )
+
+
+def hyperplane(w: tuple[Fraction, ...], b: Fraction | None) -> m.Math:
+    """w1·x1 + w2·x2 + b = 0, written with signs a student would use."""
+    terms = [(c, f"x{i}") for i, c in enumerate(w, 1) if c != 0]
+    if b is not None and b != 0:
+        terms.append((b, ""))
+    if not terms:
+        return m.Math("0 = 0 (no boundary: all weights are zero)", r"0 = 0")
+    text, latex = "", ""
+    for j, (c, name) in enumerate(terms):
+        sign = "-" if c < 0 else "+"
+        mag = abs(c)
+        coef = "" if (mag == 1 and name) else m.fmt_number(mag)
+        coef_l = "" if (mag == 1 and name) else m.num(mag).latex
+        piece_t = f"{coef}{'·' if coef and name else ''}{name}"
+        piece_l = f"{coef_l}{name[0] + '_{' + name[1:] + '}' if name else ''}"
+        if j == 0:
+            text += ("-" if c < 0 else "") + piece_t
+            latex += ("-" if c < 0 else "") + piece_l
+        else:
+            text += f" {sign} {piece_t}"
+            latex += f" {sign} {piece_l}"
+    return m.Math(text + " = 0", latex + " = 0", m.REL)
+
+
+def _rule_step(spec: PerceptronSpec) -> Step:
+    if spec.rule == "error":
+        chain = [m.Math("w + η(d - o)x", r"w + \eta (d - o) x")]
+        note = T(
+            "o = f(w·x + b) with f = {f}, f(0) = {z}; update only when o ≠ d",
+            "o = f(w·x + b)，f 为 {f}，f(0) = {z}；仅当 o ≠ d 时更新",
+        ).format(f="sgn (±1)" if spec.outputs == "pm1" else "step (0/1)", z=spec.sign0)
+    else:
+        chain = [m.Math("w + ηyx", r"w + \eta y x")]
+        note = T(
+            "update only when y(w·x + b) ≤ 0 (misclassified, or on the boundary)",
+            "仅当 y(w·x + b) ≤ 0（误分类或恰在边界上）时更新",
+        )
+    return Step(
+        T("Update rule (η = {lr})", "更新规则（η = {lr}）").format(lr=m.fmt_number(spec.lr)),
+        m.sym("w"),
+        chain,
+        note,
+        joiner="←",
+    )
+
+
+def _update_step(spec: PerceptronSpec, p: Presentation) -> Step:
+    x = spec.x[p.sample - 1]
+    w_old = tuple(wi - d for wi, d in zip(p.w, p.delta_w))
+    lr = m.num(spec.lr)
+    if spec.rule == "error":
+        factor = lr * (m.num(p.target) - m.num(p.output))
+        why = T("net = {net}, o = {o} ≠ d = {d}", "net = {net}，o = {o} ≠ d = {d}").format(
+            net=m.fmt_number(p.net), o=m.fmt_number(p.output), d=m.fmt_number(p.target)
+        )
+    else:
+        factor = lr * m.num(p.target)
+        why = T("y(w·x + b) = {y}·{net} = {v} ≤ 0", "y(w·x + b) = {y}·{net} = {v} ≤ 0").format(
+            y=m.fmt_number(p.target), net=m.fmt_number(p.net), v=m.fmt_number(p.target * p.net)
+        )
+    chain = [
+        m.vec(list(w_old)) + factor * m.vec(list(x)),
+        m.vec(list(w_old)) + m.vec(list(p.delta_w)),
+        m.vec(list(p.w)),
+    ]
+    label = T("Epoch {e}, sample {i}: update", "第 {e} 轮，样本 {i}：更新").format(e=p.epoch, i=p.sample)
+    step = Step(label, m.sym("w"), chain, why)
+    if p.b is not None:
+        b_old = p.b - p.delta_b
+        step.chain = chain
+        step.note = why + T("; b ← {b0} + {f} = {b}", "；b ← {b0} + {f} = {b}").format(
+            b0=m.fmt_number(b_old), f=factor.text, b=m.fmt_number(p.b)
+        )
+    return step
+
+
+def _table(spec: PerceptronSpec, run: Training) -> Table:
+    cols = [T("epoch", "轮"), T("sample", "样本"), T("x", "x"), T("w·x+b", "w·x+b")]
+    cols += [T("o", "o"), T("d", "d")] if spec.rule == "error" else [T("y·net", "y·net"), T("y", "y")]
+    cols += [T("update", "更新"), T("Δw", "Δw"), T("w", "w")]
+    if spec.b0 is not None:
+        cols += [T("b", "b")]
+    rows = []
+    for p in run.history:
+        row = [str(p.epoch), str(p.sample), m.vec(list(spec.x[p.sample - 1])).text, m.fmt_number(p.net)]
+        if spec.rule == "error":
+            row += [m.fmt_number(p.output), m.fmt_number(p.target)]
+        else:
+            row += [m.fmt_number(p.target * p.net), m.fmt_number(p.target)]
+        row += ["yes" if p.updated else "—", m.vec(list(p.delta_w)).text if p.updated else "", m.vec(list(p.w)).text]
+        if p.b is not None:
+            row.append(m.fmt_number(p.b))
+        rows.append(row)
+    return Table(cols, rows, T("Training, one row per presented sample", "训练过程（每行一个样本）"))
+
+
+def _conventions(spec: PerceptronSpec) -> list:
+    out = []
+    if spec.b0 is None:
+        out.append(
+            T(
+                "no separate bias: each sample's constant input plays that role (augmented form)",
+                "无单独偏置：样本中的常数输入起偏置作用（增广形式）",
+            )
+        )
+    if spec.rule == "misclassified" and spec.sign0 != 1:
+        out.append(
+            T(
+                "sign0 does not matter for the misclassified rule: y(w·x + b) = 0 counts as misclassified",
+                "误分类规则与 sign0 无关：y(w·x + b) = 0 视为误分类",
+            )
+        )
+    return out
