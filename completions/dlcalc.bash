@@ -2,13 +2,14 @@
 
 _dlcalc_subcommands() {
     case "$1" in
-        "") echo "conv net perceptron pool" ;;
+        "") echo "backprop conv net perceptron pool" ;;
     esac
 }
 
 _dlcalc_options() {
     case "$1" in
         "") echo "--version --help -h" ;;
+        "backprop") echo "--steps --mine --tol --json --latex --md --lang --check --help -h" ;;
         "conv") echo "--kernel -k --stride -s --padding -p --dilation -d --out-channels -o --groups -g --no-bias --transposed --output-padding --target --solve --json --latex --md --lang --check --help -h" ;;
         "net") echo "--input -i --file -f --model -m --list-models --steps --json --latex --md --lang --check --help -h" ;;
         "perceptron") echo "--x --y --lr --w0 --b0 --rule --no-bias --outputs --sign0 --max-epochs --file -f --plot --png --json --latex --md --lang --check --help -h" ;;
@@ -19,6 +20,10 @@ _dlcalc_options() {
 # prints the choices of an option that takes a value; returns 1 for a flag
 _dlcalc_value() {
     case "$1|$2" in
+        "backprop|--steps") echo "" ;;
+        "backprop|--mine") echo "__FILE__" ;;
+        "backprop|--tol") echo "" ;;
+        "backprop|--lang") echo "en zh" ;;
         "conv|--kernel"|"conv|-k") echo "" ;;
         "conv|--stride"|"conv|-s") echo "" ;;
         "conv|--padding"|"conv|-p") echo "" ;;

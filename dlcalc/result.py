@@ -48,4 +48,7 @@ class Result:
     notes: list[Text] = field(default_factory=list)
     spec: Any = None
     figures: list[list[str]] = field(default_factory=list)  # preformatted text pictures (a plot)
-    show_steps: bool = True  # the terminal folds a long derivation unless asked (--steps)
+    show_steps: bool = True
+    anchors: dict[str, int] = field(
+        default_factory=dict
+    )  # value name (e.g. "a1[2]") → index of its step  # the terminal folds a long derivation unless asked (--steps)

@@ -1,0 +1,650 @@
+"""Backpropagation through a small dense network, written out the way the exam wants it.
+
+Forward, layer l = 1..L (weights: one row per neuron):   z_l = W_l a_{l-1} + b_l,   a_l = f_l(z_l)
+Output error (the chain rule at the last layer):          δ_L = ∂E/∂a_L ⊙ f_L'(z_L)
+Back one layer:                                            δ_l = (W_{l+1}ᵀ δ_{l+1}) ⊙ f_l'(z_l)
+Gradients:                                                 ∂E/∂W_l[j,i] = δ_l[j]·a_{l-1}[i],   ∂E/∂b_l[j] = δ_l[j]
+Gradient descent:                                          W ← W - η ∂E/∂W
+
+Losses: half_sse E = Σ ½(t - o)² (∂E/∂o = o - t); mse E = (1/n)Σ(t - o)² (∂E/∂o = 2(o - t)/n);
+cross_entropy E = -Σ t·ln o after softmax (then δ_L = o - t), or the binary form after sigmoid.
+A bias written as one number is one parameter shared by the layer (its gradient is Σ_j δ_l[j]),
+as in Matt Mazur's worked example; a list gives each neuron its own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from dlcalc import mathfmt as m
+from dlcalc.errors import DlcalcError
+from dlcalc.parse import only_keys, parse_bool, parse_int, parse_matrix, parse_number, parse_vector
+from dlcalc.result import Result, Step, Table
+from dlcalc.text import T, Text
+
+FIELDS = {"input", "target", "layers", "loss", "lr", "update_bias", "steps"}
+LAYER_FIELDS = {"weights", "bias", "activation", "alpha"}
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear", "softmax")
+LOSSES = ("half_sse", "mse", "cross_entropy")
+DIGITS = 9  # the precision of published worked examples
+
+
+@dataclass(frozen=True)
+class DenseLayer:
+    weights: tuple[tuple[Any, ...], ...]
+    bias: tuple[Any, ...]
+    shared_bias: bool
+    activation: str
+    alpha: Any = 0.01  # leaky_relu slope
+
+
+@dataclass(frozen=True)
+class BackpropSpec:
+    input: tuple[Any, ...]
+    target: tuple[Any, ...]
+    layers: tuple[DenseLayer, ...]
+    loss: str = "half_sse"
+    lr: Any = Fraction(1, 2)
+    update_bias: bool = True
+    steps: int = 1
+
+    @property
+    def exact(self) -> bool:
+        return all(isinstance(v, Fraction) for v in self.input)
+
+
+def parse_spec(inputs: Mapping[str, Any]) -> BackpropSpec:
+    only_keys(inputs, FIELDS, "backprop")
+    for key in ("input", "target", "layers"):
+        if inputs.get(key) is None:
+            raise DlcalcError(f"backprop: {key} is missing")
+    raw_layers = inputs["layers"]
+    if not isinstance(raw_layers, list) or not raw_layers:
+        raise DlcalcError("layers: expected a list of layers, each with weights, bias and activation")
+    loss = str(inputs.get("loss", "half_sse")).strip().lower()
+    if loss not in LOSSES:
+        raise DlcalcError(f"loss: expected one of {', '.join(LOSSES)}, got {loss!r}")
+    activations = []
+    for n, layer in enumerate(raw_layers, 1):
+        if not isinstance(layer, dict):
+            raise DlcalcError(f"layer {n}: expected weights, bias and activation")
+        only_keys(layer, LAYER_FIELDS, f"layer {n}")
+        act = str(layer.get("activation", "sigmoid")).strip().lower()
+        if act not in ACTIVATIONS:
+            raise DlcalcError(f"layer {n}: unknown activation {act!r} (expected one of {', '.join(ACTIVATIONS)})")
+        activations.append(act)
+    exact = all(a in ("relu", "leaky_relu", "linear") for a in activations) and loss != "cross_entropy"
+    num = parse_number if exact else _parse_float
+    x = [num(v, "input") for v in parse_vector(inputs["input"], "input")]
+    t = [num(v, "target") for v in parse_vector(inputs["target"], "target")]
+    layers = []
+    width = len(x)
+    for n, (layer, act) in enumerate(zip(raw_layers, activations), 1):
+        if layer.get("weights") is None:
+            raise DlcalcError(f"layer {n}: weights are missing")
+        w = [
+            [num(v, f"layer {n} weights") for v in row] for row in parse_matrix(layer["weights"], f"layer {n} weights")
+        ]
+        if len(w[0]) != width:
+            raise DlcalcError(
+                f"W{n}: each row needs {width} weights (one per input of the layer), got {len(w[0])}; "
+                f"expected shape {len(w)}x{width}"
+            )
+        raw_bias = layer.get("bias", 0)
+        shared = not isinstance(raw_bias, (list, tuple)) and not (isinstance(raw_bias, str) and "," in raw_bias)
+        bias = [num(v, f"layer {n} bias") for v in parse_vector(raw_bias, f"layer {n} bias")]
+        if not shared and len(bias) != len(w):
+            raise DlcalcError(f"b{n}: {len(bias)} biases for {len(w)} neurons")
+        alpha = num(layer.get("alpha", "0.01"), f"layer {n} alpha")
+        layers.append(DenseLayer(tuple(map(tuple, w)), tuple(bias), shared, act, alpha))
+        width = len(w)
+    if len(t) != width:
+        raise DlcalcError(f"target: {len(t)} values but the last layer has {width} neurons")
+    if any(layer.activation == "softmax" for layer in layers[:-1]):
+        raise DlcalcError("softmax: only the last layer may use it")
+    if loss == "cross_entropy" and layers[-1].activation not in ("softmax", "sigmoid"):
+        raise DlcalcError("loss: cross_entropy needs a softmax or sigmoid output layer")
+    steps = parse_int(inputs.get("steps", 1), "steps")
+    if not 1 <= steps <= 1000:
+        raise DlcalcError(f"steps: expected 1 to 1000, got {steps}")
+    lr = num(inputs.get("lr", "0.5"), "lr")
+    return BackpropSpec(
+        tuple(x), tuple(t), tuple(layers), loss, lr, parse_bool(inputs.get("update_bias", True), "update_bias"), steps
+    )
+
+
+def _parse_float(value: Any, what: str) -> float:
+    return float(parse_number(value, what))
+
+
+# --- the mathematics -------------------------------------------------------------------------
+
+
+def sigmoid(z: float) -> float:
+    """1/(1 + e^-z), computed without overflow for large |z|."""
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def activate(kind: str, z: list, alpha: Any = 0.01) -> list:
+    if kind == "sigmoid":
+        return [sigmoid(float(v)) for v in z]
+    if kind == "tanh":
+        return [math.tanh(float(v)) for v in z]
+    if kind == "relu":
+        return [v if v > 0 else 0 * v for v in z]
+    if kind == "leaky_relu":
+        return [v if v > 0 else alpha * v for v in z]
+    if kind == "softmax":
+        top = max(float(v) for v in z)
+        e = [math.exp(float(v) - top) for v in z]
+        s = sum(e)
+        return [v / s for v in e]
+    return list(z)
+
+
+def derivative(kind: str, z: Any, a: Any, alpha: Any = 0.01) -> Any:
+    """f'(z) written through the output a where the course does: σ' = σ(1 - σ), tanh' = 1 - tanh²."""
+    if kind == "sigmoid":
+        return a * (1 - a)
+    if kind == "tanh":
+        return 1 - a * a
+    if kind == "relu":
+        return 1 if z > 0 else 0  # torch's choice at z = 0
+    if kind == "leaky_relu":
+        return 1 if z > 0 else alpha
+    return 1
+
+
+def loss_value(kind: str, o: list, t: list) -> Any:
+    if kind == "half_sse":
+        return sum((ti - oi) ** 2 for oi, ti in zip(o, t)) / 2
+    return sum((ti - oi) ** 2 for oi, ti in zip(o, t)) / len(o)
+
+
+def loss_ce(o: list, t: list, binary: bool = False) -> float:
+    if binary:
+        return -sum(ti * math.log(oi) + (1 - ti) * math.log(1 - oi) for oi, ti in zip(o, t))
+    return -sum(ti * math.log(oi) for oi, ti in zip(o, t) if ti != 0)
+
+
+@dataclass
+class Pass:
+    zs: list[list]
+    activations: list[list]  # activations[0] is the input
+    loss: Any
+    dE_da: list
+    deltas: list[list]  # deltas[l] for layer l+1
+    grads_w: list[list[list]]
+    grads_b: list[list]
+
+
+def run_pass(spec: BackpropSpec, layers: list[DenseLayer]) -> Pass:
+    a = list(spec.input)
+    zs, acts = [], [a]
+    for layer in layers:
+        b = [layer.bias[0]] * len(layer.weights) if layer.shared_bias else list(layer.bias)
+        z = [sum((w * x for w, x in zip(row, a)), 0 * a[0]) + bj for row, bj in zip(layer.weights, b)]
+        a = activate(layer.activation, z, layer.alpha)
+        zs.append(z)
+        acts.append(a)
+    o, t = acts[-1], list(spec.target)
+    last = layers[-1]
+    binary = spec.loss == "cross_entropy" and last.activation == "sigmoid"
+    loss = loss_ce(o, t, binary) if spec.loss == "cross_entropy" else loss_value(spec.loss, o, t)
+    n = len(o)
+    if spec.loss == "half_sse":
+        dE_da = [oi - ti for oi, ti in zip(o, t)]
+    elif spec.loss == "mse":
+        dE_da = [2 * (oi - ti) / n for oi, ti in zip(o, t)]
+    elif binary:
+        dE_da = [(oi - ti) / (oi * (1 - oi)) for oi, ti in zip(o, t)]
+    else:
+        dE_da = [-ti / oi for oi, ti in zip(o, t)]
+    if last.activation == "softmax":
+        if spec.loss == "cross_entropy":
+            delta = (
+                [oi - ti for oi, ti in zip(o, t)]
+                if abs(sum(t) - 1) < 1e-12
+                else [oi * sum(t) - ti for oi, ti in zip(o, t)]
+            )
+        else:  # the full softmax Jacobian: ∂a_k/∂z_j = a_k(δ_kj - a_j)
+            delta = [sum(dE_da[k] * o[k] * ((1 if k == j else 0) - o[j]) for k in range(n)) for j in range(n)]
+    elif binary:
+        delta = [oi - ti for oi, ti in zip(o, t)]
+    else:
+        delta = [g * derivative(last.activation, z, a, last.alpha) for g, z, a in zip(dE_da, zs[-1], o)]
+    deltas = [delta]
+    for li in range(len(layers) - 2, -1, -1):
+        nxt = layers[li + 1]
+        back = [sum(nxt.weights[k][j] * deltas[0][k] for k in range(len(nxt.weights))) for j in range(len(zs[li]))]
+        layer = layers[li]
+        deltas.insert(
+            0, [g * derivative(layer.activation, z, a, layer.alpha) for g, z, a in zip(back, zs[li], acts[li + 1])]
+        )
+    grads_w = [[[d * x for x in acts[li]] for d in deltas[li]] for li in range(len(layers))]
+    grads_b = [[sum(deltas[li])] if layer.shared_bias else list(deltas[li]) for li, layer in enumerate(layers)]
+    return Pass(zs, acts, loss, dE_da, deltas, grads_w, grads_b)
+
+
+def descend(spec: BackpropSpec, layers: list[DenseLayer], p: Pass) -> list[DenseLayer]:
+    out = []
+    for layer, gw, gb in zip(layers, p.grads_w, p.grads_b):
+        w = tuple(tuple(wi - spec.lr * g for wi, g in zip(row, grow)) for row, grow in zip(layer.weights, gw))
+        b = tuple(bi - spec.lr * g for bi, g in zip(layer.bias, gb)) if spec.update_bias else layer.bias
+        out.append(DenseLayer(w, b, layer.shared_bias, layer.activation, layer.alpha))
+    return out
+
+
+# --- the worked solution ---------------------------------------------------------------------
+
+
+def _n(v: Any) -> m.Math:
+    return m.num(v, DIGITS)
+
+
+ACT_TEXT = {
+    "sigmoid": ("σ", r"\sigma"),
+    "tanh": ("tanh", r"\tanh"),
+    "relu": ("ReLU", r"\operatorname{ReLU}"),
+    "leaky_relu": ("LeakyReLU", r"\operatorname{LeakyReLU}"),
+    "linear": ("", ""),
+    "softmax": ("softmax", r"\operatorname{softmax}"),
+}
+DERIV_TEXT = {
+    "sigmoid": T("σ'(z) = σ(z)(1 - σ(z)) = a(1 - a)", "σ'(z) = σ(z)(1 - σ(z)) = a(1 - a)"),
+    "tanh": T("tanh'(z) = 1 - tanh²(z) = 1 - a²", "tanh'(z) = 1 - tanh²(z) = 1 - a²"),
+    "relu": T("ReLU'(z) = 1 for z > 0, else 0", "ReLU'(z)：z > 0 时为 1，否则为 0"),
+    "leaky_relu": T("LeakyReLU'(z) = 1 for z > 0, else α", "LeakyReLU'(z)：z > 0 时为 1，否则为 α"),
+    "linear": T("linear: f'(z) = 1", "线性：f'(z) = 1"),
+}
+
+
+def _name(kind: str, l: int, j: int | None = None, i: int | None = None) -> m.Math:
+    """z1[2], a2[1], W2[1,2], δ1[2]: layer first, then 1-based neuron (and input) indices."""
+    idx = "" if j is None else (f"[{j}]" if i is None else f"[{j},{i}]")
+    lidx = "" if j is None else (f"{j}" if i is None else f"{j}{i}")
+    latex_base = {"δ": r"\delta", "z": "z", "a": "a", "W": "w", "b": "b"}[kind]
+    latex = f"{latex_base}^{{({l})}}" + (f"_{{{lidx}}}" if lidx else "")
+    return m.Math(f"{kind}{l}{idx}", latex)
+
+
+def solve(spec: BackpropSpec) -> Result:
+    layers = list(spec.layers)
+    first = run_pass(spec, layers)
+    steps: list[Step] = []
+    anchors: dict[str, int] = {}
+
+    def add(step: Step, key: str | None = None) -> None:
+        if key is not None:
+            anchors[key] = len(steps)
+        steps.append(step)
+
+    # forward pass, neuron by neuron
+    for l, layer in enumerate(layers, 1):
+        prev = first.activations[l - 1]
+        for j, row in enumerate(layer.weights, 1):
+            bj = layer.bias[0] if layer.shared_bias else layer.bias[j - 1]
+            terms_sym = [
+                _name("W", l, j, i) * (_name("a", l - 1, i) if l > 1 else m.Math(f"x{i}", f"x_{i}"))
+                for i in range(1, len(row) + 1)
+            ]
+            sym_expr = terms_sym[0]
+            for t_ in terms_sym[1:]:
+                sym_expr = sym_expr + t_
+            num_expr = _n(row[0]) * _n(prev[0])
+            for w, x in zip(row[1:], prev[1:]):
+                num_expr = num_expr + _n(w) * _n(x)
+            bsym = m.Math(f"b{l}", f"b^{{({l})}}") if layer.shared_bias else _name("b", l, j)
+            add(
+                Step(
+                    T("Forward: net input", "前向：净输入"),
+                    _name("z", l, j),
+                    [sym_expr + bsym, num_expr + _n(bj), _n(first.zs[l - 1][j - 1])],
+                ),
+                f"z{l}[{j}]",
+            )
+        if layer.activation == "softmax":
+            for j in range(1, len(layer.weights) + 1):
+                add(
+                    Step(
+                        T("Forward: softmax", "前向：softmax"),
+                        _name("a", l, j),
+                        [
+                            m.Math(
+                                f"e^z{l}[{j}] / Σ_k e^z{l}[k]",
+                                rf"\frac{{e^{{z^{{({l})}}_{j}}}}}{{\sum_k e^{{z^{{({l})}}_k}}}}",
+                            ),
+                            _n(first.activations[l][j - 1]),
+                        ],
+                    ),
+                    f"a{l}[{j}]",
+                )
+        else:
+            ft, fl = ACT_TEXT[layer.activation]
+            for j in range(1, len(layer.weights) + 1):
+                z = first.zs[l - 1][j - 1]
+                chain = (
+                    [
+                        m.Math(f"{ft}({_name('z', l, j).text})", rf"{fl}\left({_name('z', l, j).latex}\right)"),
+                        m.Math(f"{ft}({_n(z).text})", rf"{fl}\left({_n(z).latex}\right)"),
+                        _n(first.activations[l][j - 1]),
+                    ]
+                    if ft
+                    else [_name("z", l, j), _n(first.activations[l][j - 1])]
+                )
+                add(Step(T("Forward: activation", "前向：激活"), _name("a", l, j), chain), f"a{l}[{j}]")
+    # loss
+    L = len(layers)
+    o = first.activations[-1]
+    loss_label = {"half_sse": "E = Σ ½(t - o)²", "mse": "E = (1/n) Σ (t - o)²", "cross_entropy": "E = -Σ t·ln o"}[
+        spec.loss
+    ]
+    terms = " + ".join(
+        f"{'½' if spec.loss == 'half_sse' else ''}({m.fmt_number(t)} - {m.fmt_number(v, DIGITS)})²"
+        for v, t in zip(o, spec.target)
+    )
+    if spec.loss == "mse":
+        terms = f"(1/{len(o)})·[{terms}]"
+    add(
+        Step(
+            T("Loss", "损失"),
+            m.sym("E"),
+            [
+                m.Math(loss_label[4:], loss_label[4:]),
+                m.Math(terms if spec.loss != "cross_entropy" else "…", terms),
+                _n(first.loss),
+            ],
+        ),
+        "loss",
+    )
+    # backward: deltas
+    last = layers[-1]
+    for j in range(1, len(o) + 1):
+        d = first.deltas[-1][j - 1]
+        if last.activation in ("softmax",) or (spec.loss == "cross_entropy" and last.activation == "sigmoid"):
+            chain = [
+                m.Math(f"a{L}[{j}] - t{j}", f"a^{{({L})}}_{j} - t_{j}"),
+                _n(o[j - 1]) - _n(spec.target[j - 1]),
+                _n(d),
+            ]
+            note = (
+                T(
+                    "softmax/sigmoid with cross-entropy: the chain rule collapses to o - t",
+                    "softmax/sigmoid 配交叉熵：链式法则化简为 o - t",
+                )
+                if spec.loss == "cross_entropy"
+                else T(
+                    "softmax Jacobian: δ_j = Σ_k ∂E/∂a_k · a_k(1[k=j] - a_j)",
+                    "softmax 雅可比：δ_j = Σ_k ∂E/∂a_k · a_k(1[k=j] - a_j)",
+                )
+            )
+        else:
+            fprime = derivative(last.activation, first.zs[-1][j - 1], o[j - 1], last.alpha)
+            chain = [
+                m.Math(
+                    f"∂E/∂a{L}[{j}] · f'(z{L}[{j}])",
+                    rf"\frac{{\partial E}}{{\partial a^{{({L})}}_{j}}} f'(z^{{({L})}}_{j})",
+                ),
+                _n(first.dE_da[j - 1]) * _n(fprime),
+                _n(d),
+            ]
+            note = _dE_note(spec) + T("; ", "；") + DERIV_TEXT[last.activation]
+        add(Step(T("Backward: output δ", "反向：输出层 δ"), _name("δ", L, j), chain, note), f"delta{L}[{j}]")
+    for l in range(L - 1, 0, -1):
+        nxt, layer = layers[l], layers[l - 1]
+        for j in range(1, len(layer.weights) + 1):
+            ks = range(1, len(nxt.weights) + 1)
+            sym = None
+            numeric = None
+            for k in ks:
+                s_term = _name("W", l + 1, k, j) * _name("δ", l + 1, k)
+                n_term = _n(nxt.weights[k - 1][j - 1]) * _n(first.deltas[l][k - 1])
+                sym = s_term if sym is None else sym + s_term
+                numeric = n_term if numeric is None else numeric + n_term
+            fprime = derivative(layer.activation, first.zs[l - 1][j - 1], first.activations[l][j - 1], layer.alpha)
+            chain = [
+                m.Math(f"({sym.text})·f'(z{l}[{j}])", rf"\left({sym.latex}\right) f'(z^{{({l})}}_{j})"),
+                m.Math(
+                    f"({numeric.text})·{_n(fprime).text}", rf"\left({numeric.latex}\right) \cdot {_n(fprime).latex}"
+                ),
+                _n(first.deltas[l - 1][j - 1]),
+            ]
+            add(
+                Step(
+                    T("Backward: hidden δ", "反向：隐藏层 δ"),
+                    _name("δ", l, j),
+                    chain,
+                    T("error sent back through the weights out of this neuron; ", "误差沿该神经元的出边权重传回；")
+                    + DERIV_TEXT.get(layer.activation, T("", "")),
+                ),
+                f"delta{l}[{j}]",
+            )
+    # gradients
+    for l in range(L, 0, -1):
+        layer = layers[l - 1]
+        prev = first.activations[l - 1]
+        for j in range(1, len(layer.weights) + 1):
+            for i in range(1, len(prev) + 1):
+                src = _name("a", l - 1, i) if l > 1 else m.Math(f"x{i}", f"x_{i}")
+                g = first.grads_w[l - 1][j - 1][i - 1]
+                chain = [
+                    m.Math(
+                        f"∂E/∂a · ∂a/∂z · ∂z/∂w = δ{l}[{j}]·{src.text}",
+                        rf"\frac{{\partial E}}{{\partial a}}\frac{{\partial a}}{{\partial z}}\frac{{\partial z}}{{\partial w}} = "
+                        rf"{_name('δ', l, j).latex} {src.latex}",
+                    ),
+                    _n(first.deltas[l - 1][j - 1]) * _n(prev[i - 1]),
+                    _n(g),
+                ]
+                add(
+                    Step(
+                        T("Gradient", "梯度"),
+                        m.Math(f"∂E/∂W{l}[{j},{i}]", rf"\frac{{\partial E}}{{\partial {_name('W', l, j, i).latex}}}"),
+                        chain,
+                    ),
+                    f"grads.W{l}[{j},{i}]",
+                )
+        if spec.update_bias:
+            gb = first.grads_b[l - 1]
+            if layer.shared_bias:
+                add(
+                    Step(
+                        T("Gradient of the shared bias", "共享偏置的梯度"),
+                        m.Math(f"∂E/∂b{l}", rf"\frac{{\partial E}}{{\partial b^{{({l})}}}}"),
+                        [m.Math(f"Σ_j δ{l}[j]", rf"\sum_j \delta^{{({l})}}_j"), _n(gb[0])],
+                    ),
+                    f"grads.b{l}[1]",
+                )
+            else:
+                for j in range(1, len(gb) + 1):
+                    add(
+                        Step(
+                            T("Gradient", "梯度"),
+                            m.Math(f"∂E/∂b{l}[{j}]", rf"\frac{{\partial E}}{{\partial b^{{({l})}}_{j}}}"),
+                            [_name("δ", l, j), _n(gb[j - 1])],
+                        ),
+                        f"grads.b{l}[{j}]",
+                    )
+    # the update
+    updated = descend(spec, layers, first)
+    for l in range(1, L + 1):
+        for j, (row, new_row, grow) in enumerate(
+            zip(layers[l - 1].weights, updated[l - 1].weights, first.grads_w[l - 1]), 1
+        ):
+            for i, (w, w2, g) in enumerate(zip(row, new_row, grow), 1):
+                add(
+                    Step(
+                        T("Update", "更新"),
+                        m.Math(f"W{l}[{j},{i}]⁺", rf"{_name('W', l, j, i).latex}{{}}^{{+}}"),
+                        [
+                            m.Math(
+                                f"W{l}[{j},{i}] - η·∂E/∂W{l}[{j},{i}]",
+                                rf"{_name('W', l, j, i).latex} - \eta \frac{{\partial E}}{{\partial {_name('W', l, j, i).latex}}}",
+                            ),
+                            _n(w) - _n(spec.lr) * _n(g),
+                            _n(w2),
+                        ],
+                    ),
+                    f"updated.W{l}[{j},{i}]",
+                )
+        if spec.update_bias:
+            for j, (b, b2, g) in enumerate(zip(layers[l - 1].bias, updated[l - 1].bias, first.grads_b[l - 1]), 1):
+                add(
+                    Step(
+                        T("Update", "更新"),
+                        m.Math(f"b{l}[{j}]⁺", rf"b^{{({l})}}_{j}{{}}^{{+}}"),
+                        [_n(b) - _n(spec.lr) * _n(g), _n(b2)],
+                    ),
+                    f"updated.b{l}[{j}]",
+                )
+    history = [{"step": 1, "loss": first.loss}]
+    current = updated
+    for s in range(2, spec.steps + 1):
+        p = run_pass(spec, current)
+        history.append({"step": s, "loss": p.loss})
+        current = descend(spec, current, p)
+    after = run_pass(spec, current).loss
+    history.append({"step": spec.steps + 1, "loss": after})
+
+    grads = {}
+    for l in range(1, L + 1):
+        grads[f"W{l}"] = first.grads_w[l - 1]
+        grads[f"b{l}"] = first.grads_b[l - 1]
+    params = {}
+    for l, layer in enumerate(current, 1):
+        params[f"W{l}"] = [list(r) for r in layer.weights]
+        params[f"b{l}"] = list(layer.bias)
+    answer = {
+        "loss": first.loss,
+        "loss_after": after,
+        "forward": {
+            **{f"z{l}": first.zs[l - 1] for l in range(1, L + 1)},
+            **{f"a{l}": first.activations[l] for l in range(1, L + 1)},
+        },
+        "deltas": {f"delta{l}": first.deltas[l - 1] for l in range(1, L + 1)},
+        "grads": grads,
+        "updated": params,
+        "history": history,
+    }
+    summary = [
+        (
+            T("Network", "网络"),
+            " → ".join([str(len(spec.input))] + [f"{len(ly.weights)} {ly.activation}" for ly in layers]),
+        ),
+        (T("Loss before", "更新前损失"), m.fmt_number(first.loss, DIGITS)),
+        (T("Loss after {n} step(s)", "{n} 步后损失").format(n=spec.steps), m.fmt_number(after, DIGITS)),
+    ]
+    notes = [
+        T("gradient descent with η = {lr}; biases {b}", "梯度下降，η = {lr}；偏置{bz}").format(
+            lr=m.fmt_number(spec.lr),
+            b="updated" if spec.update_bias else "kept fixed (update_bias: false)",
+            bz="参与更新" if spec.update_bias else "保持不变（update_bias: false）",
+        )
+    ]
+    table = Table(
+        [T("parameter", "参数"), T("value", "原值"), T("∂E/∂·", "∂E/∂·"), T("updated", "更新后")],
+        [
+            [
+                f"W{l}[{j},{i}]",
+                m.fmt_number(layers[l - 1].weights[j - 1][i - 1], DIGITS),
+                m.fmt_number(first.grads_w[l - 1][j - 1][i - 1], DIGITS),
+                m.fmt_number(current[l - 1].weights[j - 1][i - 1], DIGITS),
+            ]
+            for l in range(1, L + 1)
+            for j in range(1, len(layers[l - 1].weights) + 1)
+            for i in range(1, len(layers[l - 1].weights[0]) + 1)
+        ],
+        T("Parameters, gradients and the update", "参数、梯度与更新"),
+    )
+    return Result(
+        "backprop", T("Backpropagation", "反向传播"), answer, summary, steps, [table], notes, spec, anchors=anchors
+    )
+
+
+def _dE_note(spec: BackpropSpec) -> Text:
+    return {
+        "half_sse": T("∂E/∂o = o - t for E = Σ ½(t - o)²", "对 E = Σ ½(t - o)²，∂E/∂o = o - t"),
+        "mse": T("∂E/∂o = 2(o - t)/n for E = (1/n)Σ(t - o)²", "对 E = (1/n)Σ(t - o)²，∂E/∂o = 2(o - t)/n"),
+        "cross_entropy": T("∂E/∂o = -t/o for E = -Σ t·ln o", "对 E = -Σ t·ln o，∂E/∂o = -t/o"),
+    }[spec.loss]
+
+
+# --- checking a student's own numbers ---------------------------------------------------------
+
+
+def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"a1": [0.59, 0.6], "grads": {"W1": [[…]]}} → {"a1[1]": 0.59, …, "grads.W1[1,1]": …}."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, name + "."))
+        elif isinstance(value, (list, tuple)) and value and isinstance(value[0], (list, tuple)):
+            for j, row in enumerate(value, 1):
+                for i, v in enumerate(row, 1):
+                    out[f"{name}[{j},{i}]"] = v
+        elif isinstance(value, (list, tuple)):
+            for j, v in enumerate(value, 1):
+                out[f"{name}[{j}]"] = v
+        else:
+            out[name] = value
+    return out
+
+
+def _rounding_allowance(written: Any) -> float:
+    """Half a unit in the last place the student wrote, when they wrote 3 or more significant digits.
+
+    -0.0227 for -0.02274024 is a correct rounding; 0.3 for 0.2995 (one digit) is not accepted.
+    """
+    text = repr(written) if isinstance(written, float) else str(written).strip()
+    if "e" in text.lower() or "/" in text:
+        return 0.0
+    digits = text.lstrip("+-").replace(".", "").lstrip("0")
+    if len(digits) < 3:
+        return 0.0
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return 0.5 * 10**-decimals * (1 + 1e-9)
+
+
+def mark(result: Result, mine: Mapping[str, Any], tol: float) -> dict[str, Any]:
+    """Mark each value the student wrote, in derivation order, and find the first wrong one."""
+    answer = result.answer
+    truth = flatten(
+        {
+            **answer["forward"],
+            "loss": answer["loss"],
+            **answer["deltas"],
+            "grads": answer["grads"],
+            "updated": answer["updated"],
+        }
+    )
+    theirs = flatten(mine)
+    unknown = [k for k in theirs if k not in truth]
+    if unknown:
+        raise DlcalcError(
+            f"mine: unknown value {unknown[0]!r} (names look like z1, a2, loss, delta1, grads.W1, updated.b2)"
+        )
+    order = sorted(theirs, key=lambda k: result.anchors.get(k, len(result.steps)))
+    rows = []
+    first = None
+    for key in order:
+        yours = float(parse_number(theirs[key], f"mine {key}"))
+        correct = float(truth[key])
+        ok = abs(yours - correct) <= max(tol * abs(correct), _rounding_allowance(theirs[key]), 1e-9)
+        rows.append({"name": key, "yours": yours, "correct": correct, "ok": ok})
+        if not ok and first is None:
+            first = rows[-1]
+    return {
+        "checked": len(rows),
+        "wrong": [r["name"] for r in rows if not r["ok"]],
+        "first_wrong": first,
+        "rows": rows,
+        "tolerance": tol,
+    }
