@@ -2,7 +2,7 @@
 
 _dlcalc_subcommands() {
     case "$1" in
-        "") echo "backprop conv net perceptron pool" ;;
+        "") echo "backprop conv grad net perceptron pool" ;;
     esac
 }
 
@@ -11,6 +11,7 @@ _dlcalc_options() {
         "") echo "--version --help -h" ;;
         "backprop") echo "--steps --mine --tol --json --latex --md --lang --check --help -h" ;;
         "conv") echo "--kernel -k --stride -s --padding -p --dilation -d --out-channels -o --groups -g --no-bias --transposed --output-padding --target --solve --json --latex --md --lang --check --help -h" ;;
+        "grad") echo "--wrt --at --claim --json --latex --md --lang --check --help -h" ;;
         "net") echo "--input -i --file -f --model -m --list-models --steps --json --latex --md --lang --check --help -h" ;;
         "perceptron") echo "--x --y --lr --w0 --b0 --rule --no-bias --outputs --sign0 --max-epochs --file -f --plot --png --json --latex --md --lang --check --help -h" ;;
         "pool") echo "--kernel -k --stride -s --padding -p --dilation -d --avg --ceil-mode --json --latex --md --lang --check --help -h" ;;
@@ -34,6 +35,10 @@ _dlcalc_value() {
         "conv|--target") echo "" ;;
         "conv|--solve") echo "padding stride kernel" ;;
         "conv|--lang") echo "en zh" ;;
+        "grad|--wrt") echo "" ;;
+        "grad|--at") echo "" ;;
+        "grad|--claim") echo "" ;;
+        "grad|--lang") echo "en zh" ;;
         "net|--input"|"net|-i") echo "" ;;
         "net|--file"|"net|-f") echo "__FILE__" ;;
         "net|--model"|"net|-m") echo "" ;;

@@ -3,6 +3,7 @@ complete -c dlcalc -f
 
 complete -c dlcalc -n '__fish_use_subcommand' -a backprop -d 'Backpropagation worked out: forward pass, loss, every δ and gradient, the updated weights'
 complete -c dlcalc -n '__fish_use_subcommand' -a conv -d 'Output shape and parameter count of one convolution layer, worked step by step'
+complete -c dlcalc -n '__fish_use_subcommand' -a grad -d 'Differentiate step by step, naming each rule; check a hand-derived derivative with --claim'
 complete -c dlcalc -n '__fish_use_subcommand' -a net -d 'A whole network\'s shapes, parameters, multiply-adds and receptive fields, like torchinfo without torch'
 complete -c dlcalc -n '__fish_use_subcommand' -a perceptron -d 'Train a perceptron by hand: every presented sample, every update, until a clean pass'
 complete -c dlcalc -n '__fish_use_subcommand' -a pool -d 'Output shape of one max or average pooling layer, worked step by step'
@@ -37,6 +38,16 @@ complete -c dlcalc -n '__fish_seen_subcommand_from conv' -l md -d 'Print the der
 complete -c dlcalc -n '__fish_seen_subcommand_from conv' -l lang -x -a 'en zh' -d 'Language of step names and prose'
 complete -c dlcalc -n '__fish_seen_subcommand_from conv' -l check -d 'Rebuild the computation in torch and compare; exit 1 on any mismatch'
 complete -c dlcalc -n '__fish_seen_subcommand_from conv' -l help -s h -d 'Show the help and exit'
+
+complete -c dlcalc -n '__fish_seen_subcommand_from grad' -l wrt -x -d 'The variable to differentiate by'
+complete -c dlcalc -n '__fish_seen_subcommand_from grad' -l at -x -d 'Where to evaluate, e.g. "x=1, w=0.5"'
+complete -c dlcalc -n '__fish_seen_subcommand_from grad' -l claim -x -d 'Your own derivative: dlcalc says whether it is right (exit 1 if not)'
+complete -c dlcalc -n '__fish_seen_subcommand_from grad' -l json -d 'Print one JSON object (stable keys, see README) to stdout'
+complete -c dlcalc -n '__fish_seen_subcommand_from grad' -l latex -d 'Print the derivation as LaTeX (amsmath) for your notes'
+complete -c dlcalc -n '__fish_seen_subcommand_from grad' -l md -d 'Print the derivation as Markdown with $…$ math'
+complete -c dlcalc -n '__fish_seen_subcommand_from grad' -l lang -x -a 'en zh' -d 'Language of step names and prose'
+complete -c dlcalc -n '__fish_seen_subcommand_from grad' -l check -d 'Rebuild the computation in torch and compare; exit 1 on any mismatch'
+complete -c dlcalc -n '__fish_seen_subcommand_from grad' -l help -s h -d 'Show the help and exit'
 
 complete -c dlcalc -n '__fish_seen_subcommand_from net' -l input -s i -x -d 'Input shape CxHxW (or F for a linear net)'
 complete -c dlcalc -n '__fish_seen_subcommand_from net' -l file -s f -r -F -d 'YAML (input, layers) or pasted PyTorch code'

@@ -87,3 +87,39 @@ def _attach_marks(result, marked) -> None:
             ),
         )
     )
+
+
+@app.command()
+def grad(
+    expr: Annotated[
+        str, typer.Argument(metavar="EXPR", help='The function, e.g. "sigmoid(w*x + b)" (^ or ** for powers).')
+    ],
+    wrt: Annotated[Optional[str], typer.Option("--wrt", help="The variable to differentiate by.")] = None,
+    at: Annotated[Optional[str], typer.Option("--at", help='Where to evaluate, e.g. "x=1, w=0.5".')] = None,
+    claim: Annotated[
+        Optional[str],
+        typer.Option("--claim", help="Your own derivative: dlcalc says whether it is right (exit 1 if not)."),
+    ] = None,
+    json: JsonOpt = False,
+    latex: LatexOpt = False,
+    md: MdOpt = False,
+    lang: LangOpt = Lang.en,
+    check: CheckOpt = False,
+) -> None:
+    """Differentiate step by step, naming each rule; check a hand-derived derivative with --claim.
+
+    Example: dlcalc grad "sigmoid(w*x + b)" --wrt w --at "w=0.5, x=1, b=0"
+    """
+    from dlcalc.errors import CheckFailed
+    from dlcalc.solvers import grad as solver
+
+    out = Output(json, latex, md, lang, check)
+    result = solver.solve(solver.parse_spec({"expr": expr, "wrt": wrt, "at": at, "claim": claim}))
+    if result.answer["equivalent"] is False:
+        from dlcalc.check.grad import autograd_at
+
+        point = result.answer["counterexample"]["point"]
+        result.answer["counterexample"]["autograd"] = autograd_at(result.spec.expr, result.spec.wrt, point)
+    emit(result, out)
+    if result.answer["equivalent"] is False:
+        raise CheckFailed()

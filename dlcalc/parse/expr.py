@@ -1,0 +1,136 @@
+"""Math expressions a student types (`w^2 + 3*w`, `sigmoid(w*x + b)`), built into sympy safely.
+
+The text goes through Python's `ast` parser only for its grammar (after `^` becomes `**`), and
+the tree is walked against a whitelist: numbers, names, + - * / ^ **, unary minus, and calls of
+the known functions below. The sympy expression is built node by node; the text itself is never
+evaluated, sympified or passed to parse_expr.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from dlcalc.errors import DlcalcError
+
+MAX_LENGTH = 500
+MAX_EXPONENT = 100
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _functions() -> dict[str, Any]:
+    import sympy
+
+    from dlcalc.solvers.symbolic import relu, sigmoid, softplus
+
+    return {
+        "sigmoid": sigmoid,
+        "sigma": sigmoid,
+        "σ": sigmoid,
+        "tanh": sympy.tanh,
+        "relu": relu,
+        "softplus": softplus,
+        "exp": sympy.exp,
+        "log": sympy.log,
+        "ln": sympy.log,
+        "sqrt": sympy.sqrt,
+        "sin": sympy.sin,
+        "cos": sympy.cos,
+        "abs": sympy.Abs,
+    }
+
+
+CONSTANTS = {"pi", "e"}
+
+
+def parse_expression(text: str, what: str = "expression") -> Any:
+    """A sympy expression for `text`, or a DlcalcError naming what is not allowed."""
+    import sympy
+
+    if not isinstance(text, str) or not text.strip():
+        raise DlcalcError(f"{what}: empty expression")
+    if len(text) > MAX_LENGTH:
+        raise DlcalcError(f"{what}: longer than {MAX_LENGTH} characters")
+    source = text.replace("^", "**")
+    # implicit multiplication as written by hand: 3w, 2(x + 1), (a + b)(a - b); not 1e-3
+    source = re.sub(r"(\d)(?![eE][+-]?\d)(?=[A-Za-z_(])", r"\1*", source)
+    source = (
+        re.sub(r"\)\s*(?=[(A-Za-z_\d])", ")*", source)
+        .replace("−", "-")
+        .replace("·", "*")
+        .replace("×", "*")
+        .replace("σ", "sigmoid")
+    )
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError:
+        raise DlcalcError(f"{what}: cannot read {text!r} (use + - * / ^ and functions such as sigmoid(x))") from None
+    functions = _functions()
+
+    def build(node: ast.AST) -> Any:
+        if isinstance(node, ast.Expression):
+            return build(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            return sympy.Rational(repr(node.value)) if isinstance(node.value, float) else sympy.Integer(node.value)
+        if isinstance(node, ast.Name):
+            if node.id in functions:
+                raise DlcalcError(f"{what}: {node.id} is a function; write {node.id}(…)")
+            if node.id == "pi":
+                return sympy.pi
+            if node.id == "e":
+                return sympy.E
+            if node.id.startswith("_"):
+                raise DlcalcError(f"{what}: name {node.id!r} is not allowed")
+            return sympy.Symbol(node.id, real=True)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            inner = build(node.operand)
+            return -inner if isinstance(node.op, ast.USub) else inner
+        if isinstance(node, ast.BinOp):
+            a, b = build(node.left), build(node.right)
+            if isinstance(node.op, ast.Add):
+                return a + b
+            if isinstance(node.op, ast.Sub):
+                return a - b
+            if isinstance(node.op, ast.Mult):
+                return a * b
+            if isinstance(node.op, ast.Div):
+                if b == 0:
+                    raise DlcalcError(f"{what}: division by zero")
+                return a / b
+            if isinstance(node.op, ast.Pow):
+                if b.is_number and abs(b) > MAX_EXPONENT:
+                    raise DlcalcError(f"{what}: exponent {b} is too large (at most {MAX_EXPONENT})")
+                if a.is_number and b.is_number and a != 0 and abs(float(b)) * abs(float(sympy.log(abs(a), 10))) > 300:
+                    raise DlcalcError(f"{what}: {a}^{b} is too large a number")
+                return a**b
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+            fn = functions.get(node.func.id)
+            if fn is None:
+                known = ", ".join(sorted(k for k in functions if k.isascii()))
+                raise DlcalcError(f"{what}: unknown function {node.func.id!r} (known: {known})")
+            if len(node.args) != 1:
+                raise DlcalcError(f"{what}: {node.func.id} takes one argument")
+            return fn(build(node.args[0]))
+        shown = ast.get_source_segment(source, node) or type(node).__name__
+        raise DlcalcError(f"{what}: {shown!r} is not allowed (only numbers, names, + - * / ^ and known functions)")
+
+    return build(tree)
+
+
+def parse_assignments(text: str, what: str = "--at") -> dict[str, Any]:
+    """`x=1, w=0.5` → {x: 1, w: 1/2} with exact values."""
+    import sympy
+
+    values: dict[str, Any] = {}
+    for part in [p for p in re.split(r"[,;]", text or "") if p.strip()]:
+        if "=" not in part:
+            raise DlcalcError(f"{what}: expected name=value, got {part.strip()!r}")
+        name, value = (s.strip() for s in part.split("=", 1))
+        if not NAME.fullmatch(name) or name.startswith("_"):
+            raise DlcalcError(f"{what}: {name!r} is not a variable name")
+        number = parse_expression(value, f"{what} {name}")
+        if not number.is_number:
+            raise DlcalcError(f"{what}: the value of {name} must be a number, got {value!r}")
+        values[name] = sympy.nsimplify(number) if number.is_Float else number
+    return values
