@@ -8,7 +8,7 @@ import sys
 import typer
 
 from dlcalc.cli import gradients, layers, training  # noqa: F401  (they register their commands)
-from dlcalc.cli.app import app
+from dlcalc.cli.app import APP_SETTINGS, app
 from dlcalc.cli.options import fail
 from dlcalc.errors import CheckFailed, DlcalcError
 
@@ -20,8 +20,33 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(run(argv))
 
 
+def app_for(argv: list[str]) -> typer.Typer:
+    """The app with only the command about to run, when argv names one.
+
+    Typer builds a click command for every registered function before dispatching; building just
+    the one in use keeps `dlcalc conv …` from paying for all the others. Help and completion
+    generation use the full app.
+    """
+    if not argv or argv[0].startswith("-"):
+        return app
+    wanted = argv[0]
+    small = typer.Typer(**APP_SETTINGS)
+    small.registered_callback = app.registered_callback
+    for info in app.registered_commands:
+        name = info.name or typer.main.get_command_name(info.callback.__name__)
+        if name == wanted:
+            small.registered_commands = [info]
+            return small
+    for group in app.registered_groups:
+        if group.name == wanted:
+            small.registered_groups = [group]
+            return small
+    return app
+
+
 def run(argv: list[str] | None = None) -> int:
-    command = typer.main.get_command(app)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = typer.main.get_command(app_for(argv))
     try:
         command.main(args=argv, prog_name="dlcalc", standalone_mode=False)
     except DlcalcError as e:

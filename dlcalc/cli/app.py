@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-app = typer.Typer(
+APP_SETTINGS = dict(
     name="dlcalc",
     help="Worked, torch-checked answers to deep-learning exam calculations.",
     no_args_is_help=True,
@@ -14,6 +14,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
+app = typer.Typer(**APP_SETTINGS)
 
 
 def _version(value: bool) -> None:
