@@ -2,7 +2,7 @@
 
 _dlcalc_subcommands() {
     case "$1" in
-        "") echo "backprop conv grad net perceptron pool" ;;
+        "") echo "backprop conv grad gru lstm net perceptron pool rnn" ;;
     esac
 }
 
@@ -12,9 +12,12 @@ _dlcalc_options() {
         "backprop") echo "--steps --mine --tol --json --latex --md --lang --check --help -h" ;;
         "conv") echo "--kernel -k --stride -s --padding -p --dilation -d --out-channels -o --groups -g --no-bias --transposed --output-padding --target --solve --json --latex --md --lang --check --help -h" ;;
         "grad") echo "--wrt --at --claim --json --latex --md --lang --check --help -h" ;;
+        "gru") echo "--x --h0 --weight-ih --weight-hh --bias-ih --bias-hh --convention --set --json --latex --md --lang --check --help -h" ;;
+        "lstm") echo "--x --h0 --c0 --weight-ih --weight-hh --bias-ih --bias-hh --set --json --latex --md --lang --check --help -h" ;;
         "net") echo "--input -i --file -f --model -m --list-models --steps --json --latex --md --lang --check --help -h" ;;
         "perceptron") echo "--x --y --lr --w0 --b0 --rule --no-bias --outputs --sign0 --max-epochs --file -f --plot --png --json --latex --md --lang --check --help -h" ;;
         "pool") echo "--kernel -k --stride -s --padding -p --dilation -d --avg --ceil-mode --json --latex --md --lang --check --help -h" ;;
+        "rnn") echo "--x --h0 --weight-ih --weight-hh --bias-ih --bias-hh --nonlinearity --set --json --latex --md --lang --check --help -h" ;;
     esac
 }
 
@@ -39,6 +42,24 @@ _dlcalc_value() {
         "grad|--at") echo "" ;;
         "grad|--claim") echo "" ;;
         "grad|--lang") echo "en zh" ;;
+        "gru|--x") echo "" ;;
+        "gru|--h0") echo "" ;;
+        "gru|--weight-ih") echo "" ;;
+        "gru|--weight-hh") echo "" ;;
+        "gru|--bias-ih") echo "" ;;
+        "gru|--bias-hh") echo "" ;;
+        "gru|--convention") echo "torch textbook cho" ;;
+        "gru|--set") echo "" ;;
+        "gru|--lang") echo "en zh" ;;
+        "lstm|--x") echo "" ;;
+        "lstm|--h0") echo "" ;;
+        "lstm|--c0") echo "" ;;
+        "lstm|--weight-ih") echo "" ;;
+        "lstm|--weight-hh") echo "" ;;
+        "lstm|--bias-ih") echo "" ;;
+        "lstm|--bias-hh") echo "" ;;
+        "lstm|--set") echo "" ;;
+        "lstm|--lang") echo "en zh" ;;
         "net|--input"|"net|-i") echo "" ;;
         "net|--file"|"net|-f") echo "__FILE__" ;;
         "net|--model"|"net|-m") echo "" ;;
@@ -60,6 +81,15 @@ _dlcalc_value() {
         "pool|--padding"|"pool|-p") echo "" ;;
         "pool|--dilation"|"pool|-d") echo "" ;;
         "pool|--lang") echo "en zh" ;;
+        "rnn|--x") echo "" ;;
+        "rnn|--h0") echo "" ;;
+        "rnn|--weight-ih") echo "" ;;
+        "rnn|--weight-hh") echo "" ;;
+        "rnn|--bias-ih") echo "" ;;
+        "rnn|--bias-hh") echo "" ;;
+        "rnn|--nonlinearity") echo "" ;;
+        "rnn|--set") echo "" ;;
+        "rnn|--lang") echo "en zh" ;;
         *) return 1 ;;
     esac
 }

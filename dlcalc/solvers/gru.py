@@ -1,0 +1,184 @@
+"""One GRU layer run over a sequence, every gate worked out, in a named convention:
+
+    r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)        reset gate
+    z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)        update gate
+
+  torch:    n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn)),   h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+  textbook: n_t = tanh(W_in x_t + b_in + W_hn (r_t ⊙ h_{t-1}) + b_hn),   h_t = (1 - z_t) ⊙ h_{t-1} + z_t ⊙ n_t
+  cho:      n_t as textbook,                                              h_t = z_t ⊙ h_{t-1} + (1 - z_t) ⊙ n_t
+
+torch is nn.GRU's; textbook is the "fully gated unit" most lecture slides draw (z weights the new
+candidate, r applied to h before the product); cho is Cho et al. 2014 and d2l.ai.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dlcalc import mathfmt as m
+from dlcalc.errors import DlcalcError
+from dlcalc.parse import only_keys
+from dlcalc.result import Result, Step
+from dlcalc.solvers import recurrent as R
+from dlcalc.text import T
+
+GATES = ("r", "z", "n")
+ALIASES = {
+    "r": (("W_r",), ("U_r",), ("b_r",)),
+    "z": (("W_z",), ("U_z",), ("b_z",)),
+    "n": (("W_n", "W_h"), ("U_n", "U_h"), ("b_n", "b_h")),
+}
+CONVENTIONS = ("torch", "textbook", "cho")
+FIELDS = {"x", "h0", "convention", *R.TORCH_KEYS} | {k for names in ALIASES.values() for group in names for k in group}
+UPDATE = {
+    "torch": ("(1 - z{t})⊙n{t} + z{t}⊙h{p}", r"(1 - z_{t}) \odot n_{t} + z_{t} \odot h_{{{p}}}"),
+    "textbook": ("(1 - z{t})⊙h{p} + z{t}⊙n{t}", r"(1 - z_{t}) \odot h_{{{p}}} + z_{t} \odot n_{t}"),
+    "cho": ("z{t}⊙h{p} + (1 - z{t})⊙n{t}", r"z_{t} \odot h_{{{p}}} + (1 - z_{t}) \odot n_{t}"),
+}
+
+
+@dataclass(frozen=True)
+class GRUSpec:
+    x: tuple[tuple[float, ...], ...]
+    h0: tuple[float, ...]
+    weights: R.Weights
+    convention: str = "torch"
+
+
+def parse_spec(inputs: Mapping[str, Any]) -> GRUSpec:
+    only_keys(inputs, FIELDS, "gru")
+    x = R.parse_sequence(inputs.get("x"))
+    w = R.read_weights(inputs, GATES, ALIASES, len(x[0]))
+    convention = str(inputs.get("convention") or "torch").strip().lower()
+    if convention not in CONVENTIONS:
+        raise DlcalcError(f"convention: expected one of {', '.join(CONVENTIONS)}, got {convention!r}")
+    return GRUSpec(tuple(map(tuple, x)), tuple(R.initial_state(inputs, "h0", w.hidden)), w, convention)
+
+
+def step(spec: GRUSpec, x: list[float], h: list[float]) -> tuple[dict, list[float], dict]:
+    """One time step: (gates, new h, pre-activations)."""
+    w = spec.weights
+    pre, gates = {}, {}
+    for gate in ("r", "z"):
+        pre[gate] = R.add(
+            R.matvec(w.block("ih", gate), x), w.bias("ih", gate), R.matvec(w.block("hh", gate), h), w.bias("hh", gate)
+        )
+        gates[gate] = R.sigmoid(pre[gate])
+    r, z = gates["r"], gates["z"]
+    if spec.convention == "torch":
+        hidden = R.mul(r, R.add(R.matvec(w.block("hh", "n"), h), w.bias("hh", "n")))
+    else:
+        hidden = R.add(R.matvec(w.block("hh", "n"), R.mul(r, h)), w.bias("hh", "n"))
+    pre["n"] = R.add(R.matvec(w.block("ih", "n"), x), w.bias("ih", "n"), hidden)
+    n = gates["n"] = R.tanh(pre["n"])
+    one_minus_z = [1 - v for v in z]
+    if spec.convention == "torch":
+        h_new = R.add(R.mul(one_minus_z, n), R.mul(z, h))
+    elif spec.convention == "textbook":
+        h_new = R.add(R.mul(one_minus_z, h), R.mul(z, n))
+    else:
+        h_new = R.add(R.mul(z, h), R.mul(one_minus_z, n))
+    return gates, h_new, pre
+
+
+def solve(spec: GRUSpec) -> Result:
+    h = list(spec.h0)
+    hs, log, steps = [], [], []
+    labels = {"r": T("reset gate", "重置门"), "z": T("update gate", "更新门"), "n": T("candidate state", "候选状态")}
+    for t, x in enumerate(spec.x, 1):
+        gates, h_new, pre = step(spec, list(x), h)
+        p = t - 1
+        for gate in ("r", "z"):
+            formula = m.Math(
+                f"σ(W_i{gate}·x{t} + b_i{gate} + W_h{gate}·h{p} + b_h{gate})",
+                rf"\sigma\left(W_{{i{gate}}} x_{t} + b_{{i{gate}}} + W_{{h{gate}}} h_{{{p}}} + b_{{h{gate}}}\right)",
+            )
+            steps.append(
+                R.gate_step(
+                    T("t = {t}: ", "t = {t}：").format(t=t) + labels[gate],
+                    m.Math(f"{gate}{t}", f"{gate}_{t}"),
+                    formula,
+                    pre[gate],
+                    gates[gate],
+                    "σ",
+                )
+            )
+        if spec.convention == "torch":
+            formula = m.Math(
+                f"tanh(W_in·x{t} + b_in + r{t}⊙(W_hn·h{p} + b_hn))",
+                rf"\tanh\left(W_{{in}} x_{t} + b_{{in}} + r_{t} \odot (W_{{hn}} h_{{{p}}} + b_{{hn}})\right)",
+            )
+        else:
+            formula = m.Math(
+                f"tanh(W_in·x{t} + b_in + W_hn·(r{t}⊙h{p}) + b_hn)",
+                rf"\tanh\left(W_{{in}} x_{t} + b_{{in}} + W_{{hn}} (r_{t} \odot h_{{{p}}}) + b_{{hn}}\right)",
+            )
+        steps.append(
+            R.gate_step(
+                T("t = {t}: ", "t = {t}：").format(t=t) + labels["n"],
+                m.Math(f"n{t}", f"n_{t}"),
+                formula,
+                pre["n"],
+                gates["n"],
+                "tanh",
+            )
+        )
+        text, latex = UPDATE[spec.convention]
+        steps.append(
+            Step(
+                T("t = {t}: hidden state", "t = {t}：隐藏状态").format(t=t),
+                m.Math(f"h{t}", f"h_{t}"),
+                [m.Math(text.format(t=t, p=p), latex.format(t=t, p=p)), R.vec(h_new)],
+                _update_note(spec.convention),
+            )
+        )
+        h = h_new
+        hs.append(h)
+        log.append(gates)
+    w = spec.weights
+    return Result(
+        kind="gru",
+        title=T("GRU ({c} convention)", "GRU（{c} 约定）").format(c=spec.convention),
+        answer={
+            "h": hs,
+            "gates": log,
+            "h_last": hs[-1],
+            "convention": spec.convention,
+            "hidden_size": w.hidden,
+            "input_size": w.inputs,
+            "weights_form": w.form,
+        },
+        summary=[
+            (T("Sizes", "尺寸"), f"input {w.inputs}, hidden {w.hidden}, {len(spec.x)} step(s)"),
+            (T("Convention", "约定"), spec.convention),
+            (T("Final h", "最终 h"), R.vec(hs[-1]).text),
+        ],
+        steps=steps,
+        notes=[_convention_note(spec.convention)],
+        spec=spec,
+    )
+
+
+def _update_note(convention: str):
+    if convention == "textbook":
+        return T("z decides how much of the new candidate enters", "z 决定新候选状态进入的比例")
+    return T("z decides how much of the old state is kept", "z 决定保留旧状态的比例")
+
+
+def _convention_note(convention: str):
+    return {
+        "torch": T(
+            "torch convention: r multiplies (W_hn h + b_hn); h = (1 - z)⊙n + z⊙h_prev",
+            "torch 约定：r 乘在 (W_hn h + b_hn) 上；h = (1 - z)⊙n + z⊙h_prev",
+        ),
+        "textbook": T(
+            "textbook convention: r multiplies h before W_hn; h = (1 - z)⊙h_prev + z⊙n",
+            "教材约定：r 先乘 h 再乘 W_hn；h = (1 - z)⊙h_prev + z⊙n",
+        ),
+        "cho": T(
+            "Cho et al. (2014) convention: r multiplies h before W_hn; h = z⊙h_prev + (1 - z)⊙n",
+            "Cho 等（2014）约定：r 先乘 h 再乘 W_hn；h = z⊙h_prev + (1 - z)⊙n",
+        ),
+    }[convention]

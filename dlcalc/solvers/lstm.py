@@ -1,0 +1,165 @@
+"""One LSTM layer run over a sequence, every gate worked out (torch's equations, gate order i, f, g, o):
+
+i_t = σ(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)       input gate
+f_t = σ(W_if x_t + b_if + W_hf h_{t-1} + b_hf)       forget gate
+g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)    candidate cell (the notes' C̃_t)
+o_t = σ(W_io x_t + b_io + W_ho h_{t-1} + b_ho)       output gate
+c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
+h_t = o_t ⊙ tanh(c_t)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dlcalc import mathfmt as m
+from dlcalc.errors import DlcalcError
+from dlcalc.parse import only_keys
+from dlcalc.result import Result, Step
+from dlcalc.solvers import recurrent as R
+from dlcalc.text import T
+
+GATES = ("i", "f", "g", "o")
+ALIASES = {
+    "i": (("W_i",), ("U_i",), ("b_i",)),
+    "f": (("W_f",), ("U_f",), ("b_f",)),
+    "g": (("W_g", "W_c"), ("U_g", "U_c"), ("b_g", "b_c")),
+    "o": (("W_o",), ("U_o",), ("b_o",)),
+}
+FIELDS = {"x", "h0", "c0", *R.TORCH_KEYS} | {k for names in ALIASES.values() for group in names for k in group}
+NAMES = {
+    "i": (T("input gate", "输入门"), "σ"),
+    "f": (T("forget gate", "遗忘门"), "σ"),
+    "g": (T("candidate cell", "候选记忆"), "tanh"),
+    "o": (T("output gate", "输出门"), "σ"),
+}
+
+
+@dataclass(frozen=True)
+class LSTMSpec:
+    x: tuple[tuple[float, ...], ...]
+    h0: tuple[float, ...]
+    c0: tuple[float, ...]
+    weights: R.Weights
+
+
+def parse_spec(inputs: Mapping[str, Any]) -> LSTMSpec:
+    only_keys(inputs, FIELDS, "lstm")
+    x = R.parse_sequence(inputs.get("x"))
+    n_in = len(x[0])
+    w = R.read_weights(inputs, GATES, ALIASES, n_in)
+    if inputs.get("h0") is not None and len(R.initial_state(inputs, "h0", w.hidden)) != w.hidden:
+        raise DlcalcError(f"h0: expected {w.hidden} values")
+    return LSTMSpec(
+        tuple(map(tuple, x)),
+        tuple(R.initial_state(inputs, "h0", w.hidden)),
+        tuple(R.initial_state(inputs, "c0", w.hidden)),
+        w,
+    )
+
+
+def solve(spec: LSTMSpec) -> Result:
+    w = spec.weights
+    h, c = list(spec.h0), list(spec.c0)
+    hs, cs, gates_log, steps = [], [], [], []
+    scalar = w.hidden == 1 and w.inputs == 1
+    for t, x in enumerate(spec.x, 1):
+        gates = {}
+        for gate in GATES:
+            pre = R.add(
+                R.matvec(w.block("ih", gate), list(x)),
+                w.bias("ih", gate),
+                R.matvec(w.block("hh", gate), h),
+                w.bias("hh", gate),
+            )
+            label, fn = NAMES[gate]
+            post = R.sigmoid(pre) if fn == "σ" else R.tanh(pre)
+            gates[gate] = post
+            formula = m.Math(
+                f"{fn}(W_i{gate}·x{t} + b_i{gate} + W_h{gate}·h{t - 1} + b_h{gate})",
+                rf"{R._latex_fn(fn)}\left(W_{{i{gate}}} x_{t} + b_{{i{gate}}} + W_{{h{gate}}} h_{{{t - 1}}} + b_{{h{gate}}}\right)",
+            )
+            sub = None
+            if scalar:
+                sub = m.Math(
+                    f"{fn}({R.scalar_terms(w.block('ih', gate), list(x)).text} + {m.fmt_number(w.bias('ih', gate)[0])}"
+                    f" + {R.scalar_terms(w.block('hh', gate), h).text} + {m.fmt_number(w.bias('hh', gate)[0])})",
+                    rf"{R._latex_fn(fn)}\left({R.scalar_terms(w.block('ih', gate), list(x)).latex} + "
+                    rf"{m.num(w.bias('ih', gate)[0]).latex} + {R.scalar_terms(w.block('hh', gate), h).latex} + "
+                    rf"{m.num(w.bias('hh', gate)[0]).latex}\right)",
+                )
+            steps.append(
+                R.gate_step(
+                    T("t = {t}: ", "t = {t}：").format(t=t) + label,
+                    m.Math(f"{gate}{t}", f"{gate}_{t}"),
+                    formula,
+                    pre,
+                    post,
+                    fn,
+                    sub,
+                )
+            )
+        c_new = R.add(R.mul(gates["f"], c), R.mul(gates["i"], gates["g"]))
+        steps.append(
+            Step(
+                T("t = {t}: cell state", "t = {t}：细胞状态").format(t=t),
+                m.Math(f"c{t}", f"c_{t}"),
+                [
+                    m.Math(f"f{t}⊙c{t - 1} + i{t}⊙g{t}", rf"f_{t} \odot c_{{{t - 1}}} + i_{t} \odot g_{t}"),
+                    m.Math(
+                        f"{R.vec(gates['f']).text}⊙{R.vec(c).text} + {R.vec(gates['i']).text}⊙{R.vec(gates['g']).text}",
+                        rf"{R.vec(gates['f']).latex} \odot {R.vec(c).latex} + {R.vec(gates['i']).latex} \odot {R.vec(gates['g']).latex}",
+                    ),
+                    R.vec(c_new),
+                ],
+                T("forget part of the old memory, add the gated candidate", "遗忘部分旧记忆，加入门控后的候选记忆"),
+            )
+        )
+        h_new = R.mul(gates["o"], R.tanh(c_new))
+        steps.append(
+            Step(
+                T("t = {t}: hidden state", "t = {t}：隐藏状态").format(t=t),
+                m.Math(f"h{t}", f"h_{t}"),
+                [
+                    m.Math(f"o{t}⊙tanh(c{t})", rf"o_{t} \odot \tanh\left(c_{t}\right)"),
+                    m.Math(
+                        f"{R.vec(gates['o']).text}⊙tanh({R.vec(c_new).text})",
+                        rf"{R.vec(gates['o']).latex} \odot \tanh\left({R.vec(c_new).latex}\right)",
+                    ),
+                    R.vec(h_new),
+                ],
+            )
+        )
+        h, c = h_new, c_new
+        hs.append(h)
+        cs.append(c)
+        gates_log.append(gates)
+    return Result(
+        kind="lstm",
+        title=T("LSTM", "LSTM"),
+        answer={
+            "h": hs,
+            "c": cs,
+            "gates": gates_log,
+            "h_last": hs[-1],
+            "c_last": cs[-1],
+            "hidden_size": w.hidden,
+            "input_size": w.inputs,
+            "weights_form": w.form,
+        },
+        summary=[
+            (T("Sizes", "尺寸"), f"input {w.inputs}, hidden {w.hidden}, {len(spec.x)} step(s)"),
+            (T("Final h", "最终 h"), R.vec(hs[-1]).text),
+            (T("Final c", "最终 c"), R.vec(cs[-1]).text),
+        ],
+        steps=steps,
+        notes=[
+            T(
+                "gate order i, f, g, o as in torch; g is the candidate cell C̃",
+                "门顺序为 i、f、g、o（与 torch 一致）；g 即候选记忆 C̃",
+            )
+        ],
+        spec=spec,
+    )

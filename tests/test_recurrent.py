@@ -1,0 +1,183 @@
+"""rnn / lstm / gru: a hand-checkable exam RNN, random sizes in both weight forms against torch."""
+
+import json
+import math
+import random
+from pathlib import Path
+
+import pytest
+import torch
+
+from dlcalc.errors import DlcalcError
+from dlcalc.solvers import gru, lstm, rnn
+
+F64 = torch.float64
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_scalar_exam_rnn_by_hand():
+    # h_t = tanh(0.5·x_t + 0.1·h_{t-1}), x = 1, 2, 3, h0 = 0: worked with a calculator,
+    # h1 = tanh(0.5), h2 = tanh(1 + 0.1·h1), h3 = tanh(1.5 + 0.1·h2).
+    a = rnn.solve(rnn.parse_spec({"x": "1; 2; 3", "W": 0.5, "U": 0.1})).answer
+    h1 = math.tanh(0.5)
+    h2 = math.tanh(1 + 0.1 * h1)
+    h3 = math.tanh(1.5 + 0.1 * h2)
+    assert [v[0] for v in a["h"]] == pytest.approx([h1, h2, h3], abs=1e-15)
+    assert round(a["h"][0][0], 6) == 0.462117 and round(a["h"][1][0], 6) == 0.780329
+
+
+def _rand(rng, rows, cols):
+    return [[round(rng.uniform(-1, 1), 3) for _ in range(cols)] for _ in range(rows)]
+
+
+def _vec(rng, n):
+    return [round(rng.uniform(-1, 1), 3) for _ in range(n)]
+
+
+def _torch_layout(rng, gates, i, h):
+    return {
+        "weight_ih": _rand(rng, gates * h, i),
+        "weight_hh": _rand(rng, gates * h, h),
+        "bias_ih": _vec(rng, gates * h),
+        "bias_hh": _vec(rng, gates * h),
+    }
+
+
+def _close(ours, theirs):
+    assert [v for row in ours for v in row] == pytest.approx(theirs.flatten().tolist(), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rnn_random_vs_torch(seed):
+    rng = random.Random(seed)
+    i, h, steps = rng.randint(1, 4), rng.randint(1, 4), rng.randint(1, 5)
+    w = _torch_layout(rng, 1, i, h)
+    x, h0 = _rand(rng, steps, i), _vec(rng, h)
+    nl = rng.choice(["tanh", "relu"])
+    ours = rnn.solve(rnn.parse_spec({"x": x, "h0": h0, "nonlinearity": nl, **w})).answer
+    ref = torch.nn.RNN(i, h, nonlinearity=nl, dtype=F64)
+    with torch.no_grad():
+        for k in w:
+            getattr(ref, k + "_l0").copy_(torch.tensor(w[k], dtype=F64))
+        out, _ = ref(torch.tensor(x, dtype=F64).unsqueeze(1), torch.tensor(h0, dtype=F64).view(1, 1, -1))
+    _close(ours["h"], out)
+    # the textbook names give the same network (bias only on the input side)
+    book = rnn.solve(
+        rnn.parse_spec(
+            {
+                "x": x,
+                "h0": h0,
+                "nonlinearity": nl,
+                "W_xh": w["weight_ih"],
+                "W_hh": w["weight_hh"],
+                "b_h": [a + b for a, b in zip(w["bias_ih"], w["bias_hh"])],
+            }
+        )
+    )
+    _close(book.answer["h"], out)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lstm_random_vs_torch_both_forms(seed):
+    rng = random.Random(100 + seed)
+    i, h, steps = rng.randint(1, 4), rng.randint(1, 4), rng.randint(1, 4)
+    w = _torch_layout(rng, 4, i, h)
+    x, h0, c0 = _rand(rng, steps, i), _vec(rng, h), _vec(rng, h)
+    cell = torch.nn.LSTMCell(i, h, dtype=F64)
+    with torch.no_grad():
+        for k in w:
+            getattr(cell, k).copy_(torch.tensor(w[k], dtype=F64))
+        hh, cc = torch.tensor([h0], dtype=F64), torch.tensor([c0], dtype=F64)
+        hs, cs = [], []
+        for xt in x:
+            hh, cc = cell(torch.tensor([xt], dtype=F64), (hh, cc))
+            hs.append(hh[0])
+            cs.append(cc[0])
+    ours = lstm.solve(lstm.parse_spec({"x": x, "h0": h0, "c0": c0, **w})).answer
+    _close(ours["h"], torch.stack(hs))
+    _close(ours["c"], torch.stack(cs))
+    # per-gate textbook form: W_* = the gate's block of weight_ih, U_* of weight_hh, b_* both biases
+    book = {"x": x, "h0": h0, "c0": c0}
+    for k, gate in enumerate("ifgo"):
+        rows = slice(k * h, (k + 1) * h)
+        book[f"W_{gate}"] = w["weight_ih"][rows]
+        book[f"U_{gate}"] = w["weight_hh"][rows]
+        book[f"b_{gate}"] = [a + b for a, b in zip(w["bias_ih"][rows], w["bias_hh"][rows])]
+    _close(lstm.solve(lstm.parse_spec(book)).answer["h"], torch.stack(hs))
+    # and on the concatenation [h, x], as the course notes write W_f·[h_{t-1}, x_t]
+    concat = {"x": x, "h0": h0, "c0": c0}
+    for gate in "ifgo":
+        concat[f"W_{gate}"] = [u + v for u, v in zip(book[f"U_{gate}"], book[f"W_{gate}"])]
+        concat[f"b_{gate}"] = book[f"b_{gate}"]
+    _close(lstm.solve(lstm.parse_spec(concat)).answer["h"], torch.stack(hs))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_gru_random_vs_torch(seed):
+    rng = random.Random(200 + seed)
+    i, h, steps = rng.randint(1, 4), rng.randint(1, 4), rng.randint(1, 4)
+    w = _torch_layout(rng, 3, i, h)
+    x, h0 = _rand(rng, steps, i), _vec(rng, h)
+    cell = torch.nn.GRUCell(i, h, dtype=F64)
+    with torch.no_grad():
+        for k in w:
+            getattr(cell, k).copy_(torch.tensor(w[k], dtype=F64))
+        hh, hs = torch.tensor([h0], dtype=F64), []
+        for xt in x:
+            hh = cell(torch.tensor([xt], dtype=F64), hh)
+            hs.append(hh[0])
+    _close(gru.solve(gru.parse_spec({"x": x, "h0": h0, **w})).answer["h"], torch.stack(hs))
+
+
+def test_gru_textbook_conventions_by_hand():
+    # One unit, x = 1, h0 = 0.5, every weight 0.5 and no biases: r = z = σ(0.75);
+    # textbook: n = tanh(0.5 + 0.5·r·0.5), h = (1 - z)·0.5 + z·n; cho: h = z·0.5 + (1 - z)·n.
+    spec = {"x": [1], "h0": [0.5], "W_r": 0.5, "U_r": 0.5, "W_z": 0.5, "U_z": 0.5, "W_n": 0.5, "U_n": 0.5}
+    s = 1 / (1 + math.exp(-0.75))
+    n = math.tanh(0.5 + 0.5 * s * 0.5)
+    book = gru.solve(gru.parse_spec({**spec, "convention": "textbook"})).answer["h"][0][0]
+    cho = gru.solve(gru.parse_spec({**spec, "convention": "cho"})).answer["h"][0][0]
+    assert book == pytest.approx((1 - s) * 0.5 + s * n, abs=1e-15)
+    assert cho == pytest.approx(s * 0.5 + (1 - s) * n, abs=1e-15)
+
+
+@pytest.mark.parametrize(
+    "module, inputs, message",
+    [
+        (
+            lstm,
+            {"x": "1,2; 3,4", "weight_ih": "1,2; 3,4", "weight_hh": 0.1},
+            "weight_ih (4 gates × hidden 1, input 2): expected shape 4x2, got 2x2",
+        ),
+        (
+            gru,
+            {"x": "1; 2", "weight_ih": "1;2;3", "weight_hh": "1;2"},
+            "weight_hh (3 gates × hidden 1, hidden 1): expected shape 3x1",
+        ),
+        (rnn, {"x": "1; 2", "W": "1; 2", "U": "1,0; 0,1,0"}, "U"),
+        (lstm, {"x": "1; 2", "W_i": 0.5, "U_i": 0.1}, "W_f: missing"),
+        (
+            gru,
+            {"x": "1", "W_r": 1, "U_r": 1, "W_z": 1, "U_z": 1, "W_n": 1, "U_n": 1, "convention": "keras"},
+            "convention",
+        ),
+        (rnn, {"W": 1, "U": 1}, "x: the input sequence is missing"),
+    ],
+)
+def test_shape_errors_name_the_matrix(module, inputs, message):
+    with pytest.raises(DlcalcError) as e:
+        module.parse_spec(inputs)
+    assert message in e.value.message
+
+
+def test_cli(cli):
+    code, out, err = cli("rnn", "--x", "1; 2; 3", "--weight-ih", "0.5", "--weight-hh", "0.1", "--json", "--check")
+    data = json.loads(out)
+    assert code == 0 and data["check"]["ok"] and len(data["h"]) == 3
+    code, out, err = cli("lstm", str(ROOT / "problems/lstm/scalar.yaml"), "--json")
+    data = json.loads(out)
+    assert code == 0 and set(data["gates"][0]) == {"i", "f", "g", "o"} and len(data["c"]) == 2
+    code, out, err = cli("gru", str(ROOT / "problems/gru/scalar.yaml"), "--convention", "textbook", "--check")
+    assert code == 0 and "textbook" in out
+    code, out, err = cli("lstm", "--x", "1", "--set", "W_i")
+    assert code == 2 and "--set" in err
