@@ -2,7 +2,8 @@
 
 _dlcalc_subcommands() {
     case "$1" in
-        "") echo "backprop conv grad gru lstm net perceptron pool rnn" ;;
+        "") echo "backprop bank conv grad gru lstm net perceptron pool rnn" ;;
+        "bank") echo "check list show" ;;
     esac
 }
 
@@ -10,6 +11,10 @@ _dlcalc_options() {
     case "$1" in
         "") echo "--version --help -h" ;;
         "backprop") echo "--steps --mine --tol --json --latex --md --lang --check --help -h" ;;
+        "bank") echo "--help -h" ;;
+        "bank check") echo "--path --no-torch --json --help -h" ;;
+        "bank list") echo "--topic --lang --json --path --help -h" ;;
+        "bank show") echo "--lang --solution --json --path --help -h" ;;
         "conv") echo "--kernel -k --stride -s --padding -p --dilation -d --out-channels -o --groups -g --no-bias --transposed --output-padding --target --solve --json --latex --md --lang --check --help -h" ;;
         "grad") echo "--wrt --at --claim --json --latex --md --lang --check --help -h" ;;
         "gru") echo "--x --h0 --weight-ih --weight-hh --bias-ih --bias-hh --convention --set --json --latex --md --lang --check --help -h" ;;
@@ -28,6 +33,12 @@ _dlcalc_value() {
         "backprop|--mine") echo "__FILE__" ;;
         "backprop|--tol") echo "" ;;
         "backprop|--lang") echo "en zh" ;;
+        "bank check|--path") echo "__FILE__" ;;
+        "bank list|--topic") echo "" ;;
+        "bank list|--lang") echo "en zh" ;;
+        "bank list|--path") echo "__FILE__" ;;
+        "bank show|--lang") echo "en zh" ;;
+        "bank show|--path") echo "__FILE__" ;;
         "conv|--kernel"|"conv|-k") echo "" ;;
         "conv|--stride"|"conv|-s") echo "" ;;
         "conv|--padding"|"conv|-p") echo "" ;;

@@ -2,6 +2,7 @@
 complete -c dlcalc -f
 
 complete -c dlcalc -n '__fish_use_subcommand' -a backprop -d 'Backpropagation worked out: forward pass, loss, every δ and gradient, the updated weights'
+complete -c dlcalc -n '__fish_use_subcommand' -a bank -d 'The problem bank: list, show, and check every stored answer'
 complete -c dlcalc -n '__fish_use_subcommand' -a conv -d 'Output shape and parameter count of one convolution layer, worked step by step'
 complete -c dlcalc -n '__fish_use_subcommand' -a grad -d 'Differentiate step by step, naming each rule; check a hand-derived derivative with --claim'
 complete -c dlcalc -n '__fish_use_subcommand' -a gru -d 'A GRU\'s forward pass: reset and update gates, candidate and hidden state, in a named convention'
@@ -23,6 +24,28 @@ complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l lang -x -a 'en z
 complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l check -d 'Rebuild the computation in torch and compare; exit 1 on any mismatch'
 complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l help -s h -d 'Show the help and exit'
 complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -F
+
+complete -c dlcalc -n '__fish_seen_subcommand_from bank; and not __fish_seen_subcommand_from check list show' -a check -d 'Load every problem, solve it, compare with the stored answer and cross-check with torch'
+complete -c dlcalc -n '__fish_seen_subcommand_from bank; and not __fish_seen_subcommand_from check list show' -a list -d 'List the problems: id, topic, difficulty, title'
+complete -c dlcalc -n '__fish_seen_subcommand_from bank; and not __fish_seen_subcommand_from check list show' -a show -d 'Show one problem\'s statement; --solution works it out with the solver'
+complete -c dlcalc -n '__fish_seen_subcommand_from bank; and not __fish_seen_subcommand_from check list show' -l help -s h -d 'Show the help and exit'
+
+complete -c dlcalc -n '__fish_seen_subcommand_from bank; and __fish_seen_subcommand_from check' -l path -r -F -d 'A bank folder other than the shipped problems/'
+complete -c dlcalc -n '__fish_seen_subcommand_from bank; and __fish_seen_subcommand_from check' -l no-torch -d 'Skip the torch cross-check (answers only)'
+complete -c dlcalc -n '__fish_seen_subcommand_from bank; and __fish_seen_subcommand_from check' -l json -d 'A JSON summary'
+complete -c dlcalc -n '__fish_seen_subcommand_from bank; and __fish_seen_subcommand_from check' -l help -s h -d 'Show the help and exit'
+
+complete -c dlcalc -n '__fish_seen_subcommand_from bank; and __fish_seen_subcommand_from list' -l topic -x -d 'Only this topic (conv, pool, net, …, concept)'
+complete -c dlcalc -n '__fish_seen_subcommand_from bank; and __fish_seen_subcommand_from list' -l lang -x -a 'en zh' -d 'Language of step names and prose'
+complete -c dlcalc -n '__fish_seen_subcommand_from bank; and __fish_seen_subcommand_from list' -l json -d 'A JSON list of {id, topic, title, difficulty, tags}'
+complete -c dlcalc -n '__fish_seen_subcommand_from bank; and __fish_seen_subcommand_from list' -l path -r -F -d 'A bank folder other than the shipped problems/'
+complete -c dlcalc -n '__fish_seen_subcommand_from bank; and __fish_seen_subcommand_from list' -l help -s h -d 'Show the help and exit'
+
+complete -c dlcalc -n '__fish_seen_subcommand_from bank; and __fish_seen_subcommand_from show' -l lang -x -a 'en zh' -d 'Language of step names and prose'
+complete -c dlcalc -n '__fish_seen_subcommand_from bank; and __fish_seen_subcommand_from show' -l solution -d 'Add the worked solution, produced by the solver now'
+complete -c dlcalc -n '__fish_seen_subcommand_from bank; and __fish_seen_subcommand_from show' -l json -d 'The problem (and solution) as JSON'
+complete -c dlcalc -n '__fish_seen_subcommand_from bank; and __fish_seen_subcommand_from show' -l path -r -F -d 'A bank folder other than the shipped problems/'
+complete -c dlcalc -n '__fish_seen_subcommand_from bank; and __fish_seen_subcommand_from show' -l help -s h -d 'Show the help and exit'
 
 complete -c dlcalc -n '__fish_seen_subcommand_from conv' -l kernel -s k -x -d 'Kernel size: N or NxM (height x width)'
 complete -c dlcalc -n '__fish_seen_subcommand_from conv' -l stride -s s -x -d 'Stride: N or NxM'

@@ -12,7 +12,7 @@ from dlcalc.errors import DlcalcError
 from dlcalc.solvers import backprop as B
 
 ROOT = Path(__file__).resolve().parent.parent
-MAZUR = ROOT / "problems" / "backprop" / "mazur.yaml"
+MAZUR = ROOT / "examples" / "mazur.yaml"
 
 
 def flat(rows):

@@ -174,10 +174,10 @@ def test_cli(cli):
     code, out, err = cli("rnn", "--x", "1; 2; 3", "--weight-ih", "0.5", "--weight-hh", "0.1", "--json", "--check")
     data = json.loads(out)
     assert code == 0 and data["check"]["ok"] and len(data["h"]) == 3
-    code, out, err = cli("lstm", str(ROOT / "problems/lstm/scalar.yaml"), "--json")
+    code, out, err = cli("lstm", str(ROOT / "examples/lstm-scalar.yaml"), "--json")
     data = json.loads(out)
     assert code == 0 and set(data["gates"][0]) == {"i", "f", "g", "o"} and len(data["c"]) == 2
-    code, out, err = cli("gru", str(ROOT / "problems/gru/scalar.yaml"), "--convention", "textbook", "--check")
+    code, out, err = cli("gru", str(ROOT / "examples/gru-scalar.yaml"), "--convention", "textbook", "--check")
     assert code == 0 and "textbook" in out
     code, out, err = cli("lstm", "--x", "1", "--set", "W_i")
     assert code == 2 and "--set" in err

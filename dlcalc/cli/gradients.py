@@ -29,7 +29,7 @@ def backprop(
 ) -> None:
     """Backpropagation worked out: forward pass, loss, every δ and gradient, the updated weights.
 
-    Example: dlcalc backprop problems/backprop/mazur.yaml --check
+    Example: dlcalc backprop examples/mazur.yaml --check
     """
     from dlcalc.cli.files import load_mapping
     from dlcalc.errors import CheckFailed

@@ -100,7 +100,7 @@ def lstm(
 ) -> None:
     """An LSTM's forward pass: input, forget and output gates, candidate, cell and hidden state.
 
-    Example: dlcalc lstm problems/lstm/scalar.yaml --check
+    Example: dlcalc lstm examples/lstm-scalar.yaml --check
     """
     from dlcalc.solvers import lstm as solver
 
@@ -153,7 +153,7 @@ def gru(
 ) -> None:
     """A GRU's forward pass: reset and update gates, candidate and hidden state, in a named convention.
 
-    Example: dlcalc gru problems/gru/scalar.yaml --convention textbook --check
+    Example: dlcalc gru examples/gru-scalar.yaml --convention textbook --check
     """
     from dlcalc.solvers import gru as solver
 

@@ -1,0 +1,306 @@
+"""The problem bank: bilingual YAML exercises in `problems/`, validated on load, checked by the solvers.
+
+A file holds one problem (a mapping) or several (a list of mappings). The schema is documented in
+`problems/README.md`; every error names the file and the line. Files are read with
+`yaml.safe_load`'s loader only (composed, then constructed by SafeLoader): no YAML tag can build
+a Python object.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dlcalc.errors import DlcalcError
+
+SOLVERS = {
+    "conv": "dlcalc.solvers.conv",
+    "conv_inverse": "dlcalc.solvers.conv_inverse",
+    "pool": "dlcalc.solvers.pool",
+    "net": "dlcalc.solvers.net",
+    "perceptron": "dlcalc.solvers.perceptron",
+    "backprop": "dlcalc.solvers.backprop",
+    "grad": "dlcalc.solvers.grad",
+    "rnn": "dlcalc.solvers.rnn",
+    "lstm": "dlcalc.solvers.lstm",
+    "gru": "dlcalc.solvers.gru",
+}
+TOPICS = (
+    "conv",
+    "pool",
+    "net",
+    "perceptron",
+    "backprop",
+    "grad",
+    "rnn",
+    "lstm",
+    "gru",
+    "concept",
+    "optim",
+    "attention",
+    "batchnorm",
+    "activation",
+    "metrics",
+)
+REQUIRED = ("id", "topic", "title", "statement", "tags", "difficulty", "source")
+COMPUTED = ("solver", "inputs", "answer")
+CONCEPT_KINDS = ("choice", "short")
+ALLOWED = set(REQUIRED) | set(COMPUTED) | {"tolerance", "kind", "choices", "reference", "key_points", "notes"}
+DEFAULT_BANK = Path(__file__).resolve().parent.parent.parent / "problems"
+
+
+class BankError(DlcalcError):
+    """A problem file that cannot be loaded: the message names the file and line."""
+
+
+@dataclass
+class Problem:
+    id: str
+    topic: str
+    title: dict[str, str]
+    statement: dict[str, str]
+    tags: list[str]
+    difficulty: int
+    source: str
+    path: Path
+    line: int
+    solver: str | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)
+    answer: Any = None
+    tolerance: float = 1e-9
+    kind: str | None = None
+    choices: dict[str, list[str]] | None = None
+    reference: dict[str, str] | None = None
+    key_points: dict[str, list[str]] | None = None
+
+    @property
+    def computed(self) -> bool:
+        return self.solver is not None
+
+
+def bank_dir(path: str | Path | None = None) -> Path:
+    """The bank to use: the given folder, the repository's problems/, or the copy shipped in the package."""
+    if path is not None:
+        p = Path(path)
+        if not p.is_dir():
+            raise DlcalcError(f"--path: no such folder {str(p)!r}")
+        return p
+    if DEFAULT_BANK.is_dir():
+        return DEFAULT_BANK
+    return Path(__file__).resolve().parent.parent / "problems"  # installed: packaged as dlcalc.problems
+
+
+def _lines(node: Any) -> dict[str, int]:
+    """Each key of a YAML mapping node → its 1-based line."""
+    return {k.value: k.start_mark.line + 1 for k, _ in node.value} if hasattr(node, "value") else {}
+
+
+def load_file(path: Path) -> list[Problem]:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise BankError(f"{path}: cannot read ({e})") from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = yaml.SafeLoader("")
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.MarkedYAMLError as e:
+        line = e.problem_mark.line + 1 if e.problem_mark else 0
+        raise BankError(f"{path}:{line}: invalid YAML ({e.problem})") from None
+    except yaml.YAMLError as e:
+        raise BankError(f"{path}: invalid YAML ({' '.join(str(e).split())})") from None
+    if data is None:
+        return []
+    if isinstance(data, dict):
+        items, nodes = [data], [root]
+    elif isinstance(data, list):
+        items, nodes = data, list(root.value)
+    else:
+        raise BankError(f"{path}:1: expected a problem (a mapping) or a list of problems")
+    return [_problem(item, node, path) for item, node in zip(items, nodes)]
+
+
+def _problem(data: Any, node: Any, path: Path) -> Problem:
+    line0 = node.start_mark.line + 1
+    if not isinstance(data, dict):
+        raise BankError(f"{path}:{line0}: expected a problem mapping with id, topic, title, statement …")
+    lines = _lines(node)
+
+    def bad(key: str, message: str) -> BankError:
+        return BankError(f"{path}:{lines.get(key, line0)}: {data.get('id', '?')}: {key}: {message}")
+
+    for key in data:
+        if key not in ALLOWED:
+            raise bad(key, f"unknown field (expected {', '.join(sorted(ALLOWED))})")
+    for key in REQUIRED:
+        if key not in data:
+            raise BankError(f"{path}:{line0}: {data.get('id', '?')}: missing field {key!r}")
+    if not isinstance(data["id"], str) or not data["id"].replace("-", "").replace("_", "").isalnum():
+        raise bad("id", "expected letters, digits, - and _")
+    if data["topic"] not in TOPICS:
+        raise bad("topic", f"expected one of {', '.join(TOPICS)}")
+    for key in ("title", "statement"):
+        _bilingual(data[key], bad, key)
+    if not isinstance(data["tags"], list) or not all(isinstance(t, str) for t in data["tags"]):
+        raise bad("tags", "expected a list of words")
+    if data["difficulty"] not in (1, 2, 3):
+        raise bad("difficulty", "expected 1 (easy), 2 or 3 (hard)")
+    if not isinstance(data["source"], str) or not data["source"].strip():
+        raise bad("source", "say where the numbers come from")
+    problem = Problem(
+        id=data["id"],
+        topic=data["topic"],
+        title=data["title"],
+        statement=data["statement"],
+        tags=data["tags"],
+        difficulty=data["difficulty"],
+        source=data["source"],
+        path=path,
+        line=line0,
+    )
+    if "solver" in data:
+        if data["solver"] not in SOLVERS:
+            raise bad("solver", f"expected one of {', '.join(SOLVERS)}")
+        for key in ("inputs", "answer"):
+            if key not in data:
+                raise bad("solver", f"a computed problem needs {key!r}")
+        if not isinstance(data["inputs"], dict):
+            raise bad("inputs", "expected a mapping of the solver's fields")
+        if not isinstance(data["answer"], dict) or not data["answer"]:
+            raise bad("answer", "expected a mapping of answer keys (as in the command's --json)")
+        tol = data.get("tolerance", 1e-9)
+        if not isinstance(tol, (int, float)) or isinstance(tol, bool) or tol < 0:
+            raise bad("tolerance", "expected a non-negative number")
+        problem.solver, problem.inputs, problem.answer, problem.tolerance = (
+            data["solver"],
+            data["inputs"],
+            data["answer"],
+            float(tol),
+        )
+    else:
+        kind = data.get("kind")
+        if kind not in CONCEPT_KINDS:
+            raise bad("kind", "a problem without a solver is a concept question: kind choice or short")
+        for key in ("reference", "key_points"):
+            if key not in data:
+                raise bad(key, f"a concept question needs {key!r}")
+        _bilingual(data["reference"], bad, "reference")
+        _bilingual(data["key_points"], bad, "key_points", lists=True)
+        if kind == "choice":
+            _bilingual(data.get("choices"), bad, "choices", lists=True)
+            if len(data["choices"]["zh"]) != len(data["choices"]["en"]):
+                raise bad("choices", "zh and en need the same number of choices")
+            letters = "ABCDEFGH"[: len(data["choices"]["en"])]
+            if str(data.get("answer")) not in letters:
+                raise bad("answer", f"expected the letter of the right choice ({', '.join(letters)})")
+            problem.answer = str(data["answer"])
+        problem.kind, problem.choices = kind, data.get("choices")
+        problem.reference, problem.key_points = data["reference"], data["key_points"]
+    return problem
+
+
+def _bilingual(value: Any, bad: Any, key: str, lists: bool = False) -> None:
+    if not isinstance(value, dict) or set(value) != {"zh", "en"}:
+        raise bad(key, "expected both zh and en")
+    for lang in ("zh", "en"):
+        v = value[lang]
+        ok = (
+            isinstance(v, list) and v and all(isinstance(x, str) and x.strip() for x in v)
+            if lists
+            else isinstance(v, str) and v.strip()
+        )
+        if not ok:
+            raise bad(key, f"{lang}: expected {'a list of sentences' if lists else 'text'}")
+
+
+def load_bank(path: str | Path | None = None) -> list[Problem]:
+    folder = bank_dir(path)
+    problems: list[Problem] = []
+    seen: dict[str, Problem] = {}
+    for file in sorted(folder.rglob("*.yaml")) + sorted(folder.rglob("*.yml")):
+        if file.name.startswith("_"):
+            continue
+        for problem in load_file(file):
+            if problem.id in seen:
+                other = seen[problem.id]
+                raise BankError(f"{file}:{problem.line}: id {problem.id!r} is also used at {other.path}:{other.line}")
+            seen[problem.id] = problem
+            problems.append(problem)
+    return problems
+
+
+def find(problems: list[Problem], problem_id: str) -> Problem:
+    for p in problems:
+        if p.id == problem_id:
+            return p
+    close = sorted(p.id for p in problems if problem_id.split("-")[0] in p.id)[:5]
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    raise DlcalcError(f"bank: no problem {problem_id!r}{hint}")
+
+
+def solve(problem: Problem):
+    """Run the problem's solver on its inputs: the same parse_spec the CLI uses."""
+    module = importlib.import_module(SOLVERS[problem.solver])
+    return module.solve(module.parse_spec(problem.inputs))
+
+
+def matches(expected: Any, got: Any, tol: float) -> bool:
+    """Exact for ints, strings and booleans; within `tol` (absolute or relative) for other numbers."""
+    from fractions import Fraction
+
+    if isinstance(expected, dict):
+        return isinstance(got, dict) and all(k in got and matches(v, got[k], tol) for k, v in expected.items())
+    if isinstance(expected, (list, tuple)):
+        return (
+            isinstance(got, (list, tuple))
+            and len(expected) == len(got)
+            and all(matches(e, g, tol) for e, g in zip(expected, got))
+        )
+    if isinstance(expected, bool) or expected is None or isinstance(expected, str):
+        return expected == got
+    if isinstance(got, (int, float, Fraction)) and not isinstance(got, bool):
+        if isinstance(expected, int) and isinstance(got, int):
+            return expected == got
+        e, g = float(expected), float(got)
+        return math.isclose(e, g, rel_tol=tol, abs_tol=tol)
+    return False
+
+
+@dataclass
+class Outcome:
+    problem: Problem
+    ok: bool
+    wrong: list[str] = field(default_factory=list)
+    check_ok: bool | None = None
+    error: str | None = None
+
+
+def check_problem(problem: Problem, with_torch: bool = True) -> Outcome:
+    """Solve, compare every stored answer key, and run the torch cross-check."""
+    from dlcalc.render import jsonable
+
+    if not problem.computed:
+        return Outcome(problem, True)
+    try:
+        result = solve(problem)
+    except DlcalcError as e:
+        return Outcome(problem, False, error=f"inputs refused: {e.message}")
+    answer = jsonable(result.answer)
+    wrong = [
+        key
+        for key, expected in problem.answer.items()
+        if key not in answer or not matches(expected, answer[key], problem.tolerance)
+    ]
+    outcome = Outcome(problem, not wrong, wrong)
+    if with_torch:
+        from dlcalc.check import run
+
+        report = run(result)
+        outcome.check_ok = report.ok
+        outcome.ok = outcome.ok and report.ok
+    return outcome
