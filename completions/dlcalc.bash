@@ -2,8 +2,9 @@
 
 _dlcalc_subcommands() {
     case "$1" in
-        "") echo "backprop bank conv grad gru lstm net perceptron pool rnn" ;;
+        "") echo "backprop bank conv grad gru lstm net perceptron pool quiz rnn" ;;
         "bank") echo "check list show" ;;
+        "quiz") echo "stats" ;;
     esac
 }
 
@@ -22,6 +23,8 @@ _dlcalc_options() {
         "net") echo "--input -i --file -f --model -m --list-models --steps --json --latex --md --lang --check --help -h" ;;
         "perceptron") echo "--x --y --lr --w0 --b0 --rule --no-bias --outputs --sign0 --max-epochs --file -f --plot --png --json --latex --md --lang --check --help -h" ;;
         "pool") echo "--kernel -k --stride -s --padding -p --dilation -d --avg --ceil-mode --json --latex --md --lang --check --help -h" ;;
+        "quiz") echo "--topic -t --n -n --seed --difficulty --review --export --out -o --db --lang --json --help -h" ;;
+        "quiz stats") echo "--db --json --help -h" ;;
         "rnn") echo "--x --h0 --weight-ih --weight-hh --bias-ih --bias-hh --nonlinearity --set --json --latex --md --lang --check --help -h" ;;
     esac
 }
@@ -92,6 +95,15 @@ _dlcalc_value() {
         "pool|--padding"|"pool|-p") echo "" ;;
         "pool|--dilation"|"pool|-d") echo "" ;;
         "pool|--lang") echo "en zh" ;;
+        "quiz|--topic"|"quiz|-t") echo "" ;;
+        "quiz|--n"|"quiz|-n") echo "" ;;
+        "quiz|--seed") echo "" ;;
+        "quiz|--difficulty") echo "" ;;
+        "quiz|--export") echo "json md tex anki" ;;
+        "quiz|--out"|"quiz|-o") echo "" ;;
+        "quiz|--db") echo "__FILE__" ;;
+        "quiz|--lang") echo "en zh" ;;
+        "quiz stats|--db") echo "__FILE__" ;;
         "rnn|--x") echo "" ;;
         "rnn|--h0") echo "" ;;
         "rnn|--weight-ih") echo "" ;;

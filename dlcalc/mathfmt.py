@@ -26,6 +26,9 @@ class Math:
 
     def __add__(self, other: object) -> Math:
         o = _wrap(as_math(other), ADD)
+        if o.prec == ADD and o.text.startswith("-") and o.latex.startswith("-"):
+            # x + (-a + b) = x - a + b: a leading minus reads as subtraction, never "+ -"
+            return Math(f"{self.text} - {o.text[1:]}", f"{self.latex} - {o.latex[1:]}", ADD)
         return Math(f"{self.text} + {o.text}", f"{self.latex} + {o.latex}", ADD)
 
     def __radd__(self, other: object) -> Math:
@@ -234,3 +237,80 @@ def vec(values: list, digits: int = 6) -> Math:
     """A vector written as a tuple: (3, 3) or (0.5, -1/3)."""
     ms = [num(v, digits) if not isinstance(v, Math) else v for v in values]
     return Math(f"({', '.join(x.text for x in ms)})", rf"\left({', '.join(x.latex for x in ms)}\right)", ATOM)
+
+
+_UNICODE_TEX = {
+    "⊙": r"\odot",
+    "−": "-",
+    "σ": r"\sigma",
+    "δ": r"\delta",
+    "η": r"\eta",
+    "Σ": r"\Sigma",
+    "∑": r"\sum",
+    "α": r"\alpha",
+    "β": r"\beta",
+    "γ": r"\gamma",
+    "ε": r"\varepsilon",
+    "θ": r"\theta",
+    "λ": r"\lambda",
+    "μ": r"\mu",
+    "ρ": r"\rho",
+    "φ": r"\varphi",
+    "ω": r"\omega",
+    "π": r"\pi",
+    "∂": r"\partial",
+    "∇": r"\nabla",
+    "√": r"\surd",
+    "∞": r"\infty",
+    "±": r"\pm",
+    "∈": r"\in",
+    "←": r"\leftarrow",
+    "→": r"\to",
+    "⇔": r"\iff",
+    "⇒": r"\Rightarrow",
+    "≥": r"\ge",
+    "≤": r"\le",
+    "≠": r"\ne",
+    "≈": r"\approx",
+    "×": r"\times",
+    "·": r"\cdot",
+    "⌊": r"\lfloor",
+    "⌋": r"\rfloor",
+    "⌈": r"\lceil",
+    "⌉": r"\rceil",
+    "²": "^{2}",
+    "³": "^{3}",
+    "ⁿ": "^{n}",
+    "⁺": "^{+}",
+    "⁻": "^{-}",
+    "¹": "^{1}",
+    "ᵀ": "^{T}",
+    "½": r"\tfrac{1}{2}",
+    "̃": r"\tilde{}",
+    "✓": r"\checkmark",
+    "✗": r"\times",
+    "…": r"\dots",
+    "′": "'",
+    "★": r"\star",
+    "•": r"\bullet",
+    "⊤": r"\top",
+    "—": "--",
+    "–": "-",
+    "“": "``",
+    "”": "''",
+    "’": "'",
+}
+
+
+def ascii_latex(source: str) -> str:
+    """LaTeX that pdflatex can set: every non-ASCII character becomes \\ensuremath{…} (text or math)."""
+    out = []
+    for ch in source:
+        if ord(ch) < 128:
+            out.append(ch)
+        elif ch in _UNICODE_TEX:
+            macro = _UNICODE_TEX[ch]
+            out.append(macro if macro in ("-", "--", "'", "``", "''") else rf"\ensuremath{{{macro}}}")
+        else:
+            out.append(rf"\texttt{{[U+{ord(ch):04X}]}}")
+    return "".join(out)

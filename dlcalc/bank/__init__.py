@@ -48,7 +48,7 @@ TOPICS = (
 REQUIRED = ("id", "topic", "title", "statement", "tags", "difficulty", "source")
 COMPUTED = ("solver", "inputs", "answer")
 CONCEPT_KINDS = ("choice", "short")
-ALLOWED = set(REQUIRED) | set(COMPUTED) | {"tolerance", "kind", "choices", "reference", "key_points", "notes"}
+ALLOWED = set(REQUIRED) | set(COMPUTED) | {"tolerance", "kind", "choices", "reference", "key_points", "notes", "ask"}
 DEFAULT_BANK = Path(__file__).resolve().parent.parent.parent / "problems"
 
 
@@ -71,6 +71,7 @@ class Problem:
     inputs: dict[str, Any] = field(default_factory=dict)
     answer: Any = None
     tolerance: float = 1e-9
+    ask: list[str] = field(default_factory=list)  # the answer keys a quiz asks for (default: the first)
     kind: str | None = None
     choices: dict[str, list[str]] | None = None
     reference: dict[str, str] | None = None
@@ -182,6 +183,13 @@ def _problem(data: Any, node: Any, path: Path) -> Problem:
             data["answer"],
             float(tol),
         )
+        ask = data.get("ask", [next(iter(data["answer"]))])
+        ask = [ask] if isinstance(ask, str) else ask
+        if not isinstance(ask, list) or not ask or any(k not in data["answer"] for k in ask):
+            raise bad("ask", "expected answer keys (a key or a list of keys of answer)")
+        if len(ask) > 1 and any(isinstance(data["answer"][k], bool) for k in ask):
+            raise bad("ask", "a yes/no answer is asked on its own")
+        problem.ask = ask
     else:
         kind = data.get("kind")
         if kind not in CONCEPT_KINDS:

@@ -1,0 +1,1 @@
+"""Practice quizzes: questions from the bank and from templates, graded, with worked solutions."""
