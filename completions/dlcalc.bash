@@ -2,7 +2,7 @@
 
 _dlcalc_subcommands() {
     case "$1" in
-        "") echo "backprop bank conv grad gru lstm net perceptron pool quiz rnn" ;;
+        "") echo "act attention backprop bank batchnorm conv grad gru loss lstm metrics net optim perceptron pool quiz rnn softmax" ;;
         "bank") echo "check list show" ;;
         "quiz") echo "stats" ;;
     esac
@@ -11,27 +11,39 @@ _dlcalc_subcommands() {
 _dlcalc_options() {
     case "$1" in
         "") echo "--version --help -h" ;;
+        "act") echo "--at --alpha --json --latex --md --lang --check --help -h" ;;
+        "attention") echo "--causal --heads --json --latex --md --lang --check --help -h" ;;
         "backprop") echo "--steps --mine --tol --json --latex --md --lang --check --help -h" ;;
         "bank") echo "--help -h" ;;
         "bank check") echo "--path --no-torch --json --help -h" ;;
         "bank list") echo "--topic --lang --json --path --help -h" ;;
         "bank show") echo "--lang --solution --json --path --help -h" ;;
+        "batchnorm") echo "--mode --json --latex --md --lang --check --help -h" ;;
         "conv") echo "--kernel -k --stride -s --padding -p --dilation -d --out-channels -o --groups -g --no-bias --transposed --output-padding --target --solve --json --latex --md --lang --check --help -h" ;;
         "grad") echo "--wrt --at --claim --json --latex --md --lang --check --help -h" ;;
         "gru") echo "--x --h0 --weight-ih --weight-hh --bias-ih --bias-hh --convention --set --json --latex --md --lang --check --help -h" ;;
+        "loss") echo "--logits --target --kind --json --latex --md --lang --check --help -h" ;;
         "lstm") echo "--x --h0 --c0 --weight-ih --weight-hh --bias-ih --bias-hh --set --json --latex --md --lang --check --help -h" ;;
+        "metrics") echo "--tp --fp --fn --tn --y-true --y-pred --positive --data --json --latex --md --lang --check --help -h" ;;
         "net") echo "--input -i --file -f --model -m --list-models --steps --json --latex --md --lang --check --help -h" ;;
+        "optim") echo "--f --grads --optimizer --lr --start --steps --momentum --betas --eps --alpha --vars --compare --png --file --json --latex --md --lang --check --help -h" ;;
         "perceptron") echo "--x --y --lr --w0 --b0 --rule --no-bias --outputs --sign0 --max-epochs --file -f --plot --png --json --latex --md --lang --check --help -h" ;;
         "pool") echo "--kernel -k --stride -s --padding -p --dilation -d --avg --ceil-mode --json --latex --md --lang --check --help -h" ;;
         "quiz") echo "--topic -t --n -n --seed --difficulty --review --export --out -o --db --lang --json --help -h" ;;
         "quiz stats") echo "--db --json --help -h" ;;
         "rnn") echo "--x --h0 --weight-ih --weight-hh --bias-ih --bias-hh --nonlinearity --set --json --latex --md --lang --check --help -h" ;;
+        "softmax") echo "--temperature --json --latex --md --lang --check --help -h" ;;
     esac
 }
 
 # prints the choices of an option that takes a value; returns 1 for a flag
 _dlcalc_value() {
     case "$1|$2" in
+        "act|--at") echo "" ;;
+        "act|--alpha") echo "" ;;
+        "act|--lang") echo "en zh" ;;
+        "attention|--heads") echo "" ;;
+        "attention|--lang") echo "en zh" ;;
         "backprop|--steps") echo "" ;;
         "backprop|--mine") echo "__FILE__" ;;
         "backprop|--tol") echo "" ;;
@@ -42,6 +54,8 @@ _dlcalc_value() {
         "bank list|--path") echo "__FILE__" ;;
         "bank show|--lang") echo "en zh" ;;
         "bank show|--path") echo "__FILE__" ;;
+        "batchnorm|--mode") echo "train eval" ;;
+        "batchnorm|--lang") echo "en zh" ;;
         "conv|--kernel"|"conv|-k") echo "" ;;
         "conv|--stride"|"conv|-s") echo "" ;;
         "conv|--padding"|"conv|-p") echo "" ;;
@@ -65,6 +79,10 @@ _dlcalc_value() {
         "gru|--convention") echo "torch textbook cho" ;;
         "gru|--set") echo "" ;;
         "gru|--lang") echo "en zh" ;;
+        "loss|--logits") echo "" ;;
+        "loss|--target") echo "" ;;
+        "loss|--kind") echo "cross_entropy mse bce" ;;
+        "loss|--lang") echo "en zh" ;;
         "lstm|--x") echo "" ;;
         "lstm|--h0") echo "" ;;
         "lstm|--c0") echo "" ;;
@@ -74,10 +92,34 @@ _dlcalc_value() {
         "lstm|--bias-hh") echo "" ;;
         "lstm|--set") echo "" ;;
         "lstm|--lang") echo "en zh" ;;
+        "metrics|--tp") echo "" ;;
+        "metrics|--fp") echo "" ;;
+        "metrics|--fn") echo "" ;;
+        "metrics|--tn") echo "" ;;
+        "metrics|--y-true") echo "" ;;
+        "metrics|--y-pred") echo "" ;;
+        "metrics|--positive") echo "" ;;
+        "metrics|--data") echo "" ;;
+        "metrics|--lang") echo "en zh" ;;
         "net|--input"|"net|-i") echo "" ;;
         "net|--file"|"net|-f") echo "__FILE__" ;;
         "net|--model"|"net|-m") echo "" ;;
         "net|--lang") echo "en zh" ;;
+        "optim|--f") echo "" ;;
+        "optim|--grads") echo "" ;;
+        "optim|--optimizer") echo "sgd momentum nesterov adagrad rmsprop adam" ;;
+        "optim|--lr") echo "" ;;
+        "optim|--start") echo "" ;;
+        "optim|--steps") echo "" ;;
+        "optim|--momentum") echo "" ;;
+        "optim|--betas") echo "" ;;
+        "optim|--eps") echo "" ;;
+        "optim|--alpha") echo "" ;;
+        "optim|--vars") echo "" ;;
+        "optim|--compare") echo "" ;;
+        "optim|--png") echo "" ;;
+        "optim|--file") echo "__FILE__" ;;
+        "optim|--lang") echo "en zh" ;;
         "perceptron|--x") echo "" ;;
         "perceptron|--y") echo "" ;;
         "perceptron|--lr") echo "" ;;
@@ -113,6 +155,8 @@ _dlcalc_value() {
         "rnn|--nonlinearity") echo "" ;;
         "rnn|--set") echo "" ;;
         "rnn|--lang") echo "en zh" ;;
+        "softmax|--temperature") echo "" ;;
+        "softmax|--lang") echo "en zh" ;;
         *) return 1 ;;
     esac
 }

@@ -27,6 +27,12 @@ SOLVERS = {
     "rnn": "dlcalc.solvers.rnn",
     "lstm": "dlcalc.solvers.lstm",
     "gru": "dlcalc.solvers.gru",
+    "optim": "dlcalc.solvers.optim",
+    "attention": "dlcalc.solvers.attention",
+    "batchnorm": "dlcalc.solvers.batchnorm",
+    "softmax": "dlcalc.solvers.softmax",
+    "act": "dlcalc.solvers.act",
+    "metrics": "dlcalc.solvers.metrics",
 }
 TOPICS = (
     "conv",
@@ -43,6 +49,7 @@ TOPICS = (
     "attention",
     "batchnorm",
     "activation",
+    "softmax",
     "metrics",
 )
 REQUIRED = ("id", "topic", "title", "statement", "tags", "difficulty", "source")

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from dlcalc.cli import bank, gradients, layers, quiz, sequences, training  # noqa: F401  (they register their commands)
+from dlcalc.cli import bank, extras, gradients, layers, quiz, sequences, training  # noqa: F401  (they register their commands)
 from dlcalc.cli.app import APP_SETTINGS, app
 from dlcalc.cli.options import fail
 from dlcalc.errors import CheckFailed, DlcalcError

@@ -111,6 +111,8 @@ def from_draft(draft: Any, index: int, seed: int) -> Question:
     module = importlib.import_module(SOLVERS[draft.solver])
     result = module.solve(module.parse_spec(draft.inputs))
     value = _pick(result.answer, draft.ask)
+    if draft.pick is not None:
+        value = draft.pick(value)
     values = numbers_of(jsonable(value) if not _exact(value) else value)
     shape = draft.ask == "output_shape"
     q = Question(

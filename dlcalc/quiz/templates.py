@@ -276,6 +276,132 @@ def grad(rng: random.Random, difficulty: int = 1) -> Draft:
     )
 
 
+def optim(rng: random.Random, difficulty: int = 1) -> Draft:
+    name = rng.choice(
+        ["sgd", "momentum"] if difficulty == 1 else ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+    )
+    a, b = rng.choice([1, 2]), rng.choice([-4, -2, 2, 3])
+    f = f"{a}*w^2 + {b}*w" if a != 1 else f"w^2 + {b}*w"
+    start, lr, steps = rng.choice([-1, 0, 1, 2]), rng.choice([0.1, 0.05, 0.2]), rng.randint(1, 3)
+    rule = {
+        "sgd": "w ← w − lr·g",
+        "momentum": "b ← 0.9b + g, w ← w − lr·b",
+        "nesterov": "b ← 0.9b + g, w ← w − lr·(g + 0.9b)",
+        "adagrad": "s ← s + g², w ← w − lr·g/(√s + 1e-10)",
+        "rmsprop": "v ← 0.99v + 0.01g², w ← w − lr·g/(√v + 1e-8)",
+        "adam": "Adam with β = (0.9, 0.999), ε = 1e-8, bias-corrected",
+    }[name]
+    stmt = T(
+        "Minimize f(w) = {f} from w = {s} with {o} ({rule}), lr = {lr}. Give w after {n} step(s) (to 4 decimals).",
+        "用 {o}（{rule}），lr = {lr}，从 w = {s} 出发最小化 f(w) = {f}。求 {n} 步后的 w（保留 4 位小数）。",
+    ).format(f=f, s=start, o=name, rule=rule, lr=lr, n=steps)
+    return Draft(
+        "optim",
+        "optim",
+        {"f": f, "optimizer": name, "lr": lr, "start": start, "steps": steps},
+        stmt,
+        "final",
+        tolerance=1e-3,
+        difficulty=difficulty,
+    )
+
+
+def attention(rng: random.Random, difficulty: int = 1) -> Draft:
+    n = rng.randint(2, 3)
+    q = [[rng.choice([0, 1, 2, -1]) for _ in range(2)] for _ in range(n)]
+    k = [[rng.choice([0, 1, -1]) for _ in range(2)] for _ in range(n)]
+    v = [[rng.choice([0, 1, 2, 3])] for _ in range(n)]
+    while len({row[0] for row in v}) == 1:  # equal values make every weighting give the same answer
+        v[rng.randrange(n)] = [rng.choice([0, 1, 2, 3])]
+    causal = difficulty > 1 and rng.random() < 0.5
+    stmt = T(
+        "Q = {q}, K = {k}, V = {v} (rows are tokens){mask}. With scaled dot-product attention, give the output "
+        "of the last token (to 4 decimals).",
+        "Q = {q}，K = {k}，V = {v}（每行一个词）{mask_zh}。用缩放点积注意力，求最后一个词的输出（保留 4 位小数）。",
+    ).format(q=q, k=k, v=v, mask=", with a causal mask" if causal else "", mask_zh="，带因果掩码" if causal else "")
+    return Draft(
+        "attention",
+        "attention",
+        {"Q": q, "K": k, "V": v, "mask": "causal" if causal else None},
+        stmt,
+        "output",
+        tolerance=1e-3,
+        difficulty=difficulty,
+        pick=lambda out: out[-1],
+    )
+
+
+def batchnorm(rng: random.Random, difficulty: int = 1) -> Draft:
+    xs = rng.sample(range(-4, 9), 3)
+    gamma, beta = rng.choice([1, 2, 0.5]), rng.choice([0, 1, -1])
+    stmt = T(
+        "BatchNorm1d(1) in training mode (ε = 1e-5) on the batch {x}, with γ = {g} and β = {b}. "
+        "Give the three outputs (to 4 decimals).",
+        "训练模式的 BatchNorm1d(1)（ε = 1e-5），批数据 {x}，γ = {g}，β = {b}。求三个输出（保留 4 位小数）。",
+    ).format(x=", ".join(map(str, xs)), g=gamma, b=beta)
+    return Draft(
+        "batchnorm",
+        "batchnorm",
+        {"x": [[v] for v in xs], "gamma": gamma, "beta": beta},
+        stmt,
+        "output",
+        tolerance=1e-3,
+        difficulty=difficulty,
+    )
+
+
+def softmax(rng: random.Random, difficulty: int = 1) -> Draft:
+    z = [rng.choice([-1, 0, 0.5, 1, 2, 3]) for _ in range(3)]
+    if difficulty == 1:
+        stmt = T("Give softmax({z}) (to 4 decimals).", "求 softmax({z})（保留 4 位小数）。").format(
+            z=", ".join(map(str, z))
+        )
+        return Draft("softmax", "softmax", {"logits": z}, stmt, "probabilities", tolerance=1e-3, difficulty=difficulty)
+    c = rng.randrange(3)
+    stmt = T(
+        "Logits {z}, true class {c} (counting from 0). Give the cross-entropy loss (to 4 decimals).",
+        "logits 为 {z}，真实类别 {c}（从 0 开始）。求交叉熵损失（保留 4 位小数）。",
+    ).format(z=", ".join(map(str, z)), c=c)
+    return Draft(
+        "softmax",
+        "softmax",
+        {"logits": z, "loss": "cross_entropy", "target": c},
+        stmt,
+        "loss",
+        tolerance=1e-3,
+        difficulty=difficulty,
+    )
+
+
+def activation(rng: random.Random, difficulty: int = 1) -> Draft:
+    fn = rng.choice(["sigmoid", "tanh"] if difficulty == 1 else ["sigmoid", "tanh", "elu", "gelu"])
+    x = rng.choice([-2, -1, -0.5, 0.5, 1, 2])
+    stmt = T(
+        "Give the slope of {f} at x = {x} (to 4 decimals).", "求 {f} 在 x = {x} 处的导数（保留 4 位小数）。"
+    ).format(f=fn, x=x)
+    return Draft(
+        "activation", "act", {"function": fn, "at": [x]}, stmt, "derivative", tolerance=1e-3, difficulty=difficulty
+    )
+
+
+def metrics(rng: random.Random, difficulty: int = 1) -> Draft:
+    tp, fp, fn = rng.randint(1, 20), rng.randint(0, 10), rng.randint(0, 10)
+    which = rng.choice(["precision", "recall", "f1"])
+    stmt = T(
+        "TP = {tp}, FP = {fp}, FN = {fn}. Give the {w} (a fraction or 4 decimals).",
+        "TP = {tp}，FP = {fp}，FN = {fn}。求{w_zh}（分数或保留 4 位小数）。",
+    ).format(
+        tp=tp,
+        fp=fp,
+        fn=fn,
+        w=which if which != "f1" else "F1 score",
+        w_zh={"precision": "精确率", "recall": "召回率", "f1": "F1"}[which],
+    )
+    return Draft(
+        "metrics", "metrics", {"tp": tp, "fp": fp, "fn": fn}, stmt, which, tolerance=1e-4, difficulty=difficulty
+    )
+
+
 TEMPLATES: dict[str, Callable[[random.Random, int], Draft]] = {
     "conv": conv,
     "pool": pool,
@@ -286,4 +412,10 @@ TEMPLATES: dict[str, Callable[[random.Random, int], Draft]] = {
     "rnn": rnn,
     "lstm": lstm,
     "gru": gru,
+    "optim": optim,
+    "attention": attention,
+    "batchnorm": batchnorm,
+    "softmax": softmax,
+    "activation": activation,
+    "metrics": metrics,
 }

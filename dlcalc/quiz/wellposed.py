@@ -20,6 +20,10 @@ def well_posed(q: Any) -> bool:
         return all(abs(z) < 4 for z in zs) and max(abs(g) for g in grads) > 1e-4
     if q.topic in ("rnn", "lstm", "gru"):
         return all(0.01 < abs(v) < 0.99 for v in q.expected)
+    if q.topic in ("optim", "attention", "batchnorm", "softmax", "activation"):
+        return all(abs(float(v)) < 1e3 for v in q.expected) and any(abs(float(v)) > 1e-3 for v in q.expected)
+    if q.topic == "metrics":
+        return q.expected[0] is not None
     if q.topic == "grad":
         return q.expected[0] is not None and abs(q.expected[0]) < 100 and abs(q.expected[0]) > 1e-3
     return True

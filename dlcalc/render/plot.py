@@ -92,3 +92,37 @@ def png_plot(path: str, points, labels, w, b, title: str) -> None:
         raise DlcalcError(f"--png: cannot write {path!r} ({e.strerror})") from None
     finally:
         plt.close(fig)
+
+
+def optimizer_png(path: str, result) -> None:
+    """The parameter path of each optimizer compared (1-D: w against the step; 2-D: the plane)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise DlcalcError("--png needs matplotlib: pip install 'dlcalc[plot]'") from None
+    spec = result.spec
+    paths = result.answer.get("compare") or {spec.optimizer: result.answer["path"]}
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, points in paths.items():
+        full = [list(spec.start)] + points
+        if len(spec.start) == 1:
+            ax.plot(range(len(full)), [p[0] for p in full], marker="o", label=name)
+        else:
+            ax.plot([p[0] for p in full], [p[1] for p in full], marker="o", label=name)
+    if len(spec.start) == 1:
+        ax.set_xlabel("step")
+        ax.set_ylabel(spec.names[0] if spec.names else "w")
+    else:
+        ax.set_xlabel(spec.names[0] if spec.names else "w1")
+        ax.set_ylabel(spec.names[1] if len(spec.names) > 1 else "w2")
+    ax.set_title(spec.f_text or "given gradients")
+    ax.legend(loc="best")
+    try:
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+    except OSError as e:
+        raise DlcalcError(f"--png: cannot write {path!r} ({e.strerror})") from None
+    finally:
+        plt.close(fig)

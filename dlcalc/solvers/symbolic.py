@@ -63,3 +63,39 @@ class softplus(sympy.Function):  # noqa: N801
 def expand_special(expr):
     """The same expression with σ, ReLU and softplus written out, for sympy's own checks."""
     return expr.rewrite(sympy.exp).rewrite(sympy.Max).rewrite(sympy.log)
+
+
+def evaluate(expr, env: dict[str, float]) -> float:
+    """A float value of an expression tree, walking its nodes (no code generation, no eval)."""
+    import math
+
+    if expr.is_Symbol:
+        return env[expr.name]
+    if expr.is_Number or expr in (sympy.pi, sympy.E):
+        return float(expr)
+    args = [evaluate(a, env) for a in expr.args]
+    if expr.is_Add:
+        return math.fsum(args)
+    if expr.is_Mul:
+        out = 1.0
+        for a in args:
+            out *= a
+        return out
+    if expr.is_Pow:
+        return args[0] ** args[1]
+    unary = {
+        sigmoid: lambda x: 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x)),
+        relu: lambda x: max(0.0, x),
+        softplus: lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))),
+        sympy.tanh: math.tanh,
+        sympy.exp: math.exp,
+        sympy.log: math.log,
+        sympy.sin: math.sin,
+        sympy.cos: math.cos,
+        sympy.Abs: abs,
+        sympy.sign: lambda x: float((x > 0) - (x < 0)),
+        sympy.Heaviside: lambda x, *h: 1.0 if x > 0 else 0.0,
+    }
+    if expr.func in unary:
+        return unary[expr.func](*args)
+    raise ValueError(f"cannot evaluate {expr.func}")

@@ -1,0 +1,35 @@
+"""Cross-check batch norm with torch.nn.BatchNorm1d/2d in the same mode, float64."""
+
+from __future__ import annotations
+
+import torch
+
+from dlcalc.check import CheckReport, torch_version
+from dlcalc.result import Result
+
+TOL = 1e-9
+
+
+def check(result: Result) -> CheckReport:
+    spec = result.spec
+    c = spec.shape[1]
+    cls = torch.nn.BatchNorm1d if len(spec.shape) == 2 else torch.nn.BatchNorm2d
+    bn = cls(c, eps=spec.eps, momentum=spec.momentum, dtype=torch.float64)
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor(spec.gamma, dtype=torch.float64))
+        bn.bias.copy_(torch.tensor(spec.beta, dtype=torch.float64))
+        bn.running_mean.copy_(torch.tensor(spec.running_mean, dtype=torch.float64))
+        bn.running_var.copy_(torch.tensor(spec.running_var, dtype=torch.float64))
+        bn.train(spec.mode == "train")
+        y = bn(torch.tensor(spec.x, dtype=torch.float64))
+    report = CheckReport(f"{torch_version()} nn.{cls.__name__} ({spec.mode} mode, float64)")
+    ours = torch.tensor(result.answer["output"], dtype=torch.float64)
+    report.add("output", f"max |Δ| = {(ours - y).abs().max().item():.3g}", "—", (ours - y).abs().max().item() <= TOL)
+    if spec.mode == "train":
+        for name, mine, theirs in (
+            ("running_mean", result.answer["running_mean"], bn.running_mean),
+            ("running_var", result.answer["running_var"], bn.running_var),
+        ):
+            ok = all(abs(a - b) <= TOL for a, b in zip(mine, theirs.tolist()))
+            report.add(name, ", ".join(f"{v:.9g}" for v in mine), ", ".join(f"{v:.9g}" for v in theirs.tolist()), ok)
+    return report

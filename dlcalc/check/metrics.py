@@ -1,0 +1,42 @@
+"""Cross-check metrics with torch tensors: counts from label tensors, scaling with mean/std."""
+
+from __future__ import annotations
+
+import torch
+
+from dlcalc.check import CheckReport, torch_version
+from dlcalc.result import Result
+
+TOL = 1e-12
+
+
+def check(result: Result) -> CheckReport:
+    spec = result.spec
+    a = result.answer
+    report = CheckReport(f"{torch_version()} tensor arithmetic (float64)")
+    if spec.tp is not None:
+        tp, fp, fn = (torch.tensor(float(v), dtype=torch.float64) for v in (spec.tp, spec.fp, spec.fn))
+        for name, value in (
+            ("precision", tp / (tp + fp)),
+            ("recall", tp / (tp + fn)),
+            ("f1", 2 * tp / (2 * tp + fp + fn)),
+        ):
+            ours = a[name]
+            theirs = value.item()
+            ok = (ours is None and theirs != theirs) or (ours is not None and abs(float(ours) - theirs) <= TOL)
+            report.add(name, "undefined" if ours is None else f"{float(ours):.12g}", f"{theirs:.12g}", ok)
+    if spec.data is not None:
+        x = torch.tensor([float(v) for v in spec.data], dtype=torch.float64)
+        mm = (x - x.min()) / (x.max() - x.min())
+        z = (x - x.mean()) / x.std(unbiased=False)
+        for name, ours, theirs in (("min-max", a["minmax"], mm), ("z-score", a["zscore"], z)):
+            if ours is None:
+                report.add(
+                    name, "undefined", "nan" if torch.isnan(theirs).any() else "finite", bool(torch.isnan(theirs).any())
+                )
+                continue
+            ok = all(abs(float(o) - t) <= 1e-12 for o, t in zip(ours, theirs.tolist()))
+            report.add(
+                name, ", ".join(f"{float(o):.6g}" for o in ours), ", ".join(f"{t:.6g}" for t in theirs.tolist()), ok
+            )
+    return report

@@ -1,0 +1,45 @@
+"""Cross-check softmax and the losses with torch (softmax, cross_entropy, mse_loss,
+binary_cross_entropy_with_logits) and autograd for the gradients (float64)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from dlcalc.check import CheckReport, torch_version
+from dlcalc.result import Result
+
+TOL = 1e-9
+
+
+def _close(a, b) -> bool:
+    return len(a) == len(b) and all(abs(x - y) <= TOL * (1 + abs(y)) for x, y in zip(a, b))
+
+
+def check(result: Result) -> CheckReport:
+    spec = result.spec
+    report = CheckReport(f"{torch_version()} torch.nn.functional + autograd (float64)")
+    z = torch.tensor(spec.logits, dtype=torch.float64, requires_grad=True)
+    a = result.answer
+    if spec.loss in (None, "cross_entropy"):
+        p = torch.softmax(z / spec.temperature, dim=0)
+        report.add("softmax", _fmt(a["probabilities"]), _fmt(p.tolist()), _close(a["probabilities"], p.tolist()))
+    if spec.loss is None:
+        return report
+    t = torch.tensor(spec.target, dtype=torch.float64)
+    if spec.loss == "cross_entropy":
+        loss = F.cross_entropy((z / spec.temperature).unsqueeze(0), t.unsqueeze(0))
+    elif spec.loss == "mse":
+        loss = F.mse_loss(z, t)
+    else:
+        loss = F.binary_cross_entropy_with_logits(z, t)
+    (g,) = torch.autograd.grad(loss, z)
+    report.add(
+        "loss", f"{a['loss']:.12g}", f"{loss.item():.12g}", abs(a["loss"] - loss.item()) <= TOL * (1 + abs(loss.item()))
+    )
+    report.add("gradient", _fmt(a["gradient"]), _fmt(g.tolist()), _close(a["gradient"], g.tolist()))
+    return report
+
+
+def _fmt(v) -> str:
+    return "(" + ", ".join(f"{x:.9g}" for x in v) + ")"

@@ -1,0 +1,151 @@
+"""Activation functions at given points: value, derivative, and the remark the course notes make.
+
+sigmoid σ(x) = 1/(1 + e^-x),          σ'(x) = σ(x)(1 - σ(x))        (at most 0.25)
+tanh(x),                              tanh'(x) = 1 - tanh²(x)
+ReLU(x) = max(0, x),                  ReLU'(x) = 1 for x > 0, else 0 (torch's choice at 0)
+LeakyReLU(x) = x or αx,               1 for x > 0, else α
+ELU(x) = x or α(e^x - 1),             1 for x > 0, else α·e^x
+GELU(x) = x·Φ(x) (exact, erf form),   Φ(x) + x·φ(x)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dlcalc import mathfmt as m
+from dlcalc.errors import DlcalcError
+from dlcalc.parse import only_keys, parse_number, parse_vector
+from dlcalc.result import Result, Step, Table
+from dlcalc.text import T, Text
+
+FUNCTIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu")
+FIELDS = {"function", "at", "alpha"}
+SATURATED = 0.01  # a slope below this is what the notes call the saturated (vanishing-gradient) region
+
+
+@dataclass(frozen=True)
+class ActSpec:
+    function: str
+    points: tuple[float, ...]
+    alpha: float
+
+
+def parse_spec(inputs: Mapping[str, Any]) -> ActSpec:
+    only_keys(inputs, FIELDS, "act")
+    fn = str(inputs.get("function") or "").strip().lower().replace("-", "_")
+    if fn not in FUNCTIONS:
+        raise DlcalcError(f"function: expected one of {', '.join(FUNCTIONS)}, got {inputs.get('function')!r}")
+    if inputs.get("at") is None:
+        raise DlcalcError('act: give the points with --at, e.g. --at "-2, 0, 3"')
+    points = tuple(float(v) for v in parse_vector(inputs["at"], "at"))
+    if any(abs(p) > 1e6 for p in points):
+        raise DlcalcError("at: points must lie within ±1e6")
+    default_alpha = 0.01 if fn == "leaky_relu" else 1.0
+    alpha = float(parse_number(inputs["alpha"], "alpha")) if inputs.get("alpha") is not None else default_alpha
+    return ActSpec(fn, points, alpha)
+
+
+def sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def value_and_slope(fn: str, x: float, alpha: float) -> tuple[float, float]:
+    if fn == "sigmoid":
+        s = sigmoid(x)
+        return s, s * (1 - s)
+    if fn == "tanh":
+        t = math.tanh(x)
+        return t, 1 - t * t
+    if fn == "relu":
+        return max(0.0, x), 1.0 if x > 0 else 0.0
+    if fn == "leaky_relu":
+        return (x, 1.0) if x > 0 else (alpha * x, alpha)
+    if fn == "elu":
+        return (x, 1.0) if x > 0 else (alpha * math.expm1(x), alpha * math.exp(x))
+    cdf = 0.5 * (1 + math.erf(x / math.sqrt(2)))
+    pdf = math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+    return x * cdf, cdf + x * pdf
+
+
+FORMULAS = {
+    "sigmoid": (m.Math("1/(1 + e^-x)", r"\frac{1}{1 + e^{-x}}"), m.Math("σ(x)(1 - σ(x))", r"\sigma(x)(1 - \sigma(x))")),
+    "tanh": (m.Math("tanh(x)", r"\tanh x"), m.Math("1 - tanh²(x)", r"1 - \tanh^2 x")),
+    "relu": (m.Math("max(0, x)", r"\max(0, x)"), m.Math("1 if x > 0 else 0", r"[x > 0]")),
+    "leaky_relu": (
+        m.Math("x if x > 0 else αx", r"x > 0 \,?\, x : \alpha x"),
+        m.Math("1 if x > 0 else α", r"x > 0 \,?\, 1 : \alpha"),
+    ),
+    "elu": (
+        m.Math("x if x > 0 else α(e^x - 1)", r"x > 0 \,?\, x : \alpha(e^x - 1)"),
+        m.Math("1 if x > 0 else α·e^x", r"x > 0 \,?\, 1 : \alpha e^x"),
+    ),
+    "gelu": (m.Math("x·Φ(x)", r"x\,\Phi(x)"), m.Math("Φ(x) + x·φ(x)", r"\Phi(x) + x\,\varphi(x)")),
+}
+
+
+def remark(fn: str, x: float, slope: float) -> Text | None:
+    if fn in ("sigmoid", "tanh") and slope < SATURATED:
+        return T(
+            "saturated: the slope is below 0.01, so gradients through this unit all but vanish",
+            "处于饱和区：导数小于 0.01，经过该单元的梯度几乎消失",
+        )
+    if fn == "relu" and x <= 0:
+        return T(
+            "zero gradient: a ReLU stuck here learns nothing (a dead neuron); Leaky ReLU keeps a small slope",
+            "梯度为 0：一直停在这里的 ReLU 不再学习（神经元死亡）；Leaky ReLU 保留小斜率",
+        )
+    if fn == "sigmoid" and x == 0:
+        return T(
+            "the largest slope σ ever has: 0.25, so each sigmoid layer shrinks gradients at least 4×",
+            "σ 的最大导数 0.25：每经过一层 sigmoid，梯度至少缩小为 1/4",
+        )
+    return None
+
+
+def solve(spec: ActSpec) -> Result:
+    f_formula, d_formula = FORMULAS[spec.function]
+    name = spec.function
+    values, slopes, steps, rows = [], [], [], []
+    for x in spec.points:
+        v, d = value_and_slope(name, x, spec.alpha)
+        values.append(v)
+        slopes.append(d)
+        note = remark(name, x, d)
+        steps.append(
+            Step(
+                T("{f} at x = {x}", "{f} 在 x = {x} 处").format(f=name, x=m.fmt_number(x)),
+                m.Math(f"f({m.fmt_number(x)})", f"f({m.num(x).latex})"),
+                [f_formula, m.num(v, 9)],
+            )
+        )
+        steps.append(
+            Step(
+                T("slope at x = {x}", "x = {x} 处的导数").format(x=m.fmt_number(x)),
+                m.Math(f"f'({m.fmt_number(x)})", f"f'({m.num(x).latex})"),
+                [d_formula, m.num(d, 9)],
+                note,
+            )
+        )
+        rows.append([m.fmt_number(x), m.fmt_number(v, 9), m.fmt_number(d, 9), note or ""])
+    table = Table([T("x", "x"), T("f(x)", "f(x)"), T("f'(x)", "f'(x)"), T("remark", "说明")], rows, wrap=3)
+    return Result(
+        kind="act",
+        title=T("{f}: values and slopes", "{f}：函数值与导数").format(f=name),
+        answer={
+            "function": name,
+            "x": list(spec.points),
+            "value": values,
+            "derivative": slopes,
+            **({"alpha": spec.alpha} if name in ("leaky_relu", "elu") else {}),
+        },
+        summary=[(T("Function", "函数"), f"{name}(x) = {f_formula.text}"), (T("Derivative", "导数"), d_formula.text)],
+        steps=steps,
+        tables=[table],
+        spec=spec,
+    )

@@ -1,0 +1,219 @@
+"""Scaled dot-product attention, written out, with an optional causal mask and several heads.
+
+    Q = X W_Q, K = X W_K, V = X W_V          (rows are tokens; or Q, K, V given directly)
+    scores = Q Kᵀ / √d_k                      (d_k: the key width, per head)
+    causal mask: scores[i][j] = -∞ for j > i  (a decoder position sees only itself and earlier ones)
+    weights = softmax of each row;  output = weights · V
+Multi-head: the projected Q, K, V are split into h column blocks of width d_k = d_model/h, each
+head attends on its own, the heads are concatenated and multiplied by W_O.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dlcalc import mathfmt as m
+from dlcalc.errors import DlcalcError
+from dlcalc.parse import only_keys, parse_bool, parse_int, parse_matrix
+from dlcalc.result import Result, Step, Table
+from dlcalc.text import T
+
+FIELDS = {"Q", "K", "V", "X", "W_Q", "W_K", "W_V", "W_O", "mask", "heads", "causal"}
+DIGITS = 6
+Matrix = list[list[float]]
+
+
+@dataclass(frozen=True)
+class AttentionSpec:
+    q: tuple[tuple[float, ...], ...]
+    k: tuple[tuple[float, ...], ...]
+    v: tuple[tuple[float, ...], ...]
+    causal: bool = False
+    heads: int = 1
+    w_o: tuple[tuple[float, ...], ...] | None = None
+    x: tuple[tuple[float, ...], ...] | None = None
+    w_q: Any = None
+    w_k: Any = None
+    w_v: Any = None
+
+
+def _mat(value: Any, what: str) -> Matrix:
+    return [[float(v) for v in row] for row in parse_matrix(value, what)]
+
+
+def matmul(a: Matrix, b: Matrix) -> Matrix:
+    return [[sum(x * y for x, y in zip(row, col)) for col in zip(*b)] for row in a]
+
+
+def transpose(a: Matrix) -> Matrix:
+    return [list(c) for c in zip(*a)]
+
+
+def softmax_row(row: list[float]) -> list[float]:
+    top = max(v for v in row if v != -math.inf)
+    e = [0.0 if v == -math.inf else math.exp(v - top) for v in row]
+    s = sum(e)
+    return [x / s for x in e]
+
+
+def parse_spec(inputs: Mapping[str, Any]) -> AttentionSpec:
+    only_keys(inputs, FIELDS, "attention")
+    mask = str(inputs.get("mask") or "none").strip().lower()
+    if mask not in ("none", "causal"):
+        raise DlcalcError(f"mask: expected causal or none, got {inputs.get('mask')!r}")
+    causal = mask == "causal" or parse_bool(inputs.get("causal", False), "causal")
+    heads = parse_int(inputs.get("heads", 1), "heads")
+    if heads < 1:
+        raise DlcalcError(f"heads: must be at least 1, got {heads}")
+    x = w_q = w_k = w_v = None
+    if inputs.get("X") is not None:
+        x = _mat(inputs["X"], "X")
+        d_model = len(x[0])
+        ws = []
+        for name in ("W_Q", "W_K", "W_V"):
+            if inputs.get(name) is None:
+                raise DlcalcError(f"{name}: missing (with X give W_Q, W_K and W_V, each {d_model}×d)")
+            w = _mat(inputs[name], name)
+            if len(w) != d_model:
+                raise DlcalcError(f"{name}: expected {d_model} rows (the width of X), got {len(w)}")
+            ws.append(w)
+        w_q, w_k, w_v = ws
+        q, k, v = matmul(x, w_q), matmul(x, w_k), matmul(x, w_v)
+    else:
+        for name in ("Q", "K", "V"):
+            if inputs.get(name) is None:
+                raise DlcalcError(f"{name}: missing (give Q, K and V, or X with W_Q, W_K, W_V)")
+        q, k, v = _mat(inputs["Q"], "Q"), _mat(inputs["K"], "K"), _mat(inputs["V"], "V")
+    if len(q[0]) != len(k[0]):
+        raise DlcalcError(f"K: keys are {len(k[0])} wide but queries are {len(q[0])}; QKᵀ needs the same width")
+    if len(k) != len(v):
+        raise DlcalcError(f"V: {len(v)} value rows for {len(k)} keys")
+    if causal and len(q) != len(k):
+        raise DlcalcError("mask: a causal mask needs as many queries as keys")
+    for name, mat in (("Q", q), ("V", v)):
+        if len(mat[0]) % heads:
+            raise DlcalcError(f"heads: {heads} heads do not divide the width {len(mat[0])} of {name}")
+    w_o = None
+    if inputs.get("W_O") is not None:
+        w_o = _mat(inputs["W_O"], "W_O")
+        if len(w_o) != len(v[0]):
+            raise DlcalcError(f"W_O: expected {len(v[0])} rows (the concatenated heads), got {len(w_o)}")
+    elif heads > 1:
+        raise DlcalcError("W_O: several heads need the output projection W_O")
+    t = lambda a: None if a is None else tuple(map(tuple, a))  # noqa: E731
+    return AttentionSpec(t(q), t(k), t(v), causal, heads, t(w_o), t(x), t(w_q), t(w_k), t(w_v))
+
+
+def _show(a: Matrix) -> m.Math:
+    rows = ["[" + ", ".join(m.fmt_number(v, DIGITS) if v != -math.inf else "-∞" for v in r) + "]" for r in a]
+    latex = (
+        r"\begin{bmatrix}"
+        + r" \\ ".join(" & ".join(m.num(v, DIGITS).latex if v != -math.inf else r"-\infty" for v in r) for r in a)
+        + r"\end{bmatrix}"
+    )
+    return m.Math("[" + ", ".join(rows) + "]", latex)
+
+
+def attend(q: Matrix, k: Matrix, v: Matrix, causal: bool) -> tuple[Matrix, Matrix, Matrix, Matrix]:
+    d_k = len(k[0])
+    raw = matmul(q, transpose(k))
+    scaled = [[s / math.sqrt(d_k) for s in row] for row in raw]
+    if causal:
+        scaled = [[s if j <= i else -math.inf for j, s in enumerate(row)] for i, row in enumerate(scaled)]
+    weights = [softmax_row(row) for row in scaled]
+    return raw, scaled, weights, matmul(weights, v)
+
+
+def solve(spec: AttentionSpec) -> Result:
+    q, k, v = [list(r) for r in spec.q], [list(r) for r in spec.k], [list(r) for r in spec.v]
+    steps: list[Step] = []
+    if spec.x is not None:
+        for name, mat in (("Q", q), ("K", k), ("V", v)):
+            steps.append(
+                Step(
+                    T("Project the tokens", "对词向量做投影"),
+                    m.sym(name),
+                    [m.Math(f"X·W_{name}", rf"X W_{name}"), _show(mat)],
+                )
+            )
+    h = spec.heads
+    dq, dv = len(q[0]) // h, len(v[0]) // h
+    head_outputs, all_weights = [], []
+    for i in range(h):
+        sl_q = [r[i * dq : (i + 1) * dq] for r in q]
+        sl_k = [r[i * dq : (i + 1) * dq] for r in k]
+        sl_v = [r[i * dv : (i + 1) * dv] for r in v]
+        raw, scaled, weights, out = attend(sl_q, sl_k, sl_v, spec.causal)
+        tag = T("", "") if h == 1 else T("head {i}: ", "第 {i} 个头：").format(i=i + 1)
+        steps.append(
+            Step(
+                tag + T("scores", "相似度得分"),
+                m.Math("QKᵀ", r"QK^\top"),
+                [_show(raw)],
+                T("row i: the query of token i against every key", "第 i 行：第 i 个词的查询与每个键的点积"),
+            )
+        )
+        steps.append(
+            Step(
+                tag + T("scale by √d_k", "除以 √d_k"),
+                m.Math("QKᵀ/√d_k", r"QK^\top/\sqrt{d_k}"),
+                [m.Math(f"QKᵀ/√{dq}", rf"QK^\top/\sqrt{{{dq}}}"), _show(scaled)],
+                (
+                    T(
+                        "causal mask: entries above the diagonal set to -∞ (a token cannot see later ones)",
+                        "因果掩码：对角线以上置为 -∞（不能看到后面的词）",
+                    )
+                    if spec.causal
+                    else T(
+                        "keeps the softmax out of its flat region as d_k grows", "防止 d_k 较大时 softmax 进入饱和区"
+                    )
+                ),
+            )
+        )
+        steps.append(
+            Step(
+                tag + T("softmax of each row", "按行 softmax"),
+                m.sym("A"),
+                [_show(weights)],
+                T("each row sums to 1", "每行之和为 1"),
+            )
+        )
+        steps.append(Step(tag + T("weighted sum of the values", "对值加权求和"), m.Math("A·V", "AV"), [_show(out)]))
+        head_outputs.append(out)
+        all_weights.append(weights)
+    concat = [sum((ho[r] for ho in head_outputs), []) for r in range(len(q))]
+    output = concat
+    if spec.w_o is not None:
+        output = matmul(concat, [list(r) for r in spec.w_o])
+        steps.append(
+            Step(
+                T("concatenate the heads and project", "拼接各头并投影"),
+                m.Math("Concat·W_O", r"\operatorname{Concat} W_O"),
+                [_show(output)],
+            )
+        )
+    answer = {
+        "weights": all_weights[0] if h == 1 else all_weights,
+        "output": output,
+        "heads": h,
+        "d_k": dq,
+        "causal": spec.causal,
+    }
+    table = Table(
+        [T("query", "查询")] + [T(f"key {j + 1}", f"键 {j + 1}") for j in range(len(k))],
+        [[str(i + 1)] + [m.fmt_number(w, DIGITS) for w in row] for i, row in enumerate(all_weights[0])],
+        T("Attention weights" + ("" if h == 1 else " (head 1)"), "注意力权重" + ("" if h == 1 else "（第 1 个头）")),
+    )
+    summary = [
+        (
+            T("Shape", "形状"),
+            f"{len(q)} queries × {len(k)} keys, d_k = {dq}, {h} head(s)" + (", causal mask" if spec.causal else ""),
+        ),
+        (T("Output", "输出"), _show(output).text),
+    ]
+    return Result(
+        "attention", T("Scaled dot-product attention", "缩放点积注意力"), answer, summary, steps, [table], spec=spec
+    )

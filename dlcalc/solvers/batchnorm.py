@@ -1,0 +1,208 @@
+"""Batch normalization forward on a small batch, as torch computes it.
+
+Training mode, per feature (BatchNorm1d on N×F) or per channel (BatchNorm2d on N×C×H×W):
+    μ = mean over the batch (and H, W),   σ² = the biased variance (divide by m, the count)
+    x̂ = (x - μ)/√(σ² + ε),   y = γ·x̂ + β
+    running_mean ← (1 - momentum)·running_mean + momentum·μ
+    running_var  ← (1 - momentum)·running_var  + momentum·σ²_unbiased   (divide by m - 1)
+Eval mode normalizes with the running statistics instead of the batch's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dlcalc import mathfmt as m
+from dlcalc.errors import DlcalcError
+from dlcalc.parse import only_keys, parse_number, parse_vector
+from dlcalc.result import Result, Step
+from dlcalc.text import T
+
+FIELDS = {"x", "gamma", "beta", "eps", "momentum", "running_mean", "running_var", "mode"}
+DIGITS = 6
+
+
+@dataclass(frozen=True)
+class BatchNormSpec:
+    x: Any  # nested lists: N×F or N×C×H×W
+    shape: tuple[int, ...]
+    gamma: tuple[float, ...]
+    beta: tuple[float, ...]
+    eps: float = 1e-5
+    momentum: float = 0.1
+    running_mean: tuple[float, ...] = ()
+    running_var: tuple[float, ...] = ()
+    mode: str = "train"
+
+
+def _shape(x: Any, what: str = "x") -> tuple[int, ...]:
+    if isinstance(x, (list, tuple)):
+        if not x:
+            raise DlcalcError(f"{what}: empty")
+        inner = [_shape(v, what) for v in x]
+        if len(set(inner)) != 1:
+            raise DlcalcError(f"{what}: rows of different shapes {sorted(set(inner))}")
+        return (len(x),) + inner[0]
+    return ()
+
+
+def _floats(x: Any) -> Any:
+    if isinstance(x, (list, tuple)):
+        return [_floats(v) for v in x]
+    return float(parse_number(x, "x"))
+
+
+def parse_spec(inputs: Mapping[str, Any]) -> BatchNormSpec:
+    only_keys(inputs, FIELDS, "batchnorm")
+    raw = inputs.get("x")
+    if raw is None:
+        raise DlcalcError("batchnorm: x is missing (N×F rows, or N×C×H×W)")
+    if isinstance(raw, str):
+        raw = [[v for v in parse_vector(r, "x")] for r in raw.split(";")]
+    x = _floats(raw)
+    shape = _shape(x)
+    if len(shape) not in (2, 4):
+        raise DlcalcError(
+            f"x: expected N×F (BatchNorm1d) or N×C×H×W (BatchNorm2d), got shape {'×'.join(map(str, shape)) or 'a number'}"
+        )
+    c = shape[1]
+    mode = str(inputs.get("mode") or "train").strip().lower()
+    if mode not in ("train", "eval"):
+        raise DlcalcError(f"mode: expected train or eval, got {mode!r}")
+    count = shape[0] * (shape[2] * shape[3] if len(shape) == 4 else 1)
+    if mode == "train" and count < 2:
+        raise DlcalcError("x: training mode needs more than one value per feature (torch refuses a batch of 1)")
+
+    def per_feature(key: str, default: float) -> tuple[float, ...]:
+        if inputs.get(key) is None:
+            return (default,) * c
+        v = [float(t) for t in parse_vector(inputs[key], key)]
+        if len(v) == 1:
+            v = v * c
+        if len(v) != c:
+            raise DlcalcError(f"{key}: expected {c} values (one per feature/channel), got {len(v)}")
+        return tuple(v)
+
+    eps = float(parse_number(inputs.get("eps", "1e-5"), "eps"))
+    momentum = float(parse_number(inputs.get("momentum", "0.1"), "momentum"))
+    if eps <= 0 or not 0 <= momentum <= 1:
+        raise DlcalcError("eps must be positive and momentum within [0, 1]")
+    rv = per_feature("running_var", 1.0)
+    if any(v < 0 for v in rv):
+        raise DlcalcError("running_var: a variance cannot be negative")
+    return BatchNormSpec(
+        x,
+        shape,
+        per_feature("gamma", 1.0),
+        per_feature("beta", 0.0),
+        eps,
+        momentum,
+        per_feature("running_mean", 0.0),
+        rv,
+        mode,
+    )
+
+
+def _values(spec: BatchNormSpec, ch: int) -> list[float]:
+    if len(spec.shape) == 2:
+        return [row[ch] for row in spec.x]
+    return [v for sample in spec.x for row in sample[ch] for v in row]
+
+
+def _apply(spec: BatchNormSpec, fn) -> Any:
+    if len(spec.shape) == 2:
+        return [[fn(ch, v) for ch, v in enumerate(row)] for row in spec.x]
+    return [[[[fn(ch, v) for v in row] for row in plane] for ch, plane in enumerate(sample)] for sample in spec.x]
+
+
+def solve(spec: BatchNormSpec) -> Result:
+    c = spec.shape[1]
+    steps: list[Step] = []
+    means, variances, unbiased, new_rm, new_rv = [], [], [], [], []
+    unit = T("feature", "特征") if len(spec.shape) == 2 else T("channel", "通道")
+    for ch in range(c):
+        vals = _values(spec, ch)
+        n = len(vals)
+        mu = sum(vals) / n
+        var = sum((v - mu) ** 2 for v in vals) / n
+        means.append(mu)
+        variances.append(var)
+        unbiased.append(var * n / (n - 1) if n > 1 else float("nan"))
+        label = lambda en, zh, ch=ch: T(f"{unit.en} {ch + 1}: {en}", f"{unit.zh} {ch + 1}：{zh}")  # noqa: E731
+        if spec.mode == "train":
+            steps.append(
+                Step(
+                    label("batch mean", "批均值"),
+                    m.Math(f"μ{ch + 1}", rf"\mu_{{{ch + 1}}}"),
+                    [m.Math("(1/m) Σ x", r"\frac{1}{m}\sum x"), m.num(mu, DIGITS)],
+                    T("over m = {n} values", "共 m = {n} 个值").format(n=n),
+                )
+            )
+            steps.append(
+                Step(
+                    label("batch variance (biased, used to normalize)", "批方差（有偏，用于归一化）"),
+                    m.Math(f"σ²{ch + 1}", rf"\sigma^2_{{{ch + 1}}}"),
+                    [m.Math("(1/m) Σ (x - μ)²", r"\frac{1}{m}\sum (x - \mu)^2"), m.num(var, DIGITS)],
+                )
+            )
+            rm = (1 - spec.momentum) * spec.running_mean[ch] + spec.momentum * mu
+            rv = (1 - spec.momentum) * spec.running_var[ch] + spec.momentum * unbiased[-1]
+            new_rm.append(rm)
+            new_rv.append(rv)
+            steps.append(
+                Step(
+                    label("running statistics", "滑动统计量"),
+                    m.Math(f"running_var{ch + 1}", f"\\text{{running\\_var}}_{{{ch + 1}}}"),
+                    [
+                        m.Math(
+                            f"(1 - {m.fmt_number(spec.momentum)})·{m.fmt_number(spec.running_var[ch], DIGITS)} + "
+                            f"{m.fmt_number(spec.momentum)}·{m.fmt_number(unbiased[-1], DIGITS)}",
+                            rf"(1 - {spec.momentum}) \cdot {m.num(spec.running_var[ch], DIGITS).latex} + {spec.momentum} \cdot {m.num(unbiased[-1], DIGITS).latex}",
+                        ),
+                        m.num(rv, DIGITS),
+                    ],
+                    T(
+                        "the running variance takes the unbiased variance (÷ (m - 1)); running_mean = {rm}",
+                        "滑动方差使用无偏方差（除以 m - 1）；running_mean = {rm}",
+                    ).format(rm=m.fmt_number(rm, DIGITS)),
+                )
+            )
+    use_mean = means if spec.mode == "train" else list(spec.running_mean)
+    use_var = variances if spec.mode == "train" else list(spec.running_var)
+
+    def normalize(ch: int, v: float) -> float:
+        return spec.gamma[ch] * (v - use_mean[ch]) / math.sqrt(use_var[ch] + spec.eps) + spec.beta[ch]
+
+    out = _apply(spec, normalize)
+    for ch in range(c):
+        steps.append(
+            Step(
+                T(f"{unit.en} {ch + 1}: normalize, scale and shift", f"{unit.zh} {ch + 1}：归一化、缩放与平移"),
+                m.sym("y"),
+                [
+                    m.Math("γ·(x - μ)/√(σ² + ε) + β", r"\gamma \frac{x - \mu}{\sqrt{\sigma^2 + \varepsilon}} + \beta"),
+                    m.Math(
+                        f"{m.fmt_number(spec.gamma[ch])}·(x - {m.fmt_number(use_mean[ch], DIGITS)})/√({m.fmt_number(use_var[ch], DIGITS)} + {spec.eps:g}) + {m.fmt_number(spec.beta[ch])}",
+                        rf"{spec.gamma[ch]:g} \frac{{x - {m.num(use_mean[ch], DIGITS).latex}}}{{\sqrt{{{m.num(use_var[ch], DIGITS).latex} + {spec.eps:g}}}}} + {spec.beta[ch]:g}",
+                    ),
+                ],
+                T("eval mode: the running statistics, not the batch's", "eval 模式：使用滑动统计量而非本批统计量")
+                if spec.mode == "eval"
+                else None,
+            )
+        )
+    answer: dict[str, Any] = {"output": out, "mode": spec.mode, "mean": means, "var": variances}
+    if spec.mode == "train":
+        answer.update(running_mean=new_rm, running_var=new_rv, var_unbiased=unbiased)
+    layer = "BatchNorm1d" if len(spec.shape) == 2 else "BatchNorm2d"
+    summary = [
+        (T("Layer", "层"), f"{layer}({c}, eps={spec.eps:g}, momentum={spec.momentum:g}), {spec.mode} mode"),
+        (T("Batch mean", "批均值"), m.vec(means, DIGITS).text),
+        (T("Batch variance", "批方差"), m.vec(variances, DIGITS).text),
+    ]
+    if len(spec.shape) == 2:
+        summary.append((T("Output", "输出"), "; ".join(m.vec(r, DIGITS).text for r in out)))
+    return Result("batchnorm", T(layer, layer), answer, summary, steps, spec=spec)

@@ -1,0 +1,206 @@
+"""Classification metrics from counts or labels, and min-max vs z-score scaling of a data vector.
+
+    precision = TP/(TP + FP),  recall = TP/(TP + FN),  F1 = 2PR/(P + R) = 2TP/(2TP + FP + FN),
+    accuracy = (TP + TN)/(TP + TN + FP + FN)
+    min-max:  x' = (x - min)/(max - min)  ∈ [0, 1]
+    z-score:  x' = (x - μ)/σ with the population σ (divide by n, as sklearn's StandardScaler)
+Exact fractions throughout when the input is exact.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from dlcalc import mathfmt as m
+from dlcalc.errors import DlcalcError
+from dlcalc.parse import only_keys, parse_int, parse_vector
+from dlcalc.result import Result, Step
+from dlcalc.text import T
+
+FIELDS = {"tp", "fp", "fn", "tn", "y_true", "y_pred", "positive", "data"}
+
+
+@dataclass(frozen=True)
+class MetricsSpec:
+    tp: int | None = None
+    fp: int | None = None
+    fn: int | None = None
+    tn: int | None = None
+    from_labels: bool = False
+    data: tuple[Fraction, ...] | None = None
+
+
+def parse_spec(inputs: Mapping[str, Any]) -> MetricsSpec:
+    only_keys(inputs, FIELDS, "metrics")
+    data = None
+    if inputs.get("data") is not None:
+        data = tuple(parse_vector(inputs["data"], "data"))
+        if len(data) < 2:
+            raise DlcalcError("data: give at least two values to scale")
+    if inputs.get("y_true") is not None or inputs.get("y_pred") is not None:
+        if inputs.get("y_true") is None or inputs.get("y_pred") is None:
+            raise DlcalcError("y_true and y_pred go together")
+        yt = [str(v).strip() for v in _labels(inputs["y_true"])]
+        yp = [str(v).strip() for v in _labels(inputs["y_pred"])]
+        if len(yt) != len(yp):
+            raise DlcalcError(f"y_pred: {len(yp)} predictions for {len(yt)} true labels")
+        positive = str(inputs.get("positive", "1")).strip()
+        if positive not in yt + yp:
+            raise DlcalcError(f"positive: label {positive!r} does not occur in y_true or y_pred")
+        tp = sum(t == positive and p == positive for t, p in zip(yt, yp))
+        fp = sum(t != positive and p == positive for t, p in zip(yt, yp))
+        fn = sum(t == positive and p != positive for t, p in zip(yt, yp))
+        tn = len(yt) - tp - fp - fn
+        return MetricsSpec(tp, fp, fn, tn, True, data)
+    counts = {k: None if inputs.get(k) is None else parse_int(inputs[k], k) for k in ("tp", "fp", "fn", "tn")}
+    if all(v is None for v in counts.values()) and data is None:
+        raise DlcalcError("metrics: give --tp/--fp/--fn (and --tn), --y-true/--y-pred, or --data to scale")
+    if any(v is not None for v in counts.values()):
+        for k in ("tp", "fp", "fn"):
+            if counts[k] is None:
+                raise DlcalcError(f"{k}: missing (precision and recall need tp, fp and fn)")
+        for k, v in counts.items():
+            if v is not None and v < 0:
+                raise DlcalcError(f"{k}: a count cannot be negative, got {v}")
+    return MetricsSpec(counts["tp"], counts["fp"], counts["fn"], counts["tn"], False, data)
+
+
+def _labels(value: Any) -> list[Any]:
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [v for v in str(value).replace(";", ",").replace(" ", ",").split(",") if v != ""]
+
+
+def _ratio(a: int, b: int) -> Fraction | None:
+    return None if b == 0 else Fraction(a, b)
+
+
+def solve(spec: MetricsSpec) -> Result:
+    steps: list[Step] = []
+    answer: dict[str, Any] = {}
+    summary = []
+    if spec.tp is not None:
+        tp, fp, fn, tn = spec.tp, spec.fp, spec.fn, spec.tn
+        precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+        f1 = _ratio(2 * tp, 2 * tp + fp + fn)
+        steps.append(
+            Step(
+                T("Precision: of the predicted positives, how many are right", "精确率：预测为正的样本中有多少是对的"),
+                m.sym("P"),
+                [m.frac(m.sym("TP"), m.sym("TP") + m.sym("FP")), m.frac(tp, m.num(tp) + fp)]
+                + ([m.num(precision)] if precision is not None else [m.text("undefined (no positive predictions)")]),
+            )
+        )
+        steps.append(
+            Step(
+                T("Recall: of the real positives, how many are found", "召回率：真实正样本中有多少被找到"),
+                m.sym("R"),
+                [m.frac(m.sym("TP"), m.sym("TP") + m.sym("FN")), m.frac(tp, m.num(tp) + fn)]
+                + ([m.num(recall)] if recall is not None else [m.text("undefined (no real positives)")]),
+            )
+        )
+        steps.append(
+            Step(
+                T("F1: harmonic mean of precision and recall", "F1：精确率与召回率的调和平均"),
+                m.sym("F1"),
+                [
+                    m.frac(m.juxt(2, m.sym("P")) * m.sym("R"), m.sym("P") + m.sym("R")),
+                    m.frac(m.juxt(2, m.sym("TP")), m.juxt(2, m.sym("TP")) + m.sym("FP") + m.sym("FN")),
+                    m.frac(2 * tp, m.num(2 * tp) + fp + fn),
+                ]
+                + ([m.num(f1)] if f1 is not None else []),
+            )
+        )
+        answer.update(tp=tp, fp=fp, fn=fn, tn=tn, precision=precision, recall=recall, f1=f1)
+        if tn is not None:
+            acc = _ratio(tp + tn, tp + tn + fp + fn)
+            steps.append(
+                Step(
+                    T("Accuracy", "准确率"),
+                    m.sym("Acc"),
+                    [
+                        m.frac(m.sym("TP") + m.sym("TN"), m.sym("TP") + m.sym("TN") + m.sym("FP") + m.sym("FN")),
+                        m.frac(m.num(tp) + tn, m.num(tp) + tn + fp + fn),
+                    ]
+                    + ([m.num(acc)] if acc is not None else []),
+                )
+            )
+            answer["accuracy"] = acc
+        summary.append((T("Counts", "计数"), f"TP={tp}, FP={fp}, FN={fn}" + (f", TN={tn}" if tn is not None else "")))
+        for key, label in (
+            ("precision", T("Precision", "精确率")),
+            ("recall", T("Recall", "召回率")),
+            ("f1", T("F1", "F1")),
+            ("accuracy", T("Accuracy", "准确率")),
+        ):
+            if key in answer:
+                v = answer[key]
+                summary.append((label, "undefined" if v is None else f"{m.fmt_number(v)} ≈ {float(v):.4f}"))
+    if spec.data is not None:
+        x = list(spec.data)
+        lo, hi = min(x), max(x)
+        n = len(x)
+        mean = sum(x) / n
+        var = sum((v - mean) ** 2 for v in x) / n
+        exact_std = _exact_sqrt(var)
+        std = exact_std if exact_std is not None else math.sqrt(var)
+        minmax = [(v - lo) / (hi - lo) for v in x] if hi != lo else None
+        zscore = [(v - mean) / std for v in x] if var != 0 else None
+        steps.append(
+            Step(
+                T("Min-max normalization to [0, 1]", "min-max 归一化到 [0, 1]"),
+                m.sym("x'"),
+                [
+                    m.frac(m.sym("x") - m.sym("min"), m.sym("max") - m.sym("min")),
+                    m.frac(m.sym("x") - lo, m.num(hi) - lo),
+                ]
+                + ([m.vec(minmax)] if minmax else [m.text("undefined: all values equal")]),
+            )
+        )
+        steps.append(
+            Step(
+                T("Mean and (population) standard deviation", "均值与（总体）标准差"),
+                m.sym("μ"),
+                [m.frac(m.sym("Σx"), n), m.num(mean)],
+            )
+        )
+        steps.append(
+            Step(
+                T("Standard deviation", "标准差"),
+                m.sym("σ"),
+                [
+                    m.Math("√((1/n) Σ (x - μ)²)", r"\sqrt{\frac{1}{n}\sum (x - \mu)^2}"),
+                    m.Math(f"√{m.fmt_number(var)}", rf"\sqrt{{{m.num(var).latex}}}"),
+                    m.num(std),
+                ],
+                T(
+                    "population σ (divide by n), as StandardScaler does; some courses divide by n - 1",
+                    "总体标准差（除以 n，与 StandardScaler 一致）；有的课程除以 n - 1",
+                ),
+            )
+        )
+        steps.append(
+            Step(
+                T("Z-score standardization", "z-score 标准化"),
+                m.sym("x'"),
+                [m.frac(m.sym("x") - m.sym("μ"), m.sym("σ"))]
+                + ([m.vec(zscore)] if zscore else [m.text("undefined: σ = 0")]),
+            )
+        )
+        answer.update(data=x, min=lo, max=hi, mean=mean, std=std, minmax=minmax, zscore=zscore)
+        summary += [
+            (T("Min-max", "min-max"), m.vec(minmax).text if minmax else "—"),
+            (T("Z-score", "z-score"), m.vec(zscore).text if zscore else "—"),
+        ]
+    return Result("metrics", T("Metrics", "评价指标"), answer, summary, steps, spec=spec)
+
+
+def _exact_sqrt(v: Fraction) -> Fraction | None:
+    if not isinstance(v, Fraction):
+        return None
+    p, q = math.isqrt(v.numerator), math.isqrt(v.denominator)
+    return Fraction(p, q) if p * p == v.numerator and q * q == v.denominator else None
