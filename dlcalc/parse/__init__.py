@@ -76,7 +76,18 @@ _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _FRACTION = re.compile(r"[+-]?\d+\s*/\s*\d+")
 
 
-def parse_number(value: Any, what: str) -> Fraction | float:
+LARGEST = Fraction(10) ** 100
+
+
+def parse_number(value: Any, what: str) -> Fraction:
+    """An exact Fraction, within 1e-100 ≤ |x| ≤ 1e100 (or 0), so later float arithmetic cannot overflow."""
+    number = _parse_number(value, what)
+    if number != 0 and not (1 / LARGEST <= abs(number) <= LARGEST):
+        raise DlcalcError(f"{what}: {value!r} is out of range (use numbers from 1e-100 to 1e100 in size)")
+    return number
+
+
+def _parse_number(value: Any, what: str) -> Fraction:
     """An exact Fraction when the input is exact (`0.5`, `1/3`, `2`), a float only for nan/inf-free floats.
 
     A YAML float such as 0.1 is read back through its shortest decimal form, which is what the

@@ -115,7 +115,10 @@ def parse_expression(text: str, what: str = "expression") -> Any:
         shown = ast.get_source_segment(source, node) or type(node).__name__
         raise DlcalcError(f"{what}: {shown!r} is not allowed (only numbers, names, + - * / ^ and known functions)")
 
-    return build(tree)
+    expr = build(tree)
+    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        raise DlcalcError(f"{what}: {text!r} is undefined (it reduces to {expr})")
+    return expr
 
 
 def parse_assignments(text: str, what: str = "--at") -> dict[str, Any]:
@@ -132,5 +135,7 @@ def parse_assignments(text: str, what: str = "--at") -> dict[str, Any]:
         number = parse_expression(value, f"{what} {name}")
         if not number.is_number:
             raise DlcalcError(f"{what}: the value of {name} must be a number, got {value!r}")
+        if number != 0 and not (sympy.Rational(1, 10**15) <= abs(number) <= 10**15):
+            raise DlcalcError(f"{what}: {name}={value} is out of range (use values from 1e-15 to 1e15 in size)")
         values[name] = sympy.nsimplify(number) if number.is_Float else number
     return values

@@ -251,7 +251,12 @@ def solve(spec: GradSpec) -> Result:
         subs = {sympy.Symbol(k, real=True): v for k, v in spec.at.items()}
         exact = derivative.subs(subs)
         if not missing:
-            number = complex(sympy.N(expand_special(exact), 20))
+            try:
+                number = complex(sympy.N(expand_special(exact), 20))
+            except (TypeError, ValueError, OverflowError):
+                raise DlcalcError(f"--at: d/d{spec.wrt} has no finite value at {spec.at}") from None
+            if number != number or abs(number) == float("inf"):
+                raise DlcalcError(f"--at: d/d{spec.wrt} is undefined at that point ({number.real})")
             value = number.real if abs(number.imag) < 1e-15 else None
             steps.append(
                 Step(

@@ -149,7 +149,15 @@ def solve(spec: MetricsSpec) -> Result:
         exact_std = _exact_sqrt(var)
         std = exact_std if exact_std is not None else math.sqrt(var)
         minmax = [(v - lo) / (hi - lo) for v in x] if hi != lo else None
-        zscore = [(v - mean) / std for v in x] if var != 0 else None
+        # z = sign(x - μ)·√((x - μ)²/σ²): exact ratios, so tiny or huge data cannot underflow to 0/0
+        zscore = None
+        if var != 0:
+            zscore = [
+                (v - mean) / exact_std
+                if exact_std is not None
+                else math.copysign(math.sqrt((v - mean) ** 2 / var), v - mean)
+                for v in x
+            ]
         steps.append(
             Step(
                 T("Min-max normalization to [0, 1]", "min-max 归一化到 [0, 1]"),
