@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from fractions import Fraction
-from numbers import Rational
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # fractions (and the decimal module it pulls in) cost a plain conv answer 2 ms
+    from numbers import Rational
+
+
+def is_ratio(value: object) -> bool:
+    """An int or a Fraction (anything exact with a numerator and denominator), never a float or bool."""
+    return not isinstance(value, (float, bool)) and hasattr(value, "numerator") and hasattr(value, "denominator")
+
 
 ATOM, POW, MUL, ADD, REL = 100, 90, 70, 50, 10
 
@@ -73,8 +81,8 @@ def _wrap(m: Math, prec: int) -> Math:
 def as_math(value: object) -> Math:
     if isinstance(value, Math):
         return value
-    if isinstance(value, (int, float, Fraction)):
-        return num(value)
+    if isinstance(value, float) or is_ratio(value):
+        return num(value)  # type: ignore[arg-type]
     if isinstance(value, str):
         return sym(value)
     raise TypeError(f"cannot show {value!r} as a formula")
@@ -90,7 +98,7 @@ def fmt_number(value: float | Rational, digits: int = 6) -> str:
         return str(int(value))
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, Rational):
+    if is_ratio(value):
         if value.denominator == 1:
             return str(value.numerator)
         return _terminating_decimal(value) or f"{value.numerator}/{value.denominator}"
@@ -124,7 +132,7 @@ def _terminating_decimal(value: Rational) -> str | None:
 def num(value: float | Rational, digits: int = 6) -> Math:
     text = fmt_number(value, digits)
     negative = text.startswith("-")
-    if isinstance(value, Rational) and value.denominator != 1 and "/" in text:
+    if is_ratio(value) and value.denominator != 1 and "/" in text:
         p, q = abs(value.numerator), value.denominator
         latex = ("-" if negative else "") + rf"\frac{{{p}}}{{{q}}}"
         return Math(text, latex, ADD if negative else MUL)

@@ -41,7 +41,9 @@ def _short_help(text: str | None) -> str:
 def collect() -> Cmd:
     import typer
 
-    from dlcalc.cli import app
+    from dlcalc.cli import full_app
+
+    app = full_app()
 
     def walk(cmd, path: list[str]) -> Cmd:
         options = []

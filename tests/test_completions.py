@@ -86,3 +86,12 @@ def test_zsh_script_parses():
     if shutil.which("zsh") is None:
         pytest.skip("zsh is not installed")
     subprocess.run(["zsh", "-n", str(COMPLETIONS / "_dlcalc")], check=True)
+
+
+def test_every_command_is_mapped_to_its_module():
+    import typer
+
+    from dlcalc.cli import COMMAND_MODULES, full_app
+
+    command = typer.main.get_command(full_app())
+    assert set(command.commands) == set(COMMAND_MODULES)

@@ -105,21 +105,67 @@ def test_ctrl_c_keeps_answers(db):
     assert history.stats()["total_attempts"] == 1
 
 
-def test_two_quizzes_at_once_lose_nothing(db):
+def test_two_quizzes_at_once_lose_nothing(db, tmp_path):
+    # two real processes answering 15 questions each into one database at the same time
+    exported = tmp_path / "q.json"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dlcalc",
+            "quiz",
+            "--seed",
+            "2",
+            "--n",
+            "15",
+            "--topic",
+            "conv",
+            "--export",
+            "json",
+            "--out",
+            str(exported),
+        ],
+        check=True,
+        env=dict(os.environ, DLCALC_DB=str(db)),
+    )
+    answers = "\n".join(q["answer"] for q in json.loads(exported.read_text())) + "\n"
+    cmd = [sys.executable, "-m", "dlcalc", "quiz", "--seed", "2", "--n", "15", "--topic", "conv", "--json"]
+    procs = [
+        subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ, DLCALC_DB=str(db)),
+        )
+        for _ in range(2)
+    ]
+    results = [p.communicate(answers, timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [err for _, err in results]
+    assert all(json.loads(out)["score"] == 15 for out, _ in results)
+    assert History(db).stats()["total_attempts"] == 30
+
+
+def test_threads_sharing_a_database(db):
     qs = build(["conv", "pool"], 20, seed=2)
+    errors = []
 
     def run(name):
-        h = History(db)
-        for q in qs:
-            h.record(name, q, q.accepted, True)
-        h.close()
+        try:
+            h = History(db)
+            for q in qs:
+                h.record(name, q, q.accepted, True)
+            h.close()
+        except Exception as e:  # surfaced below: a lost write must fail the test
+            errors.append(e)
 
-    threads = [threading.Thread(target=run, args=(f"quiz{i}",)) for i in range(2)]
+    threads = [threading.Thread(target=run, args=(f"quiz{i}",)) for i in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert History(db).stats()["total_attempts"] == 40
+    assert not errors and History(db).stats()["total_attempts"] == 80
 
 
 def test_review_favours_what_was_wrong(db):

@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
 import typer
 
-from dlcalc.cli import bank, extras, gradients, layers, quiz, sequences, training  # noqa: F401  (they register their commands)
 from dlcalc.cli.app import APP_SETTINGS, app
 from dlcalc.cli.options import fail
 from dlcalc.errors import CheckFailed, DlcalcError
 
-__all__ = ["app", "main"]
+__all__ = ["COMMAND_MODULES", "full_app", "main", "run"]
+
+# Which module registers each command: running one command imports only its module.
+COMMAND_MODULES = {
+    "conv": "layers",
+    "pool": "layers",
+    "net": "layers",
+    "perceptron": "training",
+    "backprop": "gradients",
+    "grad": "gradients",
+    "rnn": "sequences",
+    "lstm": "sequences",
+    "gru": "sequences",
+    "optim": "extras",
+    "attention": "extras",
+    "batchnorm": "extras",
+    "softmax": "extras",
+    "loss": "extras",
+    "act": "extras",
+    "metrics": "extras",
+    "bank": "bank",
+    "quiz": "quiz",
+}
+
+
+def full_app() -> typer.Typer:
+    """The app with every command registered (for --help, completions, and tests)."""
+    for module in sorted(set(COMMAND_MODULES.values())):
+        importlib.import_module(f"dlcalc.cli.{module}")
+    return app
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -27,9 +56,10 @@ def app_for(argv: list[str]) -> typer.Typer:
     the one in use keeps `dlcalc conv …` from paying for all the others. Help and completion
     generation use the full app.
     """
-    if not argv or argv[0].startswith("-"):
-        return app
+    if not argv or argv[0].startswith("-") or argv[0] not in COMMAND_MODULES:
+        return full_app()
     wanted = argv[0]
+    importlib.import_module(f"dlcalc.cli.{COMMAND_MODULES[wanted]}")
     small = typer.Typer(**APP_SETTINGS)
     small.registered_callback = app.registered_callback
     for info in app.registered_commands:
@@ -41,7 +71,7 @@ def app_for(argv: list[str]) -> typer.Typer:
         if group.name == wanted:
             small.registered_groups = [group]
             return small
-    return app
+    return full_app()
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from fractions import Fraction
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 from typing import Any
 
 from dlcalc.errors import DlcalcError
@@ -76,23 +79,23 @@ _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _FRACTION = re.compile(r"[+-]?\d+\s*/\s*\d+")
 
 
-LARGEST = Fraction(10) ** 100
+LARGEST = 10**100
 
 
 def parse_number(value: Any, what: str) -> Fraction:
     """An exact Fraction, within 1e-100 ≤ |x| ≤ 1e100 (or 0), so later float arithmetic cannot overflow."""
     number = _parse_number(value, what)
-    if number != 0 and not (1 / LARGEST <= abs(number) <= LARGEST):
+    if number != 0 and not (number.__class__(1, LARGEST) <= abs(number) <= LARGEST):
         raise DlcalcError(f"{what}: {value!r} is out of range (use numbers from 1e-100 to 1e100 in size)")
     return number
 
 
 def _parse_number(value: Any, what: str) -> Fraction:
-    """An exact Fraction when the input is exact (`0.5`, `1/3`, `2`), a float only for nan/inf-free floats.
-
-    A YAML float such as 0.1 is read back through its shortest decimal form, which is what the
-    file said, so it too becomes exact.
+    """An exact Fraction: `0.5`, `1/3`, `2`, or a YAML float such as 0.1 read back through its
+    shortest decimal form (which is what the file said), so it too becomes exact.
     """
+    from fractions import Fraction
+
     if isinstance(value, bool):
         raise _bad(what, value, "expected a number")
     if isinstance(value, int):

@@ -5,10 +5,9 @@ Solvers never print; the CLI hands their result here. A new solver gets every fo
 
 from __future__ import annotations
 
-import json
-from fractions import Fraction
 from typing import Any
 
+from dlcalc.mathfmt import is_ratio
 from dlcalc.result import Result, Step
 
 JSON_SCHEMA_VERSION = 1
@@ -18,7 +17,7 @@ def jsonable(value: Any) -> Any:
     """Plain JSON values: exact fractions become ints or full-precision floats, tuples lists."""
     if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
         return value
-    if isinstance(value, Fraction):
+    if is_ratio(value):  # a Fraction (ints returned above)
         return value.numerator if value.denominator == 1 else value.numerator / value.denominator
     if isinstance(value, float):
         return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
@@ -68,4 +67,6 @@ def to_dict(result: Result, lang: str = "en", check: Any = None) -> dict[str, An
 
 
 def to_json(result: Result, lang: str = "en", check: Any = None) -> str:
+    import json
+
     return json.dumps(to_dict(result, lang, check), ensure_ascii=False, indent=2)

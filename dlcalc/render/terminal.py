@@ -7,7 +7,6 @@ from typing import Any
 from rich.console import Console, Group
 from rich.padding import Padding
 from rich.panel import Panel
-from rich.table import Table as RichTable
 from rich.text import Text as RichText
 
 from dlcalc.render import say, step_text
@@ -27,12 +26,14 @@ HEADINGS = {
 
 
 def render(console: Console, result: Result, lang: str = "en", check: Any = None) -> None:
-    summary = RichTable.grid(padding=(0, 2))
-    summary.add_column(style="bold")
-    summary.add_column()
-    for label, value in result.summary:
-        summary.add_row(label(lang), say(value, lang))
-    console.print(Panel(summary, title=f"[bold]{result.title(lang)}[/]", title_align="left", expand=False))
+    console.print(
+        Panel(
+            _summary(result, lang, console.width),
+            title=f"[bold]{result.title(lang)}[/]",
+            title_align="left",
+            expand=False,
+        )
+    )
 
     for table in result.tables:
         console.print(_table(table, lang))
@@ -50,6 +51,29 @@ def render(console: Console, result: Result, lang: str = "en", check: Any = None
         console.print(Padding(RichText("• " + note(lang), style="italic"), (0, 0, 0, 1), expand=False))
     if check is not None:
         render_check(console, check, lang)
+
+
+def _summary(result: Result, lang: str, width: int) -> Any:
+    """Label and value columns; plain aligned text when every row fits (rich.table costs a plain
+    answer 3 ms of imports), a grid that wraps values under their column otherwise."""
+    from rich.cells import cell_len
+
+    rows = [(label(lang), say(value, lang)) for label, value in result.summary]
+    label_width = max((cell_len(label) for label, _ in rows), default=0)
+    if all(label_width + 2 + cell_len(value) <= width - 4 and "\n" not in value for _, value in rows):
+        text = RichText()
+        for i, (label, value) in enumerate(rows):
+            text.append(label + " " * (label_width - cell_len(label) + 2), style="bold")
+            text.append(value + ("\n" if i < len(rows) - 1 else ""))
+        return text
+    from rich.table import Table as RichTable
+
+    grid = RichTable.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for label, value in rows:
+        grid.add_row(label, value)
+    return grid
 
 
 def _step(i: int, step: Step, lang: str, width: int) -> Group:
@@ -80,7 +104,9 @@ def _step(i: int, step: Step, lang: str, width: int) -> Group:
     return Group(head, Padding(Group(*body), (0, 0, 0, 4), expand=False))
 
 
-def _table(table: Any, lang: str) -> RichTable:
+def _table(table: Any, lang: str) -> Any:
+    from rich.table import Table as RichTable
+
     out = RichTable(title=table.title(lang) if table.title else None, title_justify="left")
     for i, col in enumerate(table.columns):
         out.add_column(col(lang), overflow="fold", no_wrap=i != table.wrap)
@@ -90,6 +116,8 @@ def _table(table: Any, lang: str) -> RichTable:
 
 
 def render_check(console: Console, check: Any, lang: str = "en") -> None:
+    from rich.table import Table as RichTable
+
     table = RichTable(title=HEADINGS["check"](lang), title_justify="left", caption=check.engine, caption_justify="left")
     table.add_column(HEADINGS["what"](lang))
     table.add_column(HEADINGS["ours"](lang))

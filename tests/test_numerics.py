@@ -1,0 +1,62 @@
+"""Numerics: stable for large |x|, exact where the input is exact, rounded only when printed."""
+
+import json
+import math
+import warnings
+from fractions import Fraction
+
+import pytest
+
+from dlcalc.solvers import act, backprop, perceptron, softmax
+
+
+@pytest.fixture(autouse=True)
+def warnings_are_errors():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+@pytest.mark.parametrize("x", [-1e6, -1000, -745.5, 745.5, 1000, 1e6])
+def test_sigmoid_and_tanh_never_overflow(x):
+    for fn in ("sigmoid", "tanh", "elu", "gelu"):
+        a = act.solve(act.parse_spec({"function": fn, "at": [x]})).answer
+        assert all(math.isfinite(v) for v in a["value"] + a["derivative"])
+    s = act.solve(act.parse_spec({"function": "sigmoid", "at": [x]})).answer
+    assert s["value"][0] == (1.0 if x > 0 else pytest.approx(0.0, abs=1e-300))
+
+
+def test_softmax_and_log_sum_exp_for_huge_logits():
+    a = softmax.solve(softmax.parse_spec({"logits": [1e4, 1e4 - 1, -1e4], "loss": "cross_entropy", "target": 1})).answer
+    assert a["log_sum_exp"] == pytest.approx(1e4 + math.log(1 + math.exp(-1)))
+    assert a["loss"] == pytest.approx(1 + math.log(1 + math.exp(-1)))
+    assert all(math.isfinite(p) for p in a["probabilities"]) and sum(a["probabilities"]) == pytest.approx(1)
+
+
+def test_backprop_with_saturated_units_stays_finite():
+    spec = {
+        "input": [1000, -1000],
+        "target": [1],
+        "lr": 0.1,
+        "layers": [
+            {"weights": [[5, 5], [-5, 5]], "bias": 0, "activation": "sigmoid"},
+            {"weights": [[3, -3]], "bias": 0, "activation": "sigmoid"},
+        ],
+    }
+    a = backprop.solve(backprop.parse_spec(spec)).answer
+    assert math.isfinite(a["loss"]) and all(math.isfinite(g) for row in a["grads"]["W1"] for g in row)
+
+
+def test_exact_input_gives_exact_steps():
+    r = perceptron.solve(perceptron.parse_spec({"x": "0.1,0.2; -0.3,0.1", "y": "1,-1", "lr": "0.1"}))
+    assert all(isinstance(v, Fraction) for v in r.answer["w"])
+    texts = " ".join(c.text for s in r.steps for c in s.chain)
+    # 0.1·(-2)·(-0.3) is exactly 0.06 (in floats it would be 0.06000000000000001)
+    assert "(0.06, -0.02)" in texts and "(0.08, 0.02)" in texts and "0000000" not in texts
+
+
+def test_terminal_rounds_but_json_keeps_full_precision(cli):
+    code, out, _ = cli("act", "sigmoid", "--at", "1", "--json")
+    assert json.loads(out)["value"][0] == 1 / (1 + math.exp(-1))  # every bit
+    code, out, _ = cli("act", "sigmoid", "--at", "1")
+    assert "0.731058579" in out and "0.7310585786300049" not in out
