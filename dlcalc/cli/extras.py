@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from dlcalc.cli.app import app
-from dlcalc.cli.options import CheckOpt, JsonOpt, Lang, LangOpt, LatexOpt, MdOpt, Output, emit
+from dlcalc.cli.options import Output, emit, output_options
 
 FileArg = Annotated[
     Optional[str], typer.Argument(metavar="[FILE]", help="A YAML file with the fields.", show_default=False)
@@ -34,6 +34,7 @@ class Optimizer(str, Enum):
 
 
 @app.command()
+@output_options
 def optim(
     f: Annotated[
         Optional[str], typer.Option("--f", help='The function to minimize, e.g. "w^2 + 3*w" or "x^2 + 10*y^2".')
@@ -69,11 +70,7 @@ def optim(
         Optional[str], typer.Option("--png", help="With --compare: plot the paths to a PNG (matplotlib).")
     ] = None,
     file: Annotated[Optional[str], typer.Option("--file", help="A YAML file with the same fields.")] = None,
-    json: JsonOpt = False,
-    latex: LatexOpt = False,
-    md: MdOpt = False,
-    lang: LangOpt = Lang.en,
-    check: CheckOpt = False,
+    out: Output | None = None,
 ) -> None:
     """Worked steps of SGD, momentum, Nesterov, AdaGrad, RMSProp and Adam, as torch.optim computes them.
 
@@ -101,10 +98,11 @@ def optim(
         from dlcalc.render.plot import optimizer_png
 
         optimizer_png(png, result)
-    emit(result, Output(json, latex, md, lang, check))
+    emit(result, out)
 
 
 @app.command()
+@output_options
 def attention(
     file: Annotated[
         str, typer.Argument(metavar="FILE", help="YAML: Q, K, V (rows per token), or X with W_Q, W_K, W_V.")
@@ -113,19 +111,13 @@ def attention(
     heads: Annotated[
         Optional[str], typer.Option("--heads", help="Number of heads (then W_O is needed).  [default: 1]")
     ] = None,
-    json: JsonOpt = False,
-    latex: LatexOpt = False,
-    md: MdOpt = False,
-    lang: LangOpt = Lang.en,
-    check: CheckOpt = False,
+    out: Output | None = None,
 ) -> None:
     """Scaled dot-product attention worked out: QKᵀ, ÷√d_k, mask, softmax by row, weighted sum of V.
 
     Example: dlcalc attention examples/attention.yaml --causal --check
     """
-    _solve(
-        "attention", file, {"mask": "causal" if causal else None, "heads": heads}, Output(json, latex, md, lang, check)
-    )
+    _solve("attention", file, {"mask": "causal" if causal else None, "heads": heads}, out)
 
 
 class Mode(str, Enum):
@@ -134,6 +126,7 @@ class Mode(str, Enum):
 
 
 @app.command()
+@output_options
 def batchnorm(
     file: Annotated[
         str, typer.Argument(metavar="FILE", help="YAML: x (N×F rows or N×C×H×W), gamma, beta, eps, momentum.")
@@ -141,34 +134,27 @@ def batchnorm(
     mode: Annotated[
         Optional[Mode], typer.Option("--mode", help="train (batch statistics) or eval (running ones).")
     ] = None,
-    json: JsonOpt = False,
-    latex: LatexOpt = False,
-    md: MdOpt = False,
-    lang: LangOpt = Lang.en,
-    check: CheckOpt = False,
+    out: Output | None = None,
 ) -> None:
     """Batch normalization forward: per-feature mean and variance, normalize, γ and β, running statistics.
 
     Example: dlcalc batchnorm examples/batchnorm.yaml --check
     """
-    _solve("batchnorm", file, {"mode": mode.value if mode else None}, Output(json, latex, md, lang, check))
+    _solve("batchnorm", file, {"mode": mode.value if mode else None}, out)
 
 
 @app.command()
+@output_options
 def softmax(
     logits: Annotated[str, typer.Argument(metavar="LOGITS", help='The logits, e.g. "2, 1, 0.1".')],
     temperature: Annotated[Optional[str], typer.Option("--temperature", help="Divide the logits by T first.")] = None,
-    json: JsonOpt = False,
-    latex: LatexOpt = False,
-    md: MdOpt = False,
-    lang: LangOpt = Lang.en,
-    check: CheckOpt = False,
+    out: Output | None = None,
 ) -> None:
     """Softmax computed stably (shift by the max, log-sum-exp), with its Jacobian.
 
     Example: dlcalc softmax "2, 1, 0.1"
     """
-    _solve("softmax", None, {"logits": logits, "temperature": temperature}, Output(json, latex, md, lang, check))
+    _solve("softmax", None, {"logits": logits, "temperature": temperature}, out)
 
 
 class LossKind(str, Enum):
@@ -178,25 +164,20 @@ class LossKind(str, Enum):
 
 
 @app.command()
+@output_options
 def loss(
     logits: Annotated[str, typer.Option("--logits", help='Logits (or predictions for mse), e.g. "2, 1, 0.1".')],
     target: Annotated[str, typer.Option("--target", help="A class index for cross_entropy, or a target vector.")],
     kind: Annotated[
         LossKind, typer.Option("--kind", help="cross_entropy (softmax), mse or bce (sigmoid).")
     ] = LossKind.cross_entropy,
-    json: JsonOpt = False,
-    latex: LatexOpt = False,
-    md: MdOpt = False,
-    lang: LangOpt = Lang.en,
-    check: CheckOpt = False,
+    out: Output | None = None,
 ) -> None:
     """A loss and its gradient with respect to the logits: cross-entropy gives p - t.
 
     Example: dlcalc loss --logits "2, 1, 0.1" --target 0
     """
-    _solve(
-        "softmax", None, {"logits": logits, "target": target, "loss": kind.value}, Output(json, latex, md, lang, check)
-    )
+    _solve("softmax", None, {"logits": logits, "target": target, "loss": kind.value}, out)
 
 
 class Activation(str, Enum):
@@ -209,6 +190,7 @@ class Activation(str, Enum):
 
 
 @app.command()
+@output_options
 def act(
     function: Annotated[
         Activation, typer.Argument(metavar="FUNCTION", help="sigmoid, tanh, relu, leaky_relu, elu or gelu.")
@@ -217,20 +199,17 @@ def act(
     alpha: Annotated[
         Optional[str], typer.Option("--alpha", help="Slope (leaky_relu, default 0.01) or α (elu, default 1).")
     ] = None,
-    json: JsonOpt = False,
-    latex: LatexOpt = False,
-    md: MdOpt = False,
-    lang: LangOpt = Lang.en,
-    check: CheckOpt = False,
+    out: Output | None = None,
 ) -> None:
     """An activation's value and slope at given points, with the saturation and dead-unit remarks.
 
     Example: dlcalc act sigmoid --at "-6, 0, 2"
     """
-    _solve("act", None, {"function": function.value, "at": at, "alpha": alpha}, Output(json, latex, md, lang, check))
+    _solve("act", None, {"function": function.value, "at": at, "alpha": alpha}, out)
 
 
 @app.command()
+@output_options
 def metrics(
     tp: Annotated[Optional[str], typer.Option("--tp", help="True positives.")] = None,
     fp: Annotated[Optional[str], typer.Option("--fp", help="False positives.")] = None,
@@ -242,11 +221,7 @@ def metrics(
     data: Annotated[
         Optional[str], typer.Option("--data", help='A data vector to scale (min-max and z-score): "1, 2, 3, 10".')
     ] = None,
-    json: JsonOpt = False,
-    latex: LatexOpt = False,
-    md: MdOpt = False,
-    lang: LangOpt = Lang.en,
-    check: CheckOpt = False,
+    out: Output | None = None,
 ) -> None:
     """Precision, recall, F1 and accuracy from counts or labels; min-max vs z-score scaling of data.
 
@@ -265,5 +240,5 @@ def metrics(
             "positive": positive,
             "data": data,
         },
-        Output(json, latex, md, lang, check),
+        out,
     )

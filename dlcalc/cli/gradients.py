@@ -7,10 +7,11 @@ from typing import Annotated, Optional
 import typer
 
 from dlcalc.cli.app import app
-from dlcalc.cli.options import CheckOpt, JsonOpt, Lang, LangOpt, LatexOpt, MdOpt, Output, emit
+from dlcalc.cli.options import Output, emit, output_options
 
 
 @app.command()
+@output_options
 def backprop(
     file: Annotated[str, typer.Argument(metavar="FILE", help="YAML: input, target, layers, loss, lr (see README).")],
     steps: Annotated[
@@ -21,11 +22,7 @@ def backprop(
         typer.Option("--mine", help="YAML of your own values (z1, a1, loss, delta2, grads, updated…) to mark."),
     ] = None,
     tol: Annotated[float, typer.Option("--tol", help="Relative tolerance for --mine.")] = 1e-3,
-    json: JsonOpt = False,
-    latex: LatexOpt = False,
-    md: MdOpt = False,
-    lang: LangOpt = Lang.en,
-    check: CheckOpt = False,
+    out: Output | None = None,
 ) -> None:
     """Backpropagation worked out: forward pass, loss, every δ and gradient, the updated weights.
 
@@ -35,7 +32,6 @@ def backprop(
     from dlcalc.errors import CheckFailed
     from dlcalc.solvers import backprop as solver
 
-    out = Output(json, latex, md, lang, check)
     inputs = load_mapping(file)
     if steps is not None:
         inputs["steps"] = steps
@@ -90,6 +86,7 @@ def _attach_marks(result, marked) -> None:
 
 
 @app.command()
+@output_options
 def grad(
     expr: Annotated[
         str, typer.Argument(metavar="EXPR", help='The function, e.g. "sigmoid(w*x + b)" (^ or ** for powers).')
@@ -100,11 +97,7 @@ def grad(
         Optional[str],
         typer.Option("--claim", help="Your own derivative: dlcalc says whether it is right (exit 1 if not)."),
     ] = None,
-    json: JsonOpt = False,
-    latex: LatexOpt = False,
-    md: MdOpt = False,
-    lang: LangOpt = Lang.en,
-    check: CheckOpt = False,
+    out: Output | None = None,
 ) -> None:
     """Differentiate step by step, naming each rule; check a hand-derived derivative with --claim.
 
@@ -113,7 +106,6 @@ def grad(
     from dlcalc.errors import CheckFailed
     from dlcalc.solvers import grad as solver
 
-    out = Output(json, latex, md, lang, check)
     result = solver.solve(solver.parse_spec({"expr": expr, "wrt": wrt, "at": at, "claim": claim}))
     if result.answer["equivalent"] is False:
         from dlcalc.check.grad import autograd_at

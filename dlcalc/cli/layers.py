@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from dlcalc.cli.app import app
-from dlcalc.cli.options import CheckOpt, JsonOpt, Lang, LangOpt, LatexOpt, MdOpt, Output, emit
+from dlcalc.cli.options import Output, emit, output_options
 
 
 class Unknown(str, Enum):
@@ -26,6 +26,7 @@ PaddingHelp = "Zero padding on each side: N or NxM"
 
 
 @app.command()
+@output_options
 def conv(
     input: InputArg,
     kernel: KernelOpt,
@@ -49,18 +50,13 @@ def conv(
     solve: Annotated[
         Optional[Unknown], typer.Option("--solve", help="Find every value of this setting that gives --target.")
     ] = None,
-    json: JsonOpt = False,
-    latex: LatexOpt = False,
-    md: MdOpt = False,
-    lang: LangOpt = Lang.en,
-    check: CheckOpt = False,
+    out: Output | None = None,
 ) -> None:
     """Output shape and parameter count of one convolution layer, worked step by step.
 
     Example (AlexNet CONV1): dlcalc conv 3x227x227 -k 11 -s 4 -o 96
     Inverse question: dlcalc conv 64x56x56 -k 3 --target 56 --solve padding
     """
-    out = Output(json, latex, md, lang, check)
     inputs = {
         "input": input, "kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation,
         "out_channels": out_channels, "groups": groups, "bias": not no_bias, "transposed": transposed,
@@ -81,6 +77,7 @@ def conv(
 
 
 @app.command()
+@output_options
 def pool(
     input: InputArg,
     kernel: KernelOpt,
@@ -93,11 +90,7 @@ def pool(
     ceil_mode: Annotated[
         bool, typer.Option("--ceil-mode", help="Round the output size up (torch's ceil_mode).")
     ] = False,
-    json: JsonOpt = False,
-    latex: LatexOpt = False,
-    md: MdOpt = False,
-    lang: LangOpt = Lang.en,
-    check: CheckOpt = False,
+    out: Output | None = None,
 ) -> None:
     """Output shape of one max or average pooling layer, worked step by step.
 
@@ -105,7 +98,6 @@ def pool(
     """
     from dlcalc.solvers import pool as solver
 
-    out = Output(json, latex, md, lang, check)
     spec = solver.parse_spec(
         {
             "input": input,
@@ -121,6 +113,7 @@ def pool(
 
 
 @app.command()
+@output_options
 def net(
     layers: Annotated[
         Optional[list[str]],
@@ -140,17 +133,12 @@ def net(
     ] = None,
     list_models: Annotated[bool, typer.Option("--list-models", help="List the classic networks and exit.")] = False,
     steps: Annotated[bool, typer.Option("--steps", help="Print every layer's derivation, however long.")] = False,
-    json: JsonOpt = False,
-    latex: LatexOpt = False,
-    md: MdOpt = False,
-    lang: LangOpt = Lang.en,
-    check: CheckOpt = False,
+    out: Output | None = None,
 ) -> None:
     """A whole network's shapes, parameters, multiply-adds and receptive fields, like torchinfo without torch.
 
     Example: dlcalc net -i 1x28x28 "Conv2d(1, 25, 3)" "MaxPool2d(2)" "Conv2d(25, 50, 3)" "MaxPool2d(2)"
     """
-    out = Output(json, latex, md, lang, check)
     if list_models:
         _list_models(out)
         return

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any
@@ -77,3 +80,30 @@ def _report_to_stderr(report: Any, lang: str) -> None:
 
 def fail(message: str) -> None:
     print(f"dlcalc: error: {message}", file=sys.stderr)
+
+
+_SHARED = [
+    inspect.Parameter("json", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOpt),
+    inspect.Parameter("latex", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=LatexOpt),
+    inspect.Parameter("md", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=MdOpt),
+    inspect.Parameter("lang", inspect.Parameter.KEYWORD_ONLY, default=Lang.en, annotation=LangOpt),
+    inspect.Parameter("check", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=CheckOpt),
+]
+
+
+def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a solver command --json, --latex, --md, --lang and --check, defined once here.
+
+    The command declares `out: Output | None = None` and receives the options as one `Output`;
+    Typer reads the signature set below, so every command's help lists the shared options.
+    """
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for name, p in signature.parameters.items() if name != "out"]
+
+    @functools.wraps(command)
+    def with_output(*args: Any, **kwargs: Any) -> Any:
+        out = Output(*(kwargs.pop(p.name) for p in _SHARED))
+        return command(*args, out=out, **kwargs)
+
+    with_output.__signature__ = signature.replace(parameters=own + _SHARED)  # type: ignore[attr-defined]
+    return with_output

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from dlcalc.cli.app import app
-from dlcalc.cli.options import CheckOpt, JsonOpt, Lang, LangOpt, LatexOpt, MdOpt, Output, emit
+from dlcalc.cli.options import Output, emit, output_options
 
 FileArg = Annotated[
     Optional[str],
@@ -41,6 +41,7 @@ def collect(file, options: dict, sets: Optional[list[str]]) -> dict:
 
 
 @app.command()
+@output_options
 def rnn(
     file: FileArg = None,
     x: XOpt = None,
@@ -53,11 +54,7 @@ def rnn(
         Optional[str], typer.Option("--nonlinearity", help="tanh or relu.  [default: tanh]")
     ] = None,
     set_: SetOpt = None,
-    json: JsonOpt = False,
-    latex: LatexOpt = False,
-    md: MdOpt = False,
-    lang: LangOpt = Lang.en,
-    check: CheckOpt = False,
+    out: Output | None = None,
 ) -> None:
     """A simple RNN's forward pass, h_t = tanh(W_ih x_t + b_ih + W_hh h_t-1 + b_hh), step by step.
 
@@ -78,10 +75,11 @@ def rnn(
         },
         set_,
     )
-    emit(solver.solve(solver.parse_spec(inputs)), Output(json, latex, md, lang, check))
+    emit(solver.solve(solver.parse_spec(inputs)), out)
 
 
 @app.command()
+@output_options
 def lstm(
     file: FileArg = None,
     x: XOpt = None,
@@ -92,11 +90,7 @@ def lstm(
     bias_ih: BihOpt = None,
     bias_hh: BhhOpt = None,
     set_: SetOpt = None,
-    json: JsonOpt = False,
-    latex: LatexOpt = False,
-    md: MdOpt = False,
-    lang: LangOpt = Lang.en,
-    check: CheckOpt = False,
+    out: Output | None = None,
 ) -> None:
     """An LSTM's forward pass: input, forget and output gates, candidate, cell and hidden state.
 
@@ -117,7 +111,7 @@ def lstm(
         },
         set_,
     )
-    emit(solver.solve(solver.parse_spec(inputs)), Output(json, latex, md, lang, check))
+    emit(solver.solve(solver.parse_spec(inputs)), out)
 
 
 class Convention(str, Enum):
@@ -127,6 +121,7 @@ class Convention(str, Enum):
 
 
 @app.command()
+@output_options
 def gru(
     file: FileArg = None,
     x: XOpt = None,
@@ -145,11 +140,7 @@ def gru(
         ),
     ] = None,
     set_: SetOpt = None,
-    json: JsonOpt = False,
-    latex: LatexOpt = False,
-    md: MdOpt = False,
-    lang: LangOpt = Lang.en,
-    check: CheckOpt = False,
+    out: Output | None = None,
 ) -> None:
     """A GRU's forward pass: reset and update gates, candidate and hidden state, in a named convention.
 
@@ -170,4 +161,4 @@ def gru(
         },
         set_,
     )
-    emit(solver.solve(solver.parse_spec(inputs)), Output(json, latex, md, lang, check))
+    emit(solver.solve(solver.parse_spec(inputs)), out)

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from dlcalc.cli.app import app
-from dlcalc.cli.options import CheckOpt, JsonOpt, Lang, LangOpt, LatexOpt, MdOpt, Output, emit
+from dlcalc.cli.options import Output, emit, output_options
 
 FileOpt = Annotated[
     Optional[str],
@@ -38,6 +38,7 @@ def merge(file: Optional[str], options: dict) -> dict:
 
 
 @app.command()
+@output_options
 def perceptron(
     x: Annotated[Optional[str], typer.Option("--x", help='Samples, one per row: "3,3; 4,3; 1,1".')] = None,
     y: Annotated[Optional[str], typer.Option("--y", help='Labels: "1,1,-1" (or 0/1 with --outputs 01).')] = None,
@@ -62,11 +63,7 @@ def perceptron(
     png: Annotated[
         Optional[str], typer.Option("--png", help="Also save that picture as a PNG (needs matplotlib).")
     ] = None,
-    json: JsonOpt = False,
-    latex: LatexOpt = False,
-    md: MdOpt = False,
-    lang: LangOpt = Lang.en,
-    check: CheckOpt = False,
+    out: Output | None = None,
 ) -> None:
     """Train a perceptron by hand: every presented sample, every update, until a clean pass.
 
@@ -75,7 +72,6 @@ def perceptron(
     from dlcalc.errors import DlcalcError
     from dlcalc.solvers import perceptron as solver
 
-    out = Output(json, latex, md, lang, check)
     inputs = merge(file, {
         "x": x, "y": y, "lr": lr, "w0": w0, "b0": b0, "rule": rule.value if rule else None,
         "bias": False if no_bias else None, "outputs": outputs.value if outputs else None,
