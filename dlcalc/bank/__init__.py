@@ -253,7 +253,9 @@ def find(problems: list[Problem], problem_id: str) -> Problem:
     for p in problems:
         if p.id == problem_id:
             return p
-    close = sorted(p.id for p in problems if problem_id.split("-")[0] in p.id)[:5]
+    import difflib
+
+    close = difflib.get_close_matches(problem_id, [p.id for p in problems], n=3, cutoff=0.6)
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     raise DlcalcError(f"bank: no problem {problem_id!r}{hint}")
 
