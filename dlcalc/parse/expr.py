@@ -9,6 +9,7 @@ evaluated, sympified or passed to parse_expr.
 from __future__ import annotations
 
 import ast
+import math
 import re
 from typing import Any
 
@@ -68,10 +69,17 @@ def parse_expression(text: str, what: str = "expression") -> Any:
         raise DlcalcError(f"{what}: cannot read {text!r} (use + - * / ^ and functions such as sigmoid(x))") from None
     functions = _functions()
 
+    def segment(node: ast.AST) -> str:
+        return ast.get_source_segment(source, node) or type(node).__name__
+
     def build(node: ast.AST) -> Any:
         if isinstance(node, ast.Expression):
             return build(node.body)
         if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            if isinstance(node.value, float) and not math.isfinite(node.value):
+                raise DlcalcError(f"{what}: {segment(node)} is too large a number")
+            if abs(node.value) > 10**100:
+                raise DlcalcError(f"{what}: {segment(node)} is too large a number (at most 1e100)")
             return sympy.Rational(repr(node.value)) if isinstance(node.value, float) else sympy.Integer(node.value)
         if isinstance(node, ast.Name):
             if node.id in functions:
@@ -112,8 +120,9 @@ def parse_expression(text: str, what: str = "expression") -> Any:
             if len(node.args) != 1:
                 raise DlcalcError(f"{what}: {node.func.id} takes one argument")
             return fn(build(node.args[0]))
-        shown = ast.get_source_segment(source, node) or type(node).__name__
-        raise DlcalcError(f"{what}: {shown!r} is not allowed (only numbers, names, + - * / ^ and known functions)")
+        raise DlcalcError(
+            f"{what}: {segment(node)!r} is not allowed (only numbers, names, + - * / ^ and known functions)"
+        )
 
     expr = build(tree)
     if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
