@@ -19,6 +19,7 @@ from dlcalc import mathfmt as m
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_number, parse_vector
 from dlcalc.result import Result, Step, Table
+from dlcalc.solvers.stable import sigmoid
 from dlcalc.text import T, Text
 
 FUNCTIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu")
@@ -46,13 +47,6 @@ def parse_spec(inputs: Mapping[str, Any]) -> ActSpec:
     default_alpha = 0.01 if fn == "leaky_relu" else 1.0
     alpha = float(parse_number(inputs["alpha"], "alpha")) if inputs.get("alpha") is not None else default_alpha
     return ActSpec(fn, points, alpha)
-
-
-def sigmoid(x: float) -> float:
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
 
 
 def value_and_slope(fn: str, x: float, alpha: float) -> tuple[float, float]:

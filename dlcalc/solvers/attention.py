@@ -19,6 +19,7 @@ from dlcalc import mathfmt as m
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_bool, parse_int, parse_matrix
 from dlcalc.result import Result, Step, Table
+from dlcalc.solvers.stable import softmax
 from dlcalc.text import T
 
 FIELDS = {"Q", "K", "V", "X", "W_Q", "W_K", "W_V", "W_O", "mask", "heads", "causal"}
@@ -50,13 +51,6 @@ def matmul(a: Matrix, b: Matrix) -> Matrix:
 
 def transpose(a: Matrix) -> Matrix:
     return [list(c) for c in zip(*a)]
-
-
-def softmax_row(row: list[float]) -> list[float]:
-    top = max(v for v in row if v != -math.inf)
-    e = [0.0 if v == -math.inf else math.exp(v - top) for v in row]
-    s = sum(e)
-    return [x / s for x in e]
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> AttentionSpec:
@@ -123,7 +117,7 @@ def attend(q: Matrix, k: Matrix, v: Matrix, causal: bool) -> tuple[Matrix, Matri
     scaled = [[s / math.sqrt(d_k) for s in row] for row in raw]
     if causal:
         scaled = [[s if j <= i else -math.inf for j, s in enumerate(row)] for i, row in enumerate(scaled)]
-    weights = [softmax_row(row) for row in scaled]
+    weights = [softmax(row) for row in scaled]
     return raw, scaled, weights, matmul(weights, v)
 
 

@@ -24,6 +24,7 @@ from dlcalc import mathfmt as m
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_bool, parse_int, parse_matrix, parse_number, parse_vector
 from dlcalc.result import Result, Step, Table
+from dlcalc.solvers.stable import sigmoid, softmax
 from dlcalc.text import T, Text
 
 FIELDS = {"input", "target", "layers", "loss", "lr", "update_bias", "steps"}
@@ -124,14 +125,6 @@ def _parse_float(value: Any, what: str) -> float:
 # --- the mathematics -------------------------------------------------------------------------
 
 
-def sigmoid(z: float) -> float:
-    """1/(1 + e^-z), computed without overflow for large |z|."""
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
-
-
 def activate(kind: str, z: list, alpha: Any = 0.01) -> list:
     if kind == "sigmoid":
         return [sigmoid(float(v)) for v in z]
@@ -142,10 +135,7 @@ def activate(kind: str, z: list, alpha: Any = 0.01) -> list:
     if kind == "leaky_relu":
         return [v if v > 0 else alpha * v for v in z]
     if kind == "softmax":
-        top = max(float(v) for v in z)
-        e = [math.exp(float(v) - top) for v in z]
-        s = sum(e)
-        return [v / s for v in e]
+        return softmax([float(v) for v in z])
     return list(z)
 
 

@@ -19,6 +19,7 @@ from dlcalc import mathfmt as m
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import parse_matrix, parse_vector
 from dlcalc.result import Step
+from dlcalc.solvers import stable
 from dlcalc.text import Text
 
 DIGITS = 6
@@ -174,14 +175,7 @@ def mul(a: list[float], b: list[float]) -> list[float]:
 
 
 def sigmoid(v: list[float]) -> list[float]:
-    out = []
-    for z in v:
-        if z >= 0:
-            out.append(1.0 / (1.0 + math.exp(-z)))
-        else:
-            e = math.exp(z)
-            out.append(e / (1.0 + e))
-    return out
+    return [stable.sigmoid(z) for z in v]
 
 
 def tanh(v: list[float]) -> list[float]:
@@ -192,11 +186,7 @@ def relu(v: list[float]) -> list[float]:
     return [z if z > 0 else 0.0 for z in v]
 
 
-def softmax(v: list[float]) -> list[float]:
-    top = max(v)
-    e = [math.exp(z - top) for z in v]
-    s = sum(e)
-    return [x / s for x in e]
+softmax = stable.softmax
 
 
 # --- showing a step --------------------------------------------------------------------------

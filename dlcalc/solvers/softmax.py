@@ -9,7 +9,6 @@ binary cross-entropy on a logit z:         E = -[t ln σ(z) + (1 - t) ln(1 - σ(
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from dlcalc import mathfmt as m
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_int, parse_number, parse_vector
 from dlcalc.result import Result, Step
+from dlcalc.solvers.stable import log_sigmoid, log_sum_exp, sigmoid, softmax
 from dlcalc.text import T
 
 LOSSES = ("cross_entropy", "mse", "bce")
@@ -68,21 +68,6 @@ def parse_spec(inputs: Mapping[str, Any]) -> SoftmaxSpec:
             if loss == "bce" and any(not 0 <= t <= 1 for t in target):
                 raise DlcalcError("target: binary cross-entropy targets lie in [0, 1]")
     return SoftmaxSpec(z, loss, target, index, temperature)
-
-
-def log_sum_exp(z: list[float]) -> float:
-    top = max(z)
-    return top + math.log(sum(math.exp(v - top) for v in z))
-
-
-def softmax(z: list[float]) -> list[float]:
-    lse = log_sum_exp(z)
-    return [math.exp(v - lse) for v in z]
-
-
-def log_sigmoid(z: float) -> float:
-    """ln σ(z) without overflow: -softplus(-z)."""
-    return -(max(-z, 0.0) + math.log1p(math.exp(-abs(z))))
 
 
 def solve(spec: SoftmaxSpec) -> Result:
@@ -184,7 +169,7 @@ def solve(spec: SoftmaxSpec) -> Result:
     elif spec.loss == "bce":
         t = spec.target
         n = len(z)
-        probs = [1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v)) for v in z]
+        probs = [sigmoid(v) for v in z]
         losses = [-(ti * log_sigmoid(zi) + (1 - ti) * log_sigmoid(-zi)) for zi, ti in zip(z, t)]
         loss = sum(losses) / n
         grad = [(pi - ti) / n for pi, ti in zip(probs, t)]

@@ -69,6 +69,8 @@ def evaluate(expr, env: dict[str, float]) -> float:
     """A float value of an expression tree, walking its nodes (no code generation, no eval)."""
     import math
 
+    from dlcalc.solvers import stable
+
     if expr.is_Symbol:
         return env[expr.name]
     if expr.is_Number or expr in (sympy.pi, sympy.E):
@@ -84,9 +86,9 @@ def evaluate(expr, env: dict[str, float]) -> float:
     if expr.is_Pow:
         return args[0] ** args[1]
     unary = {
-        sigmoid: lambda x: 1 / (1 + math.exp(-x)) if x >= 0 else math.exp(x) / (1 + math.exp(x)),
+        sigmoid: stable.sigmoid,
         relu: lambda x: max(0.0, x),
-        softplus: lambda x: max(x, 0.0) + math.log1p(math.exp(-abs(x))),
+        softplus: lambda x: -stable.log_sigmoid(-x),
         sympy.tanh: math.tanh,
         sympy.exp: math.exp,
         sympy.log: math.log,
