@@ -322,3 +322,12 @@ def ascii_latex(source: str) -> str:
         else:
             out.append(rf"\texttt{{[U+{ord(ch):04X}]}}")
     return "".join(out)
+
+
+def dedupe(chain: list[Math]) -> list[Math]:
+    """A chain of equal forms without repeats: ⌊4/1⌋ + 1 = 4 + 1 = 5, never "= 5 = 5"."""
+    out: list[Math] = []
+    for item in chain:
+        if not out or out[-1].text != item.text:
+            out.append(item)
+    return out

@@ -17,7 +17,7 @@ from dlcalc import mathfmt as m
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_bool, parse_dims, parse_int, parse_pair
 from dlcalc.result import Result, Step
-from dlcalc.solvers.window import DIM_LABELS, Window, out_symbol, window_steps
+from dlcalc.solvers.window import DIM_LABELS, Window, out_symbol, pair_arg, pair_text, read_layer_inputs, window_steps
 from dlcalc.text import T
 
 FIELDS = {
@@ -83,16 +83,12 @@ def parse_spec(inputs: Mapping[str, Any]) -> ConvSpec:
 def parse_spec_unchecked(inputs: Mapping[str, Any]) -> ConvSpec:
     """The spec as written, before the checks torch would make."""
     only_keys(inputs, FIELDS, "conv")
-    if "input" not in inputs:
-        raise DlcalcError("conv: the input size is missing (e.g. 3x227x227)")
-    if inputs.get("kernel") is None:
-        raise DlcalcError("conv: the kernel size is missing (-k/--kernel)")
-    in_channels, size = parse_input_shape(inputs["input"])
+    in_channels, size, kernel = read_layer_inputs(inputs, "conv", "3x227x227")
     get = inputs.get
     return ConvSpec(
         in_channels=in_channels,
         size=size,
-        kernel=parse_pair(get("kernel"), "kernel"),
+        kernel=kernel,
         stride=parse_pair(get("stride", 1) if get("stride") is not None else 1, "stride"),
         padding=parse_padding(get("padding") if get("padding") is not None else 0),
         dilation=parse_pair(get("dilation") if get("dilation") is not None else 1, "dilation"),
@@ -113,13 +109,13 @@ def validate(spec: ConvSpec) -> None:
 def validate_settings(spec: ConvSpec) -> None:
     """The checks on each setting alone: positive sizes, groups that divide the channels."""
     if min(spec.kernel) <= 0:
-        raise DlcalcError(f"kernel: must be positive, got {_pair(spec.kernel)}")
+        raise DlcalcError(f"kernel: must be positive, got {pair_text(spec.kernel)}")
     if min(spec.stride) <= 0:
-        raise DlcalcError(f"stride: must be positive, got {_pair(spec.stride)}")
+        raise DlcalcError(f"stride: must be positive, got {pair_text(spec.stride)}")
     if min(spec.dilation) <= 0:
-        raise DlcalcError(f"dilation: must be positive, got {_pair(spec.dilation)}")
+        raise DlcalcError(f"dilation: must be positive, got {pair_text(spec.dilation)}")
     if spec.padding != "same" and min(spec.padding) < 0:
-        raise DlcalcError(f"padding: must not be negative, got {_pair(spec.padding)}")
+        raise DlcalcError(f"padding: must not be negative, got {pair_text(spec.padding)}")
     if spec.groups <= 0:
         raise DlcalcError(f"groups: must be positive, got {spec.groups}")
     if spec.out_channels is not None and spec.out_channels <= 0:
@@ -140,11 +136,11 @@ def validate_geometry(spec: ConvSpec) -> None:
             raise DlcalcError("padding: ConvTranspose2d takes a number, not 'same'")
         for op, s, d in zip(spec.output_padding, spec.stride, spec.dilation):
             if op < 0:
-                raise DlcalcError(f"output_padding: must not be negative, got {_pair(spec.output_padding)}")
+                raise DlcalcError(f"output_padding: must not be negative, got {pair_text(spec.output_padding)}")
             if op >= s and op >= d:
                 raise DlcalcError(
                     f"output_padding: must be smaller than the stride or the dilation, got "
-                    f"{_pair(spec.output_padding)} with stride {_pair(spec.stride)} and dilation {_pair(spec.dilation)}"
+                    f"{pair_text(spec.output_padding)} with stride {pair_text(spec.stride)} and dilation {pair_text(spec.dilation)}"
                 )
         for dim, n in zip("HW", transposed_sizes(spec)):
             if n <= 0:
@@ -155,19 +151,13 @@ def validate_geometry(spec: ConvSpec) -> None:
     if spec.output_padding != (0, 0):
         raise DlcalcError("output_padding: only a transposed convolution (--transposed) takes it")
     if spec.padding == "same" and spec.stride != (1, 1):
-        raise DlcalcError(f"padding: torch's padding='same' needs stride 1, got stride {_pair(spec.stride)}")
+        raise DlcalcError(f"padding: torch's padding='same' needs stride 1, got stride {pair_text(spec.stride)}")
     for dim, w in zip("HW", windows(spec)):
         if w.padded < w.span:
             raise DlcalcError(
                 f"kernel: the kernel spans {w.span} along {dim} (D(K-1)+1) but the padded input is only "
                 f"{w.padded}; torch refuses a kernel larger than the padded input"
             )
-
-
-def _pair(p: tuple[int, int] | str) -> str:
-    if isinstance(p, str):
-        return p
-    return str(p[0]) if p[0] == p[1] else f"{p[0]}x{p[1]}"
 
 
 def same_padding(kernel: int, dilation: int) -> tuple[int, int]:
@@ -364,23 +354,19 @@ def _layer_text(spec: ConvSpec) -> str:
     parts = []
     if spec.in_channels is not None and spec.out_channels is not None:
         parts += [str(spec.in_channels), str(spec.out_channels)]
-    parts.append(f"kernel_size={_tuple(spec.kernel)}")
+    parts.append(f"kernel_size={pair_arg(spec.kernel)}")
     if spec.stride != (1, 1):
-        parts.append(f"stride={_tuple(spec.stride)}")
+        parts.append(f"stride={pair_arg(spec.stride)}")
     if spec.padding == "same":
         parts.append("padding='same'")
     elif spec.padding != (0, 0):
-        parts.append(f"padding={_tuple(spec.padding)}")
+        parts.append(f"padding={pair_arg(spec.padding)}")
     if spec.output_padding != (0, 0):
-        parts.append(f"output_padding={_tuple(spec.output_padding)}")
+        parts.append(f"output_padding={pair_arg(spec.output_padding)}")
     if spec.dilation != (1, 1):
-        parts.append(f"dilation={_tuple(spec.dilation)}")
+        parts.append(f"dilation={pair_arg(spec.dilation)}")
     if spec.groups != 1:
         parts.append(f"groups={spec.groups}")
     if not spec.bias:
         parts.append("bias=False")
     return f"{spec.torch_name}({', '.join(parts)})"
-
-
-def _tuple(p: tuple[int, int]) -> str:
-    return str(p[0]) if p[0] == p[1] else f"({p[0]}, {p[1]})"

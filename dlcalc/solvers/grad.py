@@ -262,7 +262,7 @@ def solve(spec: GradSpec) -> Result:
                 Step(
                     T("Value at {at}", "在 {at} 处的值").format(at=", ".join(f"{k}={v}" for k, v in spec.at.items())),
                     m.Math(f"d/d{spec.wrt}", rf"\frac{{d}}{{d{sympy.latex(spec.wrt)}}}"),
-                    _unique(
+                    m.dedupe(
                         [_e(derivative.subs(subs)), _e(exact), m.num(value, 12) if value is not None else _e(exact)]
                     ),
                 )
@@ -317,11 +317,3 @@ def solve(spec: GradSpec) -> Result:
                 )
             )
     return Result("grad", T("Derivative", "导数"), answer, summary, steps, notes=notes, spec=spec)
-
-
-def _unique(chain: list[m.Math]) -> list[m.Math]:
-    out: list[m.Math] = []
-    for item in chain:
-        if not out or out[-1].text != item.text:
-            out.append(item)
-    return out

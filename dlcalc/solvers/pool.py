@@ -15,8 +15,7 @@ from typing import Any
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_bool, parse_pair
 from dlcalc.result import Result, Step
-from dlcalc.solvers.conv import parse_input_shape
-from dlcalc.solvers.window import Window, window_steps
+from dlcalc.solvers.window import Window, pair_arg, pair_text, read_layer_inputs, window_steps
 from dlcalc.text import T
 
 FIELDS = {"input", "kernel", "stride", "padding", "dilation", "ceil_mode", "avg"}
@@ -40,13 +39,8 @@ class PoolSpec:
 
 def parse_spec(inputs: Mapping[str, Any]) -> PoolSpec:
     only_keys(inputs, FIELDS, "pool")
-    if "input" not in inputs:
-        raise DlcalcError("pool: the input size is missing (e.g. 96x55x55)")
-    if inputs.get("kernel") is None:
-        raise DlcalcError("pool: the kernel size is missing (-k/--kernel)")
-    channels, size = parse_input_shape(inputs["input"])
+    channels, size, kernel = read_layer_inputs(inputs, "pool", "96x55x55")
     get = inputs.get
-    kernel = parse_pair(get("kernel"), "kernel")
     padding = get("padding") if get("padding") is not None else 0
     if isinstance(padding, str) and padding.strip().lower() == "valid":
         padding = 0
@@ -67,15 +61,15 @@ def parse_spec(inputs: Mapping[str, Any]) -> PoolSpec:
 def validate(spec: PoolSpec) -> None:
     """Refuse what torch refuses, with the reason in one line."""
     if min(spec.kernel) <= 0:
-        raise DlcalcError(f"kernel: must be positive, got {_pair(spec.kernel)}")
+        raise DlcalcError(f"kernel: must be positive, got {pair_text(spec.kernel)}")
     if min(spec.stride) <= 0:
-        raise DlcalcError(f"stride: must be positive, got {_pair(spec.stride)}")
+        raise DlcalcError(f"stride: must be positive, got {pair_text(spec.stride)}")
     if min(spec.dilation) <= 0:
-        raise DlcalcError(f"dilation: must be positive, got {_pair(spec.dilation)}")
+        raise DlcalcError(f"dilation: must be positive, got {pair_text(spec.dilation)}")
     if spec.avg and spec.dilation != (1, 1):
         raise DlcalcError("dilation: average pooling has no dilation (max pooling only)")
     if min(spec.padding) < 0:
-        raise DlcalcError(f"padding: must not be negative, got {_pair(spec.padding)}")
+        raise DlcalcError(f"padding: must not be negative, got {pair_text(spec.padding)}")
     for dim, k, p in zip("HW", spec.kernel, spec.padding):
         if p > k // 2:
             raise DlcalcError(f"padding: torch allows at most half the kernel, ⌊{k}/2⌋ = {k // 2}, got {p} along {dim}")
@@ -86,10 +80,6 @@ def validate(spec: PoolSpec) -> None:
                 f"kernel: the window spans {w.span} along {dim} but the padded input is only {w.padded}; "
                 f"the output would be {out}"
             )
-
-
-def _pair(p: tuple[int, int]) -> str:
-    return str(p[0]) if p[0] == p[1] else f"{p[0]}x{p[1]}"
 
 
 def windows(spec: PoolSpec) -> list[Window]:
@@ -146,14 +136,11 @@ def solve(spec: PoolSpec) -> Result:
 
 
 def _layer_text(spec: PoolSpec) -> str:
-    def t(p: tuple[int, int]) -> str:
-        return str(p[0]) if p[0] == p[1] else f"({p[0]}, {p[1]})"
-
-    parts = [f"kernel_size={t(spec.kernel)}", f"stride={t(spec.stride)}"]
+    parts = [f"kernel_size={pair_arg(spec.kernel)}", f"stride={pair_arg(spec.stride)}"]
     if spec.padding != (0, 0):
-        parts.append(f"padding={t(spec.padding)}")
+        parts.append(f"padding={pair_arg(spec.padding)}")
     if spec.dilation != (1, 1):
-        parts.append(f"dilation={t(spec.dilation)}")
+        parts.append(f"dilation={pair_arg(spec.dilation)}")
     if spec.ceil_mode:
         parts.append("ceil_mode=True")
     return f"{spec.torch_name}({', '.join(parts)})"

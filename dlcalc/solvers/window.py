@@ -11,8 +11,10 @@ last window when it would start inside the right padding: if (out - 1)·S ≥ n 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from dlcalc import mathfmt as m
+from dlcalc.errors import DlcalcError
 from dlcalc.mathfmt import Math
 from dlcalc.result import Step
 from dlcalc.text import T, Text
@@ -120,7 +122,7 @@ def window_steps(dim: str, w: Window, ceil_mode: bool = False, dilated: bool = T
                 "covered by no window (no input is lost)",
                 "步长不能整除填充后的输入：最后 {r} 行/列填充没有被窗口覆盖（未丢失输入）",
             ).format(r=r)
-    steps = [Step(DIM_LABELS[dim], out_symbol(dim), _dedupe(chain), note)]
+    steps = [Step(DIM_LABELS[dim], out_symbol(dim), m.dedupe(chain), note)]
     if naive != out:
         start, edge = (naive - 1) * w.stride, w.size + w.pad_before
         steps.append(
@@ -138,9 +140,26 @@ def window_steps(dim: str, w: Window, ceil_mode: bool = False, dilated: bool = T
     return out, steps
 
 
-def _dedupe(chain: list[Math]) -> list[Math]:
-    out: list[Math] = []
-    for item in chain:
-        if not out or out[-1].text != item.text:
-            out.append(item)
-    return out
+def pair_text(p: tuple[int, int] | str) -> str:
+    """A per-dimension setting as typed on the command line: 3, 3x5, or 'same'."""
+    if isinstance(p, str):
+        return p
+    return str(p[0]) if p[0] == p[1] else f"{p[0]}x{p[1]}"
+
+
+def pair_arg(p: tuple[int, int]) -> str:
+    """The same setting as a torch constructor argument: 3 or (3, 5)."""
+    return str(p[0]) if p[0] == p[1] else f"({p[0]}, {p[1]})"
+
+
+def read_layer_inputs(inputs: Any, command: str, example: str) -> tuple[int | None, tuple[int, int], tuple[int, int]]:
+    """What conv and pool both require: the input shape and the kernel, with the same errors."""
+    from dlcalc.parse import parse_pair
+    from dlcalc.solvers.conv import parse_input_shape
+
+    if "input" not in inputs:
+        raise DlcalcError(f"{command}: the input size is missing (e.g. {example})")
+    if inputs.get("kernel") is None:
+        raise DlcalcError(f"{command}: the kernel size is missing (-k/--kernel)")
+    channels, size = parse_input_shape(inputs["input"])
+    return channels, size, parse_pair(inputs["kernel"], "kernel")
