@@ -21,7 +21,7 @@ from typing import Any
 
 from dlcalc import mathfmt as m
 from dlcalc.errors import DlcalcError
-from dlcalc.parse import parse_dims
+from dlcalc.parse import parse_bool, parse_dims
 from dlcalc.result import Result, Step
 from dlcalc.solvers import conv
 from dlcalc.text import T, Text
@@ -48,7 +48,7 @@ def parse_spec(inputs: Mapping[str, Any]) -> InverseSpec:
     target = (dims[-1], dims[-1]) if len(dims) == 1 else (dims[-2], dims[-1])
     if min(target) <= 0:
         raise DlcalcError(f"target: sizes must be positive, got {target_in!r}")
-    if parse_bool_like(inputs.get("transposed")):
+    if parse_bool(inputs.get("transposed") or False, "transposed"):
         raise DlcalcError("solve: only plain convolutions are solved backwards (drop --transposed)")
     placeholder = {"padding": 0, "stride": 1, "kernel": 1}[unknown]
     inputs[unknown] = placeholder
@@ -61,10 +61,6 @@ def parse_spec(inputs: Mapping[str, Any]) -> InverseSpec:
     if len(dims) == 3 and base.out_channels is not None and dims[0] != base.out_channels:
         raise DlcalcError(f"target: {dims[0]} channels but -o gives {base.out_channels}")
     return InverseSpec(base, unknown, target)
-
-
-def parse_bool_like(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes", "1"))
 
 
 def _with(spec: conv.ConvSpec, unknown: str, i: int | None, value: int) -> conv.ConvSpec:
@@ -217,17 +213,11 @@ def _nearest(spec: InverseSpec, i: int, both: int | None) -> list[tuple[int, int
             outs.append((v, o))
     if not outs:
         return []
-    best = min(abs(o - spec.target[i]) for _, o in outs)
     below = [vo for vo in outs if vo[1] < spec.target[i]]
     above = [vo for vo in outs if vo[1] > spec.target[i]]
-    picks = []
-    if below:
-        gap = min(spec.target[i] - o for _, o in below)
-        picks.append(next(vo for vo in below if spec.target[i] - vo[1] == gap))
-    if above:
-        gap = min(o - spec.target[i] for _, o in above)
-        picks.append(next(vo for vo in above if vo[1] - spec.target[i] == gap))
-    del best
+    picks = ([max(below, key=lambda vo: vo[1])] if below else []) + (
+        [min(above, key=lambda vo: vo[1])] if above else []
+    )
     return sorted(picks)
 
 

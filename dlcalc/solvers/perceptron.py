@@ -315,7 +315,6 @@ def _update_step(spec: PerceptronSpec, p: Presentation) -> Step:
     step = Step(label, m.sym("w"), chain, why)
     if p.b is not None:
         b_old = p.b - p.delta_b
-        step.chain = chain
         step.note = why + T("; b ← {b0} + {f} = {b}", "；b ← {b0} + {f} = {b}").format(
             b0=m.fmt_number(b_old), f=factor.text, b=m.fmt_number(p.b)
         )
