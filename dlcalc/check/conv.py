@@ -49,13 +49,26 @@ def check(result: Result) -> CheckReport:
     device = "meta" if in_ch * spec.size[0] * spec.size[1] > REAL_LIMIT else "cpu"
     try:
         layer = build(spec, device)
-        with torch.no_grad():
-            out = layer(torch.zeros(1, in_ch, *spec.size, device=device))
     except (RuntimeError, ValueError) as e:
         report.add("output shape", result.answer["output_shape"], f"torch refused: {str(e).splitlines()[0]}", False)
         return report
-    shape = list(out.shape[1:] if spec.out_channels is not None else out.shape[2:])
-    report.add("output shape", result.answer["output_shape"], shape)
-    if result.answer["params"] is not None:
-        report.add("params", result.answer["params"], sum(p.numel() for p in layer.parameters()))
+    if compare_layer(
+        report, layer, (in_ch, *spec.size), device, result.answer["output_shape"], spec.out_channels is not None
+    ):
+        if result.answer["params"] is not None:
+            report.add("params", result.answer["params"], sum(p.numel() for p in layer.parameters()))
     return report
+
+
+def compare_layer(
+    report: CheckReport, layer: nn.Module, shape: tuple, device: str, ours: list[int], with_channels: bool
+) -> bool:
+    """Push zeros of `shape` through `layer` and compare the output shape; False when torch refuses."""
+    try:
+        with torch.no_grad():
+            out = layer(torch.zeros(1, *shape, device=device))
+    except (RuntimeError, ValueError) as e:
+        report.add("output shape", ours, f"torch refused: {str(e).splitlines()[0]}", False)
+        return False
+    report.add("output shape", ours, list(out.shape[1:] if with_channels else out.shape[2:]))
+    return True

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from dlcalc.check import CheckReport, torch_version
-from dlcalc.check.conv import REAL_LIMIT
+from dlcalc.check.conv import REAL_LIMIT, compare_layer
 from dlcalc.result import Result
 from dlcalc.solvers.pool import PoolSpec
 
@@ -23,13 +22,8 @@ def check(result: Result) -> CheckReport:
     channels = spec.channels or 1
     device = "meta" if channels * spec.size[0] * spec.size[1] > REAL_LIMIT else "cpu"
     layer = build(spec)
-    try:
-        with torch.no_grad():
-            out = layer(torch.zeros(1, channels, *spec.size, device=device))
-    except (RuntimeError, ValueError) as e:
-        report.add("output shape", result.answer["output_shape"], f"torch refused: {str(e).splitlines()[0]}", False)
-        return report
-    shape = list(out.shape[1:] if spec.channels is not None else out.shape[2:])
-    report.add("output shape", result.answer["output_shape"], shape)
-    report.add("params", 0, sum(p.numel() for p in layer.parameters()))
+    if compare_layer(
+        report, layer, (channels, *spec.size), device, result.answer["output_shape"], spec.channels is not None
+    ):
+        report.add("params", 0, sum(p.numel() for p in layer.parameters()))
     return report

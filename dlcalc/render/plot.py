@@ -58,7 +58,8 @@ def text_plot(
     return lines
 
 
-def png_plot(path: str, points, labels, w, b, title: str) -> None:
+def _pyplot():
+    """matplotlib's pyplot on the file-only Agg backend, or one line saying how to install it."""
     try:
         import matplotlib
 
@@ -66,6 +67,20 @@ def png_plot(path: str, points, labels, w, b, title: str) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         raise DlcalcError("--png needs matplotlib: pip install 'dlcalc[plot]'") from None
+    return plt
+
+
+def _save(plt, fig, path: str) -> None:
+    try:
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+    except OSError as e:
+        raise DlcalcError(f"--png: cannot write {path!r} ({e.strerror})") from None
+    finally:
+        plt.close(fig)
+
+
+def png_plot(path: str, points, labels, w, b, title: str) -> None:
+    plt = _pyplot()
     xs = [float(p[0]) for p in points]
     ys = [float(p[1]) for p in points]
     positive = max(labels)
@@ -86,23 +101,12 @@ def png_plot(path: str, points, labels, w, b, title: str) -> None:
     ax.set_ylabel("x2")
     ax.set_title(title)
     ax.legend(loc="best")
-    try:
-        fig.savefig(path, dpi=120, bbox_inches="tight")
-    except OSError as e:
-        raise DlcalcError(f"--png: cannot write {path!r} ({e.strerror})") from None
-    finally:
-        plt.close(fig)
+    _save(plt, fig, path)
 
 
 def optimizer_png(path: str, result) -> None:
     """The parameter path of each optimizer compared (1-D: w against the step; 2-D: the plane)."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise DlcalcError("--png needs matplotlib: pip install 'dlcalc[plot]'") from None
+    plt = _pyplot()
     spec = result.spec
     paths = result.answer.get("compare") or {spec.optimizer: result.answer["path"]}
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -120,9 +124,4 @@ def optimizer_png(path: str, result) -> None:
         ax.set_ylabel(spec.names[1] if len(spec.names) > 1 else "w2")
     ax.set_title(spec.f_text or "given gradients")
     ax.legend(loc="best")
-    try:
-        fig.savefig(path, dpi=120, bbox_inches="tight")
-    except OSError as e:
-        raise DlcalcError(f"--png: cannot write {path!r} ({e.strerror})") from None
-    finally:
-        plt.close(fig)
+    _save(plt, fig, path)
