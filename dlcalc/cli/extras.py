@@ -18,7 +18,7 @@ FileArg = Annotated[
 def _solve(module_name: str, file: Optional[str], options: dict, out: Output) -> None:
     import importlib
 
-    from dlcalc.cli.training import merge
+    from dlcalc.cli.files import merge
 
     module = importlib.import_module(f"dlcalc.solvers.{module_name}")
     emit(module.solve(module.parse_spec(merge(file, options))), out)
@@ -76,7 +76,7 @@ def optim(
 
     Example: dlcalc optim --f "w^2 + 3*w" --optimizer adam --lr 0.1 --start 1 --steps 3
     """
-    from dlcalc.cli.training import merge
+    from dlcalc.cli.files import merge
     from dlcalc.solvers import optim as solver
 
     options = {

@@ -40,3 +40,10 @@ def load_mapping(path: str | Path, what: str = "file") -> dict[str, Any]:
     if not isinstance(data, dict):
         raise DlcalcError(f"{path}: expected a YAML mapping of fields, got {type(data).__name__}")
     return data
+
+
+def merge(file: str | Path | None, options: dict[str, Any]) -> dict[str, Any]:
+    """The file's fields, overridden by any option given on the command line."""
+    inputs: dict[str, Any] = load_mapping(file) if file is not None else {}
+    inputs.update({k: v for k, v in options.items() if v is not None})
+    return inputs

@@ -28,7 +28,7 @@ SetOpt = Annotated[
 
 
 def collect(file, options: dict, sets: Optional[list[str]]) -> dict:
-    from dlcalc.cli.training import merge
+    from dlcalc.cli.files import merge
     from dlcalc.errors import DlcalcError
 
     inputs = merge(file, options)

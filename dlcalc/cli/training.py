@@ -26,17 +26,6 @@ class Outputs(str, Enum):
     o01 = "01"
 
 
-def merge(file: Optional[str], options: dict) -> dict:
-    """The file's fields, overridden by any option given on the command line."""
-    inputs: dict = {}
-    if file is not None:
-        from dlcalc.cli.files import load_mapping
-
-        inputs.update(load_mapping(file))
-    inputs.update({k: v for k, v in options.items() if v is not None})
-    return inputs
-
-
 @app.command()
 @output_options
 def perceptron(
@@ -69,6 +58,7 @@ def perceptron(
 
     Example (李航 例2.1): dlcalc perceptron --x "3,3; 4,3; 1,1" --y "1,1,-1" --rule misclassified
     """
+    from dlcalc.cli.files import merge
     from dlcalc.errors import DlcalcError
     from dlcalc.solvers import perceptron as solver
 

@@ -7,7 +7,9 @@ and `3*227*227` mean the same thing everywhere and a bad value gets the same one
 
 from __future__ import annotations
 
+import ast
 import math
+import operator
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -17,6 +19,10 @@ if TYPE_CHECKING:
 from typing import Any
 
 from dlcalc.errors import DlcalcError
+
+# The arithmetic both whitelisted readers (expressions, layer arguments) allow; `ast` and
+# `operator` are already loaded by the CLI's own imports, so this costs a plain answer nothing.
+ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 
 _DIM_SPLIT = re.compile(r"\s*[x×X*,]\s*|\s+")
 

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from dlcalc.errors import DlcalcError
+from dlcalc.parse import ARITHMETIC
 
 MAX_LENGTH = 500
 MAX_EXPONENT = 100
@@ -94,18 +95,12 @@ def parse_expression(text: str, what: str = "expression") -> Any:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             inner = build(node.operand)
             return -inner if isinstance(node.op, ast.USub) else inner
-        if isinstance(node, ast.BinOp):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (*ARITHMETIC, ast.Pow)):
             a, b = build(node.left), build(node.right)
-            if isinstance(node.op, ast.Add):
-                return a + b
-            if isinstance(node.op, ast.Sub):
-                return a - b
-            if isinstance(node.op, ast.Mult):
-                return a * b
-            if isinstance(node.op, ast.Div):
-                if b == 0:
-                    raise DlcalcError(f"{what}: division by zero")
-                return a / b
+            if isinstance(node.op, ast.Div) and b == 0:
+                raise DlcalcError(f"{what}: division by zero")
+            if type(node.op) in ARITHMETIC:
+                return ARITHMETIC[type(node.op)](a, b)
             if isinstance(node.op, ast.Pow):
                 if b.is_number and abs(b) > MAX_EXPONENT:
                     raise DlcalcError(f"{what}: exponent {b} is too large (at most {MAX_EXPONENT})")

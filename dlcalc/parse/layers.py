@@ -9,11 +9,15 @@ any other node — a name, an attribute walk, a lambda, a subscript — is refus
 from __future__ import annotations
 
 import ast
+import operator
 import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
 from dlcalc.errors import DlcalcError
+from dlcalc.parse import ARITHMETIC
+
+LAYER_ARITHMETIC = {**ARITHMETIC, ast.FloorDiv: operator.floordiv}  # 256 * 6 * 6, in_features // 2
 
 _NO = object()
 
@@ -115,22 +119,14 @@ def _literal(node: ast.AST, where: str) -> Any:
         value = _literal(node.operand, where)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return -value if isinstance(node.op, ast.USub) else value
-    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Div)):
+    if isinstance(node, ast.BinOp) and type(node.op) in LAYER_ARITHMETIC:
         a, b = _literal(node.left, where), _literal(node.right, where)
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a, b)):
             if abs(a) > 10**12 or abs(b) > 10**12:
                 raise DlcalcError(f"{where}: number too large")
             if isinstance(node.op, (ast.FloorDiv, ast.Div)) and b == 0:
                 raise DlcalcError(f"{where}: division by zero")
-            if isinstance(node.op, ast.Add):
-                return a + b
-            if isinstance(node.op, ast.Sub):
-                return a - b
-            if isinstance(node.op, ast.Mult):
-                return a * b
-            if isinstance(node.op, ast.FloorDiv):
-                return a // b
-            return a / b
+            return LAYER_ARITHMETIC[type(node.op)](a, b)
     raise DlcalcError(
         f"{where}: only numbers, strings, True/False/None, tuples and + - * / // are allowed in arguments"
     )

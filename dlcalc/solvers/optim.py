@@ -12,6 +12,7 @@ g is the gradient of --f at the current point (sympy), or the t-th row of a give
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -130,17 +131,17 @@ def gradient(spec: OptimSpec, w: list[float], t: int) -> list[float]:
         raise DlcalcError(f"--f: the gradient cannot be evaluated at {tuple(w)} ({e})") from None
 
 
-_PARTIALS: dict[tuple, list] = {}
-
-
 def _partials(spec: OptimSpec) -> list:
-    key = (spec.f, spec.names)
-    if key not in _PARTIALS:
-        import sympy
+    return _gradient_of(spec.f, spec.names)
 
-        symbols = {s.name: s for s in spec.f.free_symbols}
-        _PARTIALS[key] = [sympy.diff(spec.f, symbols[n]) if n in symbols else sympy.Integer(0) for n in spec.names]
-    return _PARTIALS[key]
+
+@functools.cache
+def _gradient_of(f: Any, names: tuple[str, ...]) -> list:
+    """∂f/∂name for each parameter, derived once per function (run() asks at every step)."""
+    import sympy
+
+    symbols = {s.name: s for s in f.free_symbols}
+    return [sympy.diff(f, symbols[n]) if n in symbols else sympy.Integer(0) for n in names]
 
 
 def run(spec: OptimSpec, optimizer: str) -> list[dict[str, Any]]:
