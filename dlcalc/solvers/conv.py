@@ -17,7 +17,16 @@ from dlcalc import mathfmt as m
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_bool, parse_dims, parse_int, parse_pair
 from dlcalc.result import Result, Step
-from dlcalc.solvers.window import DIM_LABELS, Window, out_symbol, pair_arg, pair_text, read_layer_inputs, window_steps
+from dlcalc.solvers.window import (
+    DIM_LABELS,
+    Window,
+    out_symbol,
+    pair_arg,
+    pair_text,
+    read_layer_inputs,
+    require_positive,
+    window_steps,
+)
 from dlcalc.text import T
 
 FIELDS = {
@@ -108,12 +117,7 @@ def validate(spec: ConvSpec) -> None:
 
 def validate_settings(spec: ConvSpec) -> None:
     """The checks on each setting alone: positive sizes, groups that divide the channels."""
-    if min(spec.kernel) <= 0:
-        raise DlcalcError(f"kernel: must be positive, got {pair_text(spec.kernel)}")
-    if min(spec.stride) <= 0:
-        raise DlcalcError(f"stride: must be positive, got {pair_text(spec.stride)}")
-    if min(spec.dilation) <= 0:
-        raise DlcalcError(f"dilation: must be positive, got {pair_text(spec.dilation)}")
+    require_positive(spec.kernel, spec.stride, spec.dilation)
     if spec.padding != "same" and min(spec.padding) < 0:
         raise DlcalcError(f"padding: must not be negative, got {pair_text(spec.padding)}")
     if spec.groups <= 0:

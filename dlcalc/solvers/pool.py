@@ -15,7 +15,7 @@ from typing import Any
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_bool, parse_pair
 from dlcalc.result import Result, Step
-from dlcalc.solvers.window import Window, pair_arg, pair_text, read_layer_inputs, window_steps
+from dlcalc.solvers.window import Window, pair_arg, pair_text, read_layer_inputs, require_positive, window_steps
 from dlcalc.text import T
 
 FIELDS = {"input", "kernel", "stride", "padding", "dilation", "ceil_mode", "avg"}
@@ -60,12 +60,7 @@ def parse_spec(inputs: Mapping[str, Any]) -> PoolSpec:
 
 def validate(spec: PoolSpec) -> None:
     """Refuse what torch refuses, with the reason in one line."""
-    if min(spec.kernel) <= 0:
-        raise DlcalcError(f"kernel: must be positive, got {pair_text(spec.kernel)}")
-    if min(spec.stride) <= 0:
-        raise DlcalcError(f"stride: must be positive, got {pair_text(spec.stride)}")
-    if min(spec.dilation) <= 0:
-        raise DlcalcError(f"dilation: must be positive, got {pair_text(spec.dilation)}")
+    require_positive(spec.kernel, spec.stride, spec.dilation)
     if spec.avg and spec.dilation != (1, 1):
         raise DlcalcError("dilation: average pooling has no dilation (max pooling only)")
     if min(spec.padding) < 0:

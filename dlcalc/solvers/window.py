@@ -152,6 +152,13 @@ def pair_arg(p: tuple[int, int]) -> str:
     return str(p[0]) if p[0] == p[1] else f"({p[0]}, {p[1]})"
 
 
+def require_positive(kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int]) -> None:
+    """What torch refuses in every sliding window: a kernel, stride or dilation below 1."""
+    for name, value in (("kernel", kernel), ("stride", stride), ("dilation", dilation)):
+        if min(value) <= 0:
+            raise DlcalcError(f"{name}: must be positive, got {pair_text(value)}")
+
+
 def read_layer_inputs(inputs: Any, command: str, example: str) -> tuple[int | None, tuple[int, int], tuple[int, int]]:
     """What conv and pool both require: the input shape and the kernel, with the same errors."""
     from dlcalc.parse import parse_pair
