@@ -504,23 +504,37 @@ def test_the_cache_follows_the_files(tmp_path, monkeypatch):
     assert load(folder).get("alpha-term").name.en == "gamma term"  # a broken cache is ignored
 
 
-def test_latex_of_every_formula_is_ascii_and_compiles(gloss, tmp_path):
-    formulas = [f for e in gloss for f in e.formulas]
-    assert len(formulas) > 40
-    assert all(f.latex.isascii() for f in formulas)
-    if shutil.which("pdflatex") is None:
-        pytest.skip("pdflatex is not installed")
-    body = "\n".join(rf"\[ {f.latex} \]" for f in formulas)
-    doc = "\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n\\begin{document}\n" + body + "\n\\end{document}\n"
-    (tmp_path / "f.tex").write_text(doc, encoding="utf-8")
+def _compile(engine: str, tmp_path: Path, name: str, document: str) -> None:
+    if shutil.which(engine) is None:
+        pytest.skip(f"{engine} is not installed")
+    (tmp_path / f"{name}.tex").write_text(document, encoding="utf-8")
     run = subprocess.run(
-        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "f.tex"],
+        [engine, "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
-    assert run.returncode == 0, run.stdout[-2000:]
+    assert run.returncode == 0, run.stdout[-3000:]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_entry_as_latex_compiles(gloss, tmp_path, lang):
+    """`dlcalc explain T --latex` for every entry: pdflatex for English (non-ASCII text through
+    ascii_latex, as the quiz's export does), xelatex with ctex for Chinese."""
+    from dlcalc.glossary import explain_result
+    from dlcalc.mathfmt import ascii_latex
+    from dlcalc.render.latex import to_latex
+
+    formulas = [f for e in gloss for f in e.formulas]
+    assert len(formulas) > 40 and all(f.latex.isascii() for f in formulas)
+    body = "\n".join(to_latex(explain_result(e, gloss), lang) for e in gloss)
+    if lang == "en":
+        head = "\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n\\begin{document}\n"
+        _compile("pdflatex", tmp_path, "en", ascii_latex(head + body + "\n\\end{document}\n"))
+    else:
+        head = "\\documentclass{ctexart}\n\\usepackage{amsmath,amssymb}\n\\begin{document}\n"
+        _compile("xelatex", tmp_path, "zh", head + body + "\n\\end{document}\n")
 
 
 def test_the_bank_ignores_glossary_files():
