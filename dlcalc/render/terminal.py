@@ -70,7 +70,7 @@ def _summary(result: Result, lang: str, width: int) -> Any:
 
     grid = RichTable.grid(padding=(0, 2))
     grid.add_column(style="bold")
-    grid.add_column()
+    grid.add_column(overflow="fold")  # Chinese has no spaces to wrap at: fold, never cut with "…"
     for label, value in rows:
         grid.add_row(label, value)
     return grid
