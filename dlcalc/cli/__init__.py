@@ -34,6 +34,7 @@ COMMAND_MODULES = {
     "metrics": "extras",
     "bank": "bank",
     "quiz": "quiz",
+    "draw": "draw",
 }
 
 
