@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import re
 import struct
 import sys
@@ -313,3 +314,169 @@ def test_conv_and_pool_examples_agree_with_torch():
     for grid_id, op in (("max", torch.nn.functional.max_pool2d), ("avg", torch.nn.functional.avg_pool2d)):
         shown = next(g for g in d.grids if g.id == grid_id).values
         assert [[float(v) for v in row] for row in shown] == op(x, 2)[0, 0].tolist()
+
+
+# --- pictures of worked computations -------------------------------------------------------------
+
+MAZUR = ROOT / "examples" / "mazur.yaml"
+
+
+def _solve(module, inputs):
+    from importlib import import_module
+
+    solver = import_module(f"dlcalc.solvers.{module}")
+    return solver.solve(solver.parse_spec(inputs))
+
+
+def _labels(d, lang="en") -> str:
+    return "\n".join(say(n.label, lang) for n in d.nodes)
+
+
+def _check_both_backends(d, tmp_path) -> None:
+    """Fits 80 columns in both languages; every label is text in the SVG; the PNG has its size."""
+    from dlcalc.draw import save
+
+    for lang in LANGS:
+        assert all(cell_len(line) <= 80 for line in picture(d, lang))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            save(d, str(tmp_path / f"{lang}.svg"), lang)
+            size = save(d, str(tmp_path / f"{lang}.png"), lang)
+        assert png_size(tmp_path / f"{lang}.png") == size
+        texts = set(svg_texts(tmp_path / f"{lang}.svg"))
+        for node in d.nodes:
+            if node.only != "terminal":
+                assert {line for line in say(node.label, lang).split("\n") if line.strip()} <= texts
+
+
+def test_backprop_picture_shows_torchs_forward_values_and_gradients(tmp_path):
+    torch = pytest.importorskip("torch")
+    import yaml
+
+    from dlcalc.draw.worked import number, picture_of
+
+    spec = yaml.safe_load(MAZUR.read_text(encoding="utf-8"))
+    d = picture_of(_solve("backprop", spec))
+    # the same network in torch (Mazur's example: shared biases, sigmoid, E = Σ ½(t − o)²)
+    a = torch.tensor(spec["input"], dtype=torch.float64)
+    weights = [torch.tensor(layer["weights"], dtype=torch.float64, requires_grad=True) for layer in spec["layers"]]
+    values = []
+    for w, layer in zip(weights, spec["layers"]):
+        z = w @ a + layer["bias"]
+        a = torch.sigmoid(z)
+        values.append((z, a))
+    (0.5 * ((torch.tensor(spec["target"], dtype=torch.float64) - a) ** 2).sum()).backward()
+
+    boxes = {n.id: say(n.label, "en") for n in d.nodes}
+    for layer, (z, a) in enumerate(values, 1):
+        for j in range(len(z)):
+            box = boxes[f"n{layer}-{j}"]
+            assert f"z {number(z[j].item())}" in box and f"a {number(a[j].item())}" in box
+    for layer, w in enumerate(weights, 1):
+        for j, row in enumerate(w.grad.tolist()):
+            for i, g in enumerate(row):
+                label = d.node(f"grad{layer}-{j}-{i}")
+                assert label.label == number(g)
+                # … and it sits on the line from neuron i of the layer before to neuron j
+                src, dst = d.node(f"n{layer - 1}-{i}"), d.node(f"n{layer}-{j}")
+                (x0, y0), (x1, y1) = (src.x + src.w - 1, src.y + src.h // 2), (dst.x, dst.y + dst.h // 2)
+                cx, cy = label.x + 3, label.y
+                assert abs((x1 - x0) * (cy - y0) - (y1 - y0) * (cx - x0)) / math.hypot(x1 - x0, y1 - y0) < 1e-9
+    _check_both_backends(d, tmp_path)
+
+
+def test_net_picture_shows_torchs_shapes(tmp_path):
+    torch = pytest.importorskip("torch")
+    from dlcalc.draw.worked import picture_of
+
+    layers = ["Conv2d(1, 25, 3)", "ReLU()", "MaxPool2d(2)", "Conv2d(25, 50, 3)", "ReLU()", "MaxPool2d(2)",
+              "Flatten()", "Linear(1250, 10)"]  # fmt: skip
+    d = picture_of(_solve("net", {"input": "1x28x28", "layers": layers}))
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 25, 3), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Conv2d(25, 50, 3),
+        torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(1250, 10),
+    )  # fmt: skip
+    x = torch.zeros(1, 1, 28, 28)
+    shown = _labels(d)
+    position = 0
+    for module in model:
+        x = module(x)
+        if not isinstance(module, torch.nn.ReLU):  # an activation folds into the box before it
+            shape = "×".join(map(str, x.shape[1:]))
+            position = shown.index(shape, position)
+    total = sum(p.numel() for p in model.parameters())
+    assert f"{total:,} parameters" in shown
+    _check_both_backends(d, tmp_path)
+
+
+@given(
+    size=st.integers(3, 17),
+    kernel=st.integers(1, 4),
+    stride=st.integers(1, 3),
+    padding=st.integers(0, 2),
+    dilation=st.integers(1, 2),
+)
+def test_conv_picture_shades_the_rows_torch_never_reads(size, kernel, stride, padding, dilation):
+    torch = pytest.importorskip("torch")
+    from dlcalc.draw.worked import picture_of
+    from dlcalc.errors import DlcalcError
+
+    span = dilation * (kernel - 1) + 1
+    if size + 2 * padding < span or 2 * padding > kernel:
+        return  # torch refuses it, and so does the solver
+    result = _solve("conv", {"input": f"{size}x{size}", "kernel": kernel, "stride": stride, "padding": padding,
+                             "dilation": dilation})  # fmt: skip
+    try:
+        d = picture_of(result)
+    except DlcalcError:
+        assert size + 2 * padding > 19  # only too big to draw
+        return
+    # which padded rows does torch's convolution read? mark them with a gradient
+    x = torch.ones(1, 1, size + 2 * padding, size + 2 * padding, requires_grad=True)
+    torch.nn.functional.conv2d(x, torch.ones(1, 1, kernel, kernel), stride=stride, dilation=dilation).sum().backward()
+    unread_rows = int((x.grad[0, 0].sum(dim=1) == 0).sum())
+    grid = next(g for g in d.grids if g.id == "input")
+    crossed_rows = sum(1 for row in grid.values if all(v == "×" for v in row))
+    assert crossed_rows == unread_rows
+    out = next(g for g in d.grids if g.id == "output")
+    assert out.rows == (size + 2 * padding - span) // stride + 1
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_recurrent_picture_shows_torchs_states(kind, tmp_path):
+    torch = pytest.importorskip("torch")
+    from dlcalc.draw.worked import number, picture_of
+
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[kind]
+    torch.manual_seed(3)
+    module = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[kind](2, 2).double()
+    x = [[0.5, -1.0], [1.0, 0.25], [-0.5, 0.75]]
+
+    def text(t):
+        return "; ".join(",".join(repr(round(v, 6)) for v in row) for row in t.tolist())
+
+    with torch.no_grad():  # weights with six decimals, exactly as the solver reads them
+        for p in module.parameters():
+            p.copy_(torch.round(p * 1e6) / 1e6)
+    inputs = {"x": text(torch.tensor(x)), "weight_ih": text(module.weight_ih_l0), "weight_hh": text(module.weight_hh_l0),
+              "bias_ih": text(module.bias_ih_l0[None]), "bias_hh": text(module.bias_hh_l0[None])}  # fmt: skip
+    assert module.weight_ih_l0.shape[0] == 2 * gates
+    d = picture_of(_solve(kind, inputs))
+    out, state = module(torch.tensor(x, dtype=torch.float64))
+    for t, h in enumerate(out.tolist()):
+        box = say(d.node(f"t{t}").label, "en")
+        assert "h [" + ", ".join(number(v) for v in h) + "]" in box
+    if kind == "lstm":
+        c_last = state[1][0].tolist()
+        assert "c [" + ", ".join(number(v) for v in c_last) + "]" in say(d.node("t2").label, "en")
+    _check_both_backends(d, tmp_path)
+
+
+def test_worked_pictures_refuse_what_they_cannot_draw():
+    from dlcalc.draw.worked import picture_of
+    from dlcalc.errors import DlcalcError
+
+    with pytest.raises(DlcalcError, match="too big"):
+        picture_of(_solve("conv", {"input": "3x227x227", "kernel": 11, "stride": 4}))
+    with pytest.raises(DlcalcError, match="no picture"):
+        picture_of(_solve("softmax", {"logits": "1, 2, 3"}))

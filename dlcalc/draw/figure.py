@@ -160,7 +160,8 @@ def _figure(diagram: Diagram, lang: str):
     for grid in diagram.grids:
         _grid(ax, grid)
     circles: dict[str, tuple[float, float, float]] = {}
-    for node in diagram.nodes:
+    nodes = [node for node in diagram.nodes if node.only != "terminal"]
+    for node in nodes:
         if node.shape in ("box", "round", "ellipse"):
             _box(ax, node, lang)
         elif node.shape == "op":
@@ -168,7 +169,7 @@ def _figure(diagram: Diagram, lang: str):
     for edge in diagram.edges:
         if edge.only != "terminal":
             _edge(ax, edge, circles)
-    for node in diagram.nodes:
+    for node in nodes:
         if node.shape == "text":
             _text(ax, node, lang)
     _legend(ax, diagram, lang)
@@ -320,6 +321,8 @@ def _reverse(verts, codes):
 
 def _legend(ax, diagram: Diagram, lang: str) -> None:
     column, rows = legend(diagram, lang, text_cells)
+    if not rows:
+        return
     top = diagram.height + GAP_ROWS
     ax.plot([0.5 * CELL_W, (diagram.width - 0.5) * CELL_W], [_xy(0, top - 0.5)[1]] * 2, color="#bbbbbb", lw=0.8)
     for i, (kind, label, text) in enumerate(rows):

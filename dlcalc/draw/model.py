@@ -44,6 +44,7 @@ class Node:
     kind: str = "plain"
     align: str = "center"  # text nodes: "left" or "center" within the w cells
     bold: bool = False
+    only: str | None = None  # "terminal" or "picture"; a picture-only node may sit between cells
 
     @property
     def cx(self) -> int:
@@ -173,10 +174,11 @@ class Sketch:
         return self._add(Node(key, x, y, width, 1, symbol, "op", kind))
 
     def text(
-        self, x, y, label: Label, w: int = 0, align: str = "left", key=None, bold: bool = False, kind: str = "plain"
-    ) -> Node:
+        self, x, y, label: Label, w: int = 0, align: str = "left", key=None, bold: bool = False, kind: str = "plain",
+        only: str | None = None,
+    ) -> Node:  # fmt: skip
         lines = max(len(say(label, lang).split("\n")) for lang in ("en", "zh"))
-        return self._add(Node(self._id(key), x, y, w, lines, label, "text", kind, align, bold))
+        return self._add(Node(self._id(key), x, y, w, lines, label, "text", kind, align, bold, only))
 
     def grid(self, key, x, y, values, shade=None, frames=()) -> Grid:
         g = Grid(key, x, y, tuple(tuple(str(v) for v in row) for row in values), dict(shade or {}), tuple(frames))

@@ -243,13 +243,14 @@ def render(diagram: Diagram, lang: str = "en") -> list[str]:
     nodes = {n.id: n for n in diagram.nodes}
     for grid in diagram.grids:
         _draw_grid(canvas, grid)
-    for node in diagram.nodes:
+    shown = [node for node in diagram.nodes if node.only != "picture"]
+    for node in shown:
         if node.shape in BOXES:
             _draw_node(canvas, node, lang)
     for edge in diagram.edges:
         if edge.only != "picture":
             _draw_edge(canvas, edge, nodes)
-    for node in diagram.nodes:
+    for node in shown:
         if node.shape not in BOXES:
             _draw_node(canvas, node, lang)
     return canvas.lines()
