@@ -18,6 +18,7 @@ def draw(
     topic: Annotated[
         Optional[str],
         typer.Argument(
+            metavar="[TOPIC]",
             help="What to draw: neuron, lstm, transformer … (--list shows all; Chinese names work: 神经元).",
             show_default=False,
         ),
