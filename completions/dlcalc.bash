@@ -2,7 +2,7 @@
 
 _dlcalc_subcommands() {
     case "$1" in
-        "") echo "act attention backprop bank batchnorm conv explain grad gru loss lstm metrics net optim perceptron pool quiz rnn softmax" ;;
+        "") echo "act attention backprop bank batchnorm conv draw explain grad gru loss lstm metrics net optim perceptron pool quiz rnn softmax" ;;
         "bank") echo "check list show" ;;
         "quiz") echo "stats" ;;
     esac
@@ -20,6 +20,7 @@ _dlcalc_options() {
         "bank show") echo "--lang --solution --json --path --help -h" ;;
         "batchnorm") echo "--mode --json --latex --md --lang --check --help -h" ;;
         "conv") echo "--kernel -k --stride -s --padding -p --dilation -d --out-channels -o --groups -g --no-bias --transposed --output-padding --target --solve --json --latex --md --lang --check --help -h" ;;
+        "draw") echo "--list --png --svg --json --latex --md --lang --check --help -h" ;;
         "explain") echo "--list --topic --example -e --path --json --latex --md --lang --check --help -h" ;;
         "grad") echo "--wrt --at --claim --json --latex --md --lang --check --help -h" ;;
         "gru") echo "--x --h0 --weight-ih --weight-hh --bias-ih --bias-hh --convention --set --json --latex --md --lang --check --help -h" ;;
@@ -67,6 +68,9 @@ _dlcalc_value() {
         "conv|--target") echo "" ;;
         "conv|--solve") echo "padding stride kernel" ;;
         "conv|--lang") echo "en zh" ;;
+        "draw|--png") echo "__FILE__" ;;
+        "draw|--svg") echo "__FILE__" ;;
+        "draw|--lang") echo "en zh" ;;
         "explain|--topic") echo "" ;;
         "explain|--path") echo "__FILE__" ;;
         "explain|--lang") echo "en zh" ;;

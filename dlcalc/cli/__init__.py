@@ -35,6 +35,7 @@ COMMAND_MODULES = {
     "bank": "bank",
     "quiz": "quiz",
     "explain": "explain",
+    "draw": "draw",
 }
 
 
