@@ -96,6 +96,12 @@ SIGNATURES: dict[str, list[tuple[str, Any]]] = {
     "LogSoftmax": [("dim", None)],
 }
 
+# Keyword-only arguments (after torch's `*`): BatchNorm's `bias` (torch 2.13 prints it).
+KEYWORD_ONLY: dict[str, list[tuple[str, Any]]] = {
+    "BatchNorm2d": [("bias", True)],
+    "BatchNorm1d": [("bias", True)],
+}
+
 ALIASES = {name.lower(): name for name in SIGNATURES}
 
 
@@ -162,7 +168,8 @@ def _bind(name: str, node: ast.Call, text: str) -> LayerCall:
         if isinstance(value, ast.Starred):
             raise DlcalcError(f"{text}: *args are not allowed")
         args[param] = _literal(value, text)
-    names = {p for p, _ in signature}
+    keyword_only = KEYWORD_ONLY.get(canonical, [])
+    names = {p for p, _ in signature} | {p for p, _ in keyword_only}
     for kw in node.keywords:
         if kw.arg is None:
             raise DlcalcError(f"{text}: **kwargs are not allowed")
@@ -172,7 +179,7 @@ def _bind(name: str, node: ast.Call, text: str) -> LayerCall:
             raise DlcalcError(f"{text}: argument {kw.arg!r} given twice")
         args[kw.arg] = _literal(kw.value, text)
     explicit = set(args)
-    for param, default in signature:
+    for param, default in signature + keyword_only:
         if param not in args:
             if default is _NO:
                 raise DlcalcError(f"{text}: {canonical} needs {param!r}")
