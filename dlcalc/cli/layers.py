@@ -217,11 +217,12 @@ def _list_models(out: Output) -> None:
         print(json_module.dumps(rows, ensure_ascii=False, indent=2))
         return
     from rich.console import Console
-    from rich.table import Table
 
-    table = Table(title="dlcalc net --model NAME")
-    for col in ("name", "variant", "input", "params"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(r["name"], r["variant"], r["input"], f"{r['published_params']:,}")
-    Console().print(table)
+    from dlcalc.render.terminal import print_table
+
+    print_table(
+        Console(highlight=False),
+        ["name", "variant", "input", "params"],
+        [[r["name"], r["variant"], r["input"], f"{r['published_params']:,}"] for r in rows],
+        title="dlcalc net --model NAME",
+    )
