@@ -191,17 +191,36 @@ def net(
 
 
 def _net_file(path: str) -> dict:
+    """A YAML file (input, layers, …) or PyTorch code, told apart before reading: a `.py` file is
+    never parsed as YAML (PyYAML on a long comment is slow), a `.yaml`/`.yml` file always is, and
+    any other file is YAML when its first line that is not a comment is a `key:` or `{`."""
     from dlcalc.cli.files import load_yaml_text, read_text
     from dlcalc.errors import DlcalcError
 
     text = read_text(path)
-    try:
-        data = load_yaml_text(text, path)
-    except DlcalcError:
-        data = None  # not YAML: read it as PyTorch code
-    if isinstance(data, dict):
-        return data
-    return {"layers": [text]}
+    if not _looks_like_yaml(path, text):
+        return {"layers": [text]}
+    data = load_yaml_text(text, path)
+    if not isinstance(data, dict):
+        raise DlcalcError(f"{path}: expected a YAML mapping with input and layers, or PyTorch code in a .py file")
+    return data
+
+
+def _looks_like_yaml(path: str, text: str) -> bool:
+    import re
+    from pathlib import Path
+
+    suffix = Path(path).suffix.lower()
+    if suffix in (".py", ".txt"):
+        return False
+    if suffix in (".yaml", ".yml", ".json"):
+        return True
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or stripped == "---":
+            continue
+        return stripped.startswith("{") or re.match(r"[A-Za-z_][\w-]*\s*:(\s|$)", stripped) is not None
+    return False
 
 
 def _list_models(out: Output) -> None:

@@ -32,7 +32,7 @@ from typing import Any
 from dlcalc import mathfmt as m
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import parse_dims
-from dlcalc.parse.layers import LayerCall, parse_layers
+from dlcalc.parse.layers import LayerCall, _clip, parse_layers
 from dlcalc.result import Result, Step, Table
 from dlcalc.solvers import conv, pool
 from dlcalc.text import T, Text
@@ -128,7 +128,7 @@ def solve(spec: NetSpec) -> Result:
     rows: list[LayerRow] = []
     steps: list[Step] = []
     for index, call in enumerate(spec.layers, 1):
-        where = f"layer {index} {call.text}"
+        where = f"layer {index} {_clip(call.text)}"
         try:
             out, params, macs, layer_steps, window = _layer(call, shape)
         except DlcalcError as e:
@@ -252,7 +252,7 @@ def _layer(call: LayerCall, shape: tuple[int, ...]):
     if name in ("Conv2d", "ConvTranspose2d"):
         c, h, w = _need_map(shape, name)
         if a["in_channels"] != c:
-            raise DlcalcError(f"expects {a['in_channels']} input channels but receives {c} ({_shape(shape)})")
+            raise DlcalcError(f"expects {a['in_channels']} input channels but receives {_receives(c, shape)}")
         result = conv.solve(
             conv.parse_spec(
                 {
@@ -319,12 +319,12 @@ def _layer(call: LayerCall, shape: tuple[int, ...]):
     if name in ("BatchNorm2d", "BatchNorm1d"):
         wanted = 3 if name == "BatchNorm2d" else None
         if wanted and len(shape) != 3:
-            raise DlcalcError(f"needs a C×H×W feature map, receives {_shape(shape)}")
+            raise DlcalcError(f"needs a C×H×W feature map, but its input is {_shape(shape)}")
         if name == "BatchNorm1d" and len(shape) not in (1, 2):
-            raise DlcalcError(f"needs (features) or (C, L), receives {_shape(shape)}")
+            raise DlcalcError(f"needs (features) or (C, L), but its input is {_shape(shape)}")
         c = shape[0]
         if a["num_features"] != c:
-            raise DlcalcError(f"expects {a['num_features']} features but receives {c} ({_shape(shape)})")
+            raise DlcalcError(f"expects {a['num_features']} features but receives {_receives(c, shape)}")
         per_channel = (1 + bool(a["bias"])) if a["affine"] else 0  # γ, and β unless bias=False
         params = per_channel * c
         step = Step(
@@ -357,8 +357,8 @@ def _layer(call: LayerCall, shape: tuple[int, ...]):
         if not all(isinstance(v, int) and v > 0 for v in (fin, fout)):
             raise DlcalcError(f"in_features and out_features must be positive whole numbers, got {fin!r}, {fout!r}")
         if shape[-1] != fin:
-            hint = f"; add Flatten() first ({math.prod(shape)} features)" if len(shape) == 3 else ""
-            raise DlcalcError(f"expects {fin} input features but receives {shape[-1]} ({_shape(shape)}){hint}")
+            hint = f"; add Flatten() first ({_shape(shape)} = {math.prod(shape)} features)" if len(shape) == 3 else ""
+            raise DlcalcError(f"expects {fin} input features but receives {_receives(shape[-1], shape)}{hint}")
         params = (fin + 1) * fout if a["bias"] else fin * fout
         chain = (
             [(m.sym("n_in") + 1) * m.sym("n_out"), (m.num(fin) + 1) * fout, m.num(params)]
@@ -390,7 +390,7 @@ def _torchinfo_macs(name: str, params: int, out: tuple[int, ...]) -> int:
 
 def _need_map(shape: tuple[int, ...], name: str) -> tuple[int, int, int]:
     if len(shape) != 3:
-        raise DlcalcError(f"{name} needs a C×H×W feature map, but receives {_shape(shape)}")
+        raise DlcalcError(f"{name} needs a C×H×W feature map, but its input is {_shape(shape)}")
     return shape  # type: ignore[return-value]
 
 
@@ -412,6 +412,11 @@ def _grow_receptive_field(rf, jump, window):
             new_rf.append(rf[i] + (span - 1) * jump[i])
             new_jump.append(jump[i] * Fraction(stride[i]))
     return tuple(new_rf), tuple(new_jump)
+
+
+def _receives(n: int, shape: tuple[int, ...]) -> str:
+    """`30 (its input is 16×30×30)`, or just `14400` when the input is that one size."""
+    return str(n) if len(shape) == 1 else f"{n} (its input is {_shape(shape)})"
 
 
 def _shape(shape: tuple[int, ...]) -> str:
