@@ -14,7 +14,7 @@ from dlcalc.cli.app import APP_SETTINGS, app
 from dlcalc.cli.options import fail
 from dlcalc.errors import CheckFailed, DlcalcError
 
-__all__ = ["COMMAND_MODULES", "full_app", "main", "run"]
+__all__ = ["COMMAND_MODULES", "flushed", "full_app", "main", "run"]
 
 # Which module registers each command: running one command imports only its module.
 COMMAND_MODULES = {
@@ -48,12 +48,16 @@ def full_app() -> typer.Typer:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every failure ends as one stderr line and exit code 2 (1 for a failed check)."""
-    code = run(argv)
+    sys.exit(flushed(run(argv)))
+
+
+def flushed(code: int) -> int:
+    """Flush stdout here, not at interpreter exit, so that a closed pipe ends quietly; `code` back."""
     try:
-        sys.stdout.flush()  # here, not at interpreter exit, so that a closed pipe can end quietly
+        sys.stdout.flush()
     except (BrokenPipeError, ValueError):
         _silence_stdout()
-    sys.exit(code)
+    return code
 
 
 def app_for(argv: list[str]) -> typer.Typer:
