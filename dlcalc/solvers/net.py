@@ -194,9 +194,9 @@ def solve(spec: NetSpec) -> Result:
         T(
             "MACs count the weight multiply-adds of conv and linear layers (as fvcore and thop do; bias, "
             "activations, pooling and normalisation not counted); torchinfo 1.8 adds each conv bias once per "
-            "output position, each linear bias and BatchNorm γ, β once; FLOPs = 2 × MACs",
+            "output position, and each linear bias and BatchNorm weight and bias once; FLOPs = 2 × MACs",
             "乘加数只计卷积层与全连接层的权重乘加（与 fvcore、thop 一致；不计偏置、激活、池化与归一化）；"
-            "torchinfo 1.8 还把卷积偏置按每个输出位置各计一次、全连接偏置与 BatchNorm 的 γ、β 各计一次；FLOPs = 2 × MACs",
+            "torchinfo 1.8 还把卷积偏置按每个输出位置各计一次、全连接偏置与 BatchNorm 的权重和偏置各计一次；FLOPs = 2 × MACs",
         )
     ]
     if spec.layout == "hwc":
