@@ -61,13 +61,26 @@ def quiz(
     seed = seed if seed is not None else random.SystemRandom().randrange(10**6)
     boxes = None
     history = None
-    if review or export is None:
+    if export is None:  # taking a quiz writes the history: open (and check) it before question 1
         from dlcalc.quiz.history import History
 
         history = History(db)
         boxes = history.boxes() if review else None
+    elif review:  # an export only reads the schedule
+        from dlcalc.quiz.history import History
+
+        reader = History(db, readonly=True)
+        try:
+            boxes = reader.boxes()
+        finally:
+            reader.close()
     interactive = sys.stdin.isatty() and not json
-    questions = build(topic, n, seed, difficulty, boxes)
+    try:
+        questions = build(topic, n, seed, difficulty, boxes)
+    except BaseException:
+        if history is not None:
+            history.close()
+        raise
     if export is not None:
         _export(questions, export.value, out, code, seed)
         return
@@ -83,10 +96,10 @@ def _export(questions, kind: str, out: Optional[str], lang: str, seed: int) -> N
         print(f"wrote {out or f'dlcalc-quiz-{seed}.apkg'} ({len(questions)} cards)", file=sys.stderr)
         return
     text = {
-        "json": ex.to_json(questions, lang),
-        "md": ex.to_markdown(questions, lang, seed),
-        "tex": ex.to_tex(questions, lang, seed),
-    }[kind]
+        "json": ex.to_json,
+        "md": ex.to_markdown,
+        "tex": ex.to_tex,
+    }[kind](questions, lang, seed)
     if out is None:
         print(text)
         return
@@ -99,25 +112,31 @@ def _export(questions, kind: str, out: Optional[str], lang: str, seed: int) -> N
 
 def _take(questions, history, lang: str, as_json: bool, interactive: bool, seed: int) -> None:
     from rich.console import Console
+    from rich.text import Text
 
     from dlcalc.quiz.session import Session, line_reader, print_summary, summary, take
 
     console = Console(stderr=as_json, highlight=False)
     session = Session(questions, lang)
+    for notice in history.notices:
+        console.print(Text(notice, style="dim"))
+    if interactive and hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 are an answer, not a crash
+    lines = line_reader()
 
     def read(prompt: str):
         if interactive:
             try:
-                return console.input(prompt)
+                return console.input(Text(prompt))
             except EOFError:
                 return None
-        console.print(prompt, end="")
-        answer = line_reader()(prompt)
-        console.print(answer if answer is not None else "")
+        console.print(Text(prompt), end="")
+        answer = lines(prompt)
+        console.print(Text(answer if answer is not None else ""))
         return answer
 
-    def record(q, answer, correct):
-        history.record(session.quiz_id, q, answer, correct)
+    def record(q, answer, verdicts):
+        history.record(session.quiz_id, q, answer, verdicts, lang)
 
     try:
         take(session, console, read, interactive, record)
@@ -126,12 +145,55 @@ def _take(questions, history, lang: str, as_json: bool, interactive: bool, seed:
     data = summary(session)
     data["seed"] = seed
     print_summary(console, data, lang)
+    import json as json_module
+
+    from dlcalc.render import jsonable
+
     if as_json:
-        import json as json_module
-
-        from dlcalc.render import jsonable
-
         print(json_module.dumps(jsonable(data), ensure_ascii=False, indent=2))
+    if session.unsaved:
+        _offer_export(session, data, console, interactive, as_json, lang)
+
+
+def _offer_export(session, data, console, interactive: bool, as_json: bool, lang: str) -> None:
+    """Answers the history could not take: offer them as a file (or print them), then exit 2."""
+    import json as json_module
+
+    from rich.text import Text
+
+    from dlcalc.errors import DlcalcError
+    from dlcalc.render import jsonable
+
+    reason = session.save_errors[0]
+    count = len(session.unsaved)
+    text = json_module.dumps(jsonable(data), ensure_ascii=False, indent=2)
+    where = None
+    if interactive:
+        ask = (
+            f"{count} answer(s) could not be saved ({reason}). Save this quiz as JSON to a file (Enter to skip): "
+            if lang == "en"
+            else f"{count} 个答案无法保存（{reason}）。把本次测验存为 JSON 文件（回车跳过）："
+        )
+        try:
+            path = console.input(Text(ask, style="bold yellow")).strip()
+        except (EOFError, KeyboardInterrupt):
+            path = ""
+        if path:
+            try:
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(text)
+                where = path
+            except OSError as e:
+                console.print(Text(f"cannot write {path!r} ({e.strerror}); here it is:", style="yellow"))
+        if where is None:
+            print(text)
+            where = "the output above"
+    elif not as_json:
+        print(text)
+        where = "the JSON above"
+    else:
+        where = "the JSON on stdout"
+    raise DlcalcError(f"could not save {count} answer(s) to the history ({reason}); they are in {where}")
 
 
 @quiz_app.command()
@@ -147,7 +209,7 @@ def stats(
     """
     from dlcalc.quiz.history import History
 
-    history = History(db)
+    history = History(db, readonly=True)
     try:
         data = history.stats()
     finally:
