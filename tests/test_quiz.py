@@ -121,6 +121,9 @@ def test_net_mlp_mnist_grades_the_parameter_count_it_asks(cli, db, monkeypatch):
         ("grad-polynomial-loss", "2w + 3; 7", [True, True]),
         ("grad-polynomial-loss", "dL/dw = 3 + 2*w, gradient = 7", [True, True]),
         ("grad-polynomial-loss", "2w; 7", [False, True]),
+        ("grad-sigmoid-at-zero", "σ(z)(1 − σ(z)); 0.25", [True, True]),
+        ("grad-sigmoid-at-zero", "derivative = exp(-z)/(1+exp(-z))^2, σ'(0) = 1/4", [True, True]),
+        ("grad-tanh-chain", "2 - 2tanh(2x)²; 0.8399", [True, True]),
         ("perceptron-lihang-2-1", "w = (1, 1), b = -3, updates = 7", [True, True, True]),
         ("perceptron-lihang-2-1", "w1=1, w2=1; b=－3; 7", [True, True, True]),
         ("perceptron-xor", "no", [True]),
@@ -131,6 +134,11 @@ def test_each_part_is_graded(problem_id, typed, verdicts):
     reading, got = Q.mark(_problem(problem_id), typed)
     assert reading.problem is None, reading.problem
     assert [v.correct for v in got] == verdicts
+
+
+def test_an_expression_that_cannot_be_read_is_asked_again():
+    reading, verdicts = Q.mark(_problem("grad-polynomial-loss"), "2w +* 3; 7")
+    assert reading.problem is not None and "cannot read" in reading.problem.en
 
 
 def test_prompt_names_every_part_and_feedback_marks_each(cli, db, monkeypatch):
@@ -363,6 +371,8 @@ def test_stats_never_creates_a_database(cli, tmp_path):
     typo = tmp_path / "typo.sqlite3"
     code, out, err = cli("quiz", "stats", "--db", str(typo))
     assert code == 2 and str(typo) in err and err.count("\n") == 1 and not typo.exists()
+    code, out, err = cli("quiz", "stats", "--db", str(typo), "--lang", "zh")
+    assert code == 2 and "没有历史记录" in err and not typo.exists()
     code, out, err = cli("quiz", "--review", "--export", "json", "--db", str(typo))
     assert code == 2 and not typo.exists()
 
@@ -397,6 +407,25 @@ def test_stats_json(cli, db, monkeypatch):
     data = json.loads(out)
     assert code == 0 and data["total_attempts"] == 3 and data["by_topic"][0]["topic"] == "pool"
     assert data["weakest"] == ["pool"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_stats_print_stored_text_as_text(cli, tmp_path, lang):
+    folder = tmp_path / "[bold red]x[red]"
+    folder.mkdir()
+    path = folder / "h.sqlite3"
+    History(path).close()
+    con = sqlite3.connect(path)
+    con.execute(
+        "INSERT INTO attempts (at, quiz, question, item, topic, source, answer, expected, correct, right_parts, "
+        "graded_parts) VALUES ('2024-01-01T00:00:00', 'q', 'x', 'x', '[/x]', 'bank', 'a', 'b', 0, 0, 1)"
+    )
+    con.commit()
+    con.close()
+    code, out, err = cli("quiz", "stats", "--db", str(path), "--lang", lang)
+    assert code == 0, err
+    assert "[/x]" in out and "[bold red]x[red]" in out.replace("\n", "")
+    assert ("0 of 1 parts right" in out) if lang == "en" else ("1 个小问中答对 0 个" in out)
 
 
 def _run_quiz(path, answers="1\n"):

@@ -162,13 +162,19 @@ def roundings(value: Fraction, digits: int) -> set[int]:
     return {low + 1} if offset > 0 else {low}
 
 
+def as_typed(text: str) -> str:
+    """An expression as typed by hand, in the expression reader's spelling: 2σ(2x) → 2*sigmoid(2x)."""
+    text = unicodedata.normalize("NFKC", text).replace("−", "-").replace("·", "*").replace("×", "*")
+    return re.sub(r"(?<=[\d)])\s*σ", "*σ", text).replace("σ", "sigmoid")
+
+
 def same_expression(expected: str, given: str) -> bool:
     """Two expressions in the whitelisted language are equal (symbolically, or at sample points)."""
     from dlcalc.parse.expr import parse_expression
 
     try:
-        a = parse_expression(expected, "reference")
-        b = parse_expression(given, "answer")
+        a = parse_expression(as_typed(expected), "reference")
+        b = parse_expression(as_typed(given), "answer")
     except DlcalcError:
         return False
     import sympy

@@ -62,14 +62,10 @@ def quiz(
     boxes = None
     history = None
     if export is None:  # taking a quiz writes the history: open (and check) it before question 1
-        from dlcalc.quiz.history import History
-
-        history = History(db)
+        history = _open_history(db, code)
         boxes = history.boxes() if review else None
     elif review:  # an export only reads the schedule
-        from dlcalc.quiz.history import History
-
-        reader = History(db, readonly=True)
+        reader = _open_history(db, code, readonly=True)
         try:
             boxes = reader.boxes()
         finally:
@@ -85,6 +81,17 @@ def quiz(
         _export(questions, export.value, out, code, seed)
         return
     _take(questions, history, code, json, interactive, seed)
+
+
+def _open_history(db: Optional[str], lang: str, readonly: bool = False):
+    """The history, checked; its refusal in the user's language."""
+    from dlcalc.errors import DlcalcError
+    from dlcalc.quiz.history import History, HistoryError
+
+    try:
+        return History(db, readonly=readonly)
+    except HistoryError as e:
+        raise DlcalcError(e.in_lang(lang)) from None
 
 
 def _export(questions, kind: str, out: Optional[str], lang: str, seed: int) -> None:
@@ -165,6 +172,10 @@ def _offer_export(session, data, console, interactive: bool, as_json: bool, lang
     from dlcalc.render import jsonable
 
     reason = session.save_errors[0]
+    if lang == "zh":
+        from dlcalc.quiz.history import REASONS_ZH
+
+        reason = REASONS_ZH.get(reason, reason)
     count = len(session.unsaved)
     text = json_module.dumps(jsonable(data), ensure_ascii=False, indent=2)
     where = None
@@ -187,29 +198,52 @@ def _offer_export(session, data, console, interactive: bool, as_json: bool, lang
                 console.print(Text(f"cannot write {path!r} ({e.strerror}); here it is:", style="yellow"))
         if where is None:
             print(text)
-            where = "the output above"
+            where = "the output above" if lang == "en" else "上面的输出中"
     elif not as_json:
         print(text)
-        where = "the JSON above"
+        where = "the JSON above" if lang == "en" else "上面的 JSON 中"
     else:
-        where = "the JSON on stdout"
+        where = "the JSON on stdout" if lang == "en" else "标准输出的 JSON 中"
+    if lang == "zh":
+        raise DlcalcError(f"有 {count} 个答案无法存入历史记录（{reason}）；它们在{where}")
     raise DlcalcError(f"could not save {count} answer(s) to the history ({reason}); they are in {where}")
+
+
+STATS_WORDS = {
+    "en": {
+        "head": "{n} questions answered; {right} of {graded} parts right ({db})",
+        "by_topic": "by topic",
+        "over_time": "over time",
+        "cols": ("topic", "questions", "parts right", "accuracy"),
+        "day_cols": ("day", "questions", "accuracy"),
+        "weakest": "weakest: ",
+    },
+    "zh": {
+        "head": "共答 {n} 题；{graded} 个小问中答对 {right} 个（{db}）",
+        "by_topic": "按主题",
+        "over_time": "按日期",
+        "cols": ("主题", "题数", "答对小问", "正确率"),
+        "day_cols": ("日期", "题数", "正确率"),
+        "weakest": "最薄弱：",
+    },
+}
 
 
 @quiz_app.command()
 def stats(
     db: DbOpt = None,
+    lang: LangOpt = Lang.en,
     json: Annotated[
         bool, typer.Option("--json", help="One JSON object (total_attempts, by_topic, over_time, weakest).")
     ] = False,
 ) -> None:
-    """Your study history: attempts, accuracy by topic and over time, the weakest topics.
+    """Your study history: questions answered, parts right by topic and over time, the weakest topics.
 
+    Read-only: the history is never changed, and a file that does not exist is refused.
     Example: dlcalc quiz stats
     """
-    from dlcalc.quiz.history import History
-
-    history = History(db, readonly=True)
+    code = getattr(lang, "value", lang)
+    history = _open_history(db, code, readonly=True)
     try:
         data = history.stats()
     finally:
@@ -221,21 +255,24 @@ def stats(
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
+    words = STATS_WORDS[code]
     console = Console(highlight=False)
-    console.print(f"{data['total_attempts']} answers, {data['right']} right of {data['graded']} graded ({data['db']})")
-    table = Table(title="by topic")
-    for col in ("topic", "attempts", "right", "accuracy"):
+    head = words["head"].format(n=data["total_attempts"], right=data["right"], graded=data["graded"], db=data["db"])
+    console.print(Text(head))  # stored text (topics, the path) is data, never markup
+    table = Table(title=words["by_topic"])
+    for col in words["cols"]:
         table.add_column(col)
     for t in data["by_topic"]:
         acc = "—" if t["accuracy"] is None else f"{t['accuracy']:.0%}"
-        table.add_row(t["topic"], str(t["attempts"]), str(t["right"]), acc)
+        table.add_row(Text(t["topic"]), str(t["attempts"]), f"{t['right']}/{t['graded']}", acc)
     console.print(table)
-    days = Table(title="over time")
-    for col in ("day", "attempts", "accuracy"):
+    days = Table(title=words["over_time"])
+    for col in words["day_cols"]:
         days.add_column(col)
     for d in data["over_time"]:
-        days.add_row(d["day"], str(d["attempts"]), "—" if d["accuracy"] is None else f"{d['accuracy']:.0%}")
+        days.add_row(Text(str(d["day"])), str(d["attempts"]), "—" if d["accuracy"] is None else f"{d['accuracy']:.0%}")
     console.print(days)
     if data["weakest"]:
-        console.print("weakest: " + ", ".join(data["weakest"]))
+        console.print(Text(words["weakest"] + ", ".join(data["weakest"])))

@@ -50,17 +50,30 @@ class Asked:
         return self.part.all_names()
 
     def describe(self, lang: str) -> str:
-        """`output shape (C×H×W)`, `loss (to 4 decimals)`, `h_1, h_2 (to 4 decimals)`."""
+        """`output shape (C×H×W)`, `loss (to 4 decimals)`, `hidden states (h_1, h_2; to 4 decimals)`."""
         label = self.part.label(lang)
+        opening, closing, semicolon = ("（", "）", "；") if lang == "zh" else (" (", ")", "; ")
         if self.shape:
             form = "×".join(self.items) if self.items else "×".join(["n"] * len(self.expected))
-            return f"{label} ({form})"
-        hint = self.grade.describe()(lang)
-        if len(self.expected) > 1 and self.grade.kind not in ("yesno", "expression"):
-            count = f"{len(self.expected)} numbers" if lang == "en" else f"{len(self.expected)} 个数"
-            inner = ", ".join(self.items) if self.items and len(self.items) == len(self.expected) else count
-            return f"{label} ({inner}; {hint})" if self.grade.kind != "exact" else f"{label} ({inner})"
-        return f"{label} ({hint})" if self.grade.kind != "exact" else label
+            return f"{label}{opening}{form}{closing}"
+        hint = self.grade.describe()(lang) if self.grade.kind != "exact" else ""
+        inner = ""
+        count = len(self.expected)
+        if count > 1 and self.grade.kind not in ("yesno", "expression"):
+            if self.items and len(self.items) == count:
+                inner = ", ".join(self.items)
+            elif self.items:
+                per = count // len(self.items)
+                each = (
+                    (f"{per} numbers each" if len(self.items) > 1 else f"{per} numbers")
+                    if lang == "en"
+                    else f"各 {per} 个数"
+                )
+                inner = f"{', '.join(self.items)}: {each}"
+            else:
+                inner = f"{count} numbers" if lang == "en" else f"{count} 个数"
+        details = semicolon.join(x for x in (inner, hint) if x)
+        return f"{label}{opening}{details}{closing}" if details else label
 
     def accepted(self) -> str:
         """The reference as the grader accepts it: rounded as the grade says, exact otherwise."""
@@ -195,8 +208,14 @@ def _value_of(asked: Asked, text: str) -> list[Any]:
             raise Unreadable(text)
         return [said]
     if asked.grade.kind == "expression":
-        if not text.strip():
-            raise Unreadable(text)
+        from dlcalc.bank.parts import as_typed
+        from dlcalc.errors import DlcalcError
+        from dlcalc.parse.expr import parse_expression
+
+        try:  # an expression the reader cannot read is asked again, not marked wrong
+            parse_expression(as_typed(text), "answer")
+        except DlcalcError:
+            raise Unreadable(text) from None
         return [text.strip()]
     numbers = numbers_in(text)
     if len(numbers) != len(asked.expected):

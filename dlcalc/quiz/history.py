@@ -97,7 +97,16 @@ MAX_STORED = 10_000  # characters of one typed answer kept in the history
 
 
 class HistoryError(DlcalcError):
-    """A history that cannot be used: damaged, from a newer dlcalc, missing for a read-only command."""
+    """A history that cannot be used: damaged, from a newer dlcalc, missing for a read-only command.
+
+    `message` is English; `in_lang(lang)` gives the line in the user's language."""
+
+    def __init__(self, message: str, zh: str | None = None):
+        super().__init__(message)
+        self.zh = zh or message
+
+    def in_lang(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.message
 
 
 class HistoryWriteError(Exception):
@@ -106,6 +115,16 @@ class HistoryWriteError(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+    def in_lang(self, lang: str) -> str:
+        return REASONS_ZH.get(self.reason, self.reason) if lang == "zh" else self.reason
+
+
+REASONS_ZH = {
+    "disk full": "磁盘已满",
+    "the file is read-only": "文件只读",
+    "the history is locked by another program": "历史记录被其他程序锁定",
+}
 
 
 def default_path() -> Path:
@@ -153,13 +172,15 @@ class History:
     def _damaged(self, why: str) -> HistoryError:
         return HistoryError(
             f"history {str(self.path)!r} is damaged ({why}); it was left unchanged. To start afresh, "
-            f"move it away (or use --db NEW_FILE)"
+            f"move it away (or use --db NEW_FILE)",
+            f"历史记录 {str(self.path)!r} 已损坏（{why}），文件未作改动。要重新开始，请把它移走（或用 --db 新文件）",
         )
 
     def _open_readonly(self) -> None:
         if not self.path.is_file():
             raise HistoryError(
-                f"--db: no history at {str(self.path)!r} (nothing recorded there yet; a quiz creates it)"
+                f"--db: no history at {str(self.path)!r} (nothing recorded there yet; a quiz creates it)",
+                f"--db：{str(self.path)!r} 处没有历史记录（尚未记录任何答案；做一次测验会创建它）",
             )
         uri = self.path.resolve().as_uri()
         try:
@@ -216,7 +237,9 @@ class History:
         if version > SCHEMA_VERSION:
             raise HistoryError(
                 f"history {str(self.path)!r} was written by a newer dlcalc (history version {version}; this dlcalc "
-                f"reads versions 1 to {SCHEMA_VERSION}); it was not changed. Use a newer dlcalc, or --db another file"
+                f"reads versions 1 to {SCHEMA_VERSION}); it was not changed. Use a newer dlcalc, or --db another file",
+                f"历史记录 {str(self.path)!r} 来自更新版本的 dlcalc（历史版本 {version}；本版本只能读 1 到 "
+                f"{SCHEMA_VERSION}），文件未作改动。请升级 dlcalc，或用 --db 另一个文件",
             )
         if not tables:
             return True
@@ -238,7 +261,9 @@ class History:
                 raise HistoryError(
                     f"history {str(self.path)!r} was written by a newer dlcalc (its {table} table requires "
                     f"{', '.join(unknown)}, which this dlcalc (history version {SCHEMA_VERSION}) does not know); "
-                    f"it was not changed. Use a newer dlcalc, or --db another file"
+                    f"it was not changed. Use a newer dlcalc, or --db another file",
+                    f"历史记录 {str(self.path)!r} 来自更新版本的 dlcalc（{table} 表要求 {', '.join(unknown)}，"
+                    f"本版本（历史版本 {SCHEMA_VERSION}）不认识），文件未作改动。请升级 dlcalc，或用 --db 另一个文件",
                 )
             if table == "attempts" and not V1_ATTEMPTS <= names:
                 raise HistoryError(
@@ -428,7 +453,8 @@ class History:
         ]
         total = sum(t["attempts"] for t in by_topic)
         graded_topics = [t for t in by_topic if t["graded"]]
-        weakest = sorted(graded_topics, key=lambda t: (t["accuracy"], -t["graded"]))[:3]
+        weak = [t for t in graded_topics if t["accuracy"] < 1]  # a topic answered all right is not weak
+        weakest = sorted(weak, key=lambda t: (t["accuracy"], -t["graded"]))[:3]
         return {
             "total_attempts": total,
             "right": sum(t["right"] for t in by_topic),

@@ -107,7 +107,7 @@ def expected_format(question: Question, lang: str) -> str:
     if question.kind == "short":
         return "your own words" if lang == "en" else "用自己的话回答"
     parts = question.parts
-    described = "; ".join(a.describe(lang) for a in parts)
+    described = ("；" if lang == "zh" else "; ").join(a.describe(lang) for a in parts)
     if len(parts) == 1:
         return described
     if lang == "en":

@@ -152,7 +152,7 @@ def take(
                 reading.problem if reading is not None else (None if typed else T("the answer is empty", "答案为空"))
             )
             if problem is not None:
-                hint = f"{problem(lang)} — {words['again']} {expected_format(q, lang)}"
+                hint = words["again"].format(problem=problem(lang), format=expected_format(q, lang))
                 console.print(Text(hint, style="yellow"))
                 again = ask(words["prompt"])
                 if again is None:
@@ -170,7 +170,9 @@ def take(
                 except HistoryWriteError as e:
                     outcome.saved = False
                     session.save_errors.append(e.reason)
-                    console.print(Text(f"{words['unsaved']}: {e.reason} — {words['in_memory']}", style="bold yellow"))
+                    console.print(
+                        Text(f"{words['unsaved']}: {e.in_lang(lang)} — {words['in_memory']}", style="bold yellow")
+                    )
             session.outcomes.append(outcome)
             _show_verdicts(console, q, verdicts, lang)
     except KeyboardInterrupt:
@@ -239,7 +241,7 @@ def _show_question(console: Any, q: Question, i: int, total: int, lang: str) -> 
         title.append(f" — {q.title(lang)}")
     console.print(Panel(body, title=title, title_align="left"))
     if q.kind == "computed":
-        console.print(Text(f"{words['answer_with']}: {expected_format(q, lang)}", style="dim"))
+        console.print(Text(words["answer_with"].format(format=expected_format(q, lang)), style="dim"))
 
 
 def _show_verdicts(console: Any, q: Question, verdicts: list[Verdict], lang: str) -> None:
@@ -253,13 +255,15 @@ def _show_verdicts(console: Any, q: Question, verdicts: list[Verdict], lang: str
         if v.correct:
             console.print(Text("✓ " + words["right"], style="bold green"))
         else:
-            console.print(Text(f"✗ {words['wrong']} {q.accepted_in(lang)}", style="bold red"))
+            console.print(Text("✗ " + words["wrong"].format(answer=q.accepted_in(lang)), style="bold red"))
     else:
         for v, a in zip(verdicts, q.parts):
             if v.correct:
                 console.print(Text(f"✓ {a.label(lang)}", style="bold green"))
             else:
-                console.print(Text(f"✗ {a.label(lang)} — {words['accepted']} {a.accepted()}", style="bold red"))
+                console.print(
+                    Text(f"✗ {a.label(lang)} — " + words["accepted"].format(answer=a.accepted()), style="bold red")
+                )
         right = sum(1 for v in verdicts if v.correct)
         console.print(Text(words["parts_right"].format(right=right, total=len(verdicts)), style="bold"))
     if not all(v.correct for v in verdicts):
@@ -336,13 +340,18 @@ def summary(session: Session) -> dict[str, Any]:
 
 def print_summary(console: Any, data: dict[str, Any], lang: str) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     words = _WORDS[lang]
-    table = Table(title=words["score"].format(score=data["score"], total=data["total"]))
+    title = words["score"].format(
+        score=data["score"], total=data["total"], right=data["questions_right"], asked=data["answered"]
+    )
+    console.print(Text(title, style="bold"))
+    table = Table()
     for col in (words["topic"], words["right_col"], words["graded"]):
         table.add_column(col)
     for topic, t in sorted(data["by_topic"].items()):
-        table.add_row(topic, str(t["right"]), str(t["graded"]))
+        table.add_row(Text(topic), str(t["right"]), str(t["graded"]))
     console.print(table)
 
 
@@ -366,11 +375,11 @@ _WORDS = {
     "en": {
         "prompt": "Your answer: ",
         "right": "right",
-        "wrong": "wrong — an accepted answer is",
-        "accepted": "an accepted answer is",
+        "wrong": "wrong — an accepted answer is {answer}",
+        "accepted": "an accepted answer is {answer}",
         "parts_right": "{right}/{total} parts right",
-        "answer_with": "Answer with",
-        "again": "please answer again as",
+        "answer_with": "Answer with: {format}",
+        "again": "{problem} — please answer again as: {format}",
         "unsaved": "could not save",
         "in_memory": "this quiz goes on and keeps your answers in memory",
         "yn": "Type y (yes) or n (no).",
@@ -379,7 +388,7 @@ _WORDS = {
         "answer": "Answer",
         "reference": "Reference answer and key points",
         "generated": "generated",
-        "score": "Score: {score}/{total}",
+        "score": "Score: {score}/{total} parts ({right} of {asked} questions fully right)",
         "topic": "topic",
         "right_col": "right",
         "graded": "graded",
@@ -387,11 +396,11 @@ _WORDS = {
     "zh": {
         "prompt": "你的答案：",
         "right": "正确",
-        "wrong": "错误——可接受的答案：",
-        "accepted": "可接受的答案：",
-        "parts_right": "{right}/{total} 部分正确",
-        "answer_with": "作答格式",
-        "again": "请按此格式重新作答：",
+        "wrong": "错误——可接受的答案：{answer}",
+        "accepted": "可接受的答案：{answer}",
+        "parts_right": "{right}/{total} 个小问正确",
+        "answer_with": "作答格式：{format}",
+        "again": "{problem}——请按此格式重新作答：{format}",
         "unsaved": "无法保存",
         "in_memory": "测验继续，答案保存在内存中",
         "yn": "请输入 y（是）或 n（否）。",
@@ -400,7 +409,7 @@ _WORDS = {
         "answer": "答案",
         "reference": "参考答案与要点",
         "generated": "随机生成",
-        "score": "得分：{score}/{total}",
+        "score": "得分：{score}/{total} 个小问（{asked} 题中 {right} 题全对）",
         "topic": "主题",
         "right_col": "正确",
         "graded": "已评分",
