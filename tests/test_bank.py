@@ -115,6 +115,25 @@ def test_check_fails_when_a_decimal_precision_is_not_stated(tmp_path, cli):
     assert code == 1 and "4 decimals" in json.loads(out)["details"][0]["error"]
 
 
+@pytest.mark.parametrize(
+    "en, zh, grade",
+    [
+        ("Find the loss (to four decimal places).", "求损失（精确到小数点后4位）。", "4 decimals"),
+        ("Find the loss (2 d.p.).", "求损失（保留两位小数）。", "2 decimals"),
+        ("Find the loss to 3 significant figures.", "求损失，保留三位有效数字。", "3 significant figures"),
+    ],
+)
+def test_stated_precision_is_read_in_its_usual_phrasings(en, zh, grade):
+    part = Part("loss", Text("loss", "损失"))  # no declared grade: the statement's is used
+    statement = Text(en, zh)
+    assert statement_problems(statement, [part], [0.41703]) == []
+    from dlcalc.bank.parts import grade_of
+
+    assert grade_of(part, [0.41703], statement) == parse_grade(grade)
+    wrong = Part("loss", Text("loss", "损失"), grade=parse_grade("5 decimals"))
+    assert statement_problems(statement, [wrong], [0.41703]) != []
+
+
 def test_check_fails_when_a_stored_part_disagrees_at_its_precision(tmp_path, cli):
     text = HEADER.format(id="rounded-wrong") + (
         "statement: {en: 'Logits (2, 1, 0.1). Find the softmax probabilities (to 4 decimals).', "

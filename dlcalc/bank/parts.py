@@ -57,17 +57,9 @@ class Grade:
 
     def stated_in(self, statement: Text) -> bool:
         """Whether both statements say this precision (decimal grades only; others need no words)."""
-        if self.kind == "decimals":
-            return bool(
-                re.search(rf"(?<!\d){self.digits} decimal", statement.en, re.I)
-                and re.search(rf"(?<!\d){self.digits}\s*位小数", statement.zh)
-            )
-        if self.kind == "sig":
-            return bool(
-                re.search(rf"(?<!\d){self.digits} significant", statement.en, re.I)
-                and re.search(rf"(?<!\d){self.digits}\s*位有效数字", statement.zh)
-            )
-        return True
+        if self.kind not in ("decimals", "sig"):
+            return True
+        return self in stated_grades(statement) and self in stated_grades_zh(statement.zh)
 
     def accepts(self, expected: Any, given: Any) -> bool:
         """One value against the reference under this rule."""
@@ -110,10 +102,36 @@ def parse_grade(text: Any) -> Grade | None:
     return Grade("decimals" if m.group(5).lower().startswith("decimal") else "sig", digits)
 
 
+_NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten".split())}
+_COUNT = r"(\d+|zero|one|two|three|four|five|six|seven|eight|nine|ten)"
+_ZH_DIGITS = {ch: i for i, ch in enumerate("零一二三四五六七八九十")} | {"两": 2}
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else _NUMBER_WORDS.get(word.lower(), _ZH_DIGITS.get(word, -1))
+
+
 def stated_grades(statement: Text) -> list[Grade]:
-    """The precisions the English statement states ("to 4 decimals", "3 significant figures")."""
-    found = [Grade("decimals", int(d)) for d in re.findall(r"(?<!\d)(\d+) decimal", statement.en, re.I)]
-    found += [Grade("sig", int(d)) for d in re.findall(r"(?<!\d)(\d+) significant", statement.en, re.I)]
+    """The precisions the English statement states: "to 4 decimals", "four decimal places",
+    "3 significant figures" (or "… digits", "3 s.f.")."""
+    en = statement.en
+    found = [
+        Grade("decimals", _count(d))
+        for d in re.findall(rf"(?<![\w.\-]){_COUNT}[\s-]*(?:decimal|d\.p\.|dp\b)", en, re.I)
+    ]
+    found += [
+        Grade("sig", _count(d))
+        for d in re.findall(rf"(?<![\w.\-]){_COUNT}[\s-]*(?:significant|s\.f\.|sig\b)", en, re.I)
+    ]
+    return list(dict.fromkeys(found))
+
+
+def stated_grades_zh(zh: str) -> list[Grade]:
+    """The same in Chinese: "保留 4 位小数", "小数点后 4 位", "3 位有效数字"."""
+    digit = r"(\d+|[零一二两三四五六七八九十])"
+    found = [Grade("decimals", _count(d)) for d in re.findall(rf"{digit}\s*位小数", zh)]
+    found += [Grade("decimals", _count(d)) for d in re.findall(rf"小数点后\s*{digit}\s*位", zh)]
+    found += [Grade("sig", _count(d)) for d in re.findall(rf"{digit}\s*位有效数字", zh)]
     return list(dict.fromkeys(found))
 
 

@@ -139,7 +139,8 @@ def _take(questions, history, lang: str, as_json: bool, interactive: bool, seed:
                 return None
         console.print(Text(prompt), end="")
         answer = lines(prompt)
-        console.print(Text(answer if answer is not None else ""))
+        shown = answer if answer is None or len(answer) <= 500 else answer[:500] + "…"
+        console.print(Text(shown if shown is not None else ""))  # echoed as typed: text, never markup
         return answer
 
     def record(q, answer, verdicts):
