@@ -360,8 +360,10 @@ def items_of(part: Part, raw: Any) -> tuple[str, ...]:
 # --- the statement check -----------------------------------------------------------------------
 
 _VERBS = (
-    r"give|giving|find|finding|compute|calculate|work out|write|writing|evaluate|determine|state|list|report|"
-    r"differentiate|derive"
+    r"give|giving|find|finding|compute|computing|calculate|calculating|work out|working out|figure out|write|"
+    r"writing|evaluate|evaluating|determine|determining|state|list|report|differentiate|derive|obtain|get|"
+    r"provide|specify|identify|estimate|count|solve|tell|name|predict|express|deduce|show|prove|justify|explain|"
+    r"describe|compare|sketch|draw|plot|say"
 )
 # an imperative request starts a sentence or a clause (after , ; "and" or "then"): "… 3 steps, giving
 # the gradient" asks, "no padding give a 55×55 output" does not
@@ -370,15 +372,17 @@ _QUESTION = re.compile(r"\b(why|what|how|which|does|do|is|are|will|can|should)\b
 _ASSIGNMENT = re.compile(r"[^\W\d][\w'′]*\s*=\s*[-−+]?\d[\d.]*")
 _SPLIT = re.compile(r",|;|:|\band\b|\bas well as\b|\bthen\b|\bplus\b", re.I)
 _DISCUSS = re.compile(
-    r"\b(why|explain|compare|comparing|describe|relate|relates|relation|discuss|watch|mean|means|meaning)\b|"
-    r"\bwhat happens\b|\bhow does\b|\bwhat does\b.*\bdo\b",
+    r"\b(why|explain|compare|comparing|describe|relate|relates|relation|discuss|watch|mean|means|meaning|prove|"
+    r"justify|sketch|draw|plot|think|say)\b|\bshow that\b|\bwhat happens\b|\bhow does\b|\bwhat does\b.*\bdo\b",
     re.I,
 )
 _STOP = set(
+    # small words and request verbs; nouns that are also verbs (state, count, name, estimate, report) stay
     "a an the of at each every its it their them this that these those is are was were be been to on in for with "
     "by from after before both all also what how many much which do does did there here or as well give giving find "
-    "finding compute calculate work out write writing evaluate determine state list report step steps when "
-    "you your one two three first last final result results".split()
+    "finding compute computing calculate calculating work working out figure write writing evaluate evaluating "
+    "determine determining list obtain get provide specify identify solve tell predict express deduce show down "
+    "step steps when you your one two three first last final".split()
 )
 
 
