@@ -800,7 +800,7 @@ class Terminal:
 def test_interactive_in_a_terminal(tmp_path):
     t = Terminal(["--seed", "3", "--n", "2", "--topic", "pool"], tmp_path)
     assert t.wait_for("Your answer")
-    t.type("[/x]\n")  # markup as an answer: echoed and graded, never a crash
+    t.type(b"\xff\xfe[/x]\n")  # bytes that are not UTF-8, and markup: read as text, never a crash
     assert t.wait_for("please answer again")
     t.type("1x1x1\n")
     assert t.wait_for("wrong")
