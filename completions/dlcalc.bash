@@ -32,7 +32,7 @@ _dlcalc_options() {
         "perceptron") echo "--x --y --lr --w0 --b0 --rule --no-bias --outputs --sign0 --max-epochs --file -f --plot --png --json --latex --md --lang --check --help -h" ;;
         "pool") echo "--kernel -k --stride -s --padding -p --dilation -d --avg --ceil-mode --layout --target --solve --json --latex --md --lang --check --help -h" ;;
         "quiz") echo "--topic -t --n -n --seed --difficulty --review --export --out -o --db --lang --json --help -h" ;;
-        "quiz stats") echo "--db --json --help -h" ;;
+        "quiz stats") echo "--db --lang --json --help -h" ;;
         "rnn") echo "--x --h0 --weight-ih --weight-hh --bias-ih --bias-hh --nonlinearity --set --json --latex --md --lang --check --help -h" ;;
         "softmax") echo "--temperature --json --latex --md --lang --check --help -h" ;;
     esac
@@ -159,6 +159,7 @@ _dlcalc_value() {
         "quiz|--db") echo "__FILE__" ;;
         "quiz|--lang") echo "en zh" ;;
         "quiz stats|--db") echo "__FILE__" ;;
+        "quiz stats|--lang") echo "en zh" ;;
         "rnn|--x") echo "" ;;
         "rnn|--h0") echo "" ;;
         "rnn|--weight-ih") echo "" ;;

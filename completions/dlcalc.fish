@@ -262,7 +262,7 @@ complete -c dlcalc -n '__fish_seen_subcommand_from pool' -l lang -x -a 'en zh' -
 complete -c dlcalc -n '__fish_seen_subcommand_from pool' -l check -d 'Rebuild the computation in torch and compare; exit 1 on any mismatch'
 complete -c dlcalc -n '__fish_seen_subcommand_from pool' -l help -s h -d 'Show the help and exit'
 
-complete -c dlcalc -n '__fish_seen_subcommand_from quiz; and not __fish_seen_subcommand_from stats' -a stats -d 'Your study history: attempts, accuracy by topic and over time, the weakest topics'
+complete -c dlcalc -n '__fish_seen_subcommand_from quiz; and not __fish_seen_subcommand_from stats' -a stats -d 'Your study history: questions answered, parts right by topic and over time, the weakest topics'
 complete -c dlcalc -n '__fish_seen_subcommand_from quiz; and not __fish_seen_subcommand_from stats' -l topic -s t -x -d 'A topic to include (repeatable)'
 complete -c dlcalc -n '__fish_seen_subcommand_from quiz; and not __fish_seen_subcommand_from stats' -l n -s n -x -d 'Number of questions'
 complete -c dlcalc -n '__fish_seen_subcommand_from quiz; and not __fish_seen_subcommand_from stats' -l seed -x -d 'The same seed and options give the same quiz'
@@ -276,6 +276,7 @@ complete -c dlcalc -n '__fish_seen_subcommand_from quiz; and not __fish_seen_sub
 complete -c dlcalc -n '__fish_seen_subcommand_from quiz; and not __fish_seen_subcommand_from stats' -l help -s h -d 'Show the help and exit'
 
 complete -c dlcalc -n '__fish_seen_subcommand_from quiz; and __fish_seen_subcommand_from stats' -l db -r -F -d 'The study-history database.  [default: in your data folder]'
+complete -c dlcalc -n '__fish_seen_subcommand_from quiz; and __fish_seen_subcommand_from stats' -l lang -x -a 'en zh' -d 'Language of step names and prose'
 complete -c dlcalc -n '__fish_seen_subcommand_from quiz; and __fish_seen_subcommand_from stats' -l json -d 'One JSON object (total_attempts, by_topic, over_time, weakest)'
 complete -c dlcalc -n '__fish_seen_subcommand_from quiz; and __fish_seen_subcommand_from stats' -l help -s h -d 'Show the help and exit'
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dlcalc.bank.parts import Part, default_part, parse_parts
 from dlcalc.errors import DlcalcError
 
 SOLVERS = {
@@ -55,7 +56,9 @@ TOPICS = (
 REQUIRED = ("id", "topic", "title", "statement", "tags", "difficulty", "source")
 COMPUTED = ("solver", "inputs", "answer")
 CONCEPT_KINDS = ("choice", "short")
-ALLOWED = set(REQUIRED) | set(COMPUTED) | {"tolerance", "kind", "choices", "reference", "key_points", "notes", "ask"}
+ALLOWED = (
+    set(REQUIRED) | set(COMPUTED) | {"tolerance", "kind", "choices", "reference", "key_points", "notes", "ask", "parts"}
+)
 DEFAULT_BANK = Path(__file__).resolve().parent.parent.parent / "problems"
 
 
@@ -78,7 +81,7 @@ class Problem:
     inputs: dict[str, Any] = field(default_factory=dict)
     answer: Any = None
     tolerance: float = 1e-9
-    ask: list[str] = field(default_factory=list)  # the answer keys a quiz asks for (default: the first)
+    parts: list[Part] = field(default_factory=list)  # what the statement asks, each graded (see parts.py)
     kind: str | None = None
     choices: dict[str, list[str]] | None = None
     reference: dict[str, str] | None = None
@@ -190,13 +193,19 @@ def _problem(data: Any, node: Any, path: Path) -> Problem:
             data["answer"],
             float(tol),
         )
-        ask = data.get("ask", [next(iter(data["answer"]))])
-        ask = [ask] if isinstance(ask, str) else ask
-        if not isinstance(ask, list) or not ask or any(k not in data["answer"] for k in ask):
-            raise bad("ask", "expected answer keys (a key or a list of keys of answer)")
-        if len(ask) > 1 and any(isinstance(data["answer"][k], bool) for k in ask):
-            raise bad("ask", "a yes/no answer is asked on its own")
-        problem.ask = ask
+        if "parts" in data and "ask" in data:
+            raise bad("ask", "give either parts or ask (ask is the older, shorter form of parts)")
+        if "parts" in data:
+            problem.parts = parse_parts(data["parts"], data["answer"], bad)
+        else:  # the older form: answer keys, labelled by a table of common keys
+            ask = data.get("ask", [next(iter(data["answer"]))])
+            ask = [ask] if isinstance(ask, str) else ask
+            if not isinstance(ask, list) or not ask or any(k not in data["answer"] for k in ask):
+                raise bad("ask", "expected answer keys (a key or a list of keys of answer)")
+            problem.parts = [default_part(k) for k in ask]
+        booleans = [isinstance(_value(data["answer"], p.key), bool) for p in problem.parts]
+        if any(booleans) and len(problem.parts) > 1:
+            raise bad("parts" if "parts" in data else "ask", "a yes/no answer is asked on its own")
     else:
         kind = data.get("kind")
         if kind not in CONCEPT_KINDS:
@@ -217,6 +226,12 @@ def _problem(data: Any, node: Any, path: Path) -> Problem:
         problem.kind, problem.choices = kind, data.get("choices")
         problem.reference, problem.key_points = data["reference"], data["key_points"]
     return problem
+
+
+def _value(answer: dict[str, Any], key: str) -> Any:
+    from dlcalc.bank.parts import lookup
+
+    return lookup(answer, key)
 
 
 def _bilingual(value: Any, bad: Any, key: str, lists: bool = False) -> None:
@@ -298,7 +313,8 @@ class Outcome:
 
 
 def check_problem(problem: Problem, with_torch: bool = True) -> Outcome:
-    """Solve, compare every stored answer key, and run the torch cross-check."""
+    """Solve, compare every stored answer key, check the statement against its parts, and run the
+    torch cross-check."""
     from dlcalc.render import jsonable
 
     if not problem.computed:
@@ -308,12 +324,23 @@ def check_problem(problem: Problem, with_torch: bool = True) -> Outcome:
     except DlcalcError as e:
         return Outcome(problem, False, error=f"inputs refused: {e.message}")
     answer = jsonable(result.answer)
-    wrong = [
-        key
-        for key, expected in problem.answer.items()
-        if key not in answer or not matches(expected, answer[key], problem.tolerance)
-    ]
+    expressions = {p.key for p in problem.parts if _grade(problem, p).kind == "expression"}
+    wrong = []
+    for key, expected in problem.answer.items():
+        if key not in answer:
+            wrong.append(key)
+        elif key in expressions and isinstance(expected, str):
+            from dlcalc.bank.parts import same_expression
+
+            if not same_expression(expected, str(answer[key])):
+                wrong.append(key)
+        elif not matches(expected, answer[key], problem.tolerance):
+            wrong.append(key)
     outcome = Outcome(problem, not wrong, wrong)
+    problems = part_problems(problem, result.answer) if not wrong else []
+    if problems:
+        outcome.ok = False
+        outcome.error = "; ".join(problems)
     if with_torch:
         from dlcalc.check import run
 
@@ -321,3 +348,35 @@ def check_problem(problem: Problem, with_torch: bool = True) -> Outcome:
         outcome.check_ok = report.ok
         outcome.ok = outcome.ok and report.ok
     return outcome
+
+
+def _grade(problem: Problem, part: Part) -> Any:
+    from dlcalc.bank.parts import flatten, grade_of, lookup
+
+    return grade_of(part, flatten(lookup(problem.answer, part.key)), _statement(problem))
+
+
+def _statement(problem: Problem) -> Any:
+    from dlcalc.text import Text
+
+    return Text(problem.statement["en"], problem.statement["zh"])
+
+
+def part_problems(problem: Problem, solved: dict[str, Any]) -> list[str]:
+    """The statement asks exactly what the parts grade, and each stored part grades as the solver's value."""
+    from dlcalc.bank.parts import flatten, lookup, statement_problems
+
+    raws = [lookup(problem.answer, p.key) for p in problem.parts]
+    problems = statement_problems(_statement(problem), problem.parts, raws)
+    for part, stored in zip(problem.parts, [flatten(r) for r in raws]):
+        grade = _grade(problem, part)
+        if grade.kind in ("expression", "yesno"):
+            continue
+        try:
+            computed = flatten(lookup(solved, part.key))
+        except (KeyError, IndexError, TypeError, ValueError):
+            problems.append(f"part {part.key}: the solver gives no such value")
+            continue
+        if len(computed) != len(stored) or not all(grade.accepts(s, c) for s, c in zip(stored, computed)):
+            problems.append(f"part {part.key}: the stored answer and the solver's differ {grade.describe().en}")
+    return problems

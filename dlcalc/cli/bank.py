@@ -53,12 +53,13 @@ def list_(
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"{len(problems)} problems")
     for col in ("id", "topic", "level", "title"):
         table.add_column(col, no_wrap=col != "title")
-    for p in problems:
-        table.add_row(p.id, p.topic, "★" * p.difficulty, p.title[code])
+    for p in problems:  # bank text is data: Text() so brackets print as typed, never as markup
+        table.add_row(Text(p.id), Text(p.topic), "★" * p.difficulty, Text(p.title[code]))
     Console(highlight=False).print(table)
 
 
@@ -97,6 +98,11 @@ def show(
         }
         if problem.choices:
             data["choices"] = problem.choices[code]
+        if problem.parts:
+            data["parts"] = [
+                {"key": p.key, "label": p.label(code), "grade": p.grade.spec() if p.grade else None}
+                for p in problem.parts
+            ]
         if solution:
             data["solution"] = (
                 to_dict(result, code)
@@ -118,8 +124,13 @@ def show(
     if problem.choices:
         for letter, choice in zip("ABCDEFGH", problem.choices[code]):
             body.append(f"\n  {letter}. {choice}")
-    meta = f"{problem.topic} · {'★' * problem.difficulty}"
-    console.print(Panel(body, title=f"[bold]{problem.id}[/] — {problem.title[code]}", subtitle=meta, expand=False))
+    meta = Text(f"{problem.topic} · {'★' * problem.difficulty}")
+    title = Text(problem.id, style="bold")
+    title.append(f" — {problem.title[code]}")
+    console.print(Panel(body, title=title, subtitle=meta, expand=False))
+    if problem.parts:
+        asked = ("、" if code == "zh" else "; ").join(p.label(code) for p in problem.parts)
+        console.print(Text(("求：" if code == "zh" else "Asks: ") + asked, style="bold"))
     console.print(Text(("来源：" if code == "zh" else "Source: ") + problem.source, style="dim"))
     if not solution:
         return
@@ -191,10 +202,14 @@ def check(
             table.add_row(topic_name, str(n), str(bad_topic.get(topic_name, 0)))
         console = Console(highlight=False)
         console.print(table)
+        from rich.text import Text
+
         for o in failed:
             why = o.error or (f"wrong: {', '.join(o.wrong)}" if o.wrong else "torch disagrees")
-            console.print(f"[red]✗[/] {o.problem.id} ({o.problem.path.name}:{o.problem.line}): {why}")
+            line = Text("✗ ", style="red")
+            line.append(f"{o.problem.id} ({o.problem.path.name}:{o.problem.line}): {why}")
+            console.print(line)
         if not failed:
-            console.print("[green]✓ every answer matches its solver and torch[/]")
+            console.print(Text("✓ every answer matches its solver and torch; every request is graded", style="green"))
     if failed:
         raise CheckFailed()

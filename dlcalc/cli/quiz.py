@@ -61,17 +61,37 @@ def quiz(
     seed = seed if seed is not None else random.SystemRandom().randrange(10**6)
     boxes = None
     history = None
-    if review or export is None:
-        from dlcalc.quiz.history import History
-
-        history = History(db)
+    if export is None:  # taking a quiz writes the history: open (and check) it before question 1
+        history = _open_history(db, code)
         boxes = history.boxes() if review else None
+    elif review:  # an export only reads the schedule
+        reader = _open_history(db, code, readonly=True)
+        try:
+            boxes = reader.boxes()
+        finally:
+            reader.close()
     interactive = sys.stdin.isatty() and not json
-    questions = build(topic, n, seed, difficulty, boxes)
+    try:
+        questions = build(topic, n, seed, difficulty, boxes)
+    except BaseException:
+        if history is not None:
+            history.close()
+        raise
     if export is not None:
         _export(questions, export.value, out, code, seed)
         return
     _take(questions, history, code, json, interactive, seed)
+
+
+def _open_history(db: Optional[str], lang: str, readonly: bool = False):
+    """The history, checked; its refusal in the user's language."""
+    from dlcalc.errors import DlcalcError
+    from dlcalc.quiz.history import History, HistoryError
+
+    try:
+        return History(db, readonly=readonly)
+    except HistoryError as e:
+        raise DlcalcError(e.in_lang(lang)) from None
 
 
 def _export(questions, kind: str, out: Optional[str], lang: str, seed: int) -> None:
@@ -83,10 +103,10 @@ def _export(questions, kind: str, out: Optional[str], lang: str, seed: int) -> N
         print(f"wrote {out or f'dlcalc-quiz-{seed}.apkg'} ({len(questions)} cards)", file=sys.stderr)
         return
     text = {
-        "json": ex.to_json(questions, lang),
-        "md": ex.to_markdown(questions, lang, seed),
-        "tex": ex.to_tex(questions, lang, seed),
-    }[kind]
+        "json": ex.to_json,
+        "md": ex.to_markdown,
+        "tex": ex.to_tex,
+    }[kind](questions, lang, seed)
     if out is None:
         print(text)
         return
@@ -99,25 +119,32 @@ def _export(questions, kind: str, out: Optional[str], lang: str, seed: int) -> N
 
 def _take(questions, history, lang: str, as_json: bool, interactive: bool, seed: int) -> None:
     from rich.console import Console
+    from rich.text import Text
 
     from dlcalc.quiz.session import Session, line_reader, print_summary, summary, take
 
     console = Console(stderr=as_json, highlight=False)
     session = Session(questions, lang)
+    for notice in history.notices:
+        console.print(Text(notice, style="dim"))
+    if interactive and hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 are an answer, not a crash
+    lines = line_reader()
 
     def read(prompt: str):
         if interactive:
             try:
-                return console.input(prompt)
+                return console.input(Text(prompt))
             except EOFError:
                 return None
-        console.print(prompt, end="")
-        answer = line_reader()(prompt)
-        console.print(answer if answer is not None else "")
+        console.print(Text(prompt), end="")
+        answer = lines(prompt)
+        shown = answer if answer is None or len(answer) <= 500 else answer[:500] + "…"
+        console.print(Text(shown if shown is not None else ""))  # echoed as typed: text, never markup
         return answer
 
-    def record(q, answer, correct):
-        history.record(session.quiz_id, q, answer, correct)
+    def record(q, answer, verdicts):
+        history.record(session.quiz_id, q, answer, verdicts, lang)
 
     try:
         take(session, console, read, interactive, record)
@@ -126,28 +153,98 @@ def _take(questions, history, lang: str, as_json: bool, interactive: bool, seed:
     data = summary(session)
     data["seed"] = seed
     print_summary(console, data, lang)
+    import json as json_module
+
+    from dlcalc.render import jsonable
+
     if as_json:
-        import json as json_module
-
-        from dlcalc.render import jsonable
-
         print(json_module.dumps(jsonable(data), ensure_ascii=False, indent=2))
+    if session.unsaved:
+        _offer_export(session, data, console, interactive, as_json, lang)
+
+
+def _offer_export(session, data, console, interactive: bool, as_json: bool, lang: str) -> None:
+    """Answers the history could not take: offer them as a file (or print them), then exit 2."""
+    import json as json_module
+
+    from rich.text import Text
+
+    from dlcalc.errors import DlcalcError
+    from dlcalc.render import jsonable
+
+    reason = session.save_errors[0]
+    if lang == "zh":
+        from dlcalc.quiz.history import REASONS_ZH
+
+        reason = REASONS_ZH.get(reason, reason)
+    count = len(session.unsaved)
+    text = json_module.dumps(jsonable(data), ensure_ascii=False, indent=2)
+    where = None
+    if interactive:
+        ask = (
+            f"{count} answer(s) could not be saved ({reason}). Save this quiz as JSON to a file (Enter to skip): "
+            if lang == "en"
+            else f"{count} 个答案无法保存（{reason}）。把本次测验存为 JSON 文件（回车跳过）："
+        )
+        try:
+            path = console.input(Text(ask, style="bold yellow")).strip()
+        except (EOFError, KeyboardInterrupt):
+            path = ""
+        if path:
+            try:
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(text)
+                where = path
+            except OSError as e:
+                console.print(Text(f"cannot write {path!r} ({e.strerror}); here it is:", style="yellow"))
+        if where is None:
+            print(text)
+            where = "the output above" if lang == "en" else "上面的输出中"
+    elif not as_json:
+        print(text)
+        where = "the JSON above" if lang == "en" else "上面的 JSON 中"
+    else:
+        where = "the JSON on stdout" if lang == "en" else "标准输出的 JSON 中"
+    if lang == "zh":
+        raise DlcalcError(f"有 {count} 个答案无法存入历史记录（{reason}）；它们在{where}")
+    raise DlcalcError(f"could not save {count} answer(s) to the history ({reason}); they are in {where}")
+
+
+STATS_WORDS = {
+    "en": {
+        "head": "{n} questions answered; {right} of {graded} parts right ({db})",
+        "by_topic": "by topic",
+        "over_time": "over time",
+        "cols": ("topic", "questions", "parts right", "accuracy"),
+        "day_cols": ("day", "questions", "accuracy"),
+        "weakest": "weakest: ",
+    },
+    "zh": {
+        "head": "共答 {n} 题；{graded} 个小问中答对 {right} 个（{db}）",
+        "by_topic": "按主题",
+        "over_time": "按日期",
+        "cols": ("主题", "题数", "答对小问", "正确率"),
+        "day_cols": ("日期", "题数", "正确率"),
+        "weakest": "最薄弱：",
+    },
+}
 
 
 @quiz_app.command()
 def stats(
     db: DbOpt = None,
+    lang: LangOpt = Lang.en,
     json: Annotated[
         bool, typer.Option("--json", help="One JSON object (total_attempts, by_topic, over_time, weakest).")
     ] = False,
 ) -> None:
-    """Your study history: attempts, accuracy by topic and over time, the weakest topics.
+    """Your study history: questions answered, parts right by topic and over time, the weakest topics.
 
+    Read-only: the history is never changed, and a file that does not exist is refused.
     Example: dlcalc quiz stats
     """
-    from dlcalc.quiz.history import History
-
-    history = History(db)
+    code = getattr(lang, "value", lang)
+    history = _open_history(db, code, readonly=True)
     try:
         data = history.stats()
     finally:
@@ -159,21 +256,24 @@ def stats(
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
+    words = STATS_WORDS[code]
     console = Console(highlight=False)
-    console.print(f"{data['total_attempts']} answers, {data['right']} right of {data['graded']} graded ({data['db']})")
-    table = Table(title="by topic")
-    for col in ("topic", "attempts", "right", "accuracy"):
+    head = words["head"].format(n=data["total_attempts"], right=data["right"], graded=data["graded"], db=data["db"])
+    console.print(Text(head))  # stored text (topics, the path) is data, never markup
+    table = Table(title=words["by_topic"])
+    for col in words["cols"]:
         table.add_column(col)
     for t in data["by_topic"]:
         acc = "—" if t["accuracy"] is None else f"{t['accuracy']:.0%}"
-        table.add_row(t["topic"], str(t["attempts"]), str(t["right"]), acc)
+        table.add_row(Text(t["topic"]), str(t["attempts"]), f"{t['right']}/{t['graded']}", acc)
     console.print(table)
-    days = Table(title="over time")
-    for col in ("day", "attempts", "accuracy"):
+    days = Table(title=words["over_time"])
+    for col in words["day_cols"]:
         days.add_column(col)
     for d in data["over_time"]:
-        days.add_row(d["day"], str(d["attempts"]), "—" if d["accuracy"] is None else f"{d['accuracy']:.0%}")
+        days.add_row(Text(str(d["day"])), str(d["attempts"]), "—" if d["accuracy"] is None else f"{d['accuracy']:.0%}")
     console.print(days)
     if data["weakest"]:
-        console.print("weakest: " + ", ".join(data["weakest"]))
+        console.print(Text(words["weakest"] + ", ".join(data["weakest"])))

@@ -1,19 +1,31 @@
-"""A quiz as a file: JSON, a printable Markdown or LaTeX practice sheet with answer key and worked
-solutions at the end, or an Anki deck (math in MathJax's \\( \\) delimiters)."""
+"""A quiz as a file: JSON, a printable Markdown or LaTeX practice sheet with an answer key that lists
+every part and worked solutions at the end, or an Anki deck (math in MathJax's \\( \\) delimiters).
+
+Bank and generated text is data, never markup: Markdown escapes HTML and Markdown punctuation
+and keeps each statement on its line; LaTeX escapes TeX's specials and sets the math of a
+statement (`h_(t−1)`, `∂E/∂W2`, `σ`, `w²`) in math mode; Anki escapes HTML.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import html
 import json
+import re
+import unicodedata
 from typing import Any
 
 from dlcalc.mathfmt import ascii_latex, latex_escape
 from dlcalc.quiz.questions import Question, solution_of
 from dlcalc.render import jsonable
 
+WORDS = {
+    "en": {"sheet": "dlcalc practice sheet", "key": "Answer key", "worked": "Worked solutions", "below": "see below"},
+    "zh": {"sheet": "dlcalc 练习卷", "key": "答案", "worked": "详细解答", "below": "见下"},
+}
 
-def to_json(questions: list[Question], lang: str) -> str:
+
+def to_json(questions: list[Question], lang: str, seed: int | None = None) -> str:
     rows = []
     for q in questions:
         row: dict[str, Any] = {
@@ -22,52 +34,154 @@ def to_json(questions: list[Question], lang: str) -> str:
             "source": q.source,
             "kind": q.kind,
             "question": q.statement(lang),
-            "answer": q.accepted,
+            "answer": q.accepted_in(lang),
             "difficulty": q.difficulty,
         }
         if q.choices:
             row["choices"] = q.choices[lang]
-        if q.kind == "numbers":
-            row["tolerance"] = q.tolerance
+        if q.parts:
+            row["parts"] = [
+                {"key": a.part.key, "label": a.label(lang), "answer": a.accepted(), "grade": a.grade.spec()}
+                for a in q.parts
+            ]
         if q.key_points:
             row["key_points"] = q.key_points[lang]
         rows.append(row)
     return json.dumps(jsonable(rows), ensure_ascii=False, indent=2)
 
 
-def _choices_md(q: Question, lang: str) -> list[str]:
-    return [f"   {letter}. {c}" for letter, c in zip("ABCDEFGH", q.choices[lang])] if q.choices else []
+# --- Markdown --------------------------------------------------------------------------------
+
+
+def md_escape(text: str) -> str:
+    """Bank text as Markdown that renders as the same text: one line, no HTML, no links, no markup."""
+    text = " ".join(text.split())  # a newline inside a statement can never start a heading or a list
+    text = html.escape(text, quote=False)  # & < > become entities: no <script>, no <img onerror=…>
+    return re.sub(r"([\\`*_{}\[\]()#+!|~$])", r"\\\1", text)
+
+
+def _answer_lines_md(q: Question, lang: str) -> list[str]:
+    if q.kind == "short":
+        return [WORDS[lang]["below"]]
+    if q.kind != "computed" or len(q.parts) == 1:
+        return [md_escape(q.accepted_in(lang))]
+    return [f"{md_escape(a.label(lang))}: {md_escape(a.accepted())}" for a in q.parts]
 
 
 def to_markdown(questions: list[Question], lang: str, seed: int) -> str:
     from dlcalc.render.latex import to_markdown as result_md
 
-    title = "dlcalc 练习卷" if lang == "zh" else "dlcalc practice sheet"
-    lines = [f"# {title} (seed {seed})", ""]
+    words = WORDS[lang]
+    lines = [f"# {words['sheet']} (seed {seed})", ""]
     for i, q in enumerate(questions, 1):
-        lines.append(f"{i}. **[{q.topic}]** {q.statement(lang)}")
-        lines += _choices_md(q, lang)
+        lines.append(f"{i}. **\\[{md_escape(q.topic)}\\]** {md_escape(q.statement(lang))}")
+        if q.choices:
+            lines += [f"   {letter}. {md_escape(c)}" for letter, c in zip("ABCDEFGH", q.choices[lang])]
         lines.append("")
-    lines += ["---", "", "## " + ("答案" if lang == "zh" else "Answer key"), ""]
+    lines += ["---", "", f"## {words['key']}", ""]
     for i, q in enumerate(questions, 1):
-        lines.append(f"{i}. {q.accepted if q.kind != 'short' else ('见下' if lang == 'zh' else 'see below')}")
-    lines += ["", "## " + ("详细解答" if lang == "zh" else "Worked solutions"), ""]
+        answer = _answer_lines_md(q, lang)
+        if len(answer) == 1:
+            lines.append(f"{i}. {answer[0]}")
+        else:
+            lines.append(f"{i}.")
+            lines += [f"   - {a}" for a in answer]
+    lines += ["", f"## {words['worked']}", ""]
     for i, q in enumerate(questions, 1):
         lines.append(f"### {i}")
-        result = solution_of(q) if q.kind == "numbers" else None
+        result = solution_of(q) if q.kind == "computed" else None
         if result is not None:
             lines.append(result_md(result, lang))
         elif q.reference:
-            lines.append(q.reference[lang].strip())
-            lines += [f"- {p}" for p in q.key_points[lang]]
+            lines.append(md_escape(q.reference[lang].strip()))
+            lines += [f"- {md_escape(p)}" for p in q.key_points[lang]]
         lines.append("")
     return "\n".join(lines)
+
+
+# --- LaTeX -----------------------------------------------------------------------------------
+
+_EXTRA_TEX = {"Φ": r"\Phi", "ĥ": r"\hat{h}", "ŷ": r"\hat{y}", "§": r"\S", "′": "'"}
+_MATH_CHARS = set("σ⊙∂√²³ᵀ½·←→≤≥≈∞ΣΦβγδεημρθλαπ∇±∈⇔⇒≠") | set(_EXTRA_TEX)
+# a name with a subscript or superscript: h_t, h_(t−1), h_{t−1}, W_Q, e^(−z), x², ∂E/∂W2
+# (one- or two-letter names only: kernel_size and running_var are identifiers, set as text)
+_SCRIPT = r"(?:[_^](?:\{[^{}]*\}|\([^()]*\)|[A-Za-z0-9]{1,4}(?![\w]))|[²³ᵀ])"
+_MATH_WORD = re.compile(
+    rf"(?<![\w\\])(?:[A-Za-zσΦĥŷ][\u0302\u0303]?[A-Za-z0-9]?{_SCRIPT}+|∂[A-Za-z]\w*(?:/∂[A-Za-z]\w*)?)"
+)
+
+
+def _unicode_tex() -> dict[str, str]:
+    from dlcalc import mathfmt
+
+    table = dict(getattr(mathfmt, "_UNICODE_TEX", {}))
+    table.update(_EXTRA_TEX)
+    return table
+
+
+def _math(token: str) -> str:
+    """One math word as LaTeX math: h_(t−1) → h_{t-1}, e^(−z) → e^{-z}, σ → \\sigma."""
+    table = _unicode_tex()
+    token = re.sub(r"([A-Za-z])\u0302", r"\\hat{\1}", re.sub(r"([A-Za-z])\u0303", r"\\tilde{\1}", token))
+    token = re.sub(r"([_^])\(([^()]*)\)", r"\1{\2}", token)
+    token = re.sub(r"([_^])([A-Za-z0-9]{2,})", r"\1{\2}", token)
+    out = []
+    for ch in token:
+        if ch in table:
+            macro = table[ch]
+            out.append(macro + (" " if macro[-1:].isalpha() and macro.startswith("\\") else ""))
+        elif ch in "#$%&~":
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out).strip()
+
+
+def tex_text(text: str) -> str:
+    """Bank text as LaTeX: specials escaped, math words in $…$, math symbols via \\ensuremath."""
+    text = unicodedata.normalize("NFC", text)
+    table = _unicode_tex()
+    out, at = [], 0
+    for m in _MATH_WORD.finditer(text):
+        out.append(_plain(text[at : m.start()], table))
+        out.append(f"${_math(m.group(0))}$")
+        at = m.end()
+    out.append(_plain(text[at:], table))
+    return "".join(out)
+
+
+def _plain(text: str, table: dict[str, str]) -> str:
+    escaped = latex_escape(text)
+    out = []
+    for i, ch in enumerate(escaped):
+        nxt = escaped[i + 1] if i + 1 < len(escaped) else ""
+        if nxt in ("\u0302", "\u0303"):
+            continue
+        if ch in ("\u0302", "\u0303"):
+            base = escaped[i - 1] if i else ""
+            accent = "hat" if ch == "\u0302" else "tilde"
+            out.append(rf"\ensuremath{{\{accent}{{{base}}}}}")
+        elif ch in _MATH_CHARS and ch in table:
+            out.append(rf"\ensuremath{{{table[ch]}}}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _answer_tex(q: Question, lang: str) -> str:
+    if q.kind == "short":
+        return tex_text(q.reference[lang].strip())
+    if q.kind != "computed" or len(q.parts) == 1:
+        return tex_text(q.accepted_in(lang))
+    items = "\n".join(rf"  \item {tex_text(a.label(lang))}: {tex_text(a.accepted())}" for a in q.parts)
+    return "\n".join([r"\begin{itemize}", items, r"\end{itemize}"])
 
 
 def to_tex(questions: list[Question], lang: str, seed: int) -> str:
     """A complete document: pdflatex for English, xelatex (ctex) for Chinese."""
     from dlcalc.render.latex import to_latex as result_tex
 
+    words = WORDS[lang]
     head = [
         r"\documentclass[11pt]{ctexart}" if lang == "zh" else r"\documentclass[11pt]{article}",
         r"\usepackage{amsmath,amssymb}",
@@ -75,39 +189,37 @@ def to_tex(questions: list[Question], lang: str, seed: int) -> str:
         r"\usepackage[T1]{fontenc}" if lang != "zh" else "",
         r"\usepackage{textcomp}",
         r"\begin{document}",
-        rf"\section*{{{'dlcalc 练习卷' if lang == 'zh' else 'dlcalc practice sheet'} (seed {seed})}}",
+        rf"\section*{{{words['sheet']} (seed {seed})}}",
         r"\begin{enumerate}",
     ]
     body = []
     for q in questions:
-        body.append(rf"\item \textbf{{[{q.topic}]}} {latex_escape(q.statement(lang))}")
+        body.append(rf"\item \textbf{{[{latex_escape(q.topic)}]}} {tex_text(q.statement(lang))}")
         if q.choices:
             body.append(r"\begin{enumerate}")
-            body += [rf"\item[{letter}.] {latex_escape(c)}" for letter, c in zip("ABCDEFGH", q.choices[lang])]
+            body += [rf"\item[{letter}.] {tex_text(c)}" for letter, c in zip("ABCDEFGH", q.choices[lang])]
             body.append(r"\end{enumerate}")
-    body += [
-        r"\end{enumerate}",
-        r"\newpage",
-        rf"\section*{{{'答案' if lang == 'zh' else 'Answer key'}}}",
-        r"\begin{enumerate}",
-    ]
+    body += [r"\end{enumerate}", r"\newpage", rf"\section*{{{words['key']}}}", r"\begin{enumerate}"]
     for q in questions:
-        body.append(rf"\item {latex_escape(q.accepted if q.kind != 'short' else q.reference[lang].strip())}")
-    body += [r"\end{enumerate}", rf"\section*{{{'详细解答' if lang == 'zh' else 'Worked solutions'}}}"]
+        body.append(rf"\item {_answer_tex(q, lang)}")
+    body += [r"\end{enumerate}", rf"\section*{{{words['worked']}}}"]
     for i, q in enumerate(questions, 1):
-        result = solution_of(q) if q.kind == "numbers" else None
+        result = solution_of(q) if q.kind == "computed" else None
         body.append(rf"\subsection*{{{i}}}")
         if result is not None:
             body.append(result_tex(result, lang))
         elif q.key_points:
             body.append(r"\begin{itemize}")
-            body += [rf"\item {latex_escape(p)}" for p in q.key_points[lang]]
+            body += [rf"\item {tex_text(p)}" for p in q.key_points[lang]]
             body.append(r"\end{itemize}")
     document = "\n".join([h for h in head if h] + body + [r"\end{document}", ""])
     return document if lang == "zh" else ascii_latex(document)  # pdflatex: no raw Unicode
 
 
-def _mathjax(text: str) -> str:
+# --- Anki ------------------------------------------------------------------------------------
+
+
+def _html(text: str) -> str:
     return html.escape(text).replace("\n", "<br>")
 
 
@@ -137,12 +249,12 @@ def to_anki(questions: list[Question], lang: str, path: str, seed: int) -> None:
     )
     deck = genanki.Deck(stable_id(f"dlcalc-deck-{seed}-{lang}"), f"dlcalc quiz (seed {seed}, {lang})")
     for q in questions:
-        front = _mathjax(q.statement(lang))
+        front = _html(q.statement(lang))
         if q.choices:
             front += "<br>" + "<br>".join(
                 f"{letter}. {html.escape(c)}" for letter, c in zip("ABCDEFGH", q.choices[lang])
             )
-        result = solution_of(q) if q.kind == "numbers" else None
+        result = solution_of(q) if q.kind == "computed" else None
         if result is not None:
             solution = "<br>".join(
                 f"{html.escape(s.label(lang))}: \\({html.escape(step_latex(s))}\\)"
@@ -153,10 +265,12 @@ def to_anki(questions: list[Question], lang: str, path: str, seed: int) -> None:
             solution = "<br>".join(html.escape(p) for p in q.key_points[lang])
         else:
             solution = ""
+        if q.kind == "computed" and len(q.parts) > 1:
+            answer = "<br>".join(f"{html.escape(a.label(lang))}: {html.escape(a.accepted())}" for a in q.parts)
+        else:
+            answer = html.escape(q.accepted_in(lang))
         deck.add_note(
-            genanki.Note(
-                model=model, fields=[front, html.escape(q.accepted), solution], guid=genanki.guid_for(q.id, q.accepted)
-            )
+            genanki.Note(model=model, fields=[front, answer, solution], guid=genanki.guid_for(q.id, q.accepted))
         )
     try:
         genanki.Package(deck).write_to_file(path)
