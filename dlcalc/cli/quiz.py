@@ -261,7 +261,7 @@ def stats(
     words = STATS_WORDS[code]
     console = Console(highlight=False)
     head = words["head"].format(n=data["total_attempts"], right=data["right"], graded=data["graded"], db=data["db"])
-    console.print(Text(head))  # stored text (topics, the path) is data, never markup
+    console.print(Text(head, overflow="fold"))  # stored text (topics, the path) is data, never markup
     table = Table(title=words["by_topic"])
     for col in words["cols"]:
         table.add_column(col)
@@ -276,4 +276,4 @@ def stats(
         days.add_row(Text(str(d["day"])), str(d["attempts"]), "—" if d["accuracy"] is None else f"{d['accuracy']:.0%}")
     console.print(days)
     if data["weakest"]:
-        console.print(Text(words["weakest"] + ", ".join(data["weakest"])))
+        console.print(Text(words["weakest"] + ", ".join(data["weakest"]), overflow="fold"))
