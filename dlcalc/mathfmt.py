@@ -331,3 +331,41 @@ def dedupe(chain: list[Math]) -> list[Math]:
         if not out or out[-1].text != item.text:
             out.append(item)
     return out
+
+
+ELLIPSIS = Math("…", r"\dots")
+
+
+def elide(items: list, limit: int = 12) -> list:
+    """A long list shown by its ends: the first limit - 3 items, …, the last two."""
+    if len(items) <= limit:
+        return list(items)
+    return list(items[: limit - 3]) + [ELLIPSIS] + list(items[-2:])
+
+
+def total(items: list, limit: int = 12) -> Math:
+    """a + b + c written out with the + operator (negatives parenthesised), long sums elided."""
+    shown = elide([as_math(i) for i in items], limit)
+    out = shown[0]
+    for item in shown[1:]:
+        out = out + item
+    return out
+
+
+def matrix(rows: list, digits: int = 6, limit: int = 12) -> Math:
+    """A matrix of numbers or formulas: [[1, 2], [3, 4]] and a bmatrix, long sides elided."""
+
+    def cell(v: object) -> Math:
+        if isinstance(v, Math):
+            return v
+        if isinstance(v, float) and v == -math.inf:
+            return Math("-∞", r"-\infty", ADD)
+        return num(v, digits)  # type: ignore[arg-type]
+
+    shown = [r if r is ELLIPSIS else [cell(v) for v in elide(list(r), limit)] for r in elide(list(rows), limit)]
+    width = max((len(r) for r in shown if r is not ELLIPSIS), default=0)
+    text = ", ".join("…" if r is ELLIPSIS else "[" + ", ".join(c.text for c in r) + "]" for r in shown)
+    latex = r" \\ ".join(
+        " & ".join([r"\vdots"] * width) if r is ELLIPSIS else " & ".join(c.latex for c in r) for r in shown
+    )
+    return Math(f"[{text}]", rf"\begin{{bmatrix}}{latex}\end{{bmatrix}}")
