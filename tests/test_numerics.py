@@ -97,13 +97,13 @@ def test_softmax_jacobian_keeps_relative_precision(z, temperature):
                 assert abs(v) < 1e-280
                 continue
             assert abs(v - exact) <= 1e-12 * abs(exact), (i, j, v, exact)
-    # torch autograd agrees to its own rounding (it forms 1 - p_i, off by up to an ulp of 1 times p_i)
+    # torch autograd agrees to its own rounding (it forms 1 - p_i from its own p_i, a few ulps of 1 off)
     zt = torch.tensor(scaled, dtype=torch.float64)
     jt = torch.autograd.functional.jacobian(lambda v: torch.softmax(v, dim=0), zt).tolist()
     p = a["probabilities"]
     for i, row in enumerate(a["jacobian"]):
         for j, v in enumerate(row):
-            assert abs(v - jt[i][j]) <= 1e-12 * abs(jt[i][j]) + 2.0**-51 * p[i] * (i == j) + 1e-300
+            assert abs(v - jt[i][j]) <= 1e-12 * abs(jt[i][j]) + 2.0**-49 * p[i] * (i == j) + 1e-300
 
 
 def test_softmax_jacobian_issue_case():

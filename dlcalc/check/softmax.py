@@ -46,10 +46,10 @@ def check(result: Result) -> CheckReport:
 
 def jacobian_agrees(ours, theirs, p) -> bool:
     """Relative agreement, allowing torch its own rounding: autograd forms 1 - p_i, which carries
-    an absolute error of up to an ulp of 1 (2.2e-16) times p_i; dlcalc's p_i·Σ_{j≠i} p_j does not."""
+    the few ulps of its own p_i (a few times 2.2e-16) as an absolute error; p_i·Σ_{j≠i} p_j does not."""
     eps = 2.0**-52
     return all(
-        abs(x - y) <= TOL * abs(y) + 2 * eps * p[i] * (i == j) + 1e-300
+        abs(x - y) <= TOL * abs(y) + 8 * eps * p[i] * (i == j) + 1e-300
         for i, (row_o, row_t) in enumerate(zip(ours, theirs))
         for j, (x, y) in enumerate(zip(row_o, row_t))
     )
