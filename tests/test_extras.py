@@ -108,7 +108,9 @@ def test_causal_attention_with_different_numbers_of_queries_and_keys(n_q, n_k, d
     # the same mask written out as the docs' reference implementation does, independently of sdpa
     mask = torch.ones(n_q, n_k, dtype=torch.bool).tril(diagonal=0)
     scores = (t(q)[0] @ t(k)[0].T / math.sqrt(d)).masked_fill(~mask, float("-inf"))
-    assert [x for r in a["weights"] for x in r] == pytest.approx(torch.softmax(scores, -1).flatten().tolist(), abs=1e-12)
+    assert [x for r in a["weights"] for x in r] == pytest.approx(
+        torch.softmax(scores, -1).flatten().tolist(), abs=1e-12
+    )
 
 
 def test_multihead_matches_nn_multiheadattention():

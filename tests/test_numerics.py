@@ -67,9 +67,7 @@ def test_terminal_rounds_but_json_keeps_full_precision(cli):
 
 # --- the softmax Jacobian near p = 1 (issue 14) ------------------------------------------------
 
-logit_lists = st.lists(
-    st.floats(min_value=-60, max_value=60).map(lambda v: round(v, 4)), min_size=2, max_size=5
-)
+logit_lists = st.lists(st.floats(min_value=-60, max_value=60).map(lambda v: round(v, 4)), min_size=2, max_size=5)
 
 
 def _jacobian_mp(z: list[float]) -> list[list]:
@@ -112,3 +110,47 @@ def test_softmax_jacobian_issue_case():
     exact = float(_jacobian_mp([68.6, 37.1])[0][0])
     assert a["jacobian"][0][0] == pytest.approx(exact, rel=1e-12)
     assert a["jacobian"][1][1] == pytest.approx(exact, rel=1e-12)
+
+
+# --- losses on extreme logits: log-softmax / log-sigmoid forms (issue 14) -----------------------
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.floats(min_value=-900, max_value=900).map(lambda v: round(v, 3)), min_size=2, max_size=4),
+    st.integers(0, 3),
+)
+def test_loss_command_on_extreme_logits_matches_torch(z, k):
+    import mpmath
+
+    k %= len(z)
+    ce = softmax.solve(softmax.parse_spec({"logits": z, "loss": "cross_entropy", "target": k})).answer
+    t = [float(i % 2) for i in range(len(z))]
+    bce = softmax.solve(softmax.parse_spec({"logits": z, "loss": "bce", "target": t})).answer
+    zt = torch.tensor(z, dtype=torch.float64, requires_grad=True)
+    ce_t = torch.nn.functional.cross_entropy(zt.unsqueeze(0), torch.tensor([k]))
+    (ce_g,) = torch.autograd.grad(ce_t, zt)
+    bce_t = torch.nn.functional.binary_cross_entropy_with_logits(zt, torch.tensor(t, dtype=torch.float64))
+    (bce_g,) = torch.autograd.grad(bce_t, zt)
+    with mpmath.workdps(1000):
+        e = [mpmath.exp(mpmath.mpf(v)) for v in z]
+        p = [v / mpmath.fsum(e) for v in e]
+        sig = [1 / (1 + mpmath.exp(-mpmath.mpf(v))) for v in z]
+        truth = {
+            "ce": float(-mpmath.log(p[k])),
+            "ce_grad": [float(pi - (i == k)) for i, pi in enumerate(p)],
+            "bce": float(
+                -mpmath.fsum(ti * mpmath.log(s) + (1 - ti) * mpmath.log(1 - s) for s, ti in zip(sig, t)) / len(z)
+            ),
+            "bce_grad": [float((s - ti) / len(z)) for s, ti in zip(sig, t)],
+        }
+    scale = 1 + max(abs(v) for v in z)
+    for ours, true, theirs, size in [
+        (ce["loss"], truth["ce"], ce_t.item(), scale),
+        (bce["loss"], truth["bce"], bce_t.item(), scale),
+        *zip(ce["gradient"], truth["ce_grad"], ce_g.tolist(), [1] * len(z)),
+        *zip(bce["gradient"], truth["bce_grad"], bce_g.tolist(), [1] * len(z)),
+    ]:
+        assert math.isfinite(ours)
+        assert abs(ours - true) <= 1e-12 * abs(true) + 1e-300, (ours, true)  # relative, against 1000 digits
+        assert abs(ours - theirs) <= 1e-15 * size, (ours, theirs)  # torch, within its own float64 rounding

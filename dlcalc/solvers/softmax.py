@@ -231,7 +231,7 @@ def solve(spec: SoftmaxSpec) -> Result:
                 _n(loss),
             ]
         steps.append(Step(T("Cross-entropy", "交叉熵"), m.sym("E"), chain))
-        grad = [pi - ti for pi, ti in zip(p, t)]
+        grad = stable.softmax_minus_target(p, list(t))
         gchain = [
             m.Math("p - t", "p - t") if T_ == 1 else m.Math("(p - t)/T", r"(p - t)/T"),
             _vec([(_n(pi) - _n(ti)) if T_ == 1 else (_n(pi) - _n(ti)) / _n(T_) for pi, ti in zip(p, t)]),
@@ -283,7 +283,7 @@ def solve(spec: SoftmaxSpec) -> Result:
         # torch's BCEWithLogits form: -[t ln σ(z) + (1 - t) ln σ(-z)] = max(z, 0) - z·t + ln(1 + e^(-|z|))
         terms = [max(zi, 0.0) - zi * ti + math.log1p(math.exp(-abs(zi))) for zi, ti in zip(z, t)]
         loss = math.fsum(terms) / n
-        grad = [(pi - ti) / n for pi, ti in zip(probs, t)]
+        grad = [stable.sigmoid_minus_target(zi, ti) / n for zi, ti in zip(z, t)]
         steps.append(
             Step(
                 T("Sigmoid of each logit", "每个 logit 的 sigmoid"),

@@ -70,3 +70,18 @@ def softmax_jacobian(p: list[float]) -> list[list[float]]:
     """∂p_i/∂z_j = p_i(δ_ij - p_j), the diagonal as p_i·Σ_{j≠i} p_j (relative error of a few ulps)."""
     rest = others(p)
     return [[p[i] * rest[i] if i == j else -p[i] * p[j] for j in range(len(p))] for i in range(len(p))]
+
+
+def softmax_minus_target(p: list[float], t: list[float]) -> list[float]:
+    """p - t, the cross-entropy gradient, as p_i·Σ_{j≠i} t_j - t_i·Σ_{j≠i} p_j.
+
+    Equal to p_i·Σt - t_i because Σp = 1 (so it is also the gradient when Σt ≠ 1), and free of the
+    cancellation in p_k - 1 when the target class already has p_k ≈ 1.
+    """
+    rest_p, rest_t = others(p), others(t)
+    return [pi * rt - ti * rp for pi, ti, rp, rt in zip(p, t, rest_p, rest_t)]
+
+
+def sigmoid_minus_target(z: float, t: float) -> float:
+    """σ(z) - t as (1 - t)·σ(z) - t·σ(-z): no cancellation when σ(z) ≈ t ∈ {0, 1}."""
+    return (1 - t) * sigmoid(z) - t * sigmoid(-z)
