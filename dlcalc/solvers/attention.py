@@ -113,6 +113,14 @@ def _worked_product(a: Matrix, b: Matrix) -> m.Math:
     )
 
 
+def _row_exps(scaled: Matrix) -> Matrix:
+    out = []
+    for row in scaled:
+        top = max(row)
+        out.append([0.0 if v == -math.inf else math.exp(v - top) for v in row])
+    return out
+
+
 def _worked_softmax(scaled: Matrix) -> tuple[m.Math, m.Math]:
     """Each row's e^(s - max s) and each entry divided by its row's sum (masked entries are 0)."""
     exps, ratios = [], []
@@ -177,39 +185,43 @@ def solve(spec: AttentionSpec) -> Result:
         steps.append(
             Step(
                 tag + T("scale by √d_k", "除以 √d_k"),
-                m.Math("QKᵀ/√d_k", r"QK^\top/\sqrt{d_k}"),
+                m.Math("S = QKᵀ/√d_k", r"S = QK^\top/\sqrt{d_k}"),
                 [
                     m.Math(f"QKᵀ/√{dq}", rf"QK^\top/\sqrt{{{dq}}}"),
                     m.matrix(
                         [[m.frac(m.num(v, DIGITS), m.Math(f"√{dq}", rf"\sqrt{{{dq}}}")) for v in row] for row in raw]
                     ),
                     _show([[s / math.sqrt(dq) for s in row] for row in raw]),
-                ]
-                + ([_show(scaled)] if spec.causal else []),
-                (
+                ],
+                T("keeps the softmax out of its flat region as d_k grows", "防止 d_k 较大时 softmax 进入饱和区"),
+            )
+        )
+        if spec.causal:
+            steps.append(
+                Step(
+                    tag + T("causal mask", "因果掩码"),
+                    m.Math("S_masked", r"S_{\text{masked}}"),
+                    [_show(scaled)],
                     T(
-                        "causal mask: entries above the diagonal set to -∞ (a token cannot see later ones)",
-                        "因果掩码：对角线以上置为 -∞（不能看到后面的词）",
-                    )
-                    if spec.causal
-                    else T(
-                        "keeps the softmax out of its flat region as d_k grows", "防止 d_k 较大时 softmax 进入饱和区"
-                    )
-                ),
+                        "entries with key j after query i (j > i) set to -∞: a token cannot see later ones",
+                        "键 j 在查询 i 之后（j > i）的位置置为 -∞：不能看到后面的词",
+                    ),
+                )
+            )
+        exps, ratios = _worked_softmax(scaled)
+        steps.append(
+            Step(
+                tag + T("exponentials, each row shifted by its largest score", "取指数（每行先减去该行最大得分）"),
+                m.Math("E_ij = e^(s_ij - max_j s_ij)", r"E_{ij} = e^{s_{ij} - \max_j s_{ij}}"),
+                m.dedupe([exps, _show(_row_exps(scaled))]),
+                T("masked entries give e^(-∞) = 0", "被掩码的位置 e^(-∞) = 0") if spec.causal else None,
             )
         )
         steps.append(
             Step(
                 tag + T("softmax of each row", "按行 softmax"),
                 m.sym("A"),
-                [
-                    m.Math(
-                        "e^(s_ij - max_j s_ij)/Σ_j e^(s_ij - max_j s_ij)",
-                        r"\frac{e^{s_{ij} - \max_j s_{ij}}}{\sum_j e^{s_{ij} - \max_j s_{ij}}}",
-                    ),
-                    *_worked_softmax(scaled),
-                    _show(weights),
-                ],
+                [m.Math("E_ij/Σ_j E_ij", r"\frac{E_{ij}}{\sum_j E_{ij}}"), ratios, _show(weights)],
                 T("each row sums to 1", "每行之和为 1"),
             )
         )
