@@ -201,6 +201,7 @@ def test_sigmoid_cross_entropy_with_extreme_logits_matches_torch(logits, targets
         true_grad = [float(s - ti) for s, ti in zip(sig, t)]
     scale = max(abs(v) for v in logits)
     assert _close(a["loss"], true_loss, loss.item(), scale)
+    assert len(flat(a["grads"]["W1"])) == len(true_grad) == len(logits)
     for ours, truth, theirs in zip(flat(a["grads"]["W1"]), true_grad, w.grad.reshape(-1).tolist()):
         assert _close(ours, truth, theirs, 1)
 
@@ -232,6 +233,7 @@ def test_softmax_cross_entropy_with_extreme_logits_matches_torch(logits, k):
         true_grad = [float(pi - ti) for pi, ti in zip(p, target)]
     scale = max(abs(v) for v in logits)
     assert _close(a["loss"], true_loss, loss.item(), scale)
+    assert len(flat(a["grads"]["W1"])) == len(true_grad) == len(logits)
     for ours, truth, theirs in zip(flat(a["grads"]["W1"]), true_grad, w.grad.reshape(-1).tolist()):
         assert _close(ours, truth, theirs, 1)
 

@@ -59,9 +59,11 @@ def test_exact_input_gives_exact_steps():
 
 
 def test_terminal_rounds_but_json_keeps_full_precision(cli):
-    code, out, _ = cli("act", "sigmoid", "--at", "1", "--json")
+    code, out, err = cli("act", "sigmoid", "--at", "1", "--json")
+    assert code == 0, err
     assert json.loads(out)["value"][0] == 1 / (1 + math.exp(-1))  # every bit
-    code, out, _ = cli("act", "sigmoid", "--at", "1")
+    code, out, err = cli("act", "sigmoid", "--at", "1")
+    assert code == 0, err
     assert "0.731058579" in out and "0.7310585786300049" not in out
 
 
@@ -88,6 +90,7 @@ def test_softmax_jacobian_keeps_relative_precision(z, temperature):
     a = softmax.solve(softmax.parse_spec({"logits": z, "temperature": temperature})).answer
     scaled = [v / temperature for v in z]
     truth = _jacobian_mp(scaled)
+    assert len(a["jacobian"]) == len(z) and all(len(row) == len(z) for row in a["jacobian"])
     for i, row in enumerate(a["jacobian"]):
         for j, v in enumerate(row):
             exact = float(truth[i][j])
@@ -115,7 +118,7 @@ def test_softmax_jacobian_issue_case():
 # --- losses on extreme logits: log-softmax / log-sigmoid forms (issue 14) -----------------------
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(
     st.lists(st.floats(min_value=-900, max_value=900).map(lambda v: round(v, 3)), min_size=2, max_size=4),
     st.integers(0, 3),
