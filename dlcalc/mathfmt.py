@@ -33,24 +33,21 @@ class Math:
         return self.text
 
     def __add__(self, other: object) -> Math:
-        o = _wrap(as_math(other), ADD)
-        if o.prec == ADD and o.text.startswith("-") and o.latex.startswith("-"):
-            # x + (-a + b) = x - a + b: a leading minus reads as subtraction, never "+ -"
-            return Math(f"{self.text} - {o.text[1:]}", f"{self.latex} - {o.latex[1:]}", ADD)
+        o = _right(as_math(other), ADD)
         return Math(f"{self.text} + {o.text}", f"{self.latex} + {o.latex}", ADD)
 
     def __radd__(self, other: object) -> Math:
         return as_math(other) + self
 
     def __sub__(self, other: object) -> Math:
-        o = _wrap(as_math(other), ADD + 1)
+        o = _right(as_math(other), ADD + 1)
         return Math(f"{self.text} - {o.text}", f"{self.latex} - {o.latex}", ADD)
 
     def __rsub__(self, other: object) -> Math:
         return as_math(other) - self
 
     def __mul__(self, other: object) -> Math:
-        a, b = _wrap(self, MUL), _wrap(as_math(other), MUL + 1)
+        a, b = _wrap(self, MUL), _right(as_math(other), MUL + 1)
         return Math(f"{a.text}·{b.text}", rf"{a.latex} \cdot {b.latex}", MUL)
 
     def __rmul__(self, other: object) -> Math:
@@ -68,7 +65,7 @@ class Math:
 
     def __pow__(self, other: object) -> Math:
         a, b = _wrap(self, POW + 1), as_math(other)
-        bt = b.text if b.prec >= ATOM else f"({b.text})"
+        bt = b.text if b.prec >= ATOM and not b.text.startswith("-") else f"({b.text})"
         return Math(f"{a.text}^{bt}", f"{a.latex}^{{{b.latex}}}", POW)
 
 
@@ -76,6 +73,15 @@ def _wrap(m: Math, prec: int) -> Math:
     if m.prec >= prec:
         return m
     return Math(f"({m.text})", rf"\left({m.latex}\right)", ATOM)
+
+
+def _right(m: Math, prec: int) -> Math:
+    """A right operand: parenthesised when it binds more loosely, and whenever it starts with a
+    minus sign, so a substituted negative never reads `1·-2`, `3 + -2` or `3 - -2`.
+    (A leading negative, the first thing in a formula, stays bare: -2 + 3.)"""
+    if m.text.startswith("-") or m.latex.startswith("-"):
+        return Math(f"({m.text})", rf"\left({m.latex}\right)", ATOM)
+    return _wrap(m, prec)
 
 
 def as_math(value: object) -> Math:
@@ -89,7 +95,26 @@ def as_math(value: object) -> Math:
 
 
 def sym(text: str, latex: str | None = None) -> Math:
-    return Math(text, text if latex is None else latex, ATOM)
+    """A named quantity. Without a LaTeX form one is derived: C_out → C_{\\text{out}}, μ → \\mu."""
+    return Math(text, symbol_latex(text) if latex is None else latex, ATOM)
+
+
+def symbol_latex(text: str) -> str:
+    """A symbol's LaTeX: its subscript braced (a word in \\text{}), Greek and marks as macros."""
+    base, underscore, index = text.partition("_")
+    out = _unicode_math(base)
+    if underscore:
+        word = index.isalpha() and len(index) > 2 and index.isascii()  # out, max: words; ir, hh: indices
+        out += "_{" + (rf"\text{{{index}}}" if word else _unicode_math(index)) + "}"
+    return out
+
+
+def _unicode_math(text: str) -> str:
+    out = []
+    for ch in text:
+        macro = _UNICODE_TEX.get(ch) if ord(ch) > 127 else None
+        out.append(ch if macro is None else (macro + " " if macro[-1].isalpha() else macro))
+    return "".join(out).rstrip()
 
 
 def fmt_number(value: float | Rational, digits: int = 6) -> str:
@@ -159,9 +184,24 @@ def ceil(x: object) -> Math:
     return Math(f"⌈{m.text}⌉", rf"\left\lceil {m.latex} \right\rceil", ATOM)
 
 
+_FUNCTION_TEX = {
+    "max": r"\max",
+    "min": r"\min",
+    "ln": r"\ln",
+    "log": r"\log",
+    "exp": r"\exp",
+    "tanh": r"\tanh",
+    "sin": r"\sin",
+    "cos": r"\cos",
+    "σ": r"\sigma",
+    "Φ": r"\Phi",
+    "φ": r"\varphi",
+}
+
+
 def call(name: str, *args: object, latex_name: str | None = None) -> Math:
     ms = [as_math(a) for a in args]
-    lname = latex_name if latex_name is not None else rf"\operatorname{{{name}}}"
+    lname = latex_name if latex_name is not None else _FUNCTION_TEX.get(name, rf"\operatorname{{{name}}}")
     return Math(
         f"{name}({', '.join(m.text for m in ms)})",
         rf"{lname}\left({', '.join(m.latex for m in ms)}\right)",
@@ -180,26 +220,12 @@ def text(words: str) -> Math:
     return Math(words, rf"\text{{{latex_escape(words)}}}", ATOM)
 
 
-_LATEX_SYMBOLS = {
-    "×": r"$\times$",
-    "→": r"$\to$",
-    "≥": r"$\ge$",
-    "≤": r"$\le$",
-    "·": r"$\cdot$",
-    "⌊": r"$\lfloor$",
-    "⌋": r"$\rfloor$",
-    "⌈": r"$\lceil$",
-    "⌉": r"$\rceil$",
-    "−": "-",
-}
-
-
 def latex_escape(words: str) -> str:
+    """Prose for a TeX paragraph: the ten specials escaped, every symbol we know as a macro (in
+    \\ensuremath, so it sets in text and in math), other characters (CJK, accents) as they are."""
     out = []
     for ch in words:
-        if ch in _LATEX_SYMBOLS:
-            out.append(_LATEX_SYMBOLS[ch])
-        elif ch in "&%$#_{}":
+        if ch in "&%$#_{}":
             out.append("\\" + ch)
         elif ch == "~":
             out.append(r"\textasciitilde{}")
@@ -207,9 +233,21 @@ def latex_escape(words: str) -> str:
             out.append(r"\textasciicircum{}")
         elif ch == "\\":
             out.append(r"\textbackslash{}")
+        elif ch == "<":
+            out.append(r"\textless{}")
+        elif ch == ">":
+            out.append(r"\textgreater{}")
+        elif ch == "|":
+            out.append(r"\textbar{}")
+        elif ord(ch) > 127 and ch in _UNICODE_TEX:
+            out.append(_text_macro(_UNICODE_TEX[ch]))
         else:
             out.append(ch)
     return "".join(out)
+
+
+def _text_macro(macro: str) -> str:
+    return macro if macro in ("-", "--", "'", "``", "''") else rf"\ensuremath{{{macro}}}"
 
 
 def juxt(a: object, b: object) -> Math:
@@ -224,7 +262,17 @@ def sub(base: str, index: str) -> Math:
     return Math(f"{base}_{index}", f"{base}_{{{idx}}}", ATOM)
 
 
-_LATEX_REL = {"=": "=", "≥": r"\ge", "≤": r"\le", "<": "<", ">": ">", "≠": r"\ne", "≈": r"\approx", "→": r"\to"}
+_LATEX_REL = {
+    "=": "=",
+    "≥": r"\ge",
+    "≤": r"\le",
+    "<": "<",
+    ">": ">",
+    "≠": r"\ne",
+    "≈": r"\approx",
+    "→": r"\to",
+    "←": r"\leftarrow",
+}
 
 
 def rel(*items: object) -> Math:
@@ -300,6 +348,62 @@ _UNICODE_TEX = {
     "…": r"\dots",
     "′": "'",
     "★": r"\star",
+    "§": r"\S",
+    "÷": r"\div",
+    "≪": r"\ll",
+    "≫": r"\gg",
+    "↦": r"\mapsto",
+    "⇐": r"\Leftarrow",
+    "↔": r"\leftrightarrow",
+    "⋅": r"\cdot",
+    "∗": "*",
+    "¶": r"\P",
+    "°": r"^{\circ}",
+    "∘": r"\circ",
+    "≡": r"\equiv",
+    "∝": r"\propto",
+    "∀": r"\forall",
+    "∃": r"\exists",
+    "ℓ": r"\ell",
+    "Φ": r"\Phi",
+    "Ψ": r"\Psi",
+    "Ω": r"\Omega",
+    "Δ": r"\Delta",
+    "Γ": r"\Gamma",
+    "Λ": r"\Lambda",
+    "Θ": r"\Theta",
+    "Π": r"\Pi",
+    "ψ": r"\psi",
+    "χ": r"\chi",
+    "ξ": r"\xi",
+    "ζ": r"\zeta",
+    "κ": r"\kappa",
+    "ν": r"\nu",
+    "τ": r"\tau",
+    "υ": r"\upsilon",
+    "ι": r"\iota",
+    "ϵ": r"\epsilon",
+    "ϕ": r"\phi",
+    "⁰": "^{0}",
+    "⁴": "^{4}",
+    "⁵": "^{5}",
+    "⁶": "^{6}",
+    "⁷": "^{7}",
+    "⁸": "^{8}",
+    "⁹": "^{9}",
+    "₀": "_{0}",
+    "₁": "_{1}",
+    "₂": "_{2}",
+    "₃": "_{3}",
+    "ᵢ": "_{i}",
+    "ⱼ": "_{j}",
+    "∓": r"\mp",
+    "⟨": r"\langle",
+    "⟩": r"\rangle",
+    "‖": r"\|",
+    "∪": r"\cup",
+    "∩": r"\cap",
+    "⊂": r"\subset",
     "•": r"\bullet",
     "⊤": r"\top",
     "—": "--",
@@ -317,8 +421,9 @@ def ascii_latex(source: str) -> str:
         if ord(ch) < 128:
             out.append(ch)
         elif ch in _UNICODE_TEX:
-            macro = _UNICODE_TEX[ch]
-            out.append(macro if macro in ("-", "--", "'", "``", "''") else rf"\ensuremath{{{macro}}}")
+            out.append(_text_macro(_UNICODE_TEX[ch]))
+        elif ch.isalpha() and ord(ch) < 0x180:
+            out.append(ch)  # é, ü, ñ: pdflatex reads Latin letters in UTF-8 and sets them with T1 fonts
         else:
             out.append(rf"\texttt{{[U+{ord(ch):04X}]}}")
     return "".join(out)
@@ -331,3 +436,41 @@ def dedupe(chain: list[Math]) -> list[Math]:
         if not out or out[-1].text != item.text:
             out.append(item)
     return out
+
+
+ELLIPSIS = Math("…", r"\dots")
+
+
+def elide(items: list, limit: int = 12) -> list:
+    """A long list shown by its ends: the first limit - 3 items, …, the last two."""
+    if len(items) <= limit:
+        return list(items)
+    return list(items[: limit - 3]) + [ELLIPSIS] + list(items[-2:])
+
+
+def total(items: list, limit: int = 12) -> Math:
+    """a + b + c written out with the + operator (negatives parenthesised), long sums elided."""
+    shown = elide([as_math(i) for i in items], limit)
+    out = shown[0]
+    for item in shown[1:]:
+        out = out + item
+    return out
+
+
+def matrix(rows: list, digits: int = 6, limit: int = 12) -> Math:
+    """A matrix of numbers or formulas: [[1, 2], [3, 4]] and a bmatrix, long sides elided."""
+
+    def cell(v: object) -> Math:
+        if isinstance(v, Math):
+            return v
+        if isinstance(v, float) and v == -math.inf:
+            return Math("-∞", r"-\infty", ADD)
+        return num(v, digits)  # type: ignore[arg-type]
+
+    shown = [r if r is ELLIPSIS else [cell(v) for v in elide(list(r), limit)] for r in elide(list(rows), limit)]
+    width = max((len(r) for r in shown if r is not ELLIPSIS), default=0)
+    text = ", ".join("…" if r is ELLIPSIS else "[" + ", ".join(c.text for c in r) + "]" for r in shown)
+    latex = r" \\ ".join(
+        " & ".join([r"\vdots"] * width) if r is ELLIPSIS else " & ".join(c.latex for c in r) for r in shown
+    )
+    return Math(f"[{text}]", rf"\begin{{bmatrix}}{latex}\end{{bmatrix}}")

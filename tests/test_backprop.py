@@ -1,12 +1,15 @@
 """backprop: Matt Mazur's published worked example to 9 digits, random nets vs torch autograd."""
 
 import json
+import math
 import random
 from pathlib import Path
 
 import pytest
 import torch
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dlcalc.errors import DlcalcError
 from dlcalc.solvers import backprop as B
@@ -155,3 +158,139 @@ def test_cli_check_and_mine(cli, tmp_path):
     assert data["mine"]["first_wrong"]["name"] == "updated.W1[2,2]"
     code, out, err = cli("backprop", str(tmp_path / "missing.yaml"))
     assert code == 2 and "no such file" in err
+
+
+# --- extreme logits: the stable cross-entropy (issue 14) and overflow (issue 15) ----------------
+
+extreme = st.floats(min_value=-900, max_value=900).map(lambda v: round(v, 3))
+
+
+def _close(ours, truth, torch_value, scale):
+    """Within 1e-12 relative of the 80-digit truth; within torch's own rounding of torch (it forms
+    ln(1 + e^-|z|) and p - t in float64, an absolute error of a few ulps of the logits' size)."""
+    ours = float(ours)
+    return abs(ours - truth) <= 1e-12 * abs(truth) + 1e-300 and abs(ours - torch_value) <= 1e-15 * (1 + scale)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(extreme, min_size=1, max_size=3), st.lists(st.sampled_from([0.0, 1.0, 0.25]), min_size=3, max_size=3))
+def test_sigmoid_cross_entropy_with_extreme_logits_matches_torch(logits, targets):
+    """One sigmoid layer on input 1 with weights = the logits: z = logits. torch's
+    binary_cross_entropy_with_logits (summed) and autograd give the loss and gradients."""
+    import mpmath
+
+    t = targets[: len(logits)]
+    spec = B.parse_spec(
+        {
+            "input": [1],
+            "target": t,
+            "loss": "cross_entropy",
+            "layers": [{"weights": [[v] for v in logits], "bias": [0] * len(logits), "activation": "sigmoid"}],
+        }
+    )
+    a = B.solve(spec).answer
+    w = torch.tensor([[v] for v in logits], dtype=torch.float64, requires_grad=True)
+    z = (w @ torch.ones(1, dtype=torch.float64)).reshape(-1)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(
+        z, torch.tensor(t, dtype=torch.float64), reduction="sum"
+    )
+    loss.backward()
+    with mpmath.workdps(1000):  # 1 - σ(z) within e^-900 of 0 needs ~400 digits
+        sig = [1 / (1 + mpmath.exp(-mpmath.mpf(v))) for v in logits]
+        true_loss = float(-mpmath.fsum(ti * mpmath.log(s) + (1 - ti) * mpmath.log(1 - s) for s, ti in zip(sig, t)))
+        true_grad = [float(s - ti) for s, ti in zip(sig, t)]
+    scale = max(abs(v) for v in logits)
+    assert _close(a["loss"], true_loss, loss.item(), scale)
+    assert len(flat(a["grads"]["W1"])) == len(true_grad) == len(logits)
+    for ours, truth, theirs in zip(flat(a["grads"]["W1"]), true_grad, w.grad.reshape(-1).tolist()):
+        assert _close(ours, truth, theirs, 1)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(extreme, min_size=2, max_size=4), st.integers(0, 3))
+def test_softmax_cross_entropy_with_extreme_logits_matches_torch(logits, k):
+    import mpmath
+
+    k %= len(logits)
+    target = [1.0 if i == k else 0.0 for i in range(len(logits))]
+    spec = B.parse_spec(
+        {
+            "input": [1],
+            "target": target,
+            "loss": "cross_entropy",
+            "layers": [{"weights": [[v] for v in logits], "bias": [0] * len(logits), "activation": "softmax"}],
+        }
+    )
+    a = B.solve(spec).answer
+    w = torch.tensor([[v] for v in logits], dtype=torch.float64, requires_grad=True)
+    z = (w @ torch.ones(1, dtype=torch.float64)).reshape(1, -1)
+    loss = torch.nn.functional.cross_entropy(z, torch.tensor([k]))
+    loss.backward()
+    with mpmath.workdps(1000):  # p_k within e^-1800 of 1: p_k - 1 needs ~800 digits
+        e = [mpmath.exp(mpmath.mpf(v)) for v in logits]
+        p = [v / mpmath.fsum(e) for v in e]
+        true_loss = float(-mpmath.log(p[k]))
+        true_grad = [float(pi - ti) for pi, ti in zip(p, target)]
+    scale = max(abs(v) for v in logits)
+    assert _close(a["loss"], true_loss, loss.item(), scale)
+    assert len(flat(a["grads"]["W1"])) == len(true_grad) == len(logits)
+    for ours, truth, theirs in zip(flat(a["grads"]["W1"]), true_grad, w.grad.reshape(-1).tolist()):
+        assert _close(ours, truth, theirs, 1)
+
+
+@pytest.mark.parametrize(
+    "layer, target",
+    [
+        ({"weights": [[-1]], "activation": "sigmoid"}, [1]),  # input 10: σ(-10)… the issue's case, and σ → 1:
+        ({"weights": [[5]], "activation": "sigmoid"}, [0]),  # σ(50) rounds to 1.0: ln(1 - o) was ln 0
+        ({"weights": [[80], [-80]], "activation": "softmax"}, [0, 1]),  # logit gap 1600: o rounds to 0
+    ],
+)
+def test_issue_cases_answer_and_check(cli, tmp_path, layer, target):
+    f = tmp_path / "net.yaml"
+    f.write_text(
+        yaml.safe_dump({"input": [10], "target": target, "loss": "cross_entropy", "layers": [layer]}), encoding="utf-8"
+    )
+    code, out, err = cli("backprop", str(f), "--check", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["check"]["ok"] and math.isfinite(data["loss"])
+
+
+def test_overflow_is_refused_in_the_solver(cli, tmp_path):
+    f = tmp_path / "big.yaml"
+    f.write_text(
+        "input: [1, 2]\ntarget: [1]\nlayers:\n"
+        "  - {weights: [[1e100, 1e100], [1e100, -1e100]], activation: relu}\n"
+        "  - {weights: [[1e100, 1e100]], activation: linear}\n",
+        encoding="utf-8",
+    )
+    for extra in ([], ["--check"], ["--json"]):
+        code, out, err = cli("backprop", str(f), *extra)
+        assert code == 2 and out == "" and "overflows" in err and "internal error" not in err, (extra, err)
+
+
+def test_diverging_training_is_refused_naming_the_step(cli, tmp_path):
+    f = tmp_path / "diverge.yaml"
+    f.write_text(
+        "input: [1e50]\ntarget: [0]\nlr: 1e50\nlayers:\n  - {weights: [[1]], activation: linear}\n", encoding="utf-8"
+    )
+    code, out, err = cli("backprop", str(f), "--steps", "20")
+    assert code == 2 and "overflows" in err and "gradient-descent step" in err, err
+
+
+def test_check_that_overflows_in_torch_is_not_a_disagreement(cli, tmp_path):
+    # z3 = 1e100·4e300 - 1e100·4e300 is exactly 0 (dlcalc works in fractions here); torch's float64
+    # forms inf - inf = NaN. That is a check that could not run (exit 2), not "torch disagrees" (1).
+    f = tmp_path / "cancel.yaml"
+    f.write_text(
+        "input: [1e100, 1e100]\ntarget: [0]\nlayers:\n"
+        "  - {weights: [[1e100, 1e100], [1e100, 1e100]], activation: linear}\n"
+        "  - {weights: [[1e100, 1e100], [1e100, 1e100]], activation: linear}\n"
+        "  - {weights: [[1e100, -1e100]], activation: linear}\n",
+        encoding="utf-8",
+    )
+    code, out, err = cli("backprop", str(f))
+    assert code == 0
+    code, out, err = cli("backprop", str(f), "--check")
+    assert code == 2 and "could not run" in err, err

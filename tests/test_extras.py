@@ -7,6 +7,8 @@ import random
 import pytest
 import torch
 import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dlcalc.errors import DlcalcError
 from dlcalc.solvers import act, attention, batchnorm, metrics, optim, softmax
@@ -90,6 +92,25 @@ def test_attention_matches_sdpa(seed):
     t = lambda x: torch.tensor(x, dtype=F64).unsqueeze(0)  # noqa: E731
     ref = F.scaled_dot_product_attention(t(q), t(k), t(v), is_causal=causal)[0]
     assert [x for r in a["output"] for x in r] == pytest.approx(ref.flatten().tolist(), abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 4), st.integers(1, 3), st.integers(0, 10**6))
+def test_causal_attention_with_different_numbers_of_queries_and_keys(n_q, n_k, d, dv, seed):
+    """torch 2.13's is_causal=True is documented as ones(L, S).tril(0): the mask aligned top-left,
+    query i sees keys 0..i. dlcalc answers every L ≠ S as torch does (it refused them before)."""
+    rng = random.Random(seed)
+    q, k, v = _rand(rng, n_q, d), _rand(rng, n_k, d), _rand(rng, n_k, dv)
+    a = attention.solve(attention.parse_spec({"Q": q, "K": k, "V": v, "mask": "causal"})).answer
+    t = lambda x: torch.tensor(x, dtype=F64).unsqueeze(0)  # noqa: E731
+    ref = F.scaled_dot_product_attention(t(q), t(k), t(v), is_causal=True)[0]
+    assert [x for r in a["output"] for x in r] == pytest.approx(ref.flatten().tolist(), abs=1e-12)
+    # the same mask written out as the docs' reference implementation does, independently of sdpa
+    mask = torch.ones(n_q, n_k, dtype=torch.bool).tril(diagonal=0)
+    scores = (t(q)[0] @ t(k)[0].T / math.sqrt(d)).masked_fill(~mask, float("-inf"))
+    assert [x for r in a["weights"] for x in r] == pytest.approx(
+        torch.softmax(scores, -1).flatten().tolist(), abs=1e-12
+    )
 
 
 def test_multihead_matches_nn_multiheadattention():

@@ -3,6 +3,7 @@
 import json
 import math
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,58 @@ def test_cli(cli):
     assert code == 0 and "textbook" in out
     code, out, err = cli("lstm", "--x", "1", "--set", "W_i")
     assert code == 2 and "--set" in err
+
+
+# --- the worked solution: numbers substituted, the input's own names (issue 14) -----------------
+
+
+def _textbook(rng, module, gates, aliases, i, h, concat):
+    """A per-gate spec with a random choice among each gate's accepted names; returns the names used."""
+    spec, used = {}, []
+    for gate in gates:
+        w_names, u_names, b_names = aliases[gate]
+        w_key, u_key, b_key = rng.choice(w_names), rng.choice(u_names), rng.choice(b_names)
+        if concat:
+            spec[w_key] = _rand(rng, h, h + i)
+            used.append(w_key)
+        else:
+            spec[w_key], spec[u_key] = _rand(rng, h, i), _rand(rng, h, h)
+            used += [w_key, u_key]
+        if rng.random() < 0.7:
+            spec[b_key] = _vec(rng, h)
+            used.append(b_key)
+    return spec, used
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_gate_steps_substitute_numbers_in_the_inputs_names(seed):
+    from dlcalc.render import step_text
+
+    rng = random.Random(300 + seed)
+    module, gates = rng.choice([(rnn, ("h",)), (lstm, lstm.GATES), (gru, gru.GATES)])
+    i, h, steps = rng.randint(1, 3), rng.randint(1, 3), rng.randint(1, 3)
+    x = _rand(rng, steps, i)
+    concat = module is not rnn and rng.random() < 0.3
+    spec, used = _textbook(rng, module, gates, module.ALIASES, i, h, concat)
+    if module is gru:
+        spec["convention"] = rng.choice(gru.CONVENTIONS)
+    result = module.solve(module.parse_spec({"x": x, **spec}))
+    text = "\n".join(step_text(s) for s in result.steps)
+    for name in used:  # every weight appears under the name the input gave it…
+        assert re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", text), (name, text[:500])
+    for torch_name in ("W_ir", "W_hr", "W_iz", "W_in", "W_hn", "W_ii", "W_hi", "W_ih", "b_ih"):
+        assert torch_name not in used and not re.search(rf"\b{torch_name}\b", text)  # …and none is renamed
+    gate_steps = [s for s in result.steps if s.chain and any(fn in s.chain[0].text for fn in ("σ(", "tanh("))]
+    assert gate_steps
+    for s in gate_steps:  # the weights' numbers are written into every gate before its value
+        assert "·" in s.chain[1].text and any(c.isdigit() for c in s.chain[1].text), step_text(s)
+
+
+def test_torch_layout_keeps_torchs_names():
+    from dlcalc.render import step_text
+
+    rng = random.Random(7)
+    w = _torch_layout(rng, 3, 2, 2)
+    result = gru.solve(gru.parse_spec({"x": _rand(rng, 2, 2), **w}))
+    text = "\n".join(step_text(s) for s in result.steps)
+    assert all(name in text for name in ("W_ir", "W_hr", "b_ir", "b_hr", "W_in", "W_hn", "b_hn"))

@@ -25,6 +25,9 @@ def check(result: Result) -> CheckReport:
         p = torch.softmax(z / spec.temperature, dim=0)
         report.add("softmax", _fmt(a["probabilities"]), _fmt(p.tolist()), _close(a["probabilities"], p.tolist()))
     if spec.loss is None:
+        jac = torch.autograd.functional.jacobian(lambda v: torch.softmax(v, dim=0), z.detach() / spec.temperature)
+        ok = jacobian_agrees(a["jacobian"], jac.tolist(), p.tolist())
+        report.add("Jacobian", _fmt(sum(a["jacobian"], [])), _fmt(sum(jac.tolist(), [])), ok)
         return report
     t = torch.tensor(spec.target, dtype=torch.float64)
     if spec.loss == "cross_entropy":
@@ -39,6 +42,17 @@ def check(result: Result) -> CheckReport:
     )
     report.add("gradient", _fmt(a["gradient"]), _fmt(g.tolist()), _close(a["gradient"], g.tolist()))
     return report
+
+
+def jacobian_agrees(ours, theirs, p) -> bool:
+    """Relative agreement, allowing torch its own rounding: autograd forms 1 - p_i, which carries
+    the few ulps of its own p_i (a few times 2.2e-16) as an absolute error; p_i·Σ_{j≠i} p_j does not."""
+    eps = 2.0**-52
+    return all(
+        abs(x - y) <= TOL * abs(y) + 8 * eps * p[i] * (i == j) + 1e-300
+        for i, (row_o, row_t) in enumerate(zip(ours, theirs))
+        for j, (x, y) in enumerate(zip(row_o, row_t))
+    )
 
 
 def _fmt(v) -> str:

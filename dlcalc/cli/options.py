@@ -55,9 +55,9 @@ def emit(result: Any, out: Output) -> None:
 
         print(to_json(result, out.lang, report))
     elif out.latex or out.md:
-        from dlcalc.render.latex import to_latex, to_markdown
+        from dlcalc.render.latex import to_latex_document, to_markdown
 
-        print((to_latex if out.latex else to_markdown)(result, out.lang))
+        print((to_latex_document if out.latex else to_markdown)(result, out.lang))
         if report is not None:
             _report_to_stderr(report, out.lang)
     else:

@@ -1,21 +1,68 @@
-"""The derivation as LaTeX (amsmath) or Markdown with $…$ math, for pasting into notes."""
+"""The derivation as LaTeX or as Markdown with $…$ math, for pasting into notes.
+
+`--latex` prints a complete document that compiles as it is: pdflatex for English (T1 fonts,
+every non-ASCII character of the prose turned into a macro), xelatex for Chinese (ctexart).
+`to_latex` is the body alone, for embedding in a larger document with the same preamble
+(amsmath and amssymb; nothing else); the quiz export does that. Math comes from mathfmt and is ASCII by construction;
+prose goes through `tex_text`, so `C_out` in a sentence is `C\\_out` and σ is `\\ensuremath{\\sigma}`.
+"""
 
 from __future__ import annotations
 
-from dlcalc.mathfmt import latex_escape
+from dlcalc.mathfmt import ascii_latex, latex_escape
 from dlcalc.render import LATEX_JOINERS, say, step_latex
-from dlcalc.result import Result
+from dlcalc.result import Result, Table
+
+PREAMBLE = {
+    "en": [
+        r"\documentclass[11pt]{article}",
+        r"\usepackage[T1]{fontenc}",
+        r"\usepackage{lmodern}",
+        r"\usepackage{textcomp}",
+    ],
+    "zh": [r"\documentclass[11pt,UTF8]{ctexart}"],
+}
+PACKAGES = [
+    r"\usepackage{amsmath,amssymb}",
+    r"\usepackage[margin=2cm]{geometry}",
+    r"\allowdisplaybreaks",
+    r"\setlength{\parindent}{0pt}",
+]
+ENGINE = {"en": "pdflatex", "zh": "xelatex"}
+
+
+def preamble(lang: str) -> list[str]:
+    return PREAMBLE["zh" if lang == "zh" else "en"] + PACKAGES
+
+
+def tex_text(words: str, lang: str = "en") -> str:
+    """Prose for a TeX text paragraph: specials escaped, symbols as macros; for pdflatex (English)
+    anything else non-ASCII too, for xelatex (Chinese) the CJK text stays as it is."""
+    escaped = latex_escape(words)
+    return escaped if lang == "zh" else ascii_latex(escaped)
 
 
 def to_latex(result: Result, lang: str = "en") -> str:
-    lines = [f"% dlcalc {result.kind}: {result.title(lang)}", r"\begin{itemize}"]
-    for label, value in result.summary:
-        lines.append(rf"  \item \textbf{{{latex_escape(label(lang))}}}: {latex_escape(say(value, lang))}")
-    lines.append(r"\end{itemize}")
-    if result.steps:  # an empty enumerate is a LaTeX error
+    """The body: title, summary, tables, the derivation (align*), notes."""
+    tx = lambda s: tex_text(s, lang)  # noqa: E731
+    lines = [f"% dlcalc {result.kind}: {tx(result.title(lang))}"]
+    if result.summary:
+        lines.append(r"\begin{itemize}")
+        for label, value in result.summary:
+            lines.append(rf"  \item \textbf{{{tx(label(lang))}}}: {tx(say(value, lang))}")
+        lines.append(r"\end{itemize}")
+    for table in result.tables:
+        lines += _table(table, lang)
+    for figure in result.figures:
+        lines += [
+            r"\begin{verbatim}",
+            *[ascii_latex(row) if lang != "zh" else row for row in figure],
+            r"\end{verbatim}",
+        ]
+    if result.steps:
         lines.append(r"\begin{enumerate}")
     for step in result.steps:
-        lines.append(rf"  \item \textbf{{{latex_escape(step.label(lang))}}}")
+        lines.append(rf"  \item \textbf{{{tx(step.label(lang))}}}")
         parts = ([step.lhs.latex] if step.lhs is not None else []) + [c.latex for c in step.chain]
         if len(parts) > 1 and step.lhs is not None:
             lines.append(r"  \begin{align*}")
@@ -27,12 +74,38 @@ def to_latex(result: Result, lang: str = "en") -> str:
         elif parts:
             lines.append(rf"  \[ {step_latex(step)} \]")
         if step.note:
-            lines.append(rf"  \emph{{{latex_escape(step.note(lang))}}}")
+            lines.append(rf"  \emph{{{tx(step.note(lang))}}}")
     if result.steps:
         lines.append(r"\end{enumerate}")
     for note in result.notes:
-        lines.append(rf"\emph{{{latex_escape(note(lang))}}}\par")
+        lines.append(rf"\emph{{{tx(note(lang))}}}\par")
     return "\n".join(lines)
+
+
+def to_latex_document(result: Result, lang: str = "en") -> str:
+    """A complete document: `pdflatex` (English) or `xelatex` (Chinese) compiles it as printed."""
+    return "\n".join(
+        [
+            f"% compile with {ENGINE['zh' if lang == 'zh' else 'en']}",
+            *preamble(lang),
+            r"\begin{document}",
+            rf"\section*{{{tex_text(result.title(lang), lang)}}}",
+            to_latex(result, lang),
+            r"\end{document}",
+        ]
+    )
+
+
+def _table(table: Table, lang: str) -> list[str]:
+    tx = lambda s: tex_text(s, lang)  # noqa: E731
+    out = [r"\par\medskip"]
+    if table.title:
+        out.append(rf"\textbf{{{tx(table.title(lang))}}}\par\smallskip")
+    out += [r"{\small", rf"\begin{{tabular}}{{{'l' * len(table.columns)}}}", r"\hline"]
+    out.append(" & ".join(tx(c(lang)) for c in table.columns) + r" \\ \hline")
+    out += [" & ".join(tx(say(cell, lang)) for cell in row) + r" \\" for row in table.rows]
+    out += [r"\hline", r"\end{tabular}}\par\medskip"]
+    return out
 
 
 def to_markdown(result: Result, lang: str = "en") -> str:

@@ -1,6 +1,6 @@
 """Activation functions at given points: value, derivative, and the remark the course notes make.
 
-sigmoid σ(x) = 1/(1 + e^-x),          σ'(x) = σ(x)(1 - σ(x))        (at most 0.25)
+sigmoid σ(x) = 1/(1 + e^(-x)),          σ'(x) = σ(x)(1 - σ(x))        (at most 0.25)
 tanh(x),                              tanh'(x) = 1 - tanh²(x)
 ReLU(x) = max(0, x),                  ReLU'(x) = 1 for x > 0, else 0 (torch's choice at 0)
 LeakyReLU(x) = x or αx,               1 for x > 0, else α
@@ -68,7 +68,10 @@ def value_and_slope(fn: str, x: float, alpha: float) -> tuple[float, float]:
 
 
 FORMULAS = {
-    "sigmoid": (m.Math("1/(1 + e^-x)", r"\frac{1}{1 + e^{-x}}"), m.Math("σ(x)(1 - σ(x))", r"\sigma(x)(1 - \sigma(x))")),
+    "sigmoid": (
+        m.Math("1/(1 + e^(-x))", r"\frac{1}{1 + e^{-x}}"),
+        m.Math("σ(x)(1 - σ(x))", r"\sigma(x)(1 - \sigma(x))"),
+    ),
     "tanh": (m.Math("tanh(x)", r"\tanh x"), m.Math("1 - tanh²(x)", r"1 - \tanh^2 x")),
     "relu": (m.Math("max(0, x)", r"\max(0, x)"), m.Math("1 if x > 0 else 0", r"[x > 0]")),
     "leaky_relu": (
@@ -81,6 +84,41 @@ FORMULAS = {
     ),
     "gelu": (m.Math("x·Φ(x)", r"x\,\Phi(x)"), m.Math("Φ(x) + x·φ(x)", r"\Phi(x) + x\,\varphi(x)")),
 }
+
+
+def worked(fn: str, x: float, alpha: float) -> tuple[list[m.Math], list[m.Math], Text | None]:
+    """The value's and the slope's working with x substituted: the branch taken, then its numbers."""
+    n = lambda v: m.num(v, 9)  # noqa: E731
+    X = n(x)
+    if fn == "sigmoid":
+        s = sigmoid(x)
+        return [m.frac(1, 1 + m.sym("e") ** n(-x))], [n(s) * (1 - n(s))], None
+    if fn == "tanh":
+        t = math.tanh(x)
+        return [m.call("tanh", X, latex_name=r"\tanh")], [1 - n(t) ** 2], None
+    if fn == "gelu":
+        cdf = 0.5 * (1 + math.erf(x / math.sqrt(2)))
+        pdf = math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
+        phi = lambda v: m.call("Φ", v, latex_name=r"\Phi")  # noqa: E731
+        return (
+            [X * phi(X), X * n(cdf)],
+            [phi(X) + X * m.call("φ", X, latex_name=r"\varphi"), n(cdf) + X * n(pdf)],
+            T("Φ is the standard normal CDF, φ its density", "Φ 为标准正态分布函数，φ 为其密度"),
+        )
+    positive = x > 0
+    side = (
+        T("x = {x} > 0: the positive branch", "x = {x} > 0：正半轴分支")
+        if positive
+        else T("x = {x} ≤ 0: the negative branch", "x = {x} ≤ 0：负半轴分支")
+    ).format(x=m.fmt_number(x))
+    if fn == "relu":
+        return [m.call("max", 0, X, latex_name=r"\max")], [n(1.0 if positive else 0.0)], side
+    a = n(alpha)
+    if positive:
+        return [X], [n(1.0)], side
+    if fn == "leaky_relu":
+        return [a * X], [a], side
+    return [a * (m.sym("e") ** X - 1)], [a * m.sym("e") ** X], side
 
 
 def remark(fn: str, x: float, slope: float) -> Text | None:
@@ -111,19 +149,21 @@ def solve(spec: ActSpec) -> Result:
         values.append(v)
         slopes.append(d)
         note = remark(name, x, d)
+        value_work, slope_work, side = worked(name, x, spec.alpha)
         steps.append(
             Step(
                 T("{f} at x = {x}", "{f} 在 x = {x} 处").format(f=name, x=m.fmt_number(x)),
-                m.Math(f"f({m.fmt_number(x)})", f"f({m.num(x).latex})"),
-                [f_formula, m.num(v, 9)],
+                m.Math(f"f({m.fmt_number(x)})", rf"f\left({m.num(x).latex}\right)"),
+                m.dedupe([f_formula, *value_work, m.num(v, 9)]),
+                side,
             )
         )
         steps.append(
             Step(
                 T("slope at x = {x}", "x = {x} 处的导数").format(x=m.fmt_number(x)),
-                m.Math(f"f'({m.fmt_number(x)})", f"f'({m.num(x).latex})"),
-                [d_formula, m.num(d, 9)],
-                note,
+                m.Math(f"f'({m.fmt_number(x)})", rf"f'\left({m.num(x).latex}\right)"),
+                m.dedupe([d_formula, *slope_work, m.num(d, 9)]),
+                note or side,
             )
         )
         rows.append([m.fmt_number(x), m.fmt_number(v, 9), m.fmt_number(d, 9), note or ""])

@@ -4,6 +4,9 @@
     scores = Q Kᵀ / √d_k                      (d_k: the key width, per head)
     causal mask: scores[i][j] = -∞ for j > i  (a decoder position sees only itself and earlier ones)
     weights = softmax of each row;  output = weights · V
+With L_q ≠ L_k queries and keys the causal mask is aligned top-left, as torch's
+scaled_dot_product_attention(is_causal=True) builds it (ones(L, S).tril(0)): query i sees keys
+1..i. (A decoder reading a KV cache aligns it bottom-right instead: torch's causal_lower_right.)
 Multi-head: the projected Q, K, V are split into h column blocks of width d_k = d_model/h, each
 head attends on its own, the heads are concatenated and multiplied by W_O.
 """
@@ -85,8 +88,6 @@ def parse_spec(inputs: Mapping[str, Any]) -> AttentionSpec:
         raise DlcalcError(f"K: keys are {len(k[0])} wide but queries are {len(q[0])}; QKᵀ needs the same width")
     if len(k) != len(v):
         raise DlcalcError(f"V: {len(v)} value rows for {len(k)} keys")
-    if causal and len(q) != len(k):
-        raise DlcalcError("mask: a causal mask needs as many queries as keys")
     for name, mat in (("Q", q), ("V", v)):
         if len(mat[0]) % heads:
             raise DlcalcError(f"heads: {heads} heads do not divide the width {len(mat[0])} of {name}")
@@ -102,16 +103,39 @@ def parse_spec(inputs: Mapping[str, Any]) -> AttentionSpec:
 
 
 def _show(a: Matrix) -> m.Math:
-    rows = ["[" + ", ".join(m.fmt_number(v, DIGITS) if v != -math.inf else "-∞" for v in r) + "]" for r in a]
-    latex = (
-        r"\begin{bmatrix}"
-        + r" \\ ".join(" & ".join(m.num(v, DIGITS).latex if v != -math.inf else r"-\infty" for v in r) for r in a)
-        + r"\end{bmatrix}"
+    return m.matrix(a, DIGITS)
+
+
+def _worked_product(a: Matrix, b: Matrix) -> m.Math:
+    """a·b with every entry written as its sum of products: [[1·1 + 0·3, …], …]."""
+    return m.matrix(
+        [[m.total([m.num(x, DIGITS) * m.num(y, DIGITS) for x, y in zip(row, col)]) for col in zip(*b)] for row in a]
     )
-    return m.Math("[" + ", ".join(rows) + "]", latex)
+
+
+def _row_exps(scaled: Matrix) -> Matrix:
+    out = []
+    for row in scaled:
+        top = max(row)
+        out.append([0.0 if v == -math.inf else math.exp(v - top) for v in row])
+    return out
+
+
+def _worked_softmax(scaled: Matrix) -> tuple[m.Math, m.Math]:
+    """Each row's e^(s - max s) and each entry divided by its row's sum (masked entries are 0)."""
+    exps, ratios = [], []
+    for row in scaled:
+        top = max(row)
+        e = [0.0 if v == -math.inf else math.exp(v - top) for v in row]
+        total = math.fsum(e)
+        exps.append([m.sym("e") ** m.num(v - top, DIGITS) if v != -math.inf else m.num(0) for v in row])
+        ratios.append([m.frac(m.num(x, DIGITS), m.num(total, DIGITS)) if x else m.num(0) for x in e])
+    return m.matrix(exps), m.matrix(ratios)
 
 
 def attend(q: Matrix, k: Matrix, v: Matrix, causal: bool) -> tuple[Matrix, Matrix, Matrix, Matrix]:
+    """(QKᵀ, scaled and masked scores, weights, output); the causal mask keeps key j for query i
+    when j ≤ i, aligned top-left whatever the numbers of queries and keys (torch's is_causal)."""
     d_k = len(k[0])
     raw = matmul(q, transpose(k))
     scaled = [[s / math.sqrt(d_k) for s in row] for row in raw]
@@ -130,7 +154,15 @@ def solve(spec: AttentionSpec) -> Result:
                 Step(
                     T("Project the tokens", "对词向量做投影"),
                     m.sym(name),
-                    [m.Math(f"X·W_{name}", rf"X W_{name}"), _show(mat)],
+                    m.dedupe(
+                        [
+                            m.Math(f"X·W_{name}", rf"X W_{{{name}}}"),
+                            _worked_product(
+                                [list(r) for r in spec.x], [list(r) for r in getattr(spec, f"w_{name.lower()}")]
+                            ),
+                            _show(mat),
+                        ]
+                    ),
                 )
             )
     h = spec.heads
@@ -146,36 +178,60 @@ def solve(spec: AttentionSpec) -> Result:
             Step(
                 tag + T("scores", "相似度得分"),
                 m.Math("QKᵀ", r"QK^\top"),
-                [_show(raw)],
+                m.dedupe([_worked_product(sl_q, transpose(sl_k)), _show(raw)]),
                 T("row i: the query of token i against every key", "第 i 行：第 i 个词的查询与每个键的点积"),
             )
         )
         steps.append(
             Step(
                 tag + T("scale by √d_k", "除以 √d_k"),
-                m.Math("QKᵀ/√d_k", r"QK^\top/\sqrt{d_k}"),
-                [m.Math(f"QKᵀ/√{dq}", rf"QK^\top/\sqrt{{{dq}}}"), _show(scaled)],
-                (
+                m.Math("S = QKᵀ/√d_k", r"S = QK^\top/\sqrt{d_k}"),
+                [
+                    m.Math(f"QKᵀ/√{dq}", rf"QK^\top/\sqrt{{{dq}}}"),
+                    m.matrix(
+                        [[m.frac(m.num(v, DIGITS), m.Math(f"√{dq}", rf"\sqrt{{{dq}}}")) for v in row] for row in raw]
+                    ),
+                    _show([[s / math.sqrt(dq) for s in row] for row in raw]),
+                ],
+                T("keeps the softmax out of its flat region as d_k grows", "防止 d_k 较大时 softmax 进入饱和区"),
+            )
+        )
+        if spec.causal:
+            steps.append(
+                Step(
+                    tag + T("causal mask", "因果掩码"),
+                    m.Math("S_masked", r"S_{\text{masked}}"),
+                    [_show(scaled)],
                     T(
-                        "causal mask: entries above the diagonal set to -∞ (a token cannot see later ones)",
-                        "因果掩码：对角线以上置为 -∞（不能看到后面的词）",
-                    )
-                    if spec.causal
-                    else T(
-                        "keeps the softmax out of its flat region as d_k grows", "防止 d_k 较大时 softmax 进入饱和区"
-                    )
-                ),
+                        "entries with key j after query i (j > i) set to -∞: a token cannot see later ones",
+                        "键 j 在查询 i 之后（j > i）的位置置为 -∞：不能看到后面的词",
+                    ),
+                )
+            )
+        exps, ratios = _worked_softmax(scaled)
+        steps.append(
+            Step(
+                tag + T("exponentials, each row shifted by its largest score", "取指数（每行先减去该行最大得分）"),
+                m.Math("E_ij = e^(s_ij - max_j s_ij)", r"E_{ij} = e^{s_{ij} - \max_j s_{ij}}"),
+                m.dedupe([exps, _show(_row_exps(scaled))]),
+                T("masked entries give e^(-∞) = 0", "被掩码的位置 e^(-∞) = 0") if spec.causal else None,
             )
         )
         steps.append(
             Step(
                 tag + T("softmax of each row", "按行 softmax"),
                 m.sym("A"),
-                [_show(weights)],
+                [m.Math("E_ij/Σ_j E_ij", r"\frac{E_{ij}}{\sum_j E_{ij}}"), ratios, _show(weights)],
                 T("each row sums to 1", "每行之和为 1"),
             )
         )
-        steps.append(Step(tag + T("weighted sum of the values", "对值加权求和"), m.Math("A·V", "AV"), [_show(out)]))
+        steps.append(
+            Step(
+                tag + T("weighted sum of the values", "对值加权求和"),
+                m.Math("A·V", "AV"),
+                m.dedupe([_worked_product(weights, sl_v), _show(out)]),
+            )
+        )
         head_outputs.append(out)
         all_weights.append(weights)
     concat = [sum((ho[r] for ho in head_outputs), []) for r in range(len(q))]
@@ -186,7 +242,7 @@ def solve(spec: AttentionSpec) -> Result:
             Step(
                 T("concatenate the heads and project", "拼接各头并投影"),
                 m.Math("Concat·W_O", r"\operatorname{Concat} W_O"),
-                [_show(output)],
+                m.dedupe([_worked_product(concat, [list(r) for r in spec.w_o]), _show(output)]),
             )
         )
     answer = {
@@ -208,6 +264,24 @@ def solve(spec: AttentionSpec) -> Result:
         ),
         (T("Output", "输出"), _show(output).text),
     ]
+    notes = []
+    if spec.causal and len(q) != len(k):
+        notes.append(
+            T(
+                "{q} queries, {k} keys: the causal mask is aligned top-left, as torch's "
+                "scaled_dot_product_attention(is_causal=True) aligns it (query i sees keys 1..i); "
+                "a decoder reading a KV cache aligns it bottom-right instead (torch's causal_lower_right)",
+                "{q} 个查询、{k} 个键：因果掩码左上对齐，与 torch 的 scaled_dot_product_attention(is_causal=True) "
+                "一致（查询 i 看到键 1..i）；使用 KV 缓存的解码器则右下对齐（torch 的 causal_lower_right）",
+            ).format(q=len(q), k=len(k))
+        )
     return Result(
-        "attention", T("Scaled dot-product attention", "缩放点积注意力"), answer, summary, steps, [table], spec=spec
+        "attention",
+        T("Scaled dot-product attention", "缩放点积注意力"),
+        answer,
+        summary,
+        steps,
+        [table],
+        notes,
+        spec=spec,
     )

@@ -15,6 +15,7 @@ as in Matt Mazur's worked example; a list gives each neuron its own.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -24,7 +25,7 @@ from dlcalc import mathfmt as m
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_bool, parse_int, parse_matrix, parse_number, parse_vector
 from dlcalc.result import Result, Step, Table
-from dlcalc.solvers.stable import sigmoid, softmax
+from dlcalc.solvers.stable import log_softmax, sigmoid, sigmoid_minus_target, softmax, softmax_minus_target
 from dlcalc.text import T, Text
 
 FIELDS = {"input", "target", "layers", "loss", "lr", "update_bias", "steps"}
@@ -158,10 +159,34 @@ def loss_value(kind: str, o: list, t: list) -> Any:
     return sum((ti - oi) ** 2 for oi, ti in zip(o, t)) / len(o)
 
 
-def loss_ce(o: list, t: list, binary: bool = False) -> float:
+def loss_ce(z: list, t: list, binary: bool = False) -> float:
+    """Cross-entropy from the output layer's net inputs z, never from its rounded outputs.
+
+    sigmoid: -[t ln σ(z) + (1 - t) ln σ(-z)] = max(z, 0) - z·t + ln(1 + e^(-|z|))  (torch's
+    binary_cross_entropy_with_logits); softmax: -Σ t_i ln a_i with ln a_i = log_softmax(z)_i.
+    """
+    zf, tf = [float(v) for v in z], [float(v) for v in t]
     if binary:
-        return -sum(ti * math.log(oi) + (1 - ti) * math.log(1 - oi) for oi, ti in zip(o, t))
-    return -sum(ti * math.log(oi) for oi, ti in zip(o, t) if ti != 0)
+        return math.fsum(bce_terms(zf, tf))
+    return -math.fsum(ti * lp for ti, lp in zip(tf, log_softmax(zf)) if ti != 0)
+
+
+def bce_terms(z: list[float], t: list[float]) -> list[float]:
+    return [max(zi, 0.0) - zi * ti + math.log1p(math.exp(-abs(zi))) for zi, ti in zip(z, t)]
+
+
+FLOAT_MAX = sys.float_info.max
+
+
+def _overflow(what: str, value: Any) -> None:
+    """Refuse a value outside float64's finite range: exit 2 naming it, never inf, NaN or a traceback."""
+    if isinstance(value, float) and math.isnan(value):
+        raise DlcalcError(f"backprop: {what} is undefined (NaN): the numbers overflow float64; scale them down")
+    if not abs(value) <= FLOAT_MAX:
+        raise DlcalcError(
+            f"backprop: {what} overflows: it exceeds float64's largest number (1.8e308); "
+            "use smaller weights, inputs or learning rate"
+        )
 
 
 @dataclass
@@ -175,7 +200,37 @@ class Pass:
     grads_b: list[list]
 
 
-def run_pass(spec: BackpropSpec, layers: list[DenseLayer]) -> Pass:
+def run_pass(spec: BackpropSpec, layers: list[DenseLayer], step: int = 1) -> Pass:
+    """One forward and backward pass; a value beyond float64's range is refused (exit 2), naming it."""
+    try:
+        p = _run_pass(spec, layers)
+    except OverflowError:  # math.exp, or float() of an exact value beyond float64
+        raise DlcalcError(
+            f"backprop: the numbers overflow float64 (beyond 1.8e308){_at(step)}; use smaller weights, inputs or "
+            "learning rate"
+        ) from None
+    where = _at(step)
+    for l, (z, a) in enumerate(zip(p.zs, p.activations[1:]), 1):
+        for j, (zj, aj) in enumerate(zip(z, a), 1):
+            _overflow(f"z{l}[{j}]{where}", zj)
+            _overflow(f"a{l}[{j}]{where}", aj)
+    _overflow(f"the loss{where}", p.loss)
+    for l, (d, gw, gb) in enumerate(zip(p.deltas, p.grads_w, p.grads_b), 1):
+        for j, dj in enumerate(d, 1):
+            _overflow(f"δ{l}[{j}]{where}", dj)
+        for j, row in enumerate(gw, 1):
+            for i, g in enumerate(row, 1):
+                _overflow(f"∂E/∂W{l}[{j},{i}]{where}", g)
+        for j, g in enumerate(gb, 1):
+            _overflow(f"∂E/∂b{l}[{j}]{where}", g)
+    return p
+
+
+def _at(step: int) -> str:
+    return "" if step == 1 else f" after {step - 1} gradient-descent step(s) (the training diverges)"
+
+
+def _run_pass(spec: BackpropSpec, layers: list[DenseLayer]) -> Pass:
     a = list(spec.input)
     zs, acts = [], [a]
     for layer in layers:
@@ -187,27 +242,23 @@ def run_pass(spec: BackpropSpec, layers: list[DenseLayer]) -> Pass:
     o, t = acts[-1], list(spec.target)
     last = layers[-1]
     binary = spec.loss == "cross_entropy" and last.activation == "sigmoid"
-    loss = loss_ce(o, t, binary) if spec.loss == "cross_entropy" else loss_value(spec.loss, o, t)
+    loss = loss_ce(zs[-1], t, binary) if spec.loss == "cross_entropy" else loss_value(spec.loss, o, t)
     n = len(o)
     if spec.loss == "half_sse":
         dE_da = [oi - ti for oi, ti in zip(o, t)]
     elif spec.loss == "mse":
         dE_da = [2 * (oi - ti) / n for oi, ti in zip(o, t)]
-    elif binary:
-        dE_da = [(oi - ti) / (oi * (1 - oi)) for oi, ti in zip(o, t)]
-    else:
-        dE_da = [-ti / oi for oi, ti in zip(o, t)]
-    if last.activation == "softmax":
-        if spec.loss == "cross_entropy":
-            delta = (
-                [oi - ti for oi, ti in zip(o, t)]
-                if abs(sum(t) - 1) < 1e-12
-                else [oi * sum(t) - ti for oi, ti in zip(o, t)]
-            )
-        else:  # the full softmax Jacobian: ∂a_k/∂z_j = a_k(δ_kj - a_j)
-            delta = [sum(dE_da[k] * o[k] * ((1 if k == j else 0) - o[j]) for k in range(n)) for j in range(n)]
-    elif binary:
-        delta = [oi - ti for oi, ti in zip(o, t)]
+    else:  # cross-entropy: δ_L = o - t directly; -t/o is never formed (o may round to 0 or 1)
+        dE_da = []
+    if spec.loss == "cross_entropy":  # o - t (o·Σt - t when Σt ≠ 1), without cancellation when o ≈ t
+        tf = [float(v) for v in t]
+        delta = (
+            [sigmoid_minus_target(float(zi), ti) for zi, ti in zip(zs[-1], tf)]
+            if binary
+            else softmax_minus_target(o, tf)
+        )
+    elif last.activation == "softmax":  # the full softmax Jacobian: ∂a_k/∂z_j = a_k(δ_kj - a_j)
+        delta = [sum(dE_da[k] * o[k] * ((1 if k == j else 0) - o[j]) for k in range(n)) for j in range(n)]
     else:
         delta = [g * derivative(last.activation, z, a, last.alpha) for g, z, a in zip(dE_da, zs[-1], o)]
     deltas = [delta]
@@ -223,11 +274,16 @@ def run_pass(spec: BackpropSpec, layers: list[DenseLayer]) -> Pass:
     return Pass(zs, acts, loss, dE_da, deltas, grads_w, grads_b)
 
 
-def descend(spec: BackpropSpec, layers: list[DenseLayer], p: Pass) -> list[DenseLayer]:
+def descend(spec: BackpropSpec, layers: list[DenseLayer], p: Pass, step: int = 1) -> list[DenseLayer]:
     out = []
-    for layer, gw, gb in zip(layers, p.grads_w, p.grads_b):
+    for l, (layer, gw, gb) in enumerate(zip(layers, p.grads_w, p.grads_b), 1):
         w = tuple(tuple(wi - spec.lr * g for wi, g in zip(row, grow)) for row, grow in zip(layer.weights, gw))
         b = tuple(bi - spec.lr * g for bi, g in zip(layer.bias, gb)) if spec.update_bias else layer.bias
+        for j, row in enumerate(w, 1):
+            for i, v in enumerate(row, 1):
+                _overflow(f"the updated W{l}[{j},{i}]{_at(step)}", v)
+        for j, v in enumerate(b, 1):
+            _overflow(f"the updated b{l}[{j}]{_at(step)}", v)
         out.append(DenseLayer(w, b, layer.shared_bias, layer.activation, layer.alpha))
     return out
 
@@ -301,6 +357,10 @@ def solve(spec: BackpropSpec) -> Result:
                 f"z{l}[{j}]",
             )
         if layer.activation == "softmax":
+            z = [float(v) for v in first.zs[l - 1]]
+            top = max(z)
+            exps = [math.exp(v - top) for v in z]
+            denominator = m.total([m.sym("e") ** (_n(v) - _n(top)) for v in z])
             for j in range(1, len(layer.weights) + 1):
                 add(
                     Step(
@@ -308,9 +368,11 @@ def solve(spec: BackpropSpec) -> Result:
                         _name("a", l, j),
                         [
                             m.Math(
-                                f"e^z{l}[{j}] / Σ_k e^z{l}[k]",
-                                rf"\frac{{e^{{z^{{({l})}}_{j}}}}}{{\sum_k e^{{z^{{({l})}}_k}}}}",
+                                f"e^(z{l}[{j}] - max z) / Σ_k e^(z{l}[k] - max z)",
+                                rf"\frac{{e^{{z^{{({l})}}_{j} - \max z}}}}{{\sum_k e^{{z^{{({l})}}_k - \max z}}}}",
                             ),
+                            m.frac(m.sym("e") ** (_n(z[j - 1]) - _n(top)), denominator),
+                            m.frac(_n(exps[j - 1]), m.total([_n(e) for e in exps])),
                             _n(first.activations[l][j - 1]),
                         ],
                     ),
@@ -333,56 +395,53 @@ def solve(spec: BackpropSpec) -> Result:
     # loss
     L = len(layers)
     o = first.activations[-1]
-    loss_label = {"half_sse": "E = Σ ½(t - o)²", "mse": "E = (1/n) Σ (t - o)²", "cross_entropy": "E = -Σ t·ln o"}[
-        spec.loss
-    ]
-    terms = " + ".join(
-        f"{'½' if spec.loss == 'half_sse' else ''}({m.fmt_number(t)} - {m.fmt_number(v, DIGITS)})²"
-        for v, t in zip(o, spec.target)
-    )
-    if spec.loss == "mse":
-        terms = f"(1/{len(o)})·[{terms}]"
-    add(
-        Step(
-            T("Loss", "损失"),
-            m.sym("E"),
-            [
-                m.Math(loss_label[4:], loss_label[4:]),
-                m.Math(terms if spec.loss != "cross_entropy" else "…", terms),
-                _n(first.loss),
-            ],
-        ),
-        "loss",
-    )
+    add(Step(T("Loss", "损失"), m.sym("E"), _loss_chain(spec, first), _loss_note(spec, layers[-1])), "loss")
     # backward: deltas
     last = layers[-1]
     for j in range(1, len(o) + 1):
         d = first.deltas[-1][j - 1]
-        if last.activation in ("softmax",) or (spec.loss == "cross_entropy" and last.activation == "sigmoid"):
+        aj, tj = _n(o[j - 1]), _n(spec.target[j - 1])
+        if spec.loss == "cross_entropy":
+            t_sum = sum(float(v) for v in spec.target)
+            collapsed = last.activation == "sigmoid" or abs(t_sum - 1) < 1e-12
             chain = [
-                m.Math(f"a{L}[{j}] - t{j}", f"a^{{({L})}}_{j} - t_{j}"),
-                _n(o[j - 1]) - _n(spec.target[j - 1]),
+                m.Math(f"a{L}[{j}] - t{j}", f"a^{{({L})}}_{j} - t_{j}")
+                if collapsed
+                else m.Math(f"a{L}[{j}]·Σt - t{j}", rf"a^{{({L})}}_{j} \sum t - t_{j}"),
+                aj - tj if collapsed else aj * _n(t_sum) - tj,
                 _n(d),
             ]
-            note = (
-                T(
-                    "softmax/sigmoid with cross-entropy: the chain rule collapses to o - t",
-                    "softmax/sigmoid 配交叉熵：链式法则化简为 o - t",
-                )
-                if spec.loss == "cross_entropy"
-                else T(
-                    "softmax Jacobian: δ_j = Σ_k ∂E/∂a_k · a_k(1[k=j] - a_j)",
-                    "softmax 雅可比：δ_j = Σ_k ∂E/∂a_k · a_k(1[k=j] - a_j)",
-                )
+            note = T(
+                "softmax/sigmoid with cross-entropy: the chain rule collapses to o - t",
+                "softmax/sigmoid 配交叉熵：链式法则化简为 o - t",
+            )
+        elif last.activation == "softmax":
+            ks = range(len(o))
+            chain = [
+                m.Math(
+                    f"Σ_k ∂E/∂a{L}[k]·a{L}[k](δ_kj - a{L}[{j}])",
+                    rf"\sum_k \frac{{\partial E}}{{\partial a^{{({L})}}_k}} a^{{({L})}}_k (\delta_{{kj}} - a^{{({L})}}_{j})",
+                ),
+                m.total(
+                    [
+                        _dE_math(spec, o[k], spec.target[k], len(o)) * _n(o[k]) * ((1 if k == j - 1 else 0) - aj)
+                        for k in ks
+                    ]
+                ),
+                _n(d),
+            ]
+            note = _dE_note(spec) + T(
+                "; softmax Jacobian ∂a_k/∂z_j = a_k(δ_kj - a_j)", "；softmax 雅可比 ∂a_k/∂z_j = a_k(δ_kj - a_j)"
             )
         else:
-            fprime = derivative(last.activation, first.zs[-1][j - 1], o[j - 1], last.alpha)
             chain = [
                 m.Math(
                     f"∂E/∂a{L}[{j}] · f'(z{L}[{j}])",
                     rf"\frac{{\partial E}}{{\partial a^{{({L})}}_{j}}} f'(z^{{({L})}}_{j})",
                 ),
-                _n(first.dE_da[j - 1]) * _n(fprime),
+                _times_fprime(
+                    _dE_math(spec, o[j - 1], spec.target[j - 1], len(o)), last, first.zs[-1][j - 1], o[j - 1]
+                ),
                 _n(d),
             ]
             note = _dE_note(spec) + T("; ", "；") + DERIV_TEXT[last.activation]
@@ -391,18 +450,15 @@ def solve(spec: BackpropSpec) -> Result:
         nxt, layer = layers[l], layers[l - 1]
         for j in range(1, len(layer.weights) + 1):
             ks = range(1, len(nxt.weights) + 1)
-            sym = None
-            numeric = None
-            for k in ks:
-                s_term = _name("W", l + 1, k, j) * _name("δ", l + 1, k)
-                n_term = _n(nxt.weights[k - 1][j - 1]) * _n(first.deltas[l][k - 1])
-                sym = s_term if sym is None else sym + s_term
-                numeric = n_term if numeric is None else numeric + n_term
-            fprime = derivative(layer.activation, first.zs[l - 1][j - 1], first.activations[l][j - 1], layer.alpha)
+            sym = m.total([_name("W", l + 1, k, j) * _name("δ", l + 1, k) for k in ks])
+            numeric = m.total([_n(nxt.weights[k - 1][j - 1]) * _n(first.deltas[l][k - 1]) for k in ks])
             chain = [
                 m.Math(f"({sym.text})·f'(z{l}[{j}])", rf"\left({sym.latex}\right) f'(z^{{({l})}}_{j})"),
-                m.Math(
-                    f"({numeric.text})·{_n(fprime).text}", rf"\left({numeric.latex}\right) \cdot {_n(fprime).latex}"
+                _times_fprime(
+                    m.Math(f"({numeric.text})", rf"\left({numeric.latex}\right)"),
+                    layer,
+                    first.zs[l - 1][j - 1],
+                    first.activations[l][j - 1],
                 ),
                 _n(first.deltas[l - 1][j - 1]),
             ]
@@ -448,7 +504,13 @@ def solve(spec: BackpropSpec) -> Result:
                     Step(
                         T("Gradient of the shared bias", "共享偏置的梯度"),
                         m.Math(f"∂E/∂b{l}", rf"\frac{{\partial E}}{{\partial b^{{({l})}}}}"),
-                        [m.Math(f"Σ_j δ{l}[j]", rf"\sum_j \delta^{{({l})}}_j"), _n(gb[0])],
+                        m.dedupe(
+                            [
+                                m.Math(f"Σ_j δ{l}[j]", rf"\sum_j \delta^{{({l})}}_j"),
+                                m.total([_n(v) for v in first.deltas[l - 1]]),
+                                _n(gb[0]),
+                            ]
+                        ),
                     ),
                     f"grads.b{l}[1]",
                 )
@@ -497,10 +559,10 @@ def solve(spec: BackpropSpec) -> Result:
     history = [{"step": 1, "loss": first.loss}]
     current = updated
     for s in range(2, spec.steps + 1):
-        p = run_pass(spec, current)
+        p = run_pass(spec, current, s)
         history.append({"step": s, "loss": p.loss})
-        current = descend(spec, current, p)
-    after = run_pass(spec, current).loss
+        current = descend(spec, current, p, s)
+    after = run_pass(spec, current, spec.steps + 1).loss
     history.append({"step": spec.steps + 1, "loss": after})
 
     grads = {}
@@ -556,6 +618,93 @@ def solve(spec: BackpropSpec) -> Result:
     return Result(
         "backprop", T("Backpropagation", "反向传播"), answer, summary, steps, [table], notes, spec, anchors=anchors
     )
+
+
+def _loss_chain(spec: BackpropSpec, p: Pass) -> list[m.Math]:
+    """E written as its formula, with the numbers in, then its value (cross-entropy from z, stably)."""
+    o, t, n = p.activations[-1], spec.target, len(spec.target)
+    if spec.loss == "half_sse":
+        terms = [m.frac(1, 2) * (_n(ti) - _n(oi)) ** 2 for oi, ti in zip(o, t)]
+        values = [(ti - oi) ** 2 / 2 for oi, ti in zip(o, t)]
+        return m.dedupe(
+            [
+                m.Math("Σ ½(t - o)²", r"\sum \tfrac{1}{2}(t - o)^2"),
+                m.total(terms),
+                m.total([_n(v) for v in values]),
+                _n(p.loss),
+            ]
+        )
+    if spec.loss == "mse":
+        squares = [(ti - oi) ** 2 for oi, ti in zip(o, t)]
+        return m.dedupe(
+            [
+                m.Math("(1/n) Σ (t - o)²", r"\frac{1}{n} \sum (t - o)^2"),
+                m.frac(1, n) * m.total([(_n(ti) - _n(oi)) ** 2 for oi, ti in zip(o, t)]),
+                m.frac(1, n) * m.total([_n(v) for v in squares]),
+                _n(p.loss),
+            ]
+        )
+    z = [float(v) for v in p.zs[-1]]
+    tf = [float(v) for v in t]
+    if spec.layers[-1].activation == "sigmoid":
+        return m.dedupe(
+            [
+                m.Math("-Σ [t ln o + (1 - t) ln(1 - o)]", r"-\sum [t \ln o + (1 - t) \ln(1 - o)]"),
+                m.Math("Σ [max(z, 0) - z·t + ln(1 + e^(-|z|))]", r"\sum [\max(z, 0) - z t + \ln(1 + e^{-|z|})]"),
+                m.total(
+                    [
+                        m.call("max", _n(zi), 0) - _n(zi) * _n(ti) + _ln(1 + m.sym("e") ** _n(-abs(zi)))
+                        for zi, ti in zip(z, tf)
+                    ]
+                ),
+                m.total([_n(v) for v in bce_terms(z, tf)]),
+                _n(p.loss),
+            ]
+        )
+    log_a = log_softmax(z)
+    used = [(ti, la) for ti, la in zip(tf, log_a) if ti != 0]
+    return m.dedupe(
+        [
+            m.Math("-Σ t·ln o", r"-\sum t \ln o"),
+            -m.total([_n(ti) * _n(la) for ti, la in used]) if used else _n(0),
+            _n(p.loss),
+        ]
+    )
+
+
+def _loss_note(spec: BackpropSpec, last: DenseLayer) -> Text | None:
+    if spec.loss != "cross_entropy":
+        return None
+    if last.activation == "sigmoid":
+        return T(
+            "the same loss written through z (torch's binary_cross_entropy_with_logits): "
+            "finite even when o rounds to 0 or 1",
+            "把同一损失写成 z 的函数（torch 的 binary_cross_entropy_with_logits）：o 舍入为 0 或 1 时仍有限",
+        )
+    return T(
+        "ln o = z - LSE(z) (log-softmax), never the log of a rounded probability",
+        "ln o = z - LSE(z)（log-softmax），不对舍入后的概率取对数",
+    )
+
+
+def _ln(x: object) -> m.Math:
+    return m.call("ln", x, latex_name=r"\ln")
+
+
+def _dE_math(spec: BackpropSpec, o: Any, t: Any, n: int) -> m.Math:
+    """∂E/∂o with the numbers in: (o - t), or 2(o - t)/n for mse."""
+    if spec.loss == "mse":
+        return m.frac(m.juxt(2, _n(o) - _n(t)), n)
+    return _n(o) - _n(t)
+
+
+def _times_fprime(left: m.Math, layer: DenseLayer, z: Any, a: Any) -> m.Math:
+    """left·f'(z) with the numbers in, f' through the output where the course does: a(1 - a), 1 - a²."""
+    if layer.activation == "sigmoid":
+        return left * _n(a) * (1 - _n(a))
+    if layer.activation == "tanh":
+        return left * (1 - _n(a) ** 2)
+    return left * _n(derivative(layer.activation, z, a, layer.alpha))
 
 
 def _dE_note(spec: BackpropSpec) -> Text:

@@ -118,34 +118,50 @@ def _apply(spec: BatchNormSpec, fn) -> Any:
     return [[[[fn(ch, v) for v in row] for row in plane] for ch, plane in enumerate(sample)] for sample in spec.x]
 
 
+def _n(v: float) -> m.Math:
+    return m.num(v, DIGITS)
+
+
 def solve(spec: BatchNormSpec) -> Result:
     c = spec.shape[1]
     steps: list[Step] = []
     means, variances, unbiased, new_rm, new_rv = [], [], [], [], []
     unit = T("feature", "特征") if len(spec.shape) == 2 else T("channel", "通道")
+    mom = _n(spec.momentum)
     for ch in range(c):
         vals = _values(spec, ch)
         n = len(vals)
-        mu = sum(vals) / n
-        var = sum((v - mu) ** 2 for v in vals) / n
+        mu = math.fsum(vals) / n
+        squares = [(v - mu) ** 2 for v in vals]
+        var = math.fsum(squares) / n
         means.append(mu)
         variances.append(var)
         unbiased.append(var * n / (n - 1) if n > 1 else float("nan"))
         label = lambda en, zh, ch=ch: T(f"{unit.en} {ch + 1}: {en}", f"{unit.zh} {ch + 1}：{zh}")  # noqa: E731
+        k = ch + 1
         if spec.mode == "train":
             steps.append(
                 Step(
                     label("batch mean", "批均值"),
-                    m.Math(f"μ{ch + 1}", rf"\mu_{{{ch + 1}}}"),
-                    [m.Math("(1/m) Σ x", r"\frac{1}{m}\sum x"), m.num(mu, DIGITS)],
+                    m.Math(f"μ{k}", rf"\mu_{{{k}}}"),
+                    [
+                        m.Math("(1/m) Σ x", r"\frac{1}{m}\sum x"),
+                        m.frac(m.total([_n(v) for v in vals]), n),
+                        _n(mu),
+                    ],
                     T("over m = {n} values", "共 m = {n} 个值").format(n=n),
                 )
             )
             steps.append(
                 Step(
                     label("batch variance (biased, used to normalize)", "批方差（有偏，用于归一化）"),
-                    m.Math(f"σ²{ch + 1}", rf"\sigma^2_{{{ch + 1}}}"),
-                    [m.Math("(1/m) Σ (x - μ)²", r"\frac{1}{m}\sum (x - \mu)^2"), m.num(var, DIGITS)],
+                    m.Math(f"σ²{k}", rf"\sigma^2_{{{k}}}"),
+                    [
+                        m.Math("(1/m) Σ (x - μ)²", r"\frac{1}{m}\sum (x - \mu)^2"),
+                        m.frac(m.total([(_n(v) - _n(mu)) ** 2 for v in vals]), n),
+                        m.frac(m.total([_n(q) for q in squares]), n),
+                        _n(var),
+                    ],
                 )
             )
             rm = (1 - spec.momentum) * spec.running_mean[ch] + spec.momentum * mu
@@ -154,20 +170,45 @@ def solve(spec: BatchNormSpec) -> Result:
             new_rv.append(rv)
             steps.append(
                 Step(
-                    label("running statistics", "滑动统计量"),
-                    m.Math(f"running_var{ch + 1}", f"\\text{{running\\_var}}_{{{ch + 1}}}"),
+                    label("running mean", "滑动均值"),
+                    m.Math(f"running_mean{k}", rf"\text{{running\_mean}}_{{{k}}}"),
                     [
                         m.Math(
-                            f"(1 - {m.fmt_number(spec.momentum)})·{m.fmt_number(spec.running_var[ch], DIGITS)} + "
-                            f"{m.fmt_number(spec.momentum)}·{m.fmt_number(unbiased[-1], DIGITS)}",
-                            rf"(1 - {spec.momentum}) \cdot {m.num(spec.running_var[ch], DIGITS).latex} + {spec.momentum} \cdot {m.num(unbiased[-1], DIGITS).latex}",
+                            "(1 - momentum)·running_mean + momentum·μ",
+                            r"(1 - \text{momentum}) \cdot \text{running\_mean} + \text{momentum} \cdot \mu",
                         ),
-                        m.num(rv, DIGITS),
+                        (1 - mom) * _n(spec.running_mean[ch]) + mom * _n(mu),
+                        _n(rm),
+                    ],
+                )
+            )
+            steps.append(
+                Step(
+                    label("unbiased variance (for the running statistics)", "无偏方差（用于滑动统计量）"),
+                    m.Math(f"s²{k}", rf"s^2_{{{k}}}"),
+                    [
+                        m.Math("Σ (x - μ)²/(m - 1)", r"\frac{\sum (x - \mu)^2}{m - 1}"),
+                        m.frac(_n(math.fsum(squares)), m.num(n) - 1),
+                        _n(unbiased[-1]),
+                    ],
+                )
+            )
+            steps.append(
+                Step(
+                    label("running variance", "滑动方差"),
+                    m.Math(f"running_var{k}", rf"\text{{running\_var}}_{{{k}}}"),
+                    [
+                        m.Math(
+                            "(1 - momentum)·running_var + momentum·s²",
+                            r"(1 - \text{momentum}) \cdot \text{running\_var} + \text{momentum} \cdot s^2",
+                        ),
+                        (1 - mom) * _n(spec.running_var[ch]) + mom * _n(unbiased[-1]),
+                        _n(rv),
                     ],
                     T(
-                        "the running variance takes the unbiased variance (÷ (m - 1)); running_mean = {rm}",
-                        "滑动方差使用无偏方差（除以 m - 1）；running_mean = {rm}",
-                    ).format(rm=m.fmt_number(rm, DIGITS)),
+                        "the running variance takes the unbiased variance (÷ (m - 1)), as torch does",
+                        "滑动方差使用无偏方差（除以 m - 1），与 torch 一致",
+                    ),
                 )
             )
     use_mean = means if spec.mode == "train" else list(spec.running_mean)
@@ -178,16 +219,17 @@ def solve(spec: BatchNormSpec) -> Result:
 
     out = _apply(spec, normalize)
     for ch in range(c):
+        vals = _values(spec, ch)
+        g, b, mu, var = _n(spec.gamma[ch]), _n(spec.beta[ch]), _n(use_mean[ch]), _n(use_var[ch])
+        root = m.Math(f"√({var.text} + {_n(spec.eps).text})", rf"\sqrt{{{var.latex} + {_n(spec.eps).latex}}}")
         steps.append(
             Step(
                 T(f"{unit.en} {ch + 1}: normalize, scale and shift", f"{unit.zh} {ch + 1}：归一化、缩放与平移"),
                 m.sym("y"),
                 [
                     m.Math("γ·(x - μ)/√(σ² + ε) + β", r"\gamma \frac{x - \mu}{\sqrt{\sigma^2 + \varepsilon}} + \beta"),
-                    m.Math(
-                        f"{m.fmt_number(spec.gamma[ch])}·(x - {m.fmt_number(use_mean[ch], DIGITS)})/√({m.fmt_number(use_var[ch], DIGITS)} + {spec.eps:g}) + {m.fmt_number(spec.beta[ch])}",
-                        rf"{spec.gamma[ch]:g} \frac{{x - {m.num(use_mean[ch], DIGITS).latex}}}{{\sqrt{{{m.num(use_var[ch], DIGITS).latex} + {spec.eps:g}}}}} + {spec.beta[ch]:g}",
-                    ),
+                    m.vec(m.elide([m.frac(g * (_n(v) - mu), root) + b for v in vals])),
+                    m.vec(m.elide([_n(normalize(ch, v)) for v in vals])),
                 ],
                 T("eval mode: the running statistics, not the batch's", "eval 模式：使用滑动统计量而非本批统计量")
                 if spec.mode == "eval"

@@ -86,51 +86,59 @@ def step(spec: GRUSpec, x: list[float], h: list[float]) -> tuple[dict, list[floa
 def solve(spec: GRUSpec) -> Result:
     h = list(spec.h0)
     hs, log, steps = [], [], []
+    w = spec.weights
+    n_units = w.hidden
+    num = R.num
     labels = {"r": T("reset gate", "重置门"), "z": T("update gate", "更新门"), "n": T("candidate state", "候选状态")}
     for t, x in enumerate(spec.x, 1):
-        gates, h_new, pre = step(spec, list(x), h)
+        x = list(x)
+        gates, h_new, pre = step(spec, x, h)
         p = t - 1
         for gate in ("r", "z"):
-            formula = m.Math(
-                f"σ(W_i{gate}·x{t} + b_i{gate} + W_h{gate}·h{p} + b_h{gate})",
-                rf"\sigma\left(W_{{i{gate}}} x_{t} + b_{{i{gate}}} + W_{{h{gate}}} h_{{{p}}} + b_{{h{gate}}}\right)",
-            )
             steps.append(
                 R.gate_step(
                     T("t = {t}: ", "t = {t}：").format(t=t) + labels[gate],
-                    m.Math(f"{gate}{t}", f"{gate}_{t}"),
-                    formula,
+                    R.indexed(gate, t),
+                    R.affine_formula(w.named(gate), t),
                     pre[gate],
                     gates[gate],
                     "σ",
+                    [R.affine_numbers(w, gate, x, h, i) for i in range(n_units)],
                 )
             )
-        if spec.convention == "torch":
-            formula = m.Math(
-                f"tanh(W_in·x{t} + b_in + r{t}⊙(W_hn·h{p} + b_hn))",
-                rf"\tanh\left(W_{{in}} x_{t} + b_{{in}} + r_{t} \odot (W_{{hn}} h_{{{p}}} + b_{{hn}})\right)",
-            )
-        else:
-            formula = m.Math(
-                f"tanh(W_in·x{t} + b_in + W_hn·(r{t}⊙h{p}) + b_hn)",
-                rf"\tanh\left(W_{{in}} x_{t} + b_{{in}} + W_{{hn}} (r_{t} \odot h_{{{p}}}) + b_{{hn}}\right)",
-            )
+        r, z, n = gates["r"], gates["z"], gates["n"]
         steps.append(
             R.gate_step(
                 T("t = {t}: ", "t = {t}：").format(t=t) + labels["n"],
-                m.Math(f"n{t}", f"n_{t}"),
-                formula,
+                R.indexed("n", t),
+                _candidate_formula(spec, t),
                 pre["n"],
-                gates["n"],
+                n,
                 "tanh",
+                [_candidate_numbers(spec, x, h, r, i) for i in range(n_units)],
             )
         )
         text, latex = UPDATE[spec.convention]
+
+        def unit(k: int, z=z, n=n, h=h) -> m.Math:
+            keep, new = 1 - num(z[k]), num(z[k])
+            if spec.convention == "torch":
+                return keep * num(n[k]) + new * num(h[k])
+            if spec.convention == "textbook":
+                return keep * num(h[k]) + new * num(n[k])
+            return new * num(h[k]) + keep * num(n[k])
+
         steps.append(
             Step(
                 T("t = {t}: hidden state", "t = {t}：隐藏状态").format(t=t),
-                m.Math(f"h{t}", f"h_{t}"),
-                [m.Math(text.format(t=t, p=p), latex.format(t=t, p=p)), R.vec(h_new)],
+                R.indexed("h", t),
+                m.dedupe(
+                    [
+                        m.Math(text.format(t=t, p=p), latex.format(t=t, p=p)),
+                        R.components([unit(k) for k in range(n_units)]),
+                        R.vec(h_new),
+                    ]
+                ),
                 _update_note(spec.convention),
             )
         )
@@ -159,6 +167,42 @@ def solve(spec: GRUSpec) -> Result:
         notes=[_convention_note(spec.convention)],
         spec=spec,
     )
+
+
+def _candidate_formula(spec: GRUSpec, t: int) -> m.Math:
+    """The candidate's pre-activation in the convention and in the input's own names."""
+    names = spec.weights.named("n")
+    rh = m.Math(f"r{t}⊙h{t - 1}", rf"r_{{{t}}} \odot h_{{{t - 1}}}", m.MUL)
+    if spec.convention != "torch":
+        return R.affine_formula(names, t, rh)
+    # torch: r multiplies the whole hidden part W_hn·h + b_hn
+    w_x, w_h = (names.w, names.u) if names.u is not None else (f"{names.w}[x]", f"{names.w}[h]")
+    out = R.symbol(w_x) * R.indexed("x", t)
+    hidden = R.symbol(w_h) * R.indexed("h", t - 1)
+    if names.b_hh is not None:
+        out = out + R.symbol(names.b_ih)
+        hidden = hidden + R.symbol(names.b_hh)
+    out = out + m.Math(f"r{t}⊙({hidden.text})", rf"r_{{{t}}} \odot \left({hidden.latex}\right)")
+    if names.b_hh is None and names.b_ih is not None:
+        out = out + R.symbol(names.b_ih)
+    return out
+
+
+def _candidate_numbers(spec: GRUSpec, x: list[float], h: list[float], r: list[float], i: int) -> m.Math:
+    w = spec.weights
+    names = w.named("n")
+    if spec.convention != "torch":
+        return R.affine_numbers(w, "n", x, h, i, h_factor=r)
+    num = R.num
+    wx = [num(a) * num(b) for a, b in zip(w.block("ih", "n")[i], x)]
+    uh = m.total([num(a) * num(b) for a, b in zip(w.block("hh", "n")[i], h)], limit=10**6)
+    if names.b_hh is not None:
+        uh = uh + num(w.bias("hh", "n")[i])
+    b_ih = [num(w.bias("ih", "n")[i])] if names.b_ih is not None else []
+    gated = num(r[i]) * m.Math(f"({uh.text})", rf"\left({uh.latex}\right)")
+    if names.b_hh is not None:
+        return m.total(wx + b_ih + [gated], limit=10**6)
+    return m.total(wx + [gated] + b_ih, limit=10**6)
 
 
 def _update_note(convention: str):

@@ -64,7 +64,8 @@ def solve(spec: LSTMSpec) -> Result:
     w = spec.weights
     h, c = list(spec.h0), list(spec.c0)
     hs, cs, gates_log, steps = [], [], [], []
-    scalar = w.hidden == 1 and w.inputs == 1
+    n = w.hidden
+    num = R.num
     for t, x in enumerate(spec.x, 1):
         gates = {}
         for gate in GATES:
@@ -77,59 +78,47 @@ def solve(spec: LSTMSpec) -> Result:
             label, fn = NAMES[gate]
             post = R.sigmoid(pre) if fn == "σ" else R.tanh(pre)
             gates[gate] = post
-            formula = m.Math(
-                f"{fn}(W_i{gate}·x{t} + b_i{gate} + W_h{gate}·h{t - 1} + b_h{gate})",
-                rf"{R._latex_fn(fn)}\left(W_{{i{gate}}} x_{t} + b_{{i{gate}}} + W_{{h{gate}}} h_{{{t - 1}}} + b_{{h{gate}}}\right)",
-            )
-            sub = None
-            if scalar:
-                sub = m.Math(
-                    f"{fn}({R.scalar_terms(w.block('ih', gate), list(x)).text} + {m.fmt_number(w.bias('ih', gate)[0])}"
-                    f" + {R.scalar_terms(w.block('hh', gate), h).text} + {m.fmt_number(w.bias('hh', gate)[0])})",
-                    rf"{R._latex_fn(fn)}\left({R.scalar_terms(w.block('ih', gate), list(x)).latex} + "
-                    rf"{m.num(w.bias('ih', gate)[0]).latex} + {R.scalar_terms(w.block('hh', gate), h).latex} + "
-                    rf"{m.num(w.bias('hh', gate)[0]).latex}\right)",
-                )
             steps.append(
                 R.gate_step(
                     T("t = {t}: ", "t = {t}：").format(t=t) + label,
-                    m.Math(f"{gate}{t}", f"{gate}_{t}"),
-                    formula,
+                    R.indexed(gate, t),
+                    R.affine_formula(w.named(gate), t),
                     pre,
                     post,
                     fn,
-                    sub,
+                    [R.affine_numbers(w, gate, list(x), h, i) for i in range(n)],
                 )
             )
-        c_new = R.add(R.mul(gates["f"], c), R.mul(gates["i"], gates["g"]))
+        f_, i_, g_, o_ = gates["f"], gates["i"], gates["g"], gates["o"]
+        c_new = R.add(R.mul(f_, c), R.mul(i_, g_))
         steps.append(
             Step(
                 T("t = {t}: cell state", "t = {t}：细胞状态").format(t=t),
-                m.Math(f"c{t}", f"c_{t}"),
-                [
-                    m.Math(f"f{t}⊙c{t - 1} + i{t}⊙g{t}", rf"f_{t} \odot c_{{{t - 1}}} + i_{t} \odot g_{t}"),
-                    m.Math(
-                        f"{R.vec(gates['f']).text}⊙{R.vec(c).text} + {R.vec(gates['i']).text}⊙{R.vec(gates['g']).text}",
-                        rf"{R.vec(gates['f']).latex} \odot {R.vec(c).latex} + {R.vec(gates['i']).latex} \odot {R.vec(gates['g']).latex}",
-                    ),
-                    R.vec(c_new),
-                ],
+                R.indexed("c", t),
+                m.dedupe(
+                    [
+                        m.Math(
+                            f"f{t}⊙c{t - 1} + i{t}⊙g{t}", rf"f_{{{t}}} \odot c_{{{t - 1}}} + i_{{{t}}} \odot g_{{{t}}}"
+                        ),
+                        R.components([num(f_[k]) * num(c[k]) + num(i_[k]) * num(g_[k]) for k in range(n)]),
+                        R.vec(c_new),
+                    ]
+                ),
                 T("forget part of the old memory, add the gated candidate", "遗忘部分旧记忆，加入门控后的候选记忆"),
             )
         )
-        h_new = R.mul(gates["o"], R.tanh(c_new))
+        h_new = R.mul(o_, R.tanh(c_new))
         steps.append(
             Step(
                 T("t = {t}: hidden state", "t = {t}：隐藏状态").format(t=t),
-                m.Math(f"h{t}", f"h_{t}"),
-                [
-                    m.Math(f"o{t}⊙tanh(c{t})", rf"o_{t} \odot \tanh\left(c_{t}\right)"),
-                    m.Math(
-                        f"{R.vec(gates['o']).text}⊙tanh({R.vec(c_new).text})",
-                        rf"{R.vec(gates['o']).latex} \odot \tanh\left({R.vec(c_new).latex}\right)",
-                    ),
-                    R.vec(h_new),
-                ],
+                R.indexed("h", t),
+                m.dedupe(
+                    [
+                        m.Math(f"o{t}⊙tanh(c{t})", rf"o_{{{t}}} \odot \tanh\left(c_{{{t}}}\right)"),
+                        R.components([num(o_[k]) * R.apply("tanh", num(c_new[k])) for k in range(n)]),
+                        R.vec(h_new),
+                    ]
+                ),
             )
         )
         h, c = h_new, c_new

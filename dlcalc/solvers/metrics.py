@@ -162,27 +162,33 @@ def solve(spec: MetricsSpec) -> Result:
             Step(
                 T("Min-max normalization to [0, 1]", "min-max 归一化到 [0, 1]"),
                 m.sym("x'"),
-                [
-                    m.frac(m.sym("x") - m.sym("min"), m.sym("max") - m.sym("min")),
-                    m.frac(m.sym("x") - lo, m.num(hi) - lo),
-                ]
-                + ([m.vec(minmax)] if minmax else [m.text("undefined: all values equal")]),
+                [m.frac(m.sym("x") - m.sym("min"), m.sym("max") - m.sym("min"))]
+                + (
+                    [
+                        m.vec(m.elide([m.frac(m.num(v) - m.num(lo), m.num(hi) - m.num(lo)) for v in x])),
+                        m.vec(m.elide([m.num(v) for v in minmax])),
+                    ]
+                    if minmax
+                    else [m.frac(m.sym("x") - lo, m.num(hi) - lo), m.text("undefined: all values equal")]
+                ),
             )
         )
         steps.append(
             Step(
-                T("Mean and (population) standard deviation", "均值与（总体）标准差"),
-                m.sym("μ"),
-                [m.frac(m.sym("Σx"), n), m.num(mean)],
+                T("Mean", "均值"),
+                m.sym("μ", r"\mu"),
+                [m.frac(m.Math("Σx", r"\sum x"), m.sym("n")), m.frac(m.total([m.num(v) for v in x]), n), m.num(mean)],
             )
         )
         steps.append(
             Step(
-                T("Standard deviation", "标准差"),
-                m.sym("σ"),
+                T("Standard deviation (population)", "（总体）标准差"),
+                m.sym("σ", r"\sigma"),
                 [
                     m.Math("√((1/n) Σ (x - μ)²)", r"\sqrt{\frac{1}{n}\sum (x - \mu)^2}"),
-                    m.Math(f"√{m.fmt_number(var)}", rf"\sqrt{{{m.num(var).latex}}}"),
+                    _sqrt(m.frac(m.total([(m.num(v) - m.num(mean)) ** 2 for v in x]), n)),
+                    _sqrt(m.frac(m.total([m.num((v - mean) ** 2) for v in x]), n)),
+                    _sqrt(m.num(var)),
                     m.num(std),
                 ],
                 T(
@@ -195,8 +201,15 @@ def solve(spec: MetricsSpec) -> Result:
             Step(
                 T("Z-score standardization", "z-score 标准化"),
                 m.sym("x'"),
-                [m.frac(m.sym("x") - m.sym("μ"), m.sym("σ"))]
-                + ([m.vec(zscore)] if zscore else [m.text("undefined: σ = 0")]),
+                [m.frac(m.sym("x") - m.sym("μ", r"\mu"), m.sym("σ", r"\sigma"))]
+                + (
+                    [
+                        m.vec(m.elide([m.frac(m.num(v) - m.num(mean), m.num(std)) for v in x])),
+                        m.vec(m.elide([m.num(v) for v in zscore])),
+                    ]
+                    if zscore
+                    else [m.text("undefined: σ = 0")]
+                ),
             )
         )
         answer.update(data=x, min=lo, max=hi, mean=mean, std=std, minmax=minmax, zscore=zscore)
@@ -205,6 +218,10 @@ def solve(spec: MetricsSpec) -> Result:
             (T("Z-score", "z-score"), m.vec(zscore).text if zscore else "—"),
         ]
     return Result("metrics", T("Metrics", "评价指标"), answer, summary, steps, spec=spec)
+
+
+def _sqrt(x: m.Math) -> m.Math:
+    return m.Math(f"√({x.text})", rf"\sqrt{{{x.latex}}}")
 
 
 def _exact_sqrt(v: Fraction) -> Fraction | None:

@@ -167,7 +167,7 @@ def solve(spec: PerceptronSpec) -> Result:
     steps = [_rule_step(spec)]
     for p in run.history:
         if p.updated:
-            steps.append(_update_step(spec, p))
+            steps += _update_steps(spec, p)
     final = run.history[-1] if run.history else None
     w = final.w if final else spec.w0
     b = final.b if final else spec.b0
@@ -292,33 +292,50 @@ def _rule_step(spec: PerceptronSpec) -> Step:
     )
 
 
-def _update_step(spec: PerceptronSpec, p: Presentation) -> Step:
+def _update_steps(spec: PerceptronSpec, p: Presentation) -> list[Step]:
+    """A misclassified sample as a student works it: the net input with the numbers in, why it is
+    an error, then w ← … and b ← … each with its arithmetic."""
     x = spec.x[p.sample - 1]
     w_old = tuple(wi - d for wi, d in zip(p.w, p.delta_w))
+    b_old = None if p.b is None else p.b - p.delta_b
+    head = T("Epoch {e}, sample {i}: ", "第 {e} 轮，样本 {i}：").format(e=p.epoch, i=p.sample)
+    net = m.total([m.num(wi) * m.num(xi) for wi, xi in zip(w_old, x)] + ([] if b_old is None else [m.num(b_old)]))
     lr = m.num(spec.lr)
     if spec.rule == "error":
+        o, d = m.fmt_number(p.output), m.fmt_number(p.target)
+        f = "sgn" if spec.outputs == "pm1" else "step"
+        why = T("o = {f}({n}) = {o} ≠ d = {d}: update", "o = {f}({n}) = {o} ≠ d = {d}：更新").format(
+            f=f, n=m.fmt_number(p.net), o=o, d=d
+        )
         factor = lr * (m.num(p.target) - m.num(p.output))
-        why = T("net = {net}, o = {o} ≠ d = {d}", "net = {net}，o = {o} ≠ d = {d}").format(
-            net=m.fmt_number(p.net), o=m.fmt_number(p.output), d=m.fmt_number(p.target)
-        )
+        factor_sym = m.Math("η(d - o)", r"\eta (d - o)")
     else:
+        check = m.rel(m.num(p.target) * m.num(p.net), "=", m.num(p.target * p.net), "≤", 0)
+        why = T("y(w·x + b) = {c}: misclassified, update", "y(w·x + b) = {c}：误分类，更新").format(c=check.text)
         factor = lr * m.num(p.target)
-        why = T("y(w·x + b) = {y}·{net} = {v} ≤ 0", "y(w·x + b) = {y}·{net} = {v} ≤ 0").format(
-            y=m.fmt_number(p.target), net=m.fmt_number(p.net), v=m.fmt_number(p.target * p.net)
+        factor_sym = m.Math("ηy", r"\eta y")
+    net_sym = m.Math("w·x + b", r"w \cdot x + b") if b_old is not None else m.Math("w·x", r"w \cdot x")
+    steps = [Step(head + T("net input", "净输入"), net_sym, m.dedupe([net, m.num(p.net)]), why)]
+    steps.append(
+        Step(
+            head + T("update w", "更新 w"),
+            m.rel(m.sym("w"), "←", m.sym("w") + factor_sym * m.sym("x")),
+            [
+                m.vec(list(w_old)) + factor * m.vec(list(x)),
+                m.vec(list(w_old)) + m.vec(list(p.delta_w)),
+                m.vec(list(p.w)),
+            ],
         )
-    chain = [
-        m.vec(list(w_old)) + factor * m.vec(list(x)),
-        m.vec(list(w_old)) + m.vec(list(p.delta_w)),
-        m.vec(list(p.w)),
-    ]
-    label = T("Epoch {e}, sample {i}: update", "第 {e} 轮，样本 {i}：更新").format(e=p.epoch, i=p.sample)
-    step = Step(label, m.sym("w"), chain, why)
+    )
     if p.b is not None:
-        b_old = p.b - p.delta_b
-        step.note = why + T("; b ← {b0} + {f} = {b}", "；b ← {b0} + {f} = {b}").format(
-            b0=m.fmt_number(b_old), f=factor.text, b=m.fmt_number(p.b)
+        steps.append(
+            Step(
+                head + T("update b", "更新 b"),
+                m.rel(m.sym("b"), "←", m.sym("b") + factor_sym),
+                m.dedupe([m.num(b_old) + factor, m.num(p.b)]),
+            )
         )
-    return step
+    return steps
 
 
 def _table(spec: PerceptronSpec, run: Training) -> Table:

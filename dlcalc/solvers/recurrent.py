@@ -27,6 +27,19 @@ TORCH_KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
 @dataclass(frozen=True)
+class GateNames:
+    """What the input called one gate's weights, so the worked solution writes the same names.
+
+    w acts on x_t, u on h_{t-1} (None when w was given on the concatenation [h_{t-1}, x_t]);
+    b_ih / b_hh are None when the input gave no such bias (the term is then left out)."""
+
+    w: str
+    u: str | None
+    b_ih: str | None
+    b_hh: str | None
+
+
+@dataclass(frozen=True)
 class Weights:
     gates: tuple[str, ...]
     w_ih: tuple[tuple[float, ...], ...]
@@ -36,6 +49,10 @@ class Weights:
     hidden: int
     inputs: int
     form: str  # "torch" or "textbook"
+    names: tuple[tuple[str, GateNames], ...] = ()
+
+    def named(self, gate: str) -> GateNames:
+        return dict(self.names)[gate]
 
     def block(self, matrix: str, gate: str) -> list[list[float]]:
         k = self.gates.index(gate)
@@ -96,11 +113,17 @@ def hidden_size(
 
 
 def read_weights(
-    inputs: Mapping[str, Any], gates: tuple[str, ...], aliases: dict[str, tuple[str, ...]], n_in: int
+    inputs: Mapping[str, Any],
+    gates: tuple[str, ...],
+    aliases: dict[str, tuple[str, ...]],
+    n_in: int,
+    torch_names: dict[str, GateNames] | None = None,
 ) -> Weights:
     """Either layout → torch's stacked layout, with every shape checked and named on error.
 
-    aliases[gate] = (names for W, names for U, names for b), each a tuple of accepted keys.
+    aliases[gate] = (names for W, names for U, names for b), each a tuple of accepted keys;
+    torch_names[gate] = how the worked solution names a block of the torch layout (torch's
+    docs: W_ir, W_hr, b_ir, b_hr; an RNN's W_ih, W_hh, b_ih, b_hh).
     """
     g = len(gates)
     h = hidden_size(inputs, gates, aliases)
@@ -121,10 +144,20 @@ def read_weights(
         w_hh = _matrix(inputs["weight_hh"], f"weight_hh ({label}, hidden {h})", gh, h)
         b_ih = _vector(inputs["bias_ih"], "bias_ih", gh) if inputs.get("bias_ih") is not None else [0.0] * gh
         b_hh = _vector(inputs["bias_hh"], "bias_hh", gh) if inputs.get("bias_hh") is not None else [0.0] * gh
+        names = torch_names or {g_: GateNames(f"W_i{g_}", f"W_h{g_}", f"b_i{g_}", f"b_h{g_}") for g_ in gates}
         return Weights(
-            gates, tuple(map(tuple, w_ih)), tuple(map(tuple, w_hh)), tuple(b_ih), tuple(b_hh), h, n_in, "torch"
+            gates,
+            tuple(map(tuple, w_ih)),
+            tuple(map(tuple, w_hh)),
+            tuple(b_ih),
+            tuple(b_hh),
+            h,
+            n_in,
+            "torch",
+            tuple((g_, names[g_]) for g_ in gates),
         )
     w_ih, w_hh, b_ih, b_hh = [], [], [], []
+    named: list[tuple[str, GateNames]] = []
     for gate in gates:
         w_names, u_names, b_names = aliases[gate]
         w_key = next((k for k in w_names if inputs.get(k) is not None), None)
@@ -133,7 +166,8 @@ def read_weights(
         if w_key is None:
             raise DlcalcError(f"{w_names[0]}: missing (expected shape {h}x{n_in}, or {h}x{h + n_in} on [h, x])")
         w = floats(parse_matrix(inputs[w_key], w_key))
-        if u_key is None and len(w[0]) == h + n_in and len(w) == h:
+        concat = u_key is None and len(w[0]) == h + n_in and len(w) == h
+        if concat:
             u = [row[:h] for row in w]  # [h_{t-1}, x_t]: the first H columns act on h
             w = [row[h:] for row in w]
         else:
@@ -148,8 +182,17 @@ def read_weights(
         w_hh += u
         b_ih += b
         b_hh += [0.0] * h
+        named.append((gate, GateNames(w_key, None if concat else u_key, b_key, None)))
     return Weights(
-        gates, tuple(map(tuple, w_ih)), tuple(map(tuple, w_hh)), tuple(b_ih), tuple(b_hh), h, n_in, "textbook"
+        gates,
+        tuple(map(tuple, w_ih)),
+        tuple(map(tuple, w_hh)),
+        tuple(b_ih),
+        tuple(b_hh),
+        h,
+        n_in,
+        "textbook",
+        tuple(named),
     )
 
 
@@ -198,13 +241,71 @@ def vec(v: list[float]) -> m.Math:
     return m.vec(list(v), DIGITS)
 
 
-def scalar_terms(w: list[list[float]], x: list[float]) -> m.Math:
-    """W·x written out for a 1-neuron layer: 0.5·1 + 0.2·(-1)."""
-    row = w[0]
-    out = m.num(row[0], DIGITS) * m.num(x[0], DIGITS)
-    for wi, xi in zip(row[1:], x[1:]):
-        out = out + m.num(wi, DIGITS) * m.num(xi, DIGITS)
+def latex_name(name: str) -> str:
+    """W_ir → W_{ir}, U_r → U_{r}, W → W: the subscript braced, as LaTeX needs."""
+    base, _, index = name.partition("_")
+    return f"{base}_{{{index}}}" if index else base
+
+
+def symbol(name: str) -> m.Math:
+    return m.Math(name, latex_name(name))
+
+
+def indexed(name: str, t: int) -> m.Math:
+    """h0, x1, c2 in text; h_{0}, x_{1} in LaTeX."""
+    return m.Math(f"{name}{t}", f"{name}_{{{t}}}")
+
+
+def num(v: float) -> m.Math:
+    return m.num(v, DIGITS)
+
+
+def components(parts: list[m.Math]) -> m.Math:
+    """One formula per hidden unit, as a vector (a plain scalar for one unit)."""
+    return parts[0] if len(parts) == 1 else m.vec(parts)
+
+
+def affine_formula(names: GateNames, t: int, h_term: m.Math | None = None) -> m.Math:
+    """W_r·x1 + U_r·h0 + b_r (textbook), W_ir·x1 + b_ir + W_hr·h0 + b_hr (torch), W_r·[h0, x1] + b_r
+    (concatenated), in the input's own names. h_term replaces h_{t-1} (GRU's r⊙h)."""
+    h = h_term if h_term is not None else indexed("h", t - 1)
+    x = indexed("x", t)
+    if names.u is None:
+        out = symbol(names.w) * m.Math(f"[{h.text}, {x.text}]", rf"\left[{h.latex}, {x.latex}\right]")
+    else:
+        out = symbol(names.w) * x
+        if names.b_hh is not None and names.b_ih is not None:
+            out = out + symbol(names.b_ih)
+        out = out + symbol(names.u) * _hwrap(h)
+    if names.b_hh is not None:
+        out = out + symbol(names.b_hh)
+    elif names.b_ih is not None:
+        out = out + symbol(names.b_ih)
     return out
+
+
+def _hwrap(h: m.Math) -> m.Math:
+    return h if h.prec >= m.ATOM else m.Math(f"({h.text})", rf"\left({h.latex}\right)")
+
+
+def affine_numbers(w: Weights, gate: str, x: list[float], h: list[float], unit: int, h_factor=None) -> m.Math:
+    """The same sum for one hidden unit with the numbers in, terms in the formula's order.
+
+    h_factor, when given, multiplies each h_k inside the U product (GRU's r⊙h): 0.1·(0.6·0.2)."""
+    names = w.named(gate)
+    wx = [num(a) * num(b) for a, b in zip(w.block("ih", gate)[unit], x)]
+
+    def h_val(k: int) -> m.Math:
+        return num(h[k]) if h_factor is None else num(h_factor[k]) * num(h[k])
+
+    uh = [num(a) * h_val(k) for k, a in enumerate(w.block("hh", gate)[unit])]
+    b_ih = [num(w.bias("ih", gate)[unit])] if names.b_ih is not None else []
+    b_hh = [num(w.bias("hh", gate)[unit])] if names.b_hh is not None else []
+    if names.u is None:
+        return m.total(uh + wx + b_ih + b_hh, limit=10**6)
+    if names.b_hh is not None:
+        return m.total(wx + b_ih + uh + b_hh, limit=10**6)
+    return m.total(wx + uh + b_ih, limit=10**6)
 
 
 def gate_step(
@@ -214,24 +315,24 @@ def gate_step(
     pre: list[float],
     post: list[float],
     fn: str,
-    substituted: m.Math | None = None,
+    units: list[m.Math] | None = None,
     note: Text | None = None,
 ) -> Step:
-    """name = formula = [numbers] = f(pre-activation) = activation."""
-    chain = [formula]
-    if substituted is not None:
-        chain.append(substituted)
+    """name = f(formula) = (f(numbers of unit 1), …) = (f(pre-activation), …) = activation."""
+    chain = [apply(fn, formula)]
+    if units is not None:
+        chain.append(components([apply(fn, u) for u in units]))
     if fn:
-        chain.append(
-            m.Math(
-                f"{fn}({vec(pre).text})",
-                rf"\{fn}\left({vec(pre).latex}\right)"
-                if fn in ("tanh",)
-                else rf"{_latex_fn(fn)}\left({vec(pre).latex}\right)",
-            )
-        )
+        chain.append(components([apply(fn, num(v)) for v in pre]))
     chain.append(vec(post))
-    return Step(label, name, chain, note)
+    return Step(label, name, m.dedupe(chain), note)
+
+
+def apply(fn: str, arg: m.Math) -> m.Math:
+    """σ(…), tanh(…), relu(…) around a formula (nothing for the identity)."""
+    if not fn:
+        return arg
+    return m.Math(f"{fn}({arg.text})", rf"{_latex_fn(fn)}\left({arg.latex}\right)")
 
 
 def _latex_fn(fn: str) -> str:

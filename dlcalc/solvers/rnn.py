@@ -48,17 +48,18 @@ class RNNSpec:
     w_hy: tuple[tuple[float, ...], ...] | None = None
     b_y: tuple[float, ...] | None = None
     softmax: bool = False
+    out_names: tuple[str, str | None] = ("W_hy", "b_y")  # the output layer's weights and bias, as given
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> RNNSpec:
     only_keys(inputs, FIELDS, "rnn")
     inputs = dict(inputs)
     x = R.parse_sequence(inputs.get("x"))
-    w = R.read_weights(inputs, ("h",), ALIASES, len(x[0]))
+    w = R.read_weights(inputs, ("h",), ALIASES, len(x[0]), {"h": R.GateNames("W_ih", "W_hh", "b_ih", "b_hh")})
     nonlinearity = str(inputs.get("nonlinearity") or "tanh").strip().lower()
     if nonlinearity not in ("tanh", "relu"):
         raise DlcalcError(f"nonlinearity: expected tanh or relu, got {nonlinearity!r}")
-    w_hy = b_y = None
+    w_hy = b_y = by_key = None
     out_key = "W_hy" if inputs.get("W_hy") is not None else ("V" if inputs.get("V") is not None else None)
     if out_key is not None:
         w_hy = R._matrix(inputs[out_key], f"{out_key} (outputs x hidden {w.hidden})", None, w.hidden)
@@ -75,6 +76,7 @@ def parse_spec(inputs: Mapping[str, Any]) -> RNNSpec:
         None if w_hy is None else tuple(map(tuple, w_hy)),
         None if b_y is None else tuple(b_y),
         softmax,
+        (out_key or "W_hy", by_key if out_key is not None else None),
     )
 
 
@@ -83,50 +85,53 @@ def solve(spec: RNNSpec) -> Result:
     fn = spec.nonlinearity
     h = list(spec.h0)
     hs, ys, steps = [], [], []
-    scalar = w.hidden == 1
+    names = w.named("h")
     for t, x in enumerate(spec.x, 1):
         pre = R.add(
             R.matvec(w.block("ih", "h"), list(x)), w.bias("ih", "h"), R.matvec(w.block("hh", "h"), h), w.bias("hh", "h")
         )
         h_new = R.tanh(pre) if fn == "tanh" else R.relu(pre)
-        formula = m.Math(
-            f"{fn}(W_ih·x{t} + b_ih + W_hh·h{t - 1} + b_hh)",
-            rf"{R._latex_fn(fn)}\left(W_{{ih}} x_{t} + b_{{ih}} + W_{{hh}} h_{{{t - 1}}} + b_{{hh}}\right)",
-        )
-        sub = None
-        if scalar:
-            ih, hh = R.scalar_terms(w.block("ih", "h"), list(x)), R.scalar_terms(w.block("hh", "h"), h)
-            bi, bh = m.num(w.bias("ih", "h")[0], R.DIGITS), m.num(w.bias("hh", "h")[0], R.DIGITS)
-            sub = m.Math(
-                f"{fn}({ih.text} + {bi.text} + {hh.text} + {bh.text})",
-                rf"{R._latex_fn(fn)}\left({ih.latex} + {bi.latex} + {hh.latex} + {bh.latex}\right)",
-            )
+        units = [R.affine_numbers(w, "h", list(x), h, i) for i in range(w.hidden)]
         steps.append(
             R.gate_step(
                 T("t = {t}: hidden state", "t = {t}：隐藏状态").format(t=t),
-                m.Math(f"h{t}", f"h_{t}"),
-                formula,
+                R.indexed("h", t),
+                R.affine_formula(names, t),
                 pre,
                 h_new,
                 fn,
-                sub,
+                units,
             )
         )
         h = h_new
         hs.append(h)
         if spec.w_hy is not None:
-            logits = R.add(R.matvec([list(r) for r in spec.w_hy], h), list(spec.b_y))
+            w_hy = [list(r) for r in spec.w_hy]
+            logits = R.add(R.matvec(w_hy, h), list(spec.b_y))
             y = R.softmax(logits) if spec.softmax else logits
-            chain = [m.Math(f"W_hy·h{t} + b_y", rf"W_{{hy}} h_{t} + b_y")]
-            if spec.softmax:
-                chain = [
-                    m.Math(f"softmax(W_hy·h{t} + b_y)", rf"\operatorname{{softmax}}\left(W_{{hy}} h_{t} + b_y\right)"),
-                    m.Math(
-                        f"softmax({R.vec(logits).text})", rf"\operatorname{{softmax}}\left({R.vec(logits).latex}\right)"
-                    ),
+            w_name, b_name = spec.out_names
+            formula = R.symbol(w_name) * R.indexed("h", t)
+            if b_name is not None:
+                formula = formula + R.symbol(b_name)
+
+            units = R.components(
+                [
+                    m.total(
+                        [R.num(a) * R.num(v) for a, v in zip(row, h)] + ([R.num(bi)] if b_name is not None else []),
+                        limit=10**6,
+                    )
+                    for row, bi in zip(w_hy, spec.b_y)
                 ]
+            )
+            chain = [formula, units, R.vec(logits)]
+            if spec.softmax:
+                chain = [R.apply("softmax", c) for c in chain]
             steps.append(
-                Step(T("t = {t}: output", "t = {t}：输出").format(t=t), m.Math(f"y{t}", f"y_{t}"), chain + [R.vec(y)])
+                Step(
+                    T("t = {t}: output", "t = {t}：输出").format(t=t),
+                    R.indexed("y", t),
+                    m.dedupe(chain + [R.vec(y)]),
+                )
             )
             ys.append(y)
     answer = {

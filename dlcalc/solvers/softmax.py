@@ -2,13 +2,17 @@
 
 softmax(z)_i = e^(z_i - max z) / Σ_j e^(z_j - max z)       (shifted by max z: no overflow)
 log-sum-exp  = max z + ln Σ_j e^(z_j - max z)
-cross-entropy with target distribution t:  E = -Σ t_i ln p_i = LSE(z) - Σ t_i z_i,   ∂E/∂z = p - t
+Jacobian     ∂p_i/∂z_j = p_i(δ_ij - p_j), the diagonal as p_i·Σ_{j≠i} p_j (stable when p_i ≈ 1)
+cross-entropy with target distribution t:  E = -Σ t_i ln p_i,  ln p_i = (z_i - max z) - ln Σ,  ∂E/∂z = p - t
 MSE on predictions y:                      E = (1/n) Σ (y_i - t_i)²,               ∂E/∂y = 2(y - t)/n
-binary cross-entropy on a logit z:         E = -[t ln σ(z) + (1 - t) ln(1 - σ(z))], ∂E/∂z = σ(z) - t
+binary cross-entropy on a logit z:         E = -(1/n) Σ [t ln σ(z) + (1 - t) ln σ(-z)], ∂E/∂z = (σ(z) - t)/n
+                                           (ln(1 - σ(z)) = ln σ(-z), and ln σ(z) = -softplus(-z))
+Every step writes the numbers into its formula; a list longer than a dozen is shown by its ends.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +21,8 @@ from dlcalc import mathfmt as m
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_int, parse_number, parse_vector
 from dlcalc.result import Result, Step
-from dlcalc.solvers.stable import log_sigmoid, log_sum_exp, sigmoid, softmax
+from dlcalc.solvers import stable
+from dlcalc.solvers.stable import sigmoid
 from dlcalc.text import T
 
 LOSSES = ("cross_entropy", "mse", "bce")
@@ -70,99 +75,204 @@ def parse_spec(inputs: Mapping[str, Any]) -> SoftmaxSpec:
     return SoftmaxSpec(z, loss, target, index, temperature)
 
 
+def _n(v: float) -> m.Math:
+    return m.num(v, DIGITS)
+
+
+def _vec(values: list) -> m.Math:
+    return m.vec(m.elide([v if isinstance(v, m.Math) else _n(v) for v in values]))
+
+
+def _ln(x: object) -> m.Math:
+    return m.call("ln", x, latex_name=r"\ln")
+
+
+def _exp(x: object) -> m.Math:
+    return m.sym("e") ** x
+
+
+def _sigma(x: object) -> m.Math:
+    return m.call("σ", x, latex_name=r"\sigma")
+
+
+def _softmax_steps(z: list[float], steps: list[Step]) -> tuple[list[float], list[float], float, float]:
+    """Shift, exponentiate, sum, divide: p, ln p, ln Σ and LSE, each step with its numbers."""
+    top, exps, total, log_total = stable.shifted_exps(z)
+    shifted = [v - top for v in z]
+    p = [e / total for e in exps]
+    log_p = [s - log_total for s in shifted]
+    steps.append(
+        Step(
+            T("Shift by the largest logit (no overflow)", "减去最大的 logit（避免溢出）"),
+            m.Math("z - max z", r"z - \max z"),
+            [_vec([_n(v) - _n(top) for v in z]), _vec(shifted)],
+        )
+    )
+    steps.append(
+        Step(
+            T("Exponentials", "取指数"),
+            m.Math("e^(z_i - max z)", r"e^{z_i - \max z}"),
+            [_vec([_exp(_n(s)) for s in shifted]), _vec(exps)],
+        )
+    )
+    steps.append(
+        Step(
+            T("Their sum", "求和"),
+            m.Math("Σ", r"\Sigma"),
+            [m.Math("Σ_j e^(z_j - max z)", r"\sum_j e^{z_j - \max z}"), m.total([_n(e) for e in exps]), _n(total)],
+        )
+    )
+    steps.append(
+        Step(
+            T("Softmax", "Softmax"),
+            m.sym("p"),
+            [
+                m.Math("e^(z_i - max z)/Σ", r"\frac{e^{z_i - \max z}}{\Sigma}"),
+                _vec([_n(e) / _n(total) for e in exps]),
+                _vec(p),
+            ],
+            T("the probabilities sum to 1", "概率之和为 1"),
+        )
+    )
+    steps.append(
+        Step(
+            T("Log-sum-exp", "log-sum-exp"),
+            m.Math("LSE(z)", r"\operatorname{LSE}(z)"),
+            [m.Math("max z + ln Σ", r"\max z + \ln \Sigma"), _n(top) + _ln(_n(total)), _n(top + log_total)],
+        )
+    )
+    return p, log_p, log_total, top + log_total
+
+
 def solve(spec: SoftmaxSpec) -> Result:
     z = [v / spec.temperature for v in spec.logits]
+    T_ = spec.temperature
     steps: list[Step] = []
     answer: dict[str, Any] = {"logits": list(spec.logits)}
-    vec = lambda v: m.vec(list(v), DIGITS)  # noqa: E731
-    if spec.temperature != 1:
-        steps.append(Step(T("Temperature", "温度"), m.sym("z/T"), [vec(z)]))
+    if T_ != 1:
+        steps.append(
+            Step(
+                T("Temperature", "温度"),
+                m.sym("z"),
+                [m.Math("logits/T", r"\text{logits}/T"), _vec([_n(v) / _n(T_) for v in spec.logits]), _vec(z)],
+            )
+        )
     if spec.loss in (None, "cross_entropy"):
-        lse = log_sum_exp(z)
-        p = softmax(z)
-        top = max(z)
-        steps.append(
-            Step(
-                T("Shift by the largest logit (no overflow)", "减去最大的 logit（避免溢出）"),
-                m.Math("z - max z", r"z - \max z"),
-                [vec([v - top for v in z])],
-            )
-        )
-        steps.append(
-            Step(
-                T("Log-sum-exp", "log-sum-exp"),
-                m.Math("LSE(z)", r"\operatorname{LSE}(z)"),
-                [m.Math("max z + ln Σ e^(z_j - max z)", r"\max z + \ln \sum_j e^{z_j - \max z}"), m.num(lse, DIGITS)],
-            )
-        )
-        steps.append(
-            Step(
-                T("Softmax", "Softmax"),
-                m.sym("p"),
-                [m.Math("e^(z_i - LSE(z))", r"e^{z_i - \operatorname{LSE}(z)}"), vec(p)],
-                T("the probabilities sum to 1", "概率之和为 1"),
-            )
-        )
+        p, log_p, log_total, lse = _softmax_steps(z, steps)
         answer["probabilities"] = p
         answer["log_sum_exp"] = lse
-        jac = [[p[i] * ((1 if i == j else 0) - p[j]) for j in range(len(p))] for i in range(len(p))]
+        jac = stable.softmax_jacobian(p)
         answer["jacobian"] = jac
         if spec.loss is None:
+            rest = stable.others(p)
+            n = len(p)
+            shown = [
+                [
+                    (
+                        _n(p[i]) * (m.total([_n(p[k]) for k in range(n) if k != i]) if n > 2 else _n(p[1 - i]))
+                        if n > 1
+                        else _n(0)
+                    )
+                    if i == j
+                    else -(_n(p[i]) * _n(p[j]))
+                    for j in range(n)
+                ]
+                for i in range(n)
+            ]
             steps.append(
                 Step(
                     T("Jacobian of softmax", "softmax 的雅可比矩阵"),
                     m.Math("∂p_i/∂z_j", r"\partial p_i / \partial z_j"),
-                    [m.Math("p_i(1[i=j] - p_j)", r"p_i(\delta_{ij} - p_j)")],
+                    m.dedupe(
+                        [
+                            m.Math("p_i(δ_ij - p_j)", r"p_i(\delta_{ij} - p_j)"),
+                            m.matrix(shown),
+                            m.matrix(jac, DIGITS),
+                        ]
+                    ),
+                    T(
+                        "on the diagonal 1 - p_i is written as Σ_{j≠i} p_j, the other probabilities: no digits lost when p_i ≈ 1",
+                        "对角线上 1 - p_i 写成其余概率之和 Σ_{j≠i} p_j：p_i ≈ 1 时也不损失精度",
+                    )
+                    + (
+                        T(
+                            "; with respect to z = logits/T (for the logits themselves divide by T)",
+                            "；对 z = logits/T 求导（对原始 logits 求导需再除以 T）",
+                        )
+                        if T_ != 1
+                        else T("", "")
+                    ),
                 )
             )
+            del rest
     if spec.loss == "cross_entropy":
         t = spec.target
-        loss = lse - sum(ti * zi for ti, zi in zip(t, z))
-        grad = [pi - ti for pi, ti in zip(p, t)]
-        what = (
-            m.Math(
-                f"-ln p_{spec.target_index} = LSE(z) - z_{spec.target_index}",
-                rf"-\ln p_{spec.target_index} = \operatorname{{LSE}}(z) - z_{spec.target_index}",
-            )
-            if spec.target_index is not None
-            else m.Math(
-                "-Σ t_i ln p_i = LSE(z) - Σ t_i z_i", r"-\sum_i t_i \ln p_i = \operatorname{LSE}(z) - \sum_i t_i z_i"
-            )
-        )
+        loss = -math.fsum(ti * lp for ti, lp in zip(t, log_p) if ti != 0)
         steps.append(
             Step(
-                T("Cross-entropy", "交叉熵"),
-                m.sym("E"),
-                [what, m.num(loss, DIGITS)],
-                T("computed from LSE, never as ln of a rounded probability", "由 LSE 直接计算，不对舍入后的概率取对数"),
+                T("Log-probabilities (log-softmax)", "对数概率（log-softmax）"),
+                m.Math("ln p", r"\ln p"),
+                [
+                    m.Math("(z_i - max z) - ln Σ", r"(z_i - \max z) - \ln \Sigma"),
+                    _vec([_n(v - max(z)) - _n(log_total) for v in z]),
+                    _vec(log_p),
+                ],
+                T("never the log of a rounded probability", "不对舍入后的概率取对数"),
             )
         )
+        if spec.target_index is not None:
+            y = spec.target_index
+            chain = [m.Math(f"-ln p_{y}", rf"-\ln p_{{{y}}}"), -_n(log_p[y]), _n(loss)]
+        else:
+            used = [(ti, lp) for ti, lp in zip(t, log_p) if ti != 0]
+            chain = [
+                m.Math("-Σ t_i ln p_i", r"-\sum_i t_i \ln p_i"),
+                -m.total([_n(ti) * _n(lp) for ti, lp in used]),
+                _n(loss),
+            ]
+        steps.append(Step(T("Cross-entropy", "交叉熵"), m.sym("E"), chain))
+        grad = stable.softmax_minus_target(p, list(t))
+        gchain = [
+            m.Math("p - t", "p - t") if T_ == 1 else m.Math("(p - t)/T", r"(p - t)/T"),
+            _vec([(_n(pi) - _n(ti)) if T_ == 1 else (_n(pi) - _n(ti)) / _n(T_) for pi, ti in zip(p, t)]),
+            _vec([g / T_ for g in grad]),
+        ]
         steps.append(
             Step(
                 T("Gradient with respect to the logits", "对 logits 的梯度"),
-                m.Math("∂E/∂z", r"\partial E/\partial z"),
-                [m.Math("p - t", "p - t"), vec(grad)],
-                T("with temperature T, divide by T", "若有温度 T，再除以 T") if spec.temperature != 1 else None,
+                m.Math("∂E/∂logits", r"\partial E/\partial \text{logits}"),
+                gchain,
             )
         )
-        answer.update(loss=loss, gradient=[g / spec.temperature for g in grad], target=list(t))
+        answer.update(loss=loss, gradient=[g / T_ for g in grad], target=list(t))
     elif spec.loss == "mse":
         t = spec.target
-        n = len(z)
-        loss = sum((a - b) ** 2 for a, b in zip(spec.logits, t)) / n
-        grad = [2 * (a - b) / n for a, b in zip(spec.logits, t)]
+        y = list(spec.logits)
+        n = len(y)
+        squares = [(a - b) ** 2 for a, b in zip(y, t)]
+        loss = math.fsum(squares) / n
+        grad = [2 * (a - b) / n for a, b in zip(y, t)]
         steps.append(
             Step(
                 T("Mean squared error", "均方误差"),
                 m.sym("E"),
-                [m.Math("(1/n) Σ (y_i - t_i)²", r"\frac{1}{n}\sum_i (y_i - t_i)^2"), m.num(loss, DIGITS)],
+                [
+                    m.Math("(1/n) Σ (y_i - t_i)²", r"\frac{1}{n}\sum_i (y_i - t_i)^2"),
+                    m.frac(1, n) * m.total([(_n(a) - _n(b)) ** 2 for a, b in zip(y, t)]),
+                    m.frac(1, n) * m.total([_n(s) for s in squares]),
+                    _n(loss),
+                ],
             )
         )
         steps.append(
             Step(
                 T("Gradient with respect to the predictions", "对预测值的梯度"),
                 m.Math("∂E/∂y", r"\partial E/\partial y"),
-                [m.Math("2(y - t)/n", r"\frac{2(y - t)}{n}"), vec(grad)],
+                [
+                    m.Math("2(y - t)/n", r"\frac{2(y - t)}{n}"),
+                    _vec([m.frac(m.juxt(2, _n(a) - _n(b)), n) for a, b in zip(y, t)]),
+                    _vec(grad),
+                ],
             )
         )
         answer.update(loss=loss, gradient=grad, target=list(t))
@@ -170,29 +280,62 @@ def solve(spec: SoftmaxSpec) -> Result:
         t = spec.target
         n = len(z)
         probs = [sigmoid(v) for v in z]
-        losses = [-(ti * log_sigmoid(zi) + (1 - ti) * log_sigmoid(-zi)) for zi, ti in zip(z, t)]
-        loss = sum(losses) / n
-        grad = [(pi - ti) / n for pi, ti in zip(probs, t)]
-        steps.append(Step(T("Sigmoid of each logit", "每个 logit 的 sigmoid"), m.sym("p"), [vec(probs)]))
+        # torch's BCEWithLogits form: -[t ln σ(z) + (1 - t) ln σ(-z)] = max(z, 0) - z·t + ln(1 + e^(-|z|))
+        terms = [max(zi, 0.0) - zi * ti + math.log1p(math.exp(-abs(zi))) for zi, ti in zip(z, t)]
+        loss = math.fsum(terms) / n
+        grad = [stable.sigmoid_minus_target(zi, ti) / n for zi, ti in zip(z, t)]
+        steps.append(
+            Step(
+                T("Sigmoid of each logit", "每个 logit 的 sigmoid"),
+                m.sym("p"),
+                [
+                    m.Math("σ(z) = 1/(1 + e^(-z))", r"\sigma(z) = \frac{1}{1 + e^{-z}}"),
+                    _vec([m.frac(1, 1 + _exp(_n(-v))) for v in z]),
+                    _vec(probs),
+                ],
+            )
+        )
+        steps.append(
+            Step(
+                T("Loss of each logit", "每个 logit 的损失"),
+                m.Math("ℓ", r"\ell"),
+                [
+                    m.Math("-[t ln σ(z) + (1 - t) ln(1 - σ(z))]", r"-[t \ln\sigma(z) + (1 - t)\ln(1 - \sigma(z))]"),
+                    m.Math("max(z, 0) - z·t + ln(1 + e^(-|z|))", r"\max(z, 0) - z t + \ln(1 + e^{-|z|})"),
+                    _vec(
+                        [
+                            m.call("max", _n(zi), 0) - _n(zi) * _n(ti) + _ln(1 + _exp(_n(-abs(zi))))
+                            for zi, ti in zip(z, t)
+                        ]
+                    ),
+                    _vec(terms),
+                ],
+                T(
+                    "the form torch's binary_cross_entropy_with_logits uses: never the log of a σ rounded to 0 or 1",
+                    "与 torch 的 binary_cross_entropy_with_logits 相同的形式：不对舍入成 0 或 1 的 σ 取对数",
+                ),
+            )
+        )
         steps.append(
             Step(
                 T("Binary cross-entropy (mean)", "二元交叉熵（平均）"),
                 m.sym("E"),
                 [
-                    m.Math(
-                        "-(1/n) Σ [t ln σ(z) + (1 - t) ln(1 - σ(z))]",
-                        r"-\frac{1}{n}\sum [t \ln\sigma(z) + (1-t)\ln(1-\sigma(z))]",
-                    ),
-                    m.num(loss, DIGITS),
+                    m.Math("(1/n) Σ ℓ_i", r"\frac{1}{n}\sum_i \ell_i"),
+                    m.frac(1, n) * m.total([_n(v) for v in terms]),
+                    _n(loss),
                 ],
-                T("ln σ(z) = -softplus(-z): stable for large |z|", "ln σ(z) = -softplus(-z)：|z| 很大时依然稳定"),
             )
         )
         steps.append(
             Step(
                 T("Gradient with respect to the logits", "对 logits 的梯度"),
                 m.Math("∂E/∂z", r"\partial E/\partial z"),
-                [m.Math("(σ(z) - t)/n", r"\frac{\sigma(z) - t}{n}"), vec(grad)],
+                [
+                    m.Math("(σ(z) - t)/n", r"\frac{\sigma(z) - t}{n}"),
+                    _vec([m.frac(_n(pi) - _n(ti), n) for pi, ti in zip(probs, t)]),
+                    _vec(grad),
+                ],
             )
         )
         answer.update(loss=loss, gradient=grad, probabilities=probs, target=list(t))
