@@ -17,10 +17,9 @@ def model_names() -> list[str]:
 
 @cache
 def load_model(name: str) -> dict[str, Any]:
-    import yaml
+    from dlcalc import yamlio
 
     path = HERE / f"{name.lower()}.yaml"
-    if not path.is_file():
+    if name.lower() not in model_names():  # a name of the zoo, never a path (nor one too long to stat)
         raise DlcalcError(f"model: unknown model {name!r} (known: {', '.join(model_names())})")
-    with path.open(encoding="utf-8") as f:
-        return yaml.safe_load(f)
+    return yamlio.load(yamlio.read_text(path, "model"), str(path))
