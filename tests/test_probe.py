@@ -475,18 +475,25 @@ scalar = st.one_of(
 def yaml_document(draw):
     """Flow-style YAML with anchors, aliases, deep nesting, odd keys and long numbers."""
     anchors: list[str] = []
+    budget = [draw(st.integers(1, 25))]  # collections left to draw (keeps generation cheap)
 
-    def node(depth: int) -> str:
-        kind = draw(st.integers(0, 5 if depth < 40 else 1))
+    def node() -> str:
+        kind = draw(st.integers(0, 6 if budget[0] > 0 else 1))
         if kind == 0:
             return draw(scalar)
         if kind == 1 and anchors:
             return "*" + draw(st.sampled_from(anchors))
+        if kind == 1:
+            return draw(scalar)
+        budget[0] -= 1
+        if kind == 6:  # plain nesting, around the depth limit
+            depth = draw(st.integers(1, 2 * limits.YAML_DEPTH))
+            return "[" * depth + node() + "]" * depth
         if kind <= 3:
-            body = "[" + ", ".join(node(depth + 1) for _ in range(draw(st.integers(0, 3)))) + "]"
+            body = "[" + ", ".join(node() for _ in range(draw(st.integers(0, 3)))) + "]"
         else:
             keys = draw(st.lists(st.one_of(scalar, st.sampled_from(["lr", "x", "input", "layers"])), max_size=3))
-            body = "{" + ", ".join(f"{k}: {node(depth + 1)}" for k in keys) + "}"
+            body = "{" + ", ".join(f"{k}: {node()}" for k in keys) + "}"
         if draw(st.booleans()):
             name = f"a{len(anchors)}"
             anchors.append(name)
@@ -494,7 +501,7 @@ def yaml_document(draw):
         return body
 
     fields = draw(st.lists(st.sampled_from(["lr", "x", "input", "layers", "W", "Q", "K", "V"]), max_size=4))
-    return "".join(f"{f}: {node(0)}\n" for f in fields)
+    return "".join(f"{f}: {node()}\n" for f in fields)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))

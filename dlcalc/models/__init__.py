@@ -17,9 +17,13 @@ def model_names() -> list[str]:
 
 @cache
 def load_model(name: str) -> dict[str, Any]:
+    """One of the zoo's networks by name; never a path (a file of your own goes through --file)."""
     from dlcalc import yamlio
 
+    known = model_names()
+    if name.lower() not in known:
+        raise DlcalcError(
+            f"model: unknown model {name!r} (known: {', '.join(known)}; for a file of your own use --file)"
+        )
     path = HERE / f"{name.lower()}.yaml"
-    if name.lower() not in model_names():  # a name of the zoo, never a path (nor one too long to stat)
-        raise DlcalcError(f"model: unknown model {name!r} (known: {', '.join(model_names())})")
     return yamlio.load(yamlio.read_text(path, "model"), str(path))
