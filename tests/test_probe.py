@@ -44,12 +44,17 @@ ALARM_SECONDS = 20  # an in-process refusal that takes longer has started the wo
 # --- running -------------------------------------------------------------------------------------
 
 
-def _cap_child() -> None:  # runs in the child before exec
-    resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY, CHILD_MEMORY))
-    resource.setrlimit(resource.RLIMIT_CPU, (WALL_SECONDS, WALL_SECONDS + 5))
+def _capper(seconds: int):
+    def cap() -> None:  # runs in the child before exec
+        resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY, CHILD_MEMORY))
+        resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
+
+    return cap
 
 
-def run_capped(args: list[str], tmp_path: Path) -> tuple[int, str, str]:
+def run_capped(
+    args: list[str], tmp_path: Path, stdin: bytes | None = None, seconds: int = WALL_SECONDS
+) -> tuple[int, str, str]:
     """`python -m dlcalc ARGS` under the memory and time caps; a cap reached fails the test."""
     env = {**os.environ, "DLCALC_DB": str(tmp_path / "history.sqlite3"), "COLUMNS": "100"}
     env.pop("DLCALC_DEBUG", None)
@@ -57,18 +62,18 @@ def run_capped(args: list[str], tmp_path: Path) -> tuple[int, str, str]:
         done = subprocess.run(
             [sys.executable, "-m", "dlcalc", *args],
             capture_output=True,
-            text=True,
-            timeout=WALL_SECONDS,
-            preexec_fn=_cap_child,
+            timeout=seconds,
+            preexec_fn=_capper(seconds),
             env=env,
-            stdin=subprocess.DEVNULL,
+            input=stdin if stdin is not None else b"",
             check=False,
         )
     except subprocess.TimeoutExpired:
-        pytest.fail(f"still running after {WALL_SECONDS} s: dlcalc {_show(args)}")
+        pytest.fail(f"still running after {seconds} s: dlcalc {_show(args)}")
+    out, err = (done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"))
     assert done.returncode >= 0, f"killed by signal {-done.returncode} (CPU limit?): dlcalc {_show(args)}"
-    assert "MemoryError" not in done.stderr, f"ran out of the {CHILD_MEMORY >> 20} MB cap: dlcalc {_show(args)}"
-    return done.returncode, done.stdout, done.stderr
+    assert "MemoryError" not in err, f"ran out of the {CHILD_MEMORY >> 20} MB cap: dlcalc {_show(args)}"
+    return done.returncode, out, err
 
 
 @contextlib.contextmanager
@@ -196,6 +201,29 @@ def test_an_ordinary_answer_fits_the_caps(tmp_path):
     assert '"kind"' in out
 
 
+# --- what a student types into a quiz (a capped child reading stdin) ------------------------------
+
+_QUIZ_OWNED = "owned by quiz (dlcalc/quiz/questions.py parse_answer, session): reported; drop this mark once fixed"
+QUIZ_ANSWERS = [
+    pytest.param(b"1," * 30_000 + b"\n", id="30,000 numbers"),
+    pytest.param(b"(" * 5000 + b"\n", id="5,000 brackets"),
+    pytest.param(b"1e400\n", id="1e400"),
+    pytest.param(b"0x1F\n", id="hex"),
+    pytest.param(b"1/0\n", id="1/0"),
+    pytest.param(b"9" * 5000 + b"\n", id="5,000 digits", marks=pytest.mark.xfail(strict=True, reason=_QUIZ_OWNED)),
+    pytest.param(b"1e999999999\n", id="1e999999999", marks=pytest.mark.xfail(strict=True, reason=_QUIZ_OWNED)),
+    pytest.param(b"[/x]\n", id="markup", marks=pytest.mark.xfail(strict=True, reason=_QUIZ_OWNED)),
+    pytest.param(b"\xff\xfe\n", id="not UTF-8", marks=pytest.mark.xfail(strict=True, reason=_QUIZ_OWNED)),
+]
+
+
+@pytest.mark.parametrize("answer", QUIZ_ANSWERS)
+def test_a_quiz_survives_what_a_student_types(answer, tmp_path):
+    code, out, err = run_capped(["quiz", "--n", "1", "--seed", "1"], tmp_path, stdin=answer, seconds=12)
+    assert code == 0, err[-300:]
+    assert "Traceback" not in err and "internal error" not in err, err[-300:]
+
+
 # --- every value option of every command, with hostile numbers (in-process) ------------------------
 
 BASE = {  # an invocation that reaches each command's own option parsing
@@ -266,7 +294,7 @@ def _value_options() -> list[tuple[str, str]]:
 
 
 def _with_value(command: str, option: str, value: str) -> list[str]:
-    base = list(BASE[command])
+    base = list(BASE.get(command, command.split()))  # a command added later is probed from its bare name
     if option.startswith("ARG:"):  # replace the positional (first argument after the command words)
         words = len(command.split())
         if option == "ARG:layers":
@@ -285,10 +313,12 @@ def _with_value(command: str, option: str, value: str) -> list[str]:
 OPTIONS = _value_options()
 
 
-def test_the_option_list_is_complete():
-    """Every command has a base invocation, so no option escapes the probe."""
-    commands = {c for c, _ in OPTIONS}
-    assert commands <= set(BASE), commands - set(BASE)
+def test_the_option_list_covers_the_cli():
+    """The probe reads the options from the CLI itself: every command module's commands are in it."""
+    from dlcalc.cli import COMMAND_MODULES
+
+    commands = {c.split()[0] for c, _ in OPTIONS}
+    assert set(COMMAND_MODULES) <= commands, set(COMMAND_MODULES) - commands
     assert len(OPTIONS) > 80  # the CLI has well over a hundred value options
 
 
