@@ -12,9 +12,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -97,13 +95,40 @@ def dlcalc_command() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "dlcalc"]
 
 
+# A tiny launcher spawns each dlcalc: a child's peak RSS starts from its spawner's (the kernel
+# carries it across exec), so the spawner must be small — this script is not, once it has parsed.
+LAUNCHER = """
+import os, sys, time
+argv = sys.argv[1:]
+quiet = [(os.POSIX_SPAWN_OPEN, fd, os.devnull, os.O_WRONLY, 0) for fd in (1, 2)]
+start = time.perf_counter()
+pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=quiet)
+_, status, usage = os.wait4(pid, 0)
+print(time.perf_counter() - start, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status))
+"""
+
+
 def child(args: list[str]) -> tuple[float, float, int]:
     """(wall s, peak RSS MiB, exit code) of one dlcalc process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([*dlcalc_command(), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - start, usage.ru_maxrss / 1024, proc.returncode
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", LAUNCHER, *dlcalc_command(), *args], capture_output=True, text=True, check=True
+    )
+    wall, rss, code = done.stdout.split()
+    return float(wall), float(rss), int(code)
+
+
+def _launcher_floor() -> float:
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", LAUNCHER, sys.executable, "-S", "-c", "pass"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(done.stdout.split()[1])
 
 
 def commands(runs: int) -> None:
@@ -179,7 +204,10 @@ def commands(runs: int) -> None:
             ),
         ],
     }
-    print(f"\n(f) whole commands, one process each: median of {runs} runs (wall time, peak RSS)")
+    print(
+        f"\n(f) whole commands, one process each: median of {runs} runs (wall time, peak RSS;"
+        f" `python -S -c pass` peaks at {_launcher_floor():.0f} MiB)"
+    )
     samples: dict[str, list[tuple[float, float, int]]] = {k: [] for k in cases}
     for args in cases.values():
         child(args)  # warm the file cache
