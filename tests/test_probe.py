@@ -583,3 +583,20 @@ def test_the_readme_table_states_the_limits():
     ]
     for row in rows:
         assert row in section, f"README's limits table lacks {row!r}"
+
+
+@pytest.mark.parametrize("reader", ["parse_int", "parse_number", "parse_dims", "parse_vector", "parse_matrix"])
+@pytest.mark.parametrize(
+    "value",
+    [10**6000, -(10**6000), 1e300, "9" * 5000, "1e999999999", [10**6000]],
+    ids=["int 10^6000", "int -10^6000", "float 1e300", "5,000 digits", "1e999999999", "[10^6000]"],
+)
+def test_every_reader_refuses_huge_values_in_one_line(reader, value):
+    """Whatever a caller hands the parse layer (a YAML int, a float, text), a huge value is a
+    one-line DlcalcError — never Python's int-conversion ValueError, never a billion-digit power."""
+    import dlcalc.parse as parse
+    from dlcalc.errors import DlcalcError
+
+    with alarm(), pytest.raises(DlcalcError) as refused:
+        getattr(parse, reader)(value, "x")
+    assert "\n" not in refused.value.message and len(refused.value.message) < 200

@@ -33,7 +33,14 @@ _NUMERAL = re.compile(r"\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?")
 
 def _short(value: Any) -> str:
     """A value as an error message shows it: its repr, cut to 60 characters."""
-    text = repr(value) if not isinstance(value, (list, tuple, dict)) or len(value) <= 20 else f"<{len(value):,} items>"
+    if isinstance(value, int) and value.bit_length() > 300:  # repr of a 4,300-digit int raises
+        return f"<a whole number of about {int(value.bit_length() * 0.30103):,} digits>"
+    try:
+        text = (
+            repr(value) if not isinstance(value, (list, tuple, dict)) or len(value) <= 20 else f"<{len(value):,} items>"
+        )
+    except ValueError:  # a huge int inside a list
+        text = "<a value too large to show>"
     return text if len(text) <= 60 else text[:57] + "…"
 
 
