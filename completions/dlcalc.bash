@@ -2,7 +2,7 @@
 
 _dlcalc_subcommands() {
     case "$1" in
-        "") echo "act attention backprop bank batchnorm conv grad gru loss lstm metrics net optim perceptron pool quiz rnn softmax" ;;
+        "") echo "act attention backprop bank batchnorm conv draw explain grad gru loss lstm metrics net optim perceptron pool quiz rnn softmax" ;;
         "bank") echo "check list show" ;;
         "quiz") echo "stats" ;;
     esac
@@ -19,16 +19,18 @@ _dlcalc_options() {
         "bank list") echo "--topic --lang --json --path --help -h" ;;
         "bank show") echo "--lang --solution --json --path --help -h" ;;
         "batchnorm") echo "--mode --json --latex --md --lang --check --help -h" ;;
-        "conv") echo "--kernel -k --stride -s --padding -p --dilation -d --out-channels -o --groups -g --no-bias --transposed --output-padding --target --solve --json --latex --md --lang --check --help -h" ;;
+        "conv") echo "--kernel -k --stride -s --padding -p --dilation -d --out-channels -o --groups -g --no-bias --transposed --output-padding --layout --target --solve --json --latex --md --lang --check --help -h" ;;
+        "draw") echo "--list --png --svg --json --latex --md --lang --check --help -h" ;;
+        "explain") echo "--list --topic --example -e --path --json --latex --md --lang --check --help -h" ;;
         "grad") echo "--wrt --at --claim --json --latex --md --lang --check --help -h" ;;
         "gru") echo "--x --h0 --weight-ih --weight-hh --bias-ih --bias-hh --convention --set --json --latex --md --lang --check --help -h" ;;
         "loss") echo "--logits --target --kind --json --latex --md --lang --check --help -h" ;;
         "lstm") echo "--x --h0 --c0 --weight-ih --weight-hh --bias-ih --bias-hh --set --json --latex --md --lang --check --help -h" ;;
         "metrics") echo "--tp --fp --fn --tn --y-true --y-pred --positive --data --json --latex --md --lang --check --help -h" ;;
-        "net") echo "--input -i --file -f --model -m --list-models --steps --json --latex --md --lang --check --help -h" ;;
+        "net") echo "--input -i --file -f --model -m --list-models --layout --steps --json --latex --md --lang --check --help -h" ;;
         "optim") echo "--f --grads --optimizer --lr --start --steps --momentum --betas --eps --alpha --vars --compare --png --file --json --latex --md --lang --check --help -h" ;;
         "perceptron") echo "--x --y --lr --w0 --b0 --rule --no-bias --outputs --sign0 --max-epochs --file -f --plot --png --json --latex --md --lang --check --help -h" ;;
-        "pool") echo "--kernel -k --stride -s --padding -p --dilation -d --avg --ceil-mode --json --latex --md --lang --check --help -h" ;;
+        "pool") echo "--kernel -k --stride -s --padding -p --dilation -d --avg --ceil-mode --layout --target --solve --json --latex --md --lang --check --help -h" ;;
         "quiz") echo "--topic -t --n -n --seed --difficulty --review --export --out -o --db --lang --json --help -h" ;;
         "quiz stats") echo "--db --json --help -h" ;;
         "rnn") echo "--x --h0 --weight-ih --weight-hh --bias-ih --bias-hh --nonlinearity --set --json --latex --md --lang --check --help -h" ;;
@@ -63,9 +65,16 @@ _dlcalc_value() {
         "conv|--out-channels"|"conv|-o") echo "" ;;
         "conv|--groups"|"conv|-g") echo "" ;;
         "conv|--output-padding") echo "" ;;
+        "conv|--layout") echo "auto chw hwc" ;;
         "conv|--target") echo "" ;;
         "conv|--solve") echo "padding stride kernel" ;;
         "conv|--lang") echo "en zh" ;;
+        "draw|--png") echo "__FILE__" ;;
+        "draw|--svg") echo "__FILE__" ;;
+        "draw|--lang") echo "en zh" ;;
+        "explain|--topic") echo "" ;;
+        "explain|--path") echo "__FILE__" ;;
+        "explain|--lang") echo "en zh" ;;
         "grad|--wrt") echo "" ;;
         "grad|--at") echo "" ;;
         "grad|--claim") echo "" ;;
@@ -104,6 +113,7 @@ _dlcalc_value() {
         "net|--input"|"net|-i") echo "" ;;
         "net|--file"|"net|-f") echo "__FILE__" ;;
         "net|--model"|"net|-m") echo "" ;;
+        "net|--layout") echo "auto chw hwc" ;;
         "net|--lang") echo "en zh" ;;
         "optim|--f") echo "" ;;
         "optim|--grads") echo "" ;;
@@ -136,6 +146,9 @@ _dlcalc_value() {
         "pool|--stride"|"pool|-s") echo "" ;;
         "pool|--padding"|"pool|-p") echo "" ;;
         "pool|--dilation"|"pool|-d") echo "" ;;
+        "pool|--layout") echo "auto chw hwc" ;;
+        "pool|--target") echo "" ;;
+        "pool|--solve") echo "padding stride kernel" ;;
         "pool|--lang") echo "en zh" ;;
         "quiz|--topic"|"quiz|-t") echo "" ;;
         "quiz|--n"|"quiz|-n") echo "" ;;

@@ -182,3 +182,86 @@ def test_cli_formats(cli):
     assert code == 0 and out.startswith("### Conv2d")
     code, out, _ = cli("conv", "1x28x28", "-k", "3", "-o", "25", "--lang", "zh")
     assert code == 0 and "输出形状" in out and "25×26×26" in out
+
+
+# --- torch refuses string padding for a transposed convolution ---------------------------------
+
+
+@pytest.mark.parametrize("padding", ["valid", "same", "VALID"])
+def test_transposed_string_padding_refused_as_torch_does(padding, cli):
+    with pytest.raises((TypeError, ValueError)):  # torch 2.13 itself: no string padding for conv_transpose2d
+        nn.ConvTranspose2d(3, 8, 3, padding=padding.lower())(torch.zeros(1, 3, 9, 9))
+    with pytest.raises(DlcalcError, match="^padding: ConvTranspose2d takes a number"):
+        solve(input="3x9x9", kernel=3, out_channels=8, transposed=True, padding=padding)
+    code, out, err = cli("conv", "3x9x9", "-k", "3", "-o", "8", "--transposed", "-p", padding)
+    assert code == 2 and out == "" and err.count("\n") == 1
+
+
+# --- channels-last input ---------------------------------------------------------------------
+
+
+def _torch_conv_hwc(h, w, c, k, f):
+    """torch on the same image, moved to channels-first as torch wants it."""
+    layer = nn.Conv2d(c, f, k, device="meta")
+    out = layer(torch.zeros(1, h, w, c, device="meta").permute(0, 3, 1, 2))
+    return list(out.shape[1:]), sum(p.numel() for p in layer.parameters())
+
+
+def test_alexnet_input_written_channels_last():
+    # The course notes write AlexNet's input as 227×227×3.
+    r = conv.solve(conv.parse_spec({"input": "227x227x3", "kernel": 3, "out_channels": 8}))
+    assert [r.answer["output_shape"], r.answer["params"]] == list(_torch_conv_hwc(227, 227, 3, 3, 8))
+    assert r.answer["layout"] == "hwc" and r.answer["input_shape"] == [3, 227, 227]
+    note = next(n for n in r.notes if "H×W×C" in n.en)
+    assert "C = 3" in note.en and "C = 3" in note.zh and "--layout chw" in note.zh
+    assert dict(r.summary)[conv.T("Output shape", "输出形状")] == "227×227×3 → 225×225×8 (H×W×C)"
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(c=st.sampled_from([1, 3, 4]), h=st.integers(1, 300), w=st.integers(1, 300), f=st.integers(1, 4))
+def test_layouts_auto_chw_hwc(c, h, w, f):
+    k = 1
+    plainly = min(h, w) >= max(16, 8 * c)  # the documented rule: far larger than the channel count
+    auto = solve(input=f"{h}x{w}x{c}", kernel=k, out_channels=f)
+    if plainly:
+        assert [auto["output_shape"], auto["params"]] == list(_torch_conv_hwc(h, w, c, k, f))
+    else:
+        assert auto["layout"] == "chw" and auto["input_shape"] == [h, w, c]
+    # explicit layouts always win, and a channels-first input is never turned around
+    assert solve(input=f"{h}x{w}x{c}", kernel=k, out_channels=f, layout="chw")["input_shape"] == [h, w, c]
+    assert solve(input=f"{h}x{w}x{c}", kernel=k, out_channels=f, layout="hwc")["input_shape"] == [c, h, w]
+    assert solve(input=f"{c}x{h}x{w}", kernel=k, out_channels=f)["input_shape"] == [c, h, w]
+
+
+def test_cli_layout(cli):
+    code, out, err = cli("conv", "227x227x3", "-k", "11", "-s", "4", "-o", "96", "--json")
+    data = json.loads(out)
+    assert data["output_shape"] == [96, 55, 55] and data["params"] == 34944 and data["layout"] == "hwc"
+    assert any("H×W×C" in n for n in data["notes"])
+    code, out, err = cli("conv", "227x227x3", "-k", "3", "-o", "8", "--layout", "chw", "--json")
+    assert json.loads(out)["output_shape"] == [8, 225, 1]
+    code, out, err = cli("conv", "227x227x3", "-k", "3", "-o", "8", "--lang", "zh")
+    assert "按 H×W×C 读取" in out
+    code, out, err = cli("conv", "9x9", "-k", "3", "--layout", "sideways")
+    assert code == 2 and "--layout" in err
+
+
+# --- parameters without input channels ---------------------------------------------------------
+
+
+def test_params_without_channels_say_they_assume_one(cli):
+    # `conv 227 -k 11 -s 4 -o 96` shows no channels: the count is torch's for in_channels = 1, and says so.
+    torch_params = sum(p.numel() for p in nn.Conv2d(1, 96, 11, 4).parameters())
+    code, out, err = cli("conv", "227", "-k", "11", "-s", "4", "-o", "96", "--json")
+    data = json.loads(out)
+    assert data["params"] == torch_params and data["assumed_in_channels"] == 1
+    code, out, err = cli("conv", "227", "-k", "11", "-s", "4", "-o", "96")
+    summary = out.split("Derivation")[0]
+    assert f"{torch_params:,}" in summary and "assuming C = 1" in summary
+    code, out, err = cli("conv", "227", "-k", "11", "-s", "4", "-o", "96", "--lang", "zh")
+    assert "按 C = 1 计" in out.split("推导过程")[0]
+    code, out, err = cli("conv", "3x227x227", "-k", "11", "-s", "4", "-o", "96", "--json")
+    assert json.loads(out)["assumed_in_channels"] is None

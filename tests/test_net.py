@@ -67,11 +67,147 @@ def test_zoo_matches_torch_layer_by_layer(name):
     assert answer["total_params"] == sum(p.numel() for p in model.parameters())
 
 
-def test_torchvision_alexnet_macs_match_torchinfo():
-    # torchinfo's summary of torchvision AlexNet reports "Total mult-adds (M): 714.19" and of
-    # VGG-16 "Total mult-adds (G): 15.48".
-    assert round(solve(model="alexnet-torchvision")["total_macs"] / 1e6, 2) == 714.19
-    assert round(solve(model="vgg16")["total_macs"] / 1e9, 2) == 15.47
+# --- MACs: both conventions, computed by the real libraries here ------------------------------
+
+
+def lenet5():
+    # d2l.ai's LeNet-5 (full C3 connections, 10-way linear output)
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5), nn.Tanh(), nn.AvgPool2d(2, 2), nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2, 2),
+        nn.Flatten(), nn.Linear(400, 120), nn.Tanh(), nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10),
+    )  # fmt: skip
+
+
+def alexnet(classes=1000, hidden=4096):
+    # torchvision.models.alexnet, as published in its source
+    return nn.Sequential(
+        nn.Conv2d(3, 64, 11, 4, 2), nn.ReLU(True), nn.MaxPool2d(3, 2),
+        nn.Conv2d(64, 192, 5, padding=2), nn.ReLU(True), nn.MaxPool2d(3, 2),
+        nn.Conv2d(192, 384, 3, padding=1), nn.ReLU(True), nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(True),
+        nn.Conv2d(256, 256, 3, padding=1), nn.ReLU(True), nn.MaxPool2d(3, 2),
+        nn.AdaptiveAvgPool2d((6, 6)), nn.Flatten(), nn.Dropout(), nn.Linear(256 * 36, hidden), nn.ReLU(True),
+        nn.Dropout(), nn.Linear(hidden, hidden), nn.ReLU(True), nn.Linear(hidden, classes),
+    )  # fmt: skip
+
+
+def vgg16(batch_norm=False, classes=1000, hidden=4096):
+    # torchvision.models.vgg16 / vgg16_bn: configuration D of Simonyan & Zisserman
+    layers, c = [], 3
+    for v in [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]:
+        if v == "M":
+            layers.append(nn.MaxPool2d(2, 2))
+        else:
+            layers += [nn.Conv2d(c, v, 3, padding=1)] + ([nn.BatchNorm2d(v)] if batch_norm else []) + [nn.ReLU(True)]
+            c = v
+    return nn.Sequential(
+        *layers, nn.AdaptiveAvgPool2d((7, 7)), nn.Flatten(), nn.Linear(512 * 49, hidden), nn.ReLU(True),
+        nn.Dropout(), nn.Linear(hidden, hidden), nn.ReLU(True), nn.Dropout(), nn.Linear(hidden, classes),
+    )  # fmt: skip
+
+
+def _dlcalc_net(model, input_shape):
+    """dlcalc's answer for a torch nn.Sequential, read from the layers' own repr (as pasted from print)."""
+    return solve(input=list(input_shape), layers=[repr(layer) for layer in model])
+
+
+@pytest.mark.parametrize(
+    "build, input_shape",
+    [(lenet5, (1, 32, 32)), (alexnet, (3, 224, 224)), (vgg16, (3, 224, 224)), (lambda: vgg16(True), (3, 224, 224))],
+    ids=["lenet5", "alexnet", "vgg16", "vgg16-bn"],
+)
+def test_macs_with_bias_match_torchinfo(build, input_shape):
+    torchinfo = pytest.importorskip("torchinfo")
+    with torch.device("meta"):
+        model = build()
+    stats = torchinfo.summary(model, input_size=(1, *input_shape), device="meta", verbose=0)
+    leaves = [layer for layer in stats.summary_list if layer.is_leaf_layer]
+    answer = _dlcalc_net(model, input_shape)
+    assert [row["macs_torchinfo"] for row in answer["layers"]] == [layer.macs for layer in leaves]
+    assert answer["total_macs_torchinfo"] == stats.total_mult_adds
+    # the two conventions differ by exactly the bias additions (and BatchNorm's γ, β) torchinfo adds
+    extra = 0
+    for row, layer in zip(answer["layers"], model):
+        if isinstance(layer, nn.Conv2d) and layer.bias is not None:
+            extra += layer.bias.numel() * row["output_shape"][1] * row["output_shape"][2]
+        elif isinstance(layer, nn.Linear):
+            extra += layer.bias.numel()
+        elif isinstance(layer, nn.BatchNorm2d):
+            extra += 2 * layer.num_features
+    assert answer["total_macs_torchinfo"] - answer["total_macs"] == extra
+
+
+@pytest.mark.parametrize(
+    "build, input_shape",
+    [
+        (lenet5, (1, 32, 32)),
+        (lambda: alexnet(classes=10, hidden=64), (3, 224, 224)),  # the classifier narrowed: same conv MACs
+        (lambda: vgg16(classes=10, hidden=64), (3, 64, 64)),  # VGG-16's 13 convs on a 64×64 input
+    ],
+    ids=["lenet5", "alexnet-narrow-classifier", "vgg16-64px"],
+)
+def test_weight_macs_match_fvcore(build, input_shape):
+    fvcore_nn = pytest.importorskip("fvcore.nn")
+    torch.manual_seed(0)
+    model = build().eval()
+    flops = fvcore_nn.FlopCountAnalysis(model, torch.zeros(1, *input_shape))
+    flops.unsupported_ops_warnings(False)
+    flops.uncalled_modules_warnings(False)
+    per_module = flops.by_module()
+    answer = _dlcalc_net(model, input_shape)
+    for i, (row, layer) in enumerate(zip(answer["layers"], model)):
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            assert row["macs"] == per_module[str(i)], row["layer"]
+        else:
+            assert row["macs"] == 0
+    by_op = flops.by_operator()
+    assert answer["total_macs"] == by_op.get("conv", 0) + by_op.get("linear", 0) + by_op.get("addmm", 0)
+
+
+def test_zoo_macs_are_the_reference_models():
+    # `net --model` reports for the zoo exactly what the reference models above give
+    for name, build, shape in [("lenet5", lenet5, (1, 32, 32)), ("alexnet-torchvision", alexnet, (3, 224, 224))]:
+        with torch.device("meta"):
+            reference = _dlcalc_net(build(), shape)
+        zoo = solve(model=name)
+        assert (zoo["total_macs"], zoo["total_macs_torchinfo"]) == (
+            reference["total_macs"],
+            reference["total_macs_torchinfo"],
+        )
+
+
+def test_random_networks_macs_match_torchinfo():
+    torchinfo = pytest.importorskip("torchinfo")
+    rng = random.Random(8)
+    for _ in range(15):
+        c = rng.randint(1, 4)
+        layers, ch, size = [], c, rng.randint(12, 32)
+        for _ in range(rng.randint(1, 5)):
+            kind = rng.choice(["conv", "tconv", "bn", "pool", "act"])
+            if kind in ("conv", "tconv"):
+                out = rng.randint(1, 8)
+                name = "Conv2d" if kind == "conv" else "ConvTranspose2d"
+                layers.append(
+                    f"{name}({ch}, {out}, {rng.choice([1, 2, 3])}, stride={rng.choice([1, 2])}, bias={rng.random() < 0.7})"
+                )
+                ch = out
+            elif kind == "bn":
+                layers.append(f"BatchNorm2d({ch}, affine={rng.random() < 0.8})")
+            elif kind == "pool":
+                layers.append("MaxPool2d(2, ceil_mode=True)")
+            else:
+                layers.append("ReLU()")
+        layers += ["Flatten()"]
+        try:
+            spec = net.parse_spec({"input": [c, size, size], "layers": layers})
+            answer = net.solve(spec).answer
+        except DlcalcError:
+            continue
+        layers.append(f"Linear({answer['output_shape'][0]}, 3)")
+        spec = net.parse_spec({"input": [c, size, size], "layers": layers})
+        answer = net.solve(spec).answer
+        model = _torch_sequential(spec)
+        stats = torchinfo.summary(model, input_size=(1, c, size, size), device="meta", verbose=0)
+        assert answer["total_macs_torchinfo"] == stats.total_mult_adds, layers
 
 
 def test_receptive_fields():
@@ -183,3 +319,32 @@ def test_cli_net_file_and_check(cli, tmp_path):
     }
     code, out, err = cli("net", "-i", "3x32x32", "Conv2d(4, 8, 3)")
     assert code == 2 and "layer 1" in err and err.count("\n") == 1
+
+
+def test_model_with_other_layers_is_refused(cli, tmp_path):
+    code, out, err = cli("net", "--model", "vgg16", "Conv2d(3,3,3)")
+    assert code == 2 and out == "" and "--model vgg16" in err and err.count("\n") == 1
+    f = tmp_path / "mine.yaml"
+    f.write_text("input: 3x32x32\nlayers: [Conv2d(3, 8, 3)]\n", encoding="utf-8")
+    code, out, err = cli("net", "--model", "lenet5", "--file", str(f))
+    assert code == 2 and "--model lenet5" in err
+
+
+def test_model_names_only_the_zoo(cli, tmp_path):
+    f = tmp_path / "x.yaml"
+    f.write_text("name: x\nvariant: x\ninput: 1x8x8\nlayers: [Conv2d(1, 2, 3)]\nsource: x\n", encoding="utf-8")
+    for name in [str(f.with_suffix("")), f"../../../../../..{f.with_suffix('')}", "LeNet5/../vgg16"]:
+        code, out, err = cli("net", "--model", name)
+        assert code == 2 and "unknown model" in err and "--file" in err, name
+    code, out, err = cli("net", "--model", "LeNet5", "--json")
+    assert code == 0 and json.loads(out)["total_params"] == 61706
+
+
+def test_channels_last_network_input(cli):
+    code, out, err = cli("net", "-i", "227x227x3", "Conv2d(3, 96, 11, 4)", "--json")
+    data = json.loads(out)
+    ref = nn.Conv2d(3, 96, 11, 4, device="meta")(torch.zeros(1, 227, 227, 3, device="meta").permute(0, 3, 1, 2))
+    assert code == 0 and data["output_shape"] == list(ref.shape[1:]) and data["layout"] == "hwc"
+    assert any("H×W×C" in n for n in data["notes"])
+    code, out, err = cli("net", "-i", "227x227x3", "--layout", "chw", "Conv2d(3, 96, 11, 4)")
+    assert code == 2 and "expects 3 input channels but receives 227" in err

@@ -1,5 +1,6 @@
 """pool: course-notes and AlexNet figures, torch's ceil-mode rule, many layers compared with torch."""
 
+import json
 import random
 
 import pytest
@@ -91,3 +92,15 @@ def test_refusals():
 def test_cli_pool_check(cli):
     code, out, err = cli("pool", "96x55x55", "-k", "3", "-s", "2", "--check")
     assert code == 0 and "96×27×27" in out
+
+
+def test_channels_last_input(cli):
+    # 224×224×3 as an image library writes it: 2×2 pooling keeps 3 channels and halves H and W (torch).
+    out = nn.MaxPool2d(2)(torch.zeros(1, 224, 224, 3).permute(0, 3, 1, 2))
+    a = solve(input="224x224x3", kernel=2)
+    assert a["output_shape"] == list(out.shape[1:]) and a["layout"] == "hwc"
+    code, text, err = cli("pool", "224x224x3", "-k", "2")
+    assert "224×224×3 → 112×112×3 (H×W×C)" in text
+    code, text, err = cli("pool", "224x224x3", "-k", "2", "--json")
+    assert any("read as H×W×C" in n for n in json.loads(text)["notes"])
+    assert solve(input="224x224x3", kernel=2, layout="chw")["output_shape"] == [224, 112, 1]

@@ -228,7 +228,7 @@ def load_bank(path: str | Path | None = None) -> list[Problem]:
     problems: list[Problem] = []
     seen: dict[str, Problem] = {}
     for file in sorted(folder.rglob("*.yaml")) + sorted(folder.rglob("*.yml")):
-        if file.name.startswith("_"):
+        if file.name.startswith(("_", "glossary")):  # glossary*.yaml is dlcalc.glossary's, not problems
             continue
         for problem in load_file(file):
             if problem.id in seen:

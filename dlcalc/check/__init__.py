@@ -56,7 +56,35 @@ def run(result: Any) -> CheckReport:
         raise
     with warnings.catch_warnings():  # torch's performance hints are not the student's business
         warnings.simplefilter("ignore")
-        return module.check(result)
+        try:
+            return module.check(result)
+        except (MemoryError, RuntimeError) as e:
+            # torch failing for want of memory is not torch disagreeing: exit 2, never 1
+            if not torch_could_not_run(e):
+                raise
+            raise DlcalcError(f"--check could not run: {_why(e)}") from None
+
+
+_RESOURCE_FAILURES = ("can't allocate", "cannot allocate", "out of memory", "not enough memory", "overflow")
+
+
+def torch_could_not_run(e: BaseException) -> bool:
+    """torch failed for want of memory (or size arithmetic), not because it refuses the layer."""
+    if isinstance(e, MemoryError):
+        return True
+    text = str(e).lower()
+    return isinstance(e, RuntimeError) and any(word in text for word in _RESOURCE_FAILURES)
+
+
+def _why(e: BaseException) -> str:
+    import re
+
+    asked = re.search(r"allocate (\d+) bytes", str(e))
+    if asked:
+        return f"torch could not allocate the memory it needs ({int(asked.group(1)):,} bytes)"
+    if isinstance(e, MemoryError) or not str(e).strip():
+        return "torch ran out of memory"
+    return "torch failed: " + " ".join(str(e).split())[:200]
 
 
 def torch_version() -> str:

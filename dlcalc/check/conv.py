@@ -1,16 +1,26 @@
-"""Cross-check a conv layer: build the same nn.Conv2d / nn.ConvTranspose2d and push zeros through."""
+"""Cross-check a conv layer: build the same nn.Conv2d / nn.ConvTranspose2d and push zeros through.
+
+The tensors' size is estimated first. A layer whose input, weights and output fit the budget is
+run on the CPU; a larger one is checked on the meta device (torch's own shape rules and parameter
+count, no memory) plus a numeric CPU run of the same geometry with the fewest channels torch
+allows (groups in, groups out), which checks the spatial output on real data. When even that
+is too large, the numeric run is left out and the report says so.
+"""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import torch
 from torch import nn
 
-from dlcalc.check import CheckReport, torch_version
+from dlcalc.check import CheckReport, torch_could_not_run, torch_version
 from dlcalc.result import Result
 from dlcalc.solvers.conv import ConvSpec
 
-# Inputs above this many elements are checked on the meta device: same shape rules, no memory.
-REAL_LIMIT = 1 << 22
+# float32 elements that may be allocated on the CPU by one check (64 MB)
+BUDGET = 1 << 24
+REAL_LIMIT = BUDGET  # kept for the pool check's import
 
 
 def build(spec: ConvSpec, device: str = "cpu") -> nn.Module:
@@ -42,22 +52,56 @@ def build(spec: ConvSpec, device: str = "cpu") -> nn.Module:
     )
 
 
+def elements(spec: ConvSpec, output: list[int]) -> int:
+    """Input + weights + bias + output elements of one forward pass (batch 1), plus the unfolded
+    patches torch's CPU convolution may build (im2col: one column per output position)."""
+    in_ch = spec.in_channels or spec.groups
+    out_ch = spec.out_channels or spec.groups
+    spatial_in, spatial_out = spec.size[0] * spec.size[1], output[-2] * output[-1]
+    window = spec.kernel[0] * spec.kernel[1]
+    weights = out_ch * (in_ch // spec.groups) * window
+    if spec.transposed:
+        columns = (out_ch // spec.groups) * window * spatial_in
+    else:
+        columns = (in_ch // spec.groups) * window * spatial_out
+    return in_ch * spatial_in + weights + out_ch + out_ch * spatial_out + columns
+
+
 def check(result: Result) -> CheckReport:
     spec: ConvSpec = result.spec
-    report = CheckReport(f"{torch_version()} nn.{spec.torch_name}")
+    ours = result.answer["output_shape"]
     in_ch = spec.in_channels or spec.groups
-    device = "meta" if in_ch * spec.size[0] * spec.size[1] > REAL_LIMIT else "cpu"
+    small = elements(spec, ours) <= BUDGET
+    engine = f"{torch_version()} nn.{spec.torch_name}" + ("" if small else " on the meta device")
+    report = CheckReport(engine)
+    device = "cpu" if small else "meta"
     try:
         layer = build(spec, device)
     except (RuntimeError, ValueError) as e:
-        report.add("output shape", result.answer["output_shape"], f"torch refused: {str(e).splitlines()[0]}", False)
+        if torch_could_not_run(e):
+            raise
+        report.add("output shape", ours, f"torch refused: {str(e).splitlines()[0]}", False)
         return report
-    if compare_layer(
-        report, layer, (in_ch, *spec.size), device, result.answer["output_shape"], spec.out_channels is not None
-    ):
+    if compare_layer(report, layer, (in_ch, *spec.size), device, ours, spec.out_channels is not None):
         if result.answer["params"] is not None:
             report.add("params", result.answer["params"], sum(p.numel() for p in layer.parameters()))
+        if not small:
+            _reduced_run(report, spec, ours[-2:])
     return report
+
+
+def _reduced_run(report: CheckReport, spec: ConvSpec, spatial: list[int]) -> None:
+    """The same geometry on the CPU with groups channels in and out: real numbers, little memory."""
+    g = spec.groups
+    reduced = replace(spec, in_channels=g, out_channels=g)
+    what = f"numeric run, {g} channel(s) in and out"
+    if elements(reduced, spatial) > BUDGET:
+        report.add(what, "too large for memory", "not run (shapes checked on meta)", True)
+        return
+    layer = build(reduced, "cpu")
+    with torch.no_grad():
+        out = layer(torch.zeros(1, g, *spec.size))
+    report.add(what, spatial, list(out.shape[2:]))
 
 
 def compare_layer(
@@ -67,7 +111,9 @@ def compare_layer(
     try:
         with torch.no_grad():
             out = layer(torch.zeros(1, *shape, device=device))
-    except (RuntimeError, ValueError) as e:
+    except (RuntimeError, ValueError, TypeError) as e:
+        if torch_could_not_run(e):
+            raise
         report.add("output shape", ours, f"torch refused: {str(e).splitlines()[0]}", False)
         return False
     report.add("output shape", ours, list(out.shape[1:] if with_channels else out.shape[2:]))

@@ -1,33 +1,53 @@
-"""Cross-check an inverse conv answer: every value found must give the target in torch."""
+"""Cross-check an inverse conv/pool answer in torch: the values found give the target, and the
+values just outside the range do not (so the range is neither too wide nor too narrow)."""
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 import torch
 
 from dlcalc.check import CheckReport, torch_version
-from dlcalc.check.conv import build
 from dlcalc.result import Result
+from dlcalc.solvers.window_inverse import InverseSpec, with_value
 
 MAX_CHECKED = 8
 
 
+def _torch_output(spec: InverseSpec, value: int, i: int | None) -> list[int] | str:
+    layer = with_value(spec, i, value)
+    try:
+        with torch.no_grad():
+            if spec.is_pool:
+                from dlcalc.check.pool import build as build_pool
+
+                module, channels = build_pool(layer), layer.channels or 1
+            else:
+                from dlcalc.check.conv import build as build_conv
+
+                module, channels = build_conv(layer, "meta"), layer.in_channels or layer.groups
+            out = module(torch.zeros(1, channels, *layer.size, device="meta"))
+        return list(out.shape[2:])
+    except (RuntimeError, ValueError) as e:
+        return f"torch refused: {str(e).splitlines()[0]}"
+
+
 def check(result: Result) -> CheckReport:
-    spec = result.spec
-    report = CheckReport(f"{torch_version()} nn.Conv2d")
-    field = spec.unknown
-    in_ch = spec.base.in_channels or spec.base.groups
+    spec: InverseSpec = result.spec
+    report = CheckReport(f"{torch_version()} nn.{spec.layer_name}")
+    field, target = spec.unknown, list(spec.target)
+    rng = result.answer["range"]
     values = result.answer["values"][:MAX_CHECKED]
     for v in values:
-        layer_spec = replace(spec.base, **{field: (v, v)})
-        try:
-            with torch.no_grad():
-                out = build(layer_spec, "meta")(torch.zeros(1, in_ch, *spec.base.size, device="meta"))
-            got = list(out.shape[2:])
-        except (RuntimeError, ValueError) as e:
-            got = f"torch refused: {str(e).splitlines()[0]}"
-        report.add(f"{field} = {v}", list(spec.target), got)
+        report.add(f"{field} = {v}", target, _torch_output(spec, v, None))
+    if rng is not None:
+        lo, hi = rng
+        if hi is None:
+            far = lo + 1000
+            report.add(f"{field} = {far} (every value ≥ {lo})", target, _torch_output(spec, far, None))
+        least = 0 if field == "padding" else 1
+        outside = [v for v in (lo - 1, None if hi is None else hi + 1) if v is not None and v >= least]
+        for v in outside:
+            theirs = _torch_output(spec, v, None)
+            report.add(f"{field} = {v} (outside)", f"≠ {target}", theirs, theirs != target)
     if not values:
         report.add("values found", "none", "not checked", True)
     return report

@@ -1,11 +1,14 @@
-"""Cross-check a pooling layer: build the same nn.MaxPool2d / nn.AvgPool2d and push zeros through."""
+"""Cross-check a pooling layer: build the same nn.MaxPool2d / nn.AvgPool2d and push zeros through
+(on the CPU when input and output fit the budget, else on the meta device plus a one-channel CPU
+run of the same geometry)."""
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 from dlcalc.check import CheckReport, torch_version
-from dlcalc.check.conv import REAL_LIMIT, compare_layer
+from dlcalc.check.conv import BUDGET, compare_layer
 from dlcalc.result import Result
 from dlcalc.solvers.pool import PoolSpec
 
@@ -18,12 +21,21 @@ def build(spec: PoolSpec) -> nn.Module:
 
 def check(result: Result) -> CheckReport:
     spec: PoolSpec = result.spec
-    report = CheckReport(f"{torch_version()} nn.{spec.torch_name}")
+    ours = result.answer["output_shape"]
     channels = spec.channels or 1
-    device = "meta" if channels * spec.size[0] * spec.size[1] > REAL_LIMIT else "cpu"
+    per_channel = spec.size[0] * spec.size[1] + ours[-2] * ours[-1]
+    small = channels * per_channel <= BUDGET
+    report = CheckReport(f"{torch_version()} nn.{spec.torch_name}" + ("" if small else " on the meta device"))
     layer = build(spec)
-    if compare_layer(
-        report, layer, (channels, *spec.size), device, result.answer["output_shape"], spec.channels is not None
-    ):
+    device = "cpu" if small else "meta"
+    if compare_layer(report, layer, (channels, *spec.size), device, ours, spec.channels is not None):
         report.add("params", 0, sum(p.numel() for p in layer.parameters()))
+        if not small:
+            what = "numeric run, 1 channel"
+            if per_channel > BUDGET:
+                report.add(what, "too large for memory", "not run (shapes checked on meta)", True)
+            else:
+                with torch.no_grad():
+                    out = layer(torch.zeros(1, 1, *spec.size))
+                report.add(what, ours[-2:], list(out.shape[2:]))
     return report

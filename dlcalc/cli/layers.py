@@ -17,19 +17,60 @@ class Unknown(str, Enum):
     kernel = "kernel"
 
 
+class Layout(str, Enum):
+    auto = "auto"
+    chw = "chw"
+    hwc = "hwc"
+
+
 InputArg = Annotated[
     str,
-    typer.Argument(metavar="INPUT", help="Input size: H, HxW or CxHxW (x, × or * between sizes).", show_default=False),
+    typer.Argument(
+        metavar="INPUT", help="Input size: H, HxW, CxHxW or HxWxC (x, × or * between sizes).", show_default=False
+    ),
 ]
-KernelOpt = Annotated[str, typer.Option("--kernel", "-k", help="Kernel size: N or NxM (height x width).")]
+KernelOpt = Annotated[
+    Optional[str],
+    typer.Option("--kernel", "-k", help="Kernel size: N or NxM (height x width).", show_default=False),
+]
 PaddingHelp = "Zero padding on each side: N or NxM"
+LayoutOpt = Annotated[
+    Layout,
+    typer.Option(
+        "--layout",
+        help="Order of a 3-size input: chw (torch), hwc (channels last, 227x227x3), or auto: hwc when the "
+        "last size is 1, 3 or 4 and far smaller than the other two.",
+    ),
+]
+TargetOpt = Annotated[
+    Optional[str], typer.Option("--target", help="Wanted output size (H or HxW), with --solve.", show_default=False)
+]
+SolveOpt = Annotated[
+    Optional[Unknown], typer.Option("--solve", help="Find every value of this setting that gives --target.")
+]
+
+
+def _inverse(module_name: str, inputs: dict, target: str | None, solve: Unknown | None, out: Output) -> bool:
+    """Answer --target/--solve when given (True), with the same pairing rule for conv and pool."""
+    if solve is None and target is None:
+        return False
+    import importlib
+
+    from dlcalc.errors import DlcalcError
+
+    if solve is None or target is None:
+        raise DlcalcError("--target and --solve go together, e.g. --target 56 --solve padding")
+    module = importlib.import_module(f"dlcalc.solvers.{module_name}")
+    spec = module.parse_spec({**inputs, "target": target, "solve": solve.value})
+    emit(module.solve(spec), out)
+    return True
 
 
 @app.command()
 @output_options
 def conv(
     input: InputArg,
-    kernel: KernelOpt,
+    kernel: KernelOpt = None,
     stride: Annotated[str, typer.Option("--stride", "-s", help="Stride: N or NxM.")] = "1",
     padding: Annotated[str, typer.Option("--padding", "-p", help=PaddingHelp + ", 'same' or 'valid'.")] = "0",
     dilation: Annotated[str, typer.Option("--dilation", "-d", help="Dilation: N or NxM.")] = "1",
@@ -44,12 +85,9 @@ def conv(
     output_padding: Annotated[
         str, typer.Option("--output-padding", help="Extra rows/columns on one side (transposed only): N or NxM.")
     ] = "0",
-    target: Annotated[
-        Optional[str], typer.Option("--target", help="Wanted output size (H or HxW), with --solve.", show_default=False)
-    ] = None,
-    solve: Annotated[
-        Optional[Unknown], typer.Option("--solve", help="Find every value of this setting that gives --target.")
-    ] = None,
+    layout: LayoutOpt = Layout.auto,
+    target: TargetOpt = None,
+    solve: SolveOpt = None,
     out: Output | None = None,
 ) -> None:
     """Output shape and parameter count of one convolution layer, worked step by step.
@@ -60,16 +98,9 @@ def conv(
     inputs = {
         "input": input, "kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation,
         "out_channels": out_channels, "groups": groups, "bias": not no_bias, "transposed": transposed,
-        "output_padding": output_padding,
+        "output_padding": output_padding, "layout": layout.value,
     }  # fmt: skip
-    if solve is not None or target is not None:
-        from dlcalc.errors import DlcalcError
-        from dlcalc.solvers import conv_inverse
-
-        if solve is None or target is None:
-            raise DlcalcError("--target and --solve go together, e.g. --target 56 --solve padding")
-        spec = conv_inverse.parse_spec({**inputs, "target": target, "solve": solve.value})
-        emit(conv_inverse.solve(spec), out)
+    if _inverse("conv_inverse", inputs, target, solve, out):
         return
     from dlcalc.solvers import conv as solver
 
@@ -80,7 +111,7 @@ def conv(
 @output_options
 def pool(
     input: InputArg,
-    kernel: KernelOpt,
+    kernel: KernelOpt = None,
     stride: Annotated[
         Optional[str], typer.Option("--stride", "-s", help="Stride: N or NxM  [default: the kernel size]")
     ] = None,
@@ -90,26 +121,25 @@ def pool(
     ceil_mode: Annotated[
         bool, typer.Option("--ceil-mode", help="Round the output size up (torch's ceil_mode).")
     ] = False,
+    layout: LayoutOpt = Layout.auto,
+    target: TargetOpt = None,
+    solve: SolveOpt = None,
     out: Output | None = None,
 ) -> None:
     """Output shape of one max or average pooling layer, worked step by step.
 
     Example (AlexNet POOL1): dlcalc pool 96x55x55 -k 3 -s 2
+    Inverse question: dlcalc pool 64x56x56 --target 7 --solve kernel
     """
+    inputs = {
+        "input": input, "kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation,
+        "ceil_mode": ceil_mode, "avg": avg, "layout": layout.value,
+    }  # fmt: skip
+    if _inverse("pool_inverse", inputs, target, solve, out):
+        return
     from dlcalc.solvers import pool as solver
 
-    spec = solver.parse_spec(
-        {
-            "input": input,
-            "kernel": kernel,
-            "stride": stride,
-            "padding": padding,
-            "dilation": dilation,
-            "ceil_mode": ceil_mode,
-            "avg": avg,
-        }
-    )
-    emit(solver.solve(spec), out)
+    emit(solver.solve(solver.parse_spec(inputs)), out)
 
 
 @app.command()
@@ -132,6 +162,7 @@ def net(
         Optional[str], typer.Option("--model", "-m", help="A classic network (see --list-models).")
     ] = None,
     list_models: Annotated[bool, typer.Option("--list-models", help="List the classic networks and exit.")] = False,
+    layout: LayoutOpt = Layout.auto,
     steps: Annotated[bool, typer.Option("--steps", help="Print every layer's derivation, however long.")] = False,
     out: Output | None = None,
 ) -> None:
@@ -151,6 +182,7 @@ def net(
         inputs["model"] = model
     if input is not None:
         inputs["input"] = input
+        inputs["layout"] = layout.value
     if layers:
         inputs["layers"] = layers
     result = solver.solve(solver.parse_spec(inputs))
@@ -159,17 +191,36 @@ def net(
 
 
 def _net_file(path: str) -> dict:
+    """A YAML file (input, layers, …) or PyTorch code, told apart before reading: a `.py` file is
+    never parsed as YAML (PyYAML on a long comment is slow), a `.yaml`/`.yml` file always is, and
+    any other file is YAML when its first line that is not a comment is a `key:` or `{`."""
     from dlcalc.cli.files import load_yaml_text, read_text
     from dlcalc.errors import DlcalcError
 
     text = read_text(path)
-    try:
-        data = load_yaml_text(text, path)
-    except DlcalcError:
-        data = None  # not YAML: read it as PyTorch code
-    if isinstance(data, dict):
-        return data
-    return {"layers": [text]}
+    if not _looks_like_yaml(path, text):
+        return {"layers": [text]}
+    data = load_yaml_text(text, path)
+    if not isinstance(data, dict):
+        raise DlcalcError(f"{path}: expected a YAML mapping with input and layers, or PyTorch code in a .py file")
+    return data
+
+
+def _looks_like_yaml(path: str, text: str) -> bool:
+    import re
+    from pathlib import Path
+
+    suffix = Path(path).suffix.lower()
+    if suffix in (".py", ".txt"):
+        return False
+    if suffix in (".yaml", ".yml", ".json"):
+        return True
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or stripped == "---":
+            continue
+        return stripped.startswith("{") or re.match(r"[A-Za-z_][\w-]*\s*:(\s|$)", stripped) is not None
+    return False
 
 
 def _list_models(out: Output) -> None:
@@ -185,11 +236,12 @@ def _list_models(out: Output) -> None:
         print(json_module.dumps(rows, ensure_ascii=False, indent=2))
         return
     from rich.console import Console
-    from rich.table import Table
 
-    table = Table(title="dlcalc net --model NAME")
-    for col in ("name", "variant", "input", "params"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(r["name"], r["variant"], r["input"], f"{r['published_params']:,}")
-    Console().print(table)
+    from dlcalc.render.terminal import print_table
+
+    print_table(
+        Console(highlight=False),
+        ["name", "variant", "input", "params"],
+        [[r["name"], r["variant"], r["input"], f"{r['published_params']:,}"] for r in rows],
+        title="dlcalc net --model NAME",
+    )

@@ -96,6 +96,12 @@ SIGNATURES: dict[str, list[tuple[str, Any]]] = {
     "LogSoftmax": [("dim", None)],
 }
 
+# Keyword-only arguments (after torch's `*`): BatchNorm's `bias` (torch 2.13 prints it).
+KEYWORD_ONLY: dict[str, list[tuple[str, Any]]] = {
+    "BatchNorm2d": [("bias", True)],
+    "BatchNorm1d": [("bias", True)],
+}
+
 ALIASES = {name.lower(): name for name in SIGNATURES}
 
 
@@ -110,17 +116,22 @@ class LayerCall:
         return self.text
 
 
-def _literal(node: ast.AST, where: str) -> Any:
+MAX_DEPTH = 50  # nesting of arguments (`-(-(3))`, `((1, 2),)`) and of Sequential inside Sequential
+
+
+def _literal(node: ast.AST, where: str, depth: int = 0) -> Any:
+    if depth > MAX_DEPTH:
+        raise DlcalcError(f"{where}: an argument nested more than {MAX_DEPTH} levels deep")
     if isinstance(node, ast.Constant) and isinstance(node.value, (int, float, str, bool, type(None))):
         return node.value
     if isinstance(node, (ast.Tuple, ast.List)):
-        return tuple(_literal(e, where) for e in node.elts)
+        return tuple(_literal(e, where, depth + 1) for e in node.elts)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        value = _literal(node.operand, where)
+        value = _literal(node.operand, where, depth + 1)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return -value if isinstance(node.op, ast.USub) else value
     if isinstance(node, ast.BinOp) and type(node.op) in LAYER_ARITHMETIC:
-        a, b = _literal(node.left, where), _literal(node.right, where)
+        a, b = _literal(node.left, where, depth + 1), _literal(node.right, where, depth + 1)
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (a, b)):
             if abs(a) > 10**12 or abs(b) > 10**12:
                 raise DlcalcError(f"{where}: number too large")
@@ -150,34 +161,87 @@ def _layer_name(func: ast.AST) -> str | None:
 
 
 def _bind(name: str, node: ast.Call, text: str) -> LayerCall:
+    where = _clip(text)
     canonical = name if name in SIGNATURES else ALIASES.get(name.lower())
     if canonical is None:
         known = ", ".join(sorted(SIGNATURES))
-        raise DlcalcError(f"{text}: unknown layer {name!r} (dlcalc knows {known})")
+        raise DlcalcError(f"{where}: unknown layer {name!r} (dlcalc knows {known})")
     signature = SIGNATURES[canonical]
     if len(node.args) > len(signature):
-        raise DlcalcError(f"{text}: {canonical} takes at most {len(signature)} positional arguments")
+        raise DlcalcError(f"{where}: {canonical} takes at most {len(signature)} positional arguments")
     args: dict[str, Any] = {}
     for (param, _), value in zip(signature, node.args):
         if isinstance(value, ast.Starred):
-            raise DlcalcError(f"{text}: *args are not allowed")
-        args[param] = _literal(value, text)
-    names = {p for p, _ in signature}
+            raise DlcalcError(f"{where}: *args are not allowed")
+        args[param] = _literal(value, where)
+    keyword_only = KEYWORD_ONLY.get(canonical, [])
+    names = {p for p, _ in signature} | {p for p, _ in keyword_only}
     for kw in node.keywords:
         if kw.arg is None:
-            raise DlcalcError(f"{text}: **kwargs are not allowed")
+            raise DlcalcError(f"{where}: **kwargs are not allowed")
         if kw.arg not in names:
-            raise DlcalcError(f"{text}: {canonical} has no argument {kw.arg!r}")
+            raise DlcalcError(f"{where}: {canonical} has no argument {kw.arg!r}")
         if kw.arg in args:
-            raise DlcalcError(f"{text}: argument {kw.arg!r} given twice")
-        args[kw.arg] = _literal(kw.value, text)
+            raise DlcalcError(f"{where}: argument {kw.arg!r} given twice")
+        args[kw.arg] = _literal(kw.value, where)
     explicit = set(args)
-    for param, default in signature:
+    for param, default in signature + keyword_only:
         if param not in args:
             if default is _NO:
-                raise DlcalcError(f"{text}: {canonical} needs {param!r}")
+                raise DlcalcError(f"{where}: {canonical} needs {param!r}")
             args[param] = default
     return LayerCall(canonical, args, text, explicit)
+
+
+class _Source:
+    """Slices of the parsed text by node position, each in time proportional to its own length
+    (`ast.get_source_segment` re-splits the whole text on every call: quadratic over a long list)."""
+
+    def __init__(self, text: str):
+        self.lines = [line.encode("utf-8") for line in text.splitlines(keepends=True)]
+
+    def segment(self, node: ast.AST) -> str:
+        start, end = node.lineno - 1, node.end_lineno - 1  # type: ignore[attr-defined]
+        first, last = node.col_offset, node.end_col_offset  # type: ignore[attr-defined]
+        if start == end:
+            return self.lines[start][first:last].decode("utf-8", "replace")
+        parts = [self.lines[start][first:]] + self.lines[start + 1 : end] + [self.lines[end][:last]]
+        return b"".join(parts).decode("utf-8", "replace")
+
+
+_STATEMENTS = {
+    "FunctionDef": "a function definition (def …)",
+    "AsyncFunctionDef": "a function definition (async def …)",
+    "ClassDef": "a class definition (class …)",
+    "For": "a for loop",
+    "While": "a while loop",
+    "If": "an if statement",
+    "With": "a with statement",
+    "Return": "a return statement",
+    "AugAssign": "an augmented assignment (+= …)",
+    "AnnAssign": "an annotated assignment",
+    "Delete": "a del statement",
+    "Raise": "a raise statement",
+    "Try": "a try statement",
+    "Global": "a global statement",
+}
+
+
+def _not_a_layer(node: ast.AST, text: str) -> str:
+    """What the user wrote instead of a layer call, said in their words."""
+    written = _clip(text)
+    name = _layer_name(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+    if name is not None:
+        known = name if name in SIGNATURES else ALIASES.get(name.lower())
+        if known is not None:
+            return f"`{written}` is a class: write `{written}()`"
+        return f"`{written}` is not a layer dlcalc knows: write a layer call such as Conv2d(3, 64, 3)"
+    if isinstance(node, ast.Constant):
+        what = "a string" if isinstance(node.value, str) else "a number"
+        return f"`{written}` is {what}, not a layer: write a layer call such as Conv2d(3, 64, 3)"
+    if isinstance(node, ast.Call):
+        return f"`{written}` is not a layer constructor: write a layer call such as Conv2d(3, 64, 3)"
+    return f"`{written}` is not a layer: write a layer call such as Conv2d(3, 64, 3)"
 
 
 def parse_layers(source: str) -> list[LayerCall]:
@@ -186,38 +250,49 @@ def parse_layers(source: str) -> list[LayerCall]:
     try:
         tree = ast.parse(text, mode="exec")
     except SyntaxError as e:
+        if "too many nested parentheses" in str(e.msg):
+            raise DlcalcError(f"layer {_clip(text)!r}: nested too deeply (more than 200 brackets)") from None
         raise DlcalcError(f"layer {_clip(text)!r}: not valid layer syntax ({e.msg})") from None
+    except (RecursionError, MemoryError):
+        raise DlcalcError(f"layer {_clip(text)!r}: nested too deeply to read (a run of thousands of - or +?)") from None
+    except ValueError as e:  # e.g. an integer literal beyond Python's digit limit
+        raise DlcalcError(f"layer {_clip(text)!r}: {' '.join(str(e).split())}") from None
+    source_of = _Source(text)
     calls: list[LayerCall] = []
 
-    def visit(node: ast.AST, owner: str) -> None:
+    def visit(node: ast.AST, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise DlcalcError(f"{_clip(source_of.segment(node))}: layers nested more than {MAX_DEPTH} levels deep")
         if isinstance(node, ast.Call):
             name = _layer_name(node.func)
-            snippet = ast.get_source_segment(text, node) or owner
             if name == "Sequential":
-                for arg in node.args:
-                    visit(arg, snippet)
                 if node.keywords:
-                    raise DlcalcError(f"{_clip(snippet)}: Sequential takes layers only")
+                    raise DlcalcError(f"{_clip(source_of.segment(node))}: Sequential takes layers only")
+                for arg in node.args:
+                    visit(arg, depth + 1)
                 return
             if name is None:
-                raise DlcalcError(f"{_clip(snippet)}: not a layer constructor")
-            calls.append(_bind(name, node, " ".join(snippet.split())))
+                raise DlcalcError(_not_a_layer(node, source_of.segment(node)))
+            calls.append(_bind(name, node, " ".join(source_of.segment(node).split())))
             return
         if isinstance(node, (ast.Tuple, ast.List)):
             for e in node.elts:
-                visit(e, owner)
+                visit(e, depth + 1)
             return
-        raise DlcalcError(f"{_clip(owner)}: expected a layer such as Conv2d(3, 64, 3), found {type(node).__name__}")
+        raise DlcalcError(_not_a_layer(node, source_of.segment(node)))
 
     for stmt in tree.body:
         if isinstance(stmt, ast.Expr):
-            visit(stmt.value, text)
+            visit(stmt.value, 0)
         elif isinstance(stmt, ast.Assign):  # `model = nn.Sequential(...)` pasted from code
-            visit(stmt.value, text)
+            visit(stmt.value, 0)
         elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
             continue
         else:
-            raise DlcalcError(f"{_clip(text)}: expected layer constructors, found a {type(stmt).__name__} statement")
+            what = _STATEMENTS.get(type(stmt).__name__, f"a {type(stmt).__name__} statement")
+            raise DlcalcError(
+                f"line {stmt.lineno}: {what} is not read; give layer calls or an nn.Sequential(...) (never run)"
+            )
     if not calls:
         raise DlcalcError(f"{_clip(text)!r}: no layer found")
     return calls

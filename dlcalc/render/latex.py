@@ -12,7 +12,8 @@ def to_latex(result: Result, lang: str = "en") -> str:
     for label, value in result.summary:
         lines.append(rf"  \item \textbf{{{latex_escape(label(lang))}}}: {latex_escape(say(value, lang))}")
     lines.append(r"\end{itemize}")
-    lines.append(r"\begin{enumerate}")
+    if result.steps:  # an empty enumerate is a LaTeX error
+        lines.append(r"\begin{enumerate}")
     for step in result.steps:
         lines.append(rf"  \item \textbf{{{latex_escape(step.label(lang))}}}")
         parts = ([step.lhs.latex] if step.lhs is not None else []) + [c.latex for c in step.chain]
@@ -27,7 +28,8 @@ def to_latex(result: Result, lang: str = "en") -> str:
             lines.append(rf"  \[ {step_latex(step)} \]")
         if step.note:
             lines.append(rf"  \emph{{{latex_escape(step.note(lang))}}}")
-    lines.append(r"\end{enumerate}")
+    if result.steps:
+        lines.append(r"\end{enumerate}")
     for note in result.notes:
         lines.append(rf"\emph{{{latex_escape(note(lang))}}}\par")
     return "\n".join(lines)

@@ -36,7 +36,14 @@ def render(console: Console, result: Result, lang: str = "en", check: Any = None
     )
 
     for table in result.tables:
-        console.print(_table(table, lang))
+        print_table(
+            console,
+            [c(lang) for c in table.columns],
+            [[say(c, lang) for c in row] for row in table.rows],
+            title=table.title(lang) if table.title else None,
+            wrap=table.wrap,
+            lang=lang,
+        )
     for figure in result.figures:
         console.print(RichText("\n".join(figure)))
 
@@ -70,7 +77,7 @@ def _summary(result: Result, lang: str, width: int) -> Any:
 
     grid = RichTable.grid(padding=(0, 2))
     grid.add_column(style="bold")
-    grid.add_column()
+    grid.add_column(overflow="fold")  # Chinese has no spaces to wrap at: fold, never cut with "…"
     for label, value in rows:
         grid.add_row(label, value)
     return grid
@@ -104,29 +111,166 @@ def _step(i: int, step: Step, lang: str, width: int) -> Group:
     return Group(head, Padding(Group(*body), (0, 0, 0, 4), expand=False))
 
 
-def _table(table: Any, lang: str) -> Any:
+# --- tables that never cut a number -------------------------------------------------------
+#
+# A table that fits its natural width is rich's own table, unchanged. When the terminal is
+# narrower, every cell is wrapped at places that split no figure (spaces, and after a call's `(`
+# and after `,` `=` `;` `:` `/` unless a digit stands on both sides, as in 48,120 or 1/3), each
+# column gets at least its widest such piece, and the columns share what is left. When even that
+# is too wide,
+# the table is split into several narrower ones (the first column, the row's name, repeated in
+# each), as pandas prints a wide frame. Only a single piece wider than the whole terminal is
+# ever folded.
+
+_BREAK_AFTER = set("(,=;:/")
+_BOX_OVERHEAD = 3  # "│ " before and " " after each cell …
+_BOX_EDGE = 1  # … plus the closing "│"
+
+
+def _pieces(line: str) -> list[str]:
+    """A line cut at every place a break may go; a piece keeps its trailing break character and
+    its trailing spaces (dropped where the line breaks)."""
+    pieces: list[str] = []
+    current = ""
+    for i, ch in enumerate(line):
+        current += ch
+        nxt = line[i + 1] if i + 1 < len(line) else ""
+        if ch == " " and nxt != " ":
+            pieces.append(current)
+            current = ""
+        elif ch in _BREAK_AFTER and nxt and nxt != " ":
+            prev = line[i - 1] if i else ""
+            if ch == "(" and not prev.isalnum():
+                continue  # "D (3x224x224)" stays together; "AvgPool2d(" may end a line
+            if not (prev.isdigit() and nxt.isdigit()):
+                pieces.append(current)
+                current = ""
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def _cell_len(text: str) -> int:
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def _natural(cell: str) -> int:
+    return max((_cell_len(line) for line in cell.split("\n")), default=0)
+
+
+def _least(cell: str) -> int:
+    """The narrowest width that shows `cell` without splitting any piece."""
+    return max((_cell_len(p.rstrip(" ")) for line in cell.split("\n") for p in _pieces(line)), default=0)
+
+
+def wrap_cell(cell: str, width: int) -> str:
+    """`cell` broken into lines of at most `width` cells, never inside a piece that fits."""
+    out: list[str] = []
+    for line in cell.split("\n"):
+        current = ""
+        for piece in _pieces(line):
+            if _cell_len((current + piece).rstrip(" ")) <= width:
+                current += piece
+                continue
+            if current.strip():
+                out.append(current.rstrip(" "))
+            current = ""
+            while _cell_len(piece.rstrip(" ")) > width:  # a piece wider than the terminal: fold it
+                out.append(piece[:width])
+                piece = piece[width:]
+            current = piece
+        out.append(current.rstrip(" "))
+    return "\n".join(out)
+
+
+def _boxed(widths: list[int]) -> int:
+    return sum(widths) + _BOX_OVERHEAD * len(widths) + _BOX_EDGE
+
+
+def _share(least: list[int], natural: list[int], room: int) -> list[int]:
+    """Column widths from `least` up towards `natural`, the spare room going to the widest need."""
+    widths = list(least)
+    spare = room - _boxed(widths)
+    while spare > 0:
+        want = [n - w for w, n in zip(widths, natural)]
+        i = max(range(len(widths)), key=lambda j: want[j])
+        if want[i] <= 0:
+            break
+        widths[i] += 1
+        spare -= 1
+    return widths
+
+
+def table_layout(columns: list[str], rows: list[list[str]], width: int) -> list[tuple[list[int], list[int]]]:
+    """[(column indices, their widths)] for each table to print; one entry when it fits."""
+    n = len(columns)
+    cells = [columns] + rows
+    natural = [max(_natural(r[i]) for r in cells) for i in range(n)]
+    least = [max(_least(r[i]) for r in cells) for i in range(n)]
+    if _boxed(natural) <= width:
+        return [(list(range(n)), natural)]
+    if _boxed(least) <= width:
+        return [(list(range(n)), _share(least, natural, width))]
+    groups: list[list[int]] = []
+    current: list[int] = [0]
+    for i in range(1, n):
+        if _boxed([least[j] for j in current + [i]]) <= width:
+            current.append(i)
+            continue
+        groups.append(current)
+        current = [0, i] if _boxed([least[0], least[i]]) <= width else [i]
+    groups.append(current)
+    layout = []
+    for group in groups:
+        lo, nat = [least[i] for i in group], [natural[i] for i in group]
+        if _boxed(lo) > width:  # one piece wider than the terminal: the only case that folds
+            lo = [max(1, min(x, width - _boxed([0]) - 1)) for x in lo]
+        layout.append((group, _share(lo, nat, width)))
+    return layout
+
+
+def print_table(
+    console: Console,
+    columns: list[str],
+    rows: list[list[str]],
+    title: str | None = None,
+    wrap: int | None = None,
+    lang: str = "en",
+) -> None:
+    """Print a table of plain strings (never read as markup) so that no figure in it is cut."""
     from rich.table import Table as RichTable
 
-    out = RichTable(title=table.title(lang) if table.title else None, title_justify="left")
-    for i, col in enumerate(table.columns):
-        out.add_column(col(lang), overflow="fold", no_wrap=i != table.wrap)
-    for row in table.rows:
-        out.add_row(*[RichText(say(c, lang)) for c in row])
-    return out
+    rows = [[str(c) for c in row] + [""] * (len(columns) - len(row)) for row in rows]
+    layout = table_layout(columns, rows, console.width)
+    fits = len(layout) == 1 and len(layout[0][0]) == len(columns)
+    for part, (group, widths) in enumerate(layout):
+        heading = title if part == 0 else T("(continued)", "（续）")(lang)
+        out = RichTable(title=heading, title_justify="left")
+        for i, w in zip(group, widths):
+            natural_fit = fits and w == max(_natural(r[i]) for r in [columns] + rows)
+            out.add_column(
+                RichText(wrap_cell(columns[i], w)),
+                width=w,
+                overflow="fold",
+                no_wrap=not (natural_fit and i == wrap),
+            )
+        for row in rows:
+            out.add_row(*[RichText(wrap_cell(row[i], w)) for i, w in zip(group, widths)])
+        console.print(out)
 
 
 def render_check(console: Console, check: Any, lang: str = "en") -> None:
-    from rich.table import Table as RichTable
-
-    table = RichTable(title=HEADINGS["check"](lang), title_justify="left", caption=check.engine, caption_justify="left")
-    table.add_column(HEADINGS["what"](lang))
-    table.add_column(HEADINGS["ours"](lang))
-    table.add_column(HEADINGS["torch"](lang))
-    table.add_column("")
-    for item in check.items:
-        mark = RichText("✓", style="green") if item.ok else RichText("✗", style="bold red")
-        table.add_row(item.what, RichText(str(item.ours)), RichText(str(item.theirs)), mark)
-    console.print(table)
+    rows = [[item.what, str(item.ours), str(item.theirs), "✓" if item.ok else "✗"] for item in check.items]
+    print_table(
+        console,
+        [HEADINGS["what"](lang), HEADINGS["ours"](lang), HEADINGS["torch"](lang), ""],
+        rows,
+        title=HEADINGS["check"](lang),
+        lang=lang,
+    )
+    console.print(RichText(check.engine, style="dim"))
     if check.ok:
         console.print(RichText("✓ " + HEADINGS["agree"](lang), style="bold green"))
     else:

@@ -15,14 +15,17 @@ from typing import Any
 
 from dlcalc import mathfmt as m
 from dlcalc.errors import DlcalcError
-from dlcalc.parse import only_keys, parse_bool, parse_dims, parse_int, parse_pair
+from dlcalc.parse import only_keys, parse_bool, parse_int, parse_pair
 from dlcalc.result import Result, Step
 from dlcalc.solvers.window import (
     DIM_LABELS,
+    InputShape,
     Window,
+    layout_note,
     out_symbol,
     pair_arg,
     pair_text,
+    read_input_shape,
     read_layer_inputs,
     require_positive,
     window_steps,
@@ -40,6 +43,7 @@ FIELDS = {
     "bias",
     "transposed",
     "output_padding",
+    "layout",
 }
 
 
@@ -56,22 +60,18 @@ class ConvSpec:
     bias: bool = True
     transposed: bool = False
     output_padding: tuple[int, int] = (0, 0)
+    layout: str = "chw"  # "hwc": the input was written channels-last (227x227x3)
+    layout_guessed: bool = False  # read channels-last from the sizes, not from --layout
 
     @property
     def torch_name(self) -> str:
         return "ConvTranspose2d" if self.transposed else "Conv2d"
 
 
-def parse_input_shape(value: Any) -> tuple[int | None, tuple[int, int]]:
-    """`H` (a square H×H map), `HxW` or `CxHxW`."""
-    dims = parse_dims(value, "input", (1, 2, 3))
-    if any(d <= 0 for d in dims):
-        raise DlcalcError(f"input: every size must be positive, got {value!r}")
-    if len(dims) == 1:
-        return None, (dims[0], dims[0])
-    if len(dims) == 2:
-        return None, (dims[0], dims[1])
-    return dims[0], (dims[1], dims[2])
+def parse_input_shape(value: Any, layout: Any = "auto") -> tuple[int | None, tuple[int, int]]:
+    """`H` (a square H×H map), `HxW`, `CxHxW` or `HxWxC` (see `window.read_input_shape`)."""
+    shape = read_input_shape(value, layout)
+    return shape.channels, shape.size
 
 
 def parse_padding(value: Any) -> tuple[int, int] | str:
@@ -92,11 +92,16 @@ def parse_spec(inputs: Mapping[str, Any]) -> ConvSpec:
 def parse_spec_unchecked(inputs: Mapping[str, Any]) -> ConvSpec:
     """The spec as written, before the checks torch would make."""
     only_keys(inputs, FIELDS, "conv")
-    in_channels, size, kernel = read_layer_inputs(inputs, "conv", "3x227x227")
+    shape, kernel = read_layer_inputs(inputs, "conv", "3x227x227")
     get = inputs.get
+    transposed = parse_bool(get("transposed", False), "transposed")
+    raw_padding = get("padding")
+    if transposed and isinstance(raw_padding, str) and raw_padding.strip().lower() in ("same", "valid"):
+        # torch 2.13: ConvTranspose2d refuses every string padding ("padding='same'/'valid' is not supported")
+        raise DlcalcError(f"padding: ConvTranspose2d takes a number, not {raw_padding.strip().lower()!r}")
     return ConvSpec(
-        in_channels=in_channels,
-        size=size,
+        in_channels=shape.channels,
+        size=shape.size,
         kernel=kernel,
         stride=parse_pair(get("stride", 1) if get("stride") is not None else 1, "stride"),
         padding=parse_padding(get("padding") if get("padding") is not None else 0),
@@ -104,8 +109,10 @@ def parse_spec_unchecked(inputs: Mapping[str, Any]) -> ConvSpec:
         out_channels=None if get("out_channels") is None else parse_int(get("out_channels"), "out_channels"),
         groups=parse_int(get("groups") if get("groups") is not None else 1, "groups"),
         bias=parse_bool(get("bias", True), "bias"),
-        transposed=parse_bool(get("transposed", False), "transposed"),
+        transposed=transposed,
         output_padding=parse_pair(get("output_padding") if get("output_padding") is not None else 0, "output_padding"),
+        layout=shape.layout,
+        layout_guessed=shape.guessed,
     )
 
 
@@ -181,6 +188,18 @@ def windows(spec: ConvSpec) -> list[Window]:
     return out
 
 
+def output_along(spec: ConvSpec, i: int) -> int | None:
+    """The output size along dimension i (0: H, 1: W) of a plain Conv2d, or None where torch refuses it."""
+    try:
+        validate_settings(spec)
+    except DlcalcError:
+        return None
+    if spec.padding == "same" and spec.stride != (1, 1):
+        return None
+    w = windows(spec)[i]
+    return w.output_size() if w.padded >= w.span else None
+
+
 def transposed_sizes(spec: ConvSpec) -> list[int]:
     assert spec.padding != "same"
     return [
@@ -210,21 +229,26 @@ def solve(spec: ConvSpec) -> Result:
     spatial = [sizes["H"], sizes["W"]]
 
     notes = []
+    note = layout_note(InputShape(spec.in_channels, spec.size, spec.layout, spec.layout_guessed))
+    if note is not None:
+        notes.append(note)
     params = weights = biases = None
+    assumed = None
     if spec.out_channels is not None:
         in_ch = spec.in_channels
         if in_ch is None:
-            in_ch = 1
+            in_ch = assumed = 1
             notes.append(
                 T(
-                    "the input has no channel count, so one input channel is assumed (write CxHxW to set it)",
-                    "输入未给出通道数，按单通道计算（用 CxHxW 指定）",
+                    "the input has no channel count, so the parameter count assumes C = 1 input channel "
+                    "(write CxHxW to set it)",
+                    "输入未给出通道数，参数量按 C = 1 个输入通道计算（用 CxHxW 指定）",
                 )
             )
         weights = spec.out_channels * (in_ch // spec.groups) * spec.kernel[0] * spec.kernel[1]
         biases = spec.out_channels if spec.bias else 0
         params = weights + biases
-        steps.append(_params_step(spec, in_ch, params))
+        steps.append(_params_step(spec, in_ch, params, assumed is not None))
         steps.append(
             Step(
                 T("Output channels", "输出通道数"),
@@ -242,9 +266,13 @@ def solve(spec: ConvSpec) -> Result:
         )
     out_shape = ([spec.out_channels] if spec.out_channels is not None else []) + spatial
     in_shape = ([spec.in_channels] if spec.in_channels is not None else []) + list(spec.size)
+    written = InputShape(spec.in_channels, spec.size, spec.layout)
+    shown = written.as_written(spec.in_channels, spec.size) + " → " + written.as_written(spec.out_channels, spatial)
+    if spec.layout == "hwc":
+        shown += " (H×W×C)"
     summary = [
         (T("Layer", "层"), _layer_text(spec)),
-        (T("Output shape", "输出形状"), "×".join(map(str, in_shape)) + " → " + "×".join(map(str, out_shape))),
+        (T("Output shape", "输出形状"), shown),
     ]
     if params is not None:
         summary.append(
@@ -252,7 +280,8 @@ def solve(spec: ConvSpec) -> Result:
                 T("Parameters", "参数量"),
                 T("{p:,} = {w:,} weights + {b:,} biases", "{p:,} = {w:,} 个权重 + {b:,} 个偏置").format(
                     p=params, w=weights, b=biases
-                ),
+                )
+                + (T(", assuming C = 1", "，按 C = 1 计") if assumed else T("", "")),
             )
         )
     return Result(
@@ -265,6 +294,8 @@ def solve(spec: ConvSpec) -> Result:
             "params": params,
             "weights": weights,
             "biases": biases,
+            "assumed_in_channels": assumed,
+            "layout": spec.layout,
         },
         summary=summary,
         steps=steps,
@@ -334,7 +365,7 @@ def _transposed_step(label: str, spec: ConvSpec, i: int) -> tuple[int, Step]:
     return out, step
 
 
-def _params_step(spec: ConvSpec, in_ch: int, params: int) -> Step:
+def _params_step(spec: ConvSpec, in_ch: int, params: int, assumed: bool = False) -> Step:
     kh, kw = spec.kernel
     g, f = spec.groups, spec.out_channels
     assert f is not None
@@ -351,6 +382,8 @@ def _params_step(spec: ConvSpec, in_ch: int, params: int) -> Step:
     else:
         chain = [weights_sym * m.sym("F"), weights_num * f, m.num(per_filter) * f]
         note = T("no bias (--no-bias)", "无偏置（--no-bias）")
+    if assumed:
+        note = note + T("; C = 1 assumed (no input channels given)", "；未给出输入通道数，按 C = 1 计")
     return Step(T("Parameters", "参数量"), m.sym("params"), chain + [m.num(params)], note)
 
 

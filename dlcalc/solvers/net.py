@@ -10,7 +10,12 @@ derivations and torch's refusals apply unchanged); the rest follows torch's docu
 
 Multiply-adds (MACs) count one multiplication and one addition of a weight: a conv output
 element costs (C/groups)·K_h·K_w MACs and a Linear output in MACs. Bias additions, activations,
-pooling and normalisation are not counted, as in torchinfo. 1 MAC = 2 FLOPs.
+pooling and normalisation are not counted; fvcore and thop count the same. 1 MAC = 2 FLOPs.
+
+torchinfo 1.8 counts differently, and dlcalc shows its figure too: for each layer
+with parameters, every parameter (bias and BatchNorm's γ, β included) times the output positions
+of a conv (H_out·W_out; for ConvTranspose2d too, whose weights in fact touch every input
+position) and times the batch size 1 otherwise (`LayerInfo.calculate_macs`).
 
 Receptive field of one output position, per spatial dimension (r: size, j: jump between
 neighbouring positions, in input pixels): r ← r + (D(K - 1) + 1 - 1)·j, then j ← j·S.
@@ -27,12 +32,12 @@ from typing import Any
 from dlcalc import mathfmt as m
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import parse_dims
-from dlcalc.parse.layers import LayerCall, parse_layers
+from dlcalc.parse.layers import LayerCall, _clip, parse_layers
 from dlcalc.result import Result, Step, Table
 from dlcalc.solvers import conv, pool
 from dlcalc.text import T, Text
 
-FIELDS = {"input", "layers", "model"}
+FIELDS = {"input", "layers", "model", "layout"}
 SHAPE_KEEPING = {
     "ReLU",
     "ReLU6",
@@ -57,6 +62,8 @@ class NetSpec:
     input_shape: tuple[int, ...]
     layers: tuple[LayerCall, ...]
     model: str | None = None
+    layout: str = "chw"  # "hwc": -i was written channels-last (227x227x3) and read as C×H×W
+    layout_guessed: bool = False
 
 
 @dataclass
@@ -66,6 +73,7 @@ class LayerRow:
     output_shape: tuple[int, ...]
     params: int
     macs: int
+    macs_torchinfo: int
     receptive_field: tuple[Fraction, Fraction] | None  # None once the map is flattened
 
 
@@ -80,7 +88,12 @@ def parse_spec(inputs: Mapping[str, Any]) -> NetSpec:
         from dlcalc.models import load_model
 
         zoo = load_model(str(model))
-        layers_in = layers_in or zoo["layers"]
+        if layers_in:
+            raise DlcalcError(
+                f"net: --model {model} brings its own layers; drop the layers you gave, or drop --model "
+                "to work out your own network"
+            )
+        layers_in = zoo["layers"]
         input_shape = input_shape or zoo["input"]
     if input_shape is None:
         raise DlcalcError("net: the input shape is missing (--input CxHxW, e.g. 3x227x227)")
@@ -89,6 +102,14 @@ def parse_spec(inputs: Mapping[str, Any]) -> NetSpec:
     dims = parse_dims(input_shape, "input", (1, 2, 3))
     if any(d <= 0 for d in dims):
         raise DlcalcError(f"input: every size must be positive, got {input_shape!r}")
+    layout, guessed = "chw", False
+    if len(dims) == 3:
+        from dlcalc.solvers.window import read_input_shape
+
+        read = read_input_shape(list(dims), inputs.get("layout"))
+        if read.layout == "hwc":
+            dims = (read.channels, *read.size)
+            layout, guessed = "hwc", read.guessed
     if isinstance(layers_in, str):
         layers_in = [layers_in]
     if not isinstance(layers_in, (list, tuple)) or not all(isinstance(x, str) for x in layers_in):
@@ -96,7 +117,7 @@ def parse_spec(inputs: Mapping[str, Any]) -> NetSpec:
     calls: list[LayerCall] = []
     for text in layers_in:
         calls += parse_layers(text)
-    return NetSpec(tuple(dims), tuple(calls), None if model is None else str(model))
+    return NetSpec(tuple(dims), tuple(calls), None if model is None else str(model), layout, guessed)
 
 
 def solve(spec: NetSpec) -> Result:
@@ -107,7 +128,7 @@ def solve(spec: NetSpec) -> Result:
     rows: list[LayerRow] = []
     steps: list[Step] = []
     for index, call in enumerate(spec.layers, 1):
-        where = f"layer {index} {call.text}"
+        where = f"layer {index} {_clip(call.text)}"
         try:
             out, params, macs, layer_steps, window = _layer(call, shape)
         except DlcalcError as e:
@@ -119,11 +140,12 @@ def solve(spec: NetSpec) -> Result:
         prefix = Text(f"L{index} {call.name}: ", f"L{index} {call.name}：")
         for s in layer_steps:
             steps.append(Step(prefix + s.label, s.lhs, s.chain, s.note))
-        rows.append(LayerRow(index, call, out, params, macs, rf))
+        rows.append(LayerRow(index, call, out, params, macs, _torchinfo_macs(call.name, params, out), rf))
         shape = out
 
     total_params = sum(r.params for r in rows)
     total_macs = sum(r.macs for r in rows)
+    total_torchinfo = sum(r.macs_torchinfo for r in rows)
     table = Table(
         columns=[
             T("#", "#"),
@@ -154,9 +176,13 @@ def solve(spec: NetSpec) -> Result:
         (
             T("Multiply-adds", "乘加次数"),
             T(
-                "{macs:,} MACs = {flops:,} FLOPs (1 MAC = 2 FLOPs)",
-                "{macs:,} MACs = {flops:,} FLOPs（1 次乘加 = 2 FLOPs）",
+                "{macs:,} MACs = {flops:,} FLOPs (weights only: fvcore, thop)",
+                "{macs:,} MACs = {flops:,} FLOPs（只计权重：fvcore、thop）",
             ).format(macs=total_macs, flops=2 * total_macs),
+        ),
+        (
+            T("torchinfo 1.8", "torchinfo 1.8"),
+            T("{macs:,} MACs (bias additions included)", "{macs:,} MACs（含偏置加法）").format(macs=total_torchinfo),
         ),
     ]
     if spec.model:
@@ -166,11 +192,20 @@ def solve(spec: NetSpec) -> Result:
         summary.insert(0, (T("Model", "模型"), f"{zoo['name']} — {zoo['variant']}"))
     notes = [
         T(
-            "MACs count weight multiply-adds of conv and linear layers (bias, activations, pooling and "
-            "normalisation not counted, as torchinfo does); FLOPs = 2 × MACs",
-            "乘加数只计卷积层与全连接层的权重乘加（不计偏置、激活、池化与归一化，与 torchinfo 一致）；FLOPs = 2 × MACs",
+            "MACs count the weight multiply-adds of conv and linear layers (as fvcore and thop do; bias, "
+            "activations, pooling and normalisation not counted); torchinfo 1.8 adds each conv bias once per "
+            "output position, and each linear bias and BatchNorm weight and bias once; FLOPs = 2 × MACs",
+            "乘加数只计卷积层与全连接层的权重乘加（与 fvcore、thop 一致；不计偏置、激活、池化与归一化）；"
+            "torchinfo 1.8 还把卷积偏置按每个输出位置各计一次、全连接偏置与 BatchNorm 的权重和偏置各计一次；FLOPs = 2 × MACs",
         )
     ]
+    if spec.layout == "hwc":
+        from dlcalc.solvers.window import InputShape, layout_note
+
+        c, h, w = spec.input_shape
+        note = layout_note(InputShape(c, (h, w), "hwc", spec.layout_guessed))
+        if note is not None:
+            notes.insert(0, note)
     if spec.model:
         notes.append(Text(f"source: {zoo['source']}", f"来源：{zoo['source']}"))
     return Result(
@@ -182,7 +217,9 @@ def solve(spec: NetSpec) -> Result:
             "total_params": total_params,
             "trainable_params": total_params,
             "total_macs": total_macs,
+            "total_macs_torchinfo": total_torchinfo,
             "total_flops": 2 * total_macs,
+            "layout": spec.layout,
             "layers": [
                 {
                     "index": r.index,
@@ -191,6 +228,7 @@ def solve(spec: NetSpec) -> Result:
                     "output_shape": list(r.output_shape),
                     "params": r.params,
                     "macs": r.macs,
+                    "macs_torchinfo": r.macs_torchinfo,
                     "receptive_field": None if r.receptive_field is None else [_num(v) for v in r.receptive_field],
                 }
                 for r in rows
@@ -214,7 +252,7 @@ def _layer(call: LayerCall, shape: tuple[int, ...]):
     if name in ("Conv2d", "ConvTranspose2d"):
         c, h, w = _need_map(shape, name)
         if a["in_channels"] != c:
-            raise DlcalcError(f"expects {a['in_channels']} input channels but receives {c} ({_shape(shape)})")
+            raise DlcalcError(f"expects {a['in_channels']} input channels but receives {_receives(c, shape)}")
         result = conv.solve(
             conv.parse_spec(
                 {
@@ -281,17 +319,24 @@ def _layer(call: LayerCall, shape: tuple[int, ...]):
     if name in ("BatchNorm2d", "BatchNorm1d"):
         wanted = 3 if name == "BatchNorm2d" else None
         if wanted and len(shape) != 3:
-            raise DlcalcError(f"needs a C×H×W feature map, receives {_shape(shape)}")
+            raise DlcalcError(f"needs a C×H×W feature map, but its input is {_shape(shape)}")
         if name == "BatchNorm1d" and len(shape) not in (1, 2):
-            raise DlcalcError(f"needs (features) or (C, L), receives {_shape(shape)}")
+            raise DlcalcError(f"needs (features) or (C, L), but its input is {_shape(shape)}")
         c = shape[0]
         if a["num_features"] != c:
-            raise DlcalcError(f"expects {a['num_features']} features but receives {c} ({_shape(shape)})")
-        params = 2 * c if a["affine"] else 0
+            raise DlcalcError(f"expects {a['num_features']} features but receives {_receives(c, shape)}")
+        per_channel = (1 + bool(a["bias"])) if a["affine"] else 0  # γ, and β unless bias=False
+        params = per_channel * c
         step = Step(
-            T("parameters (γ and β per channel)", "参数量（每通道 γ 与 β）"),
+            T("parameters (γ and β per channel)", "参数量（每通道 γ 与 β）")
+            if per_channel == 2
+            else T("parameters (γ per channel, no β)", "参数量（每通道 γ，无 β）"),
             m.sym("params"),
-            [m.juxt(2, m.sym("C")), 2 * m.num(c), m.num(params)] if a["affine"] else [m.num(0)],
+            [m.juxt(2, m.sym("C")), 2 * m.num(c), m.num(params)]
+            if per_channel == 2
+            else [m.sym("C"), m.num(params)]
+            if per_channel == 1
+            else [m.num(0)],
             T("running mean and variance are buffers, not parameters", "滑动均值与方差是缓冲区，不是参数"),
         )
         return shape, params, 0, [step], None
@@ -312,8 +357,8 @@ def _layer(call: LayerCall, shape: tuple[int, ...]):
         if not all(isinstance(v, int) and v > 0 for v in (fin, fout)):
             raise DlcalcError(f"in_features and out_features must be positive whole numbers, got {fin!r}, {fout!r}")
         if shape[-1] != fin:
-            hint = f"; add Flatten() first ({math.prod(shape)} features)" if len(shape) == 3 else ""
-            raise DlcalcError(f"expects {fin} input features but receives {shape[-1]} ({_shape(shape)}){hint}")
+            hint = f"; add Flatten() first ({_shape(shape)} = {math.prod(shape)} features)" if len(shape) == 3 else ""
+            raise DlcalcError(f"expects {fin} input features but receives {_receives(shape[-1], shape)}{hint}")
         params = (fin + 1) * fout if a["bias"] else fin * fout
         chain = (
             [(m.sym("n_in") + 1) * m.sym("n_out"), (m.num(fin) + 1) * fout, m.num(params)]
@@ -336,9 +381,16 @@ def _layer(call: LayerCall, shape: tuple[int, ...]):
     raise DlcalcError(f"{name} is not supported in a network yet")
 
 
+def _torchinfo_macs(name: str, params: int, out: tuple[int, ...]) -> int:
+    """torchinfo 1.8's figure: every parameter once per output position of a conv, once otherwise."""
+    if "Conv" in name and len(out) == 3:
+        return params * out[1] * out[2]
+    return params
+
+
 def _need_map(shape: tuple[int, ...], name: str) -> tuple[int, int, int]:
     if len(shape) != 3:
-        raise DlcalcError(f"{name} needs a C×H×W feature map, but receives {_shape(shape)}")
+        raise DlcalcError(f"{name} needs a C×H×W feature map, but its input is {_shape(shape)}")
     return shape  # type: ignore[return-value]
 
 
@@ -360,6 +412,11 @@ def _grow_receptive_field(rf, jump, window):
             new_rf.append(rf[i] + (span - 1) * jump[i])
             new_jump.append(jump[i] * Fraction(stride[i]))
     return tuple(new_rf), tuple(new_jump)
+
+
+def _receives(n: int, shape: tuple[int, ...]) -> str:
+    """`30 (its input is 16×30×30)`, or just `14400` when the input is that one size."""
+    return str(n) if len(shape) == 1 else f"{n} (its input is {_shape(shape)})"
 
 
 def _shape(shape: tuple[int, ...]) -> str:

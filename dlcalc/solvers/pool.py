@@ -15,10 +15,19 @@ from typing import Any
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_bool, parse_pair
 from dlcalc.result import Result, Step
-from dlcalc.solvers.window import Window, pair_arg, pair_text, read_layer_inputs, require_positive, window_steps
+from dlcalc.solvers.window import (
+    InputShape,
+    Window,
+    layout_note,
+    pair_arg,
+    pair_text,
+    read_layer_inputs,
+    require_positive,
+    window_steps,
+)
 from dlcalc.text import T
 
-FIELDS = {"input", "kernel", "stride", "padding", "dilation", "ceil_mode", "avg"}
+FIELDS = {"input", "kernel", "stride", "padding", "dilation", "ceil_mode", "avg", "layout"}
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,8 @@ class PoolSpec:
     dilation: tuple[int, int] = (1, 1)
     ceil_mode: bool = False
     avg: bool = False
+    layout: str = "chw"  # "hwc": the input was written channels-last (227x227x3)
+    layout_guessed: bool = False
 
     @property
     def torch_name(self) -> str:
@@ -38,33 +49,36 @@ class PoolSpec:
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> PoolSpec:
+    spec = parse_spec_unchecked(inputs)
+    validate(spec)
+    return spec
+
+
+def parse_spec_unchecked(inputs: Mapping[str, Any]) -> PoolSpec:
+    """The spec as written, before the checks torch would make."""
     only_keys(inputs, FIELDS, "pool")
-    channels, size, kernel = read_layer_inputs(inputs, "pool", "96x55x55")
+    shape, kernel = read_layer_inputs(inputs, "pool", "96x55x55")
     get = inputs.get
     padding = get("padding") if get("padding") is not None else 0
     if isinstance(padding, str) and padding.strip().lower() == "valid":
         padding = 0
-    spec = PoolSpec(
-        channels=channels,
-        size=size,
+    return PoolSpec(
+        channels=shape.channels,
+        size=shape.size,
         kernel=kernel,
         stride=kernel if get("stride") is None else parse_pair(get("stride"), "stride"),
         padding=parse_pair(padding, "padding"),
         dilation=parse_pair(get("dilation") if get("dilation") is not None else 1, "dilation"),
         ceil_mode=parse_bool(get("ceil_mode", False), "ceil_mode"),
         avg=parse_bool(get("avg", False), "avg"),
+        layout=shape.layout,
+        layout_guessed=shape.guessed,
     )
-    validate(spec)
-    return spec
 
 
 def validate(spec: PoolSpec) -> None:
     """Refuse what torch refuses, with the reason in one line."""
-    require_positive(spec.kernel, spec.stride, spec.dilation)
-    if spec.avg and spec.dilation != (1, 1):
-        raise DlcalcError("dilation: average pooling has no dilation (max pooling only)")
-    if min(spec.padding) < 0:
-        raise DlcalcError(f"padding: must not be negative, got {pair_text(spec.padding)}")
+    validate_settings(spec)
     for dim, k, p in zip("HW", spec.kernel, spec.padding):
         if p > k // 2:
             raise DlcalcError(f"padding: torch allows at most half the kernel, ⌊{k}/2⌋ = {k // 2}, got {p} along {dim}")
@@ -75,6 +89,27 @@ def validate(spec: PoolSpec) -> None:
                 f"kernel: the window spans {w.span} along {dim} but the padded input is only {w.padded}; "
                 f"the output would be {out}"
             )
+
+
+def validate_settings(spec: PoolSpec) -> None:
+    """The checks on each setting alone: positive sizes, no dilation for average pooling."""
+    require_positive(spec.kernel, spec.stride, spec.dilation)
+    if spec.avg and spec.dilation != (1, 1):
+        raise DlcalcError("dilation: average pooling has no dilation (max pooling only)")
+    if min(spec.padding) < 0:
+        raise DlcalcError(f"padding: must not be negative, got {pair_text(spec.padding)}")
+
+
+def output_along(spec: PoolSpec, i: int) -> int | None:
+    """The output size along dimension i (0: H, 1: W), or None where torch refuses the layer."""
+    if min(spec.kernel[i], spec.stride[i], spec.dilation[i]) <= 0 or spec.padding[i] < 0:
+        return None
+    if spec.avg and spec.dilation[i] != 1:
+        return None
+    if spec.padding[i] > spec.kernel[i] // 2:
+        return None
+    out = windows(spec)[i].output_size(spec.ceil_mode)
+    return out if out > 0 else None
 
 
 def windows(spec: PoolSpec) -> list[Window]:
@@ -96,6 +131,10 @@ def solve(spec: PoolSpec) -> Result:
         sizes += [out] * len(label)
     ch = [spec.channels] if spec.channels is not None else []
     in_shape, out_shape = ch + list(spec.size), ch + sizes
+    written = InputShape(spec.channels, spec.size, spec.layout)
+    shown = written.as_written(spec.channels, spec.size) + " → " + written.as_written(spec.channels, sizes)
+    if spec.layout == "hwc":
+        shown += " (H×W×C)"
     steps.append(
         Step(
             T("Channels and parameters", "通道数与参数量"),
@@ -108,6 +147,9 @@ def solve(spec: PoolSpec) -> Result:
         )
     )
     notes = []
+    note = layout_note(InputShape(spec.channels, spec.size, spec.layout, spec.layout_guessed))
+    if note is not None:
+        notes.append(note)
     if spec.stride == spec.kernel:
         notes.append(T("stride defaults to the kernel size, as in torch", "步长默认等于核大小（与 torch 一致）"))
     return Result(
@@ -118,10 +160,11 @@ def solve(spec: PoolSpec) -> Result:
             "input_shape": in_shape,
             "output_shape": out_shape,
             "params": 0,
+            "layout": spec.layout,
         },
         summary=[
             (T("Layer", "层"), _layer_text(spec)),
-            (T("Output shape", "输出形状"), "×".join(map(str, in_shape)) + " → " + "×".join(map(str, out_shape))),
+            (T("Output shape", "输出形状"), shown),
             (T("Parameters", "参数量"), "0"),
         ],
         steps=steps,

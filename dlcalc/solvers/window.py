@@ -159,14 +159,79 @@ def require_positive(kernel: tuple[int, int], stride: tuple[int, int], dilation:
             raise DlcalcError(f"{name}: must be positive, got {pair_text(value)}")
 
 
-def read_layer_inputs(inputs: Any, command: str, example: str) -> tuple[int | None, tuple[int, int], tuple[int, int]]:
+LAYOUTS = ("auto", "chw", "hwc")
+
+
+@dataclass(frozen=True)
+class InputShape:
+    """An input feature map as read: channels (None when not given), (H, W), and how it was written."""
+
+    channels: int | None
+    size: tuple[int, int]
+    layout: str = "chw"  # "hwc" when written channels-last (227x227x3)
+    guessed: bool = False  # the layout was read from the sizes, not given by --layout
+
+    def as_written(self, channels: int | None, size: tuple[int, int] | list[int]) -> str:
+        """A shape in the order the user wrote the input: C×H×W, or H×W×C for channels-last."""
+        dims = list(size)
+        if channels is not None:
+            dims = dims + [channels] if self.layout == "hwc" else [channels] + dims
+        return "×".join(map(str, dims))
+
+
+def looks_channels_last(dims: tuple[int, ...]) -> bool:
+    """H×W×C beyond doubt: the last size is 1, 3 or 4 (grey, RGB, RGBA) and both others are at
+    least 16 and at least 8 times larger. 227x227x3, 32x32x3 and 28x28x1 are channels-last;
+    3x32x32, 64x56x56, 9x10x1 and 96x13x3 are read channels-first, as torch writes shapes."""
+    h, w, c = dims
+    return c in (1, 3, 4) and min(h, w) >= max(16, 8 * c)
+
+
+def parse_layout(value: Any) -> str:
+    layout = "auto" if value is None else str(getattr(value, "value", value)).strip().lower()
+    if layout not in LAYOUTS:
+        raise DlcalcError(f"layout: expected auto, chw or hwc, got {value!r}")
+    return layout
+
+
+def read_input_shape(value: Any, layout: Any = "auto") -> InputShape:
+    """`H` (a square H×H map), `HxW`, `CxHxW`, or `HxWxC` (with --layout hwc, or when plainly so)."""
+    from dlcalc.parse import parse_dims
+
+    dims = parse_dims(value, "input", (1, 2, 3))
+    if any(d <= 0 for d in dims):
+        raise DlcalcError(f"input: every size must be positive, got {value!r}")
+    wanted = parse_layout(layout)
+    if len(dims) == 1:
+        return InputShape(None, (dims[0], dims[0]))
+    if len(dims) == 2:
+        return InputShape(None, (dims[0], dims[1]))
+    if wanted == "hwc" or (wanted == "auto" and looks_channels_last(dims)):
+        return InputShape(dims[2], (dims[0], dims[1]), "hwc", wanted == "auto")
+    return InputShape(dims[0], (dims[1], dims[2]))
+
+
+def layout_note(shape: InputShape) -> Text | None:
+    """What a channels-last input was read as, in both languages."""
+    if shape.layout != "hwc" or shape.channels is None:
+        return None
+    h, w = shape.size
+    c = shape.channels
+    how_en = "judged channels-last from the sizes; --layout chw reads it as C×H×W" if shape.guessed else "--layout hwc"
+    how_zh = "按尺寸判断为通道在后；用 --layout chw 可按 C×H×W 读取" if shape.guessed else "--layout hwc"
+    return T(
+        "input {h}×{w}×{c} read as H×W×C (C = {c}, H = {h}, W = {w}; {how_en}); torch works on C×H×W = {c}×{h}×{w}",
+        "输入 {h}×{w}×{c} 按 H×W×C 读取（C = {c}，H = {h}，W = {w}；{how_zh}）；torch 按 C×H×W = {c}×{h}×{w} 计算",
+    ).format(h=h, w=w, c=c, how_en=how_en, how_zh=how_zh)
+
+
+def read_layer_inputs(inputs: Any, command: str, example: str) -> tuple[InputShape, tuple[int, int]]:
     """What conv and pool both require: the input shape and the kernel, with the same errors."""
     from dlcalc.parse import parse_pair
-    from dlcalc.solvers.conv import parse_input_shape
 
-    if "input" not in inputs:
+    if "input" not in inputs or inputs["input"] is None:
         raise DlcalcError(f"{command}: the input size is missing (e.g. {example})")
     if inputs.get("kernel") is None:
         raise DlcalcError(f"{command}: the kernel size is missing (-k/--kernel)")
-    channels, size = parse_input_shape(inputs["input"])
-    return channels, size, parse_pair(inputs["kernel"], "kernel")
+    shape = read_input_shape(inputs["input"], inputs.get("layout"))
+    return shape, parse_pair(inputs["kernel"], "kernel")
