@@ -25,6 +25,7 @@ LIST = 500  # numbers in one list (logits, points, labels, a vector)
 ROWS = 100  # rows of one matrix (samples, time steps, tokens)
 COLUMNS = 100  # columns of one matrix
 TEXT = 100_000  # characters in one value written as text (a list, a matrix)
+TERM = 200  # characters in a term to look up (dlcalc explain)
 
 # --- one problem ---------------------------------------------------------------------------------
 NUMBERS = 1_000  # numbers in all the fields of one problem together (every weight of a network …)

@@ -76,7 +76,7 @@ def compose(text: str, where: str, error: type[DlcalcError] = DlcalcError) -> An
         _scan(yaml.parse(text, Loader=loader), where, error)
         return yaml.compose(text, Loader=loader)
     except yaml.MarkedYAMLError as e:
-        raise error(f"{where}:{_line(e.problem_mark)}: invalid YAML ({e.problem})") from None
+        raise error(f"{where}{_line(e.problem_mark)}: invalid YAML ({e.problem})") from None
     except yaml.YAMLError as e:
         raise error(f"{where}: invalid YAML ({' '.join(str(e).split())})") from None
 
@@ -89,7 +89,7 @@ def construct(root: Any, where: str, error: type[DlcalcError] = DlcalcError) -> 
         return loader_class()("").construct_document(root)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        raise error(f"{where}:{_line(mark)}: invalid YAML ({e.problem or e.context})") from None
+        raise error(f"{where}{_line(mark)}: invalid YAML ({e.problem or e.context})") from None
     except yaml.YAMLError as e:
         raise error(f"{where}: invalid YAML ({' '.join(str(e).split())})") from None
     except (ValueError, TypeError, OverflowError, RecursionError) as e:  # belt and braces: _scan refuses these
@@ -97,7 +97,8 @@ def construct(root: Any, where: str, error: type[DlcalcError] = DlcalcError) -> 
 
 
 def _line(mark: Any) -> str:
-    return f" line {mark.line + 1}" if mark is not None else ""
+    """`:12` for line 12 — messages read `file.yaml:12: …`, as compilers (and editors) write them."""
+    return f":{mark.line + 1}" if mark is not None else ""
 
 
 def _scan(events: Any, where: str, error: type[DlcalcError]) -> None:
@@ -112,8 +113,8 @@ def _scan(events: Any, where: str, error: type[DlcalcError]) -> None:
     nodes = aliases = 0
 
     def at(event: Any, en: str, zh: str) -> DlcalcError:
-        line = f" line {event.start_mark.line + 1}" if event.start_mark is not None else ""
-        return error(T(f"{where}:{line}: {en}", f"{where}:{line}：{zh}"))
+        line = _line(event.start_mark)
+        return error(T(f"{where}{line}: {en}", f"{where}{line}：{zh}"))
 
     def key(event: Any, tag: str | None) -> None:
         """Called for every value; checks it when it is a key of the innermost mapping."""

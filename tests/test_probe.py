@@ -182,7 +182,7 @@ NAMED_CASES = {  # name → (tmp folder → (args, what the one-line refusal mus
     ),
     "mixed key types": lambda tmp: (
         ["backprop", _write(tmp / "mixed.yaml", "input: [1]\n1: 2\ntarget: [1]\n")],
-        ("line 2", "mixed"),
+        ("mixed.yaml:2:", "mixed"),
     ),
 }
 
@@ -360,8 +360,8 @@ def hostile_files() -> dict[str, tuple[str, tuple[str, ...]]]:
         "recursive": ("a: &a [1, *a]\n", ("itself",)),
         "long int": ("lr: " + "9" * 5000 + "\n", (str(limits.NUMBER_CHARS),)),
         "long tagged int": ('lr: !!int "' + "9" * 5000 + '"\n', (str(limits.NUMBER_CHARS),)),
-        "mixed keys": ("lr: 1\n2: 3\n", ("line 2", "mixed")),
-        "list key": ("? [1, 2]\n: 3\n", ("line 1",)),
+        "mixed keys": ("lr: 1\n2: 3\n", ("input.yaml:2:", "mixed")),
+        "list key": ("? [1, 2]\n: 3\n", ("input.yaml:1:",)),
     }
 
 
@@ -574,6 +574,7 @@ def test_the_readme_table_states_the_limits():
         f"| {limits.LIST} numbers |",
         f"| {limits.ROWS} rows × {limits.COLUMNS} columns |",
         f"| {limits.TEXT:,} characters |",
+        f"| {limits.TERM} characters |",
         f"| {limits.NUMBERS:,} |",
         f"| {limits.OPTIM_STEPS:,} / {limits.BACKPROP_STEPS:,} / {limits.PERCEPTRON_EPOCHS:,} |",
         f"| {limits.FILE_BYTES:,} bytes |",
