@@ -67,7 +67,7 @@ def parsers(runs: int) -> None:
 
     from dlcalc import yamlio
 
-    for size in (1_000, 10_000, 100_000, limits.FILE_BYTES):
+    for size in (1_000, 10_000, 100_000, 1_000_000, limits.FILE_BYTES):
         line = "note_{:06d}: a sentence of words standing in for a problem statement, forty more bytes\n"
         text = "".join(line.format(i) for i in range(size // len(line.format(0))))
         lo, med, peak, outcome = measure(lambda text=text: yamlio.load(text, "bench.yaml"), runs)

@@ -28,7 +28,8 @@ TEXT = 100_000  # characters in one value written as text (a list, a matrix)
 TERM = 200  # characters in a term to look up (dlcalc explain)
 
 # --- one problem ---------------------------------------------------------------------------------
-NUMBERS = 1_000  # numbers in all the fields of one problem together (every weight of a network …)
+NUMBERS = 1_000  # numbers in all the fields of one problem together (every weight of a network …);
+# text with letters (an expression, a layer) is not counted: its own reader bounds it
 
 # --- counts the solvers check (one constant each; the solver's refusal names it) -------------------
 OPTIM_STEPS = 10_000  # optim --steps
@@ -36,7 +37,7 @@ BACKPROP_STEPS = 1_000  # backprop --steps
 PERCEPTRON_EPOCHS = 10_000  # perceptron --max-epochs
 
 # --- files ---------------------------------------------------------------------------------------
-FILE_BYTES = 1_000_000  # size of any file dlcalc reads (YAML, PyTorch code, a bank file)
+FILE_BYTES = 2_000_000  # size of any file dlcalc reads (YAML, PyTorch code, a bank file)
 YAML_DEPTH = 32  # nesting of lists and mappings in a YAML file
 YAML_ALIASES = 100  # `*alias` uses in one YAML file
 YAML_NODES = 50_000  # values in one YAML file, counting every alias as the whole value it repeats

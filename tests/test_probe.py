@@ -352,7 +352,7 @@ YAML_PATHS = {
 def hostile_files() -> dict[str, tuple[str, tuple[str, ...]]]:
     """Each file's text and what its refusal must name."""
     return {
-        "too big": ("# padding\n" * 100_001, (f"{limits.FILE_BYTES:,}",)),
+        "too big": ("# padding\n" * (limits.FILE_BYTES // 10 + 1), (f"{limits.FILE_BYTES:,}",)),
         "deep": ("lr: " + "[" * 3000 + "1" + "]" * 3000 + "\n", (str(limits.YAML_DEPTH),)),
         "deep block": ("lr:\n" + "".join("  " * i + "-\n" for i in range(200)), (str(limits.YAML_DEPTH),)),
         "billion laughs": (BILLION_LAUGHS, (f"{limits.YAML_NODES:,}",)),
@@ -405,6 +405,14 @@ def test_the_loader_is_libyaml_and_keeps_line_numbers(tmp_path):
     _write(tmp_path / "p.yaml", "- id: x1\n  topic: conv\n  bogus: 1\n")
     code, out, err = invoke(["bank", "list", "--path", str(tmp_path)])
     assert code == 2 and "p.yaml:3" in err and "bogus" in err, err
+
+
+def test_a_long_network_is_not_counted_as_numbers():
+    """The per-problem count is for numbers written as lists; layers and expressions have their
+    own readers, so a 400-layer network (1,600 numbers in its text) is still answered."""
+    layers = ["Conv2d(8, 8, 3, padding=1)"] * 400
+    code, out, err = invoke(["net", "-i", "8x16x16", *layers, "--json"])
+    assert code == 0, err
 
 
 def test_legitimate_anchors_still_load(tmp_path):

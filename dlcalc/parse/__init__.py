@@ -27,8 +27,10 @@ from dlcalc.limits import at_most
 ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
 
 _DIM_SPLIT = re.compile(r"\s*[x×X*,]\s*|\s+")
-# What `only_keys` counts as one number of a problem: a run of digits, with its point and exponent.
+# What `only_keys` counts as one number of a problem: a run of digits, with its point and exponent,
+# in a text that is a list of numbers (an expression or a layer has letters: its own reader bounds it).
 _NUMERAL = re.compile(r"\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?")
+_NUMBERS_TEXT = re.compile(r"[\d\s.,;:eE+\-−/()\[\]x×X*]*")
 
 
 def _short(value: Any) -> str:
@@ -248,13 +250,15 @@ def only_keys(mapping: Mapping[str, Any], allowed: set[str], what: str) -> None:
 
 
 def count_numbers(values: Any, stop: int) -> int:
-    """How many numbers a problem's values hold (numbers written in text count one by one);
+    """How many numbers a problem's values hold (a list written as text counts number by number);
     stops counting once past `stop`, so a huge input costs no more than a small one."""
     total = 0
     stack = [values]
     while stack and total <= stop:
         v = stack.pop()
         if isinstance(v, str):
+            if not _NUMBERS_TEXT.fullmatch(v):
+                continue
             for _ in _NUMERAL.finditer(v):
                 total += 1
                 if total > stop:
