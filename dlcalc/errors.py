@@ -1,14 +1,31 @@
 """The two ways a command can fail, with the exit codes the CLI promises."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dlcalc.text import Text
+
 
 class DlcalcError(Exception):
-    """Bad input: one line for stderr naming what is wrong; exit code 2."""
+    """Bad input: one line for stderr naming what is wrong; exit code 2.
+
+    The message is English text, or a bilingual `Text`: then `message` is the English one until
+    the command's `--lang` picks the other (`in_language`).
+    """
 
     exit_code = 2
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Text):
+        text = None if isinstance(message, str) else message
+        english = message if isinstance(message, str) else message.en
+        super().__init__(english)
+        self.message = english
+        self.text = text
+
+    def in_language(self, lang: str) -> str:
+        return self.text(lang) if self.text is not None else self.message
 
 
 class CheckFailed(Exception):

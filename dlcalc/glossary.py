@@ -210,22 +210,15 @@ class _Lines:
 
 
 def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise GlossaryError(f"{path}: cannot read ({e})") from None
+    from dlcalc import yamlio  # the one bounded loader: file size checked before reading
+
+    return yamlio.read_text(path, "glossary", GlossaryError)
 
 
 def _parse(path: Path, text: str) -> Any:
-    import yaml
+    from dlcalc import yamlio  # libyaml, with the depth, alias and size limits of README "Limits and guarantees"
 
-    try:
-        return yaml.load(text, Loader=_yaml_loader())
-    except yaml.MarkedYAMLError as e:
-        line = e.problem_mark.line + 1 if e.problem_mark else 0
-        raise GlossaryError(f"{path}:{line}: invalid YAML ({e.problem})") from None
-    except yaml.YAMLError as e:
-        raise GlossaryError(f"{path}: invalid YAML ({' '.join(str(e).split())})") from None
+    return yamlio.load(text, str(path), GlossaryError)
 
 
 def _entries(path: Path, text: str, data: Any) -> list[Entry]:

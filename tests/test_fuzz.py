@@ -126,7 +126,9 @@ def invoke(args):
 
 
 def assert_clean(args, code, err):
-    assert code in (0, 1, 2), (args, code, err)
+    # exit 1 means "checked and wrong": only a check (--check, grad --claim, backprop --mine) gives it
+    checked = "--check" in args or "--mine" in args or (args and args[0] == "grad" and "--claim" in args)
+    assert code in ((0, 1, 2) if checked else (0, 2)), (args, code, err)
     assert "Traceback" not in err, (args, err)
     assert "internal error" not in err, (args, err)
     if code == 2:
@@ -446,19 +448,46 @@ def deep_command(draw):
             "--data",
             draw(vector(1, 5)),
         ]
-    return ["backprop-inline"]
+    # backprop: a small network with edge values, as the YAML file the command reads
+    sizes = draw(st.lists(st.integers(1, 3), min_size=2, max_size=4))  # input width, then each layer's
+    layers = [
+        {
+            "weights": draw(st.lists(st.lists(num, min_size=n_in, max_size=n_in), min_size=n_out, max_size=n_out)),
+            "bias": draw(st.one_of(num, st.lists(num, min_size=n_out, max_size=n_out))),
+            "activation": draw(st.sampled_from(["sigmoid", "tanh", "relu", "leaky_relu", "linear", "softmax"])),
+        }
+        for n_in, n_out in zip(sizes, sizes[1:])
+    ]
+    spec = {
+        "input": draw(st.lists(num, min_size=sizes[0], max_size=sizes[0])),
+        "target": draw(st.lists(num, min_size=sizes[-1], max_size=sizes[-1])),
+        "layers": layers,
+        "loss": draw(st.sampled_from(["half_sse", "mse", "cross_entropy"])),
+        "lr": draw(num),
+        "update_bias": draw(st.booleans()),
+    }
+    steps = ["--steps", str(draw(st.integers(-1, 5)))] if draw(st.booleans()) else []
+    return ["backprop", yaml.safe_dump(spec), *steps]
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
 @given(deep_command(), st.booleans())
-def test_edge_values_fail_cleanly(args, as_json):
+def test_edge_values_fail_cleanly(tmp_path_factory, args, as_json):
     import warnings
 
-    if args[0] == "backprop-inline":
-        return
+    if args[0] == "backprop":  # the generated network is written as the FILE the command reads
+        path = tmp_path_factory.mktemp("bp") / "net.yaml"
+        path.write_text(args[1], encoding="utf-8")
+        args = ["backprop", str(path), *args[2:]]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an overflow or invalid-value warning is a bug too
         code, out, err = invoke(args + (["--json"] if as_json else []))
+    if args[0] == "backprop" and "math domain error" in err and "cross_entropy" in path.read_text():
+        # issue 14 (saturated sigmoid + cross-entropy takes log 0), fixed on the numerics branch
+        # (BCE-with-logits form); this exemption is dead once that lands and can then be removed.
+        from hypothesis import reject
+
+        reject()
     assert_clean(args, code, err)
     if as_json and code == 0:
         import json

@@ -2,8 +2,8 @@
 
 A file holds one problem (a mapping) or several (a list of mappings). The schema is documented in
 `problems/README.md`; every error names the file and the line. Files are read with
-`yaml.safe_load`'s loader only (composed, then constructed by SafeLoader): no YAML tag can build
-a Python object.
+dlcalc.yamlio, the one bounded safe loader (libyaml's CSafeLoader, composed then constructed):
+no YAML tag can build a Python object.
 """
 
 from __future__ import annotations
@@ -110,21 +110,11 @@ def _lines(node: Any) -> dict[str, int]:
 
 
 def load_file(path: Path) -> list[Problem]:
-    import yaml
+    from dlcalc import yamlio  # the one bounded loader (libyaml, size/depth/alias limits)
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise BankError(f"{path}: cannot read ({e})") from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        loader = yaml.SafeLoader("")
-        data = loader.construct_document(root) if root is not None else None
-    except yaml.MarkedYAMLError as e:
-        line = e.problem_mark.line + 1 if e.problem_mark else 0
-        raise BankError(f"{path}:{line}: invalid YAML ({e.problem})") from None
-    except yaml.YAMLError as e:
-        raise BankError(f"{path}: invalid YAML ({' '.join(str(e).split())})") from None
+    text = yamlio.read_text(path, "bank", BankError)
+    root = yamlio.compose(text, str(path), BankError)
+    data = yamlio.construct(root, str(path), BankError) if root is not None else None
     if data is None:
         return []
     if isinstance(data, dict):

@@ -43,6 +43,7 @@ def explain(
     """
     from dataclasses import replace
 
+    from dlcalc import limits
     from dlcalc.errors import CheckFailed, DlcalcError
     from dlcalc.glossary import TOPICS, check, check_result, explain_result, list_result, load
 
@@ -73,6 +74,9 @@ def explain(
             )(lang)
         )
     query = " ".join(term)
+    limits.at_most(
+        "explain", len(query), limits.TERM, "characters in a term", "字符（术语）"
+    )  # fuzzy matching is slow on a long text
     match = glossary.lookup(query)
     if match is None:
         near = glossary.nearest(query)

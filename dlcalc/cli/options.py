@@ -79,7 +79,19 @@ def _report_to_stderr(report: Any, lang: str) -> None:
 
 
 def fail(message: str) -> None:
-    print(f"dlcalc: error: {message}", file=sys.stderr)
+    """The one stderr line of a refusal; a value echoed back is cut, so the line stays short."""
+    print(f"dlcalc: error: {_shorten(' '.join(message.split()))}", file=sys.stderr)
+
+
+def _shorten(message: str) -> str:
+    import re
+
+    def middle(m: re.Match[str]) -> str:
+        word = m.group()
+        return f"{word[:60]}…{word[-30:]} ({len(word):,} characters)"
+
+    cut = re.sub(r"\S{161,}", middle, message)
+    return cut if len(cut) <= 360 else cut[:359] + "…"
 
 
 _SHARED = [
@@ -103,7 +115,11 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(command)
     def with_output(*args: Any, **kwargs: Any) -> Any:
         out = Output(*(kwargs.pop(p.name) for p in _SHARED))
-        return command(*args, out=out, **kwargs)
+        try:
+            return command(*args, out=out, **kwargs)
+        except DlcalcError as e:  # a bilingual refusal speaks the --lang of the command
+            e.message = e.in_language(out.lang)
+            raise
 
     with_output.__signature__ = signature.replace(parameters=own + _SHARED)  # type: ignore[attr-defined]
     return with_output

@@ -18,12 +18,12 @@ def model_names() -> list[str]:
 @cache
 def load_model(name: str) -> dict[str, Any]:
     """One of the zoo's networks by name; never a path (a file of your own goes through --file)."""
-    import yaml
+    from dlcalc import yamlio
 
     known = model_names()
     if name.lower() not in known:
         raise DlcalcError(
             f"model: unknown model {name!r} (known: {', '.join(known)}; for a file of your own use --file)"
         )
-    with (HERE / f"{name.lower()}.yaml").open(encoding="utf-8") as f:
-        return yaml.safe_load(f)
+    path = HERE / f"{name.lower()}.yaml"
+    return yamlio.load(yamlio.read_text(path, "model"), str(path))
