@@ -482,12 +482,6 @@ def test_edge_values_fail_cleanly(tmp_path_factory, args, as_json):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an overflow or invalid-value warning is a bug too
         code, out, err = invoke(args + (["--json"] if as_json else []))
-    if args[0] == "backprop" and "math domain error" in err and "cross_entropy" in path.read_text():
-        # issue 14 (saturated sigmoid + cross-entropy takes log 0), fixed on the numerics branch
-        # (BCE-with-logits form); this exemption is dead once that lands and can then be removed.
-        from hypothesis import reject
-
-        reject()
     assert_clean(args, code, err)
     if as_json and code == 0:
         import json

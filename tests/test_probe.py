@@ -203,17 +203,16 @@ def test_an_ordinary_answer_fits_the_caps(tmp_path):
 
 # --- what a student types into a quiz (a capped child reading stdin) ------------------------------
 
-_QUIZ_OWNED = "owned by quiz (dlcalc/quiz/questions.py parse_answer, session): reported; drop this mark once fixed"
 QUIZ_ANSWERS = [
     pytest.param(b"1," * 30_000 + b"\n", id="30,000 numbers"),
     pytest.param(b"(" * 5000 + b"\n", id="5,000 brackets"),
     pytest.param(b"1e400\n", id="1e400"),
     pytest.param(b"0x1F\n", id="hex"),
     pytest.param(b"1/0\n", id="1/0"),
-    pytest.param(b"9" * 5000 + b"\n", id="5,000 digits", marks=pytest.mark.xfail(strict=True, reason=_QUIZ_OWNED)),
-    pytest.param(b"1e999999999\n", id="1e999999999", marks=pytest.mark.xfail(strict=True, reason=_QUIZ_OWNED)),
-    pytest.param(b"[/x]\n", id="markup", marks=pytest.mark.xfail(strict=True, reason=_QUIZ_OWNED)),
-    pytest.param(b"\xff\xfe\n", id="not UTF-8", marks=pytest.mark.xfail(strict=True, reason=_QUIZ_OWNED)),
+    pytest.param(b"9" * 5000 + b"\n", id="5,000 digits"),
+    pytest.param(b"1e999999999\n", id="1e999999999"),
+    pytest.param(b"[/x]\n", id="markup"),
+    pytest.param(b"\xff\xfe\n", id="not UTF-8"),
 ]
 
 
