@@ -27,7 +27,7 @@ _dlcalc_options() {
         "loss") echo "--logits --target --kind --json --latex --md --lang --check --help -h" ;;
         "lstm") echo "--x --h0 --c0 --weight-ih --weight-hh --bias-ih --bias-hh --set --json --latex --md --lang --check --help -h" ;;
         "metrics") echo "--tp --fp --fn --tn --y-true --y-pred --positive --data --json --latex --md --lang --check --help -h" ;;
-        "net") echo "--input -i --file -f --model -m --list-models --layout --steps --json --latex --md --lang --check --help -h" ;;
+        "net") echo "--input -i --file -f --model -m --class --list-models --expand --full --steps --compare --layout --json --latex --md --lang --check --help -h" ;;
         "optim") echo "--f --grads --optimizer --lr --start --steps --momentum --betas --eps --alpha --vars --compare --png --file --json --latex --md --lang --check --help -h" ;;
         "perceptron") echo "--x --y --lr --w0 --b0 --rule --no-bias --outputs --sign0 --max-epochs --file -f --plot --png --json --latex --md --lang --check --help -h" ;;
         "pool") echo "--kernel -k --stride -s --padding -p --dilation -d --avg --ceil-mode --layout --target --solve --json --latex --md --lang --check --help -h" ;;
@@ -113,6 +113,8 @@ _dlcalc_value() {
         "net|--input"|"net|-i") echo "" ;;
         "net|--file"|"net|-f") echo "__FILE__" ;;
         "net|--model"|"net|-m") echo "" ;;
+        "net|--class") echo "" ;;
+        "net|--compare") echo "" ;;
         "net|--layout") echo "auto chw hwc" ;;
         "net|--lang") echo "en zh" ;;
         "optim|--f") echo "" ;;

@@ -1,4 +1,5 @@
-"""The classic networks students are asked about, each a YAML file: input, layers, provenance."""
+"""The classic networks students are asked about, each a YAML file: input, layers or module code,
+and provenance."""
 
 from __future__ import annotations
 
@@ -27,3 +28,13 @@ def load_model(name: str) -> dict[str, Any]:
         )
     path = HERE / f"{name.lower()}.yaml"
     return yamlio.load(yamlio.read_text(path, "model"), str(path))
+
+
+def model_code(name: str) -> str | None:
+    """The module code of a zoo network: its own `code`, or that of the model `code_from` names."""
+    data = load_model(name)
+    if "code" in data:
+        return str(data["code"])
+    if "code_from" in data:
+        return model_code(str(data["code_from"]))
+    return None
