@@ -103,7 +103,7 @@ def resnet50():
 # --- DenseNet-121 (Huang et al. 2017; torchvision.models.densenet) -------------------------------------
 
 
-class DenseLayer(nn.Module):
+class _DenseLayer(nn.Module):
     def __init__(self, cin, growth, bn_size):
         super().__init__()
         self.norm1 = nn.BatchNorm2d(cin)
@@ -119,11 +119,11 @@ class DenseLayer(nn.Module):
         return self.conv2(self.relu2(self.norm2(x)))
 
 
-class DenseBlock(nn.ModuleDict):
+class _DenseBlock(nn.ModuleDict):
     def __init__(self, n, cin, growth, bn_size):
         super().__init__()
         for i in range(n):
-            self[f"denselayer{i + 1}"] = DenseLayer(cin + i * growth, growth, bn_size)
+            self[f"denselayer{i + 1}"] = _DenseLayer(cin + i * growth, growth, bn_size)
 
     def forward(self, x):
         features = [x]
@@ -132,7 +132,7 @@ class DenseBlock(nn.ModuleDict):
         return torch.cat(features, 1)
 
 
-class Transition(nn.Sequential):
+class _Transition(nn.Sequential):
     def __init__(self, cin, cout):
         super().__init__()
         self.norm = nn.BatchNorm2d(cin)
@@ -151,10 +151,10 @@ class DenseNet(nn.Module):
         self.features.add_module("pool0", nn.MaxPool2d(3, 2, 1))
         c = init
         for i, n in enumerate(config):
-            self.features.add_module(f"denseblock{i + 1}", DenseBlock(n, c, growth, bn_size))
+            self.features.add_module(f"denseblock{i + 1}", _DenseBlock(n, c, growth, bn_size))
             c += n * growth
             if i < len(config) - 1:
-                self.features.add_module(f"transition{i + 1}", Transition(c, c // 2))
+                self.features.add_module(f"transition{i + 1}", _Transition(c, c // 2))
                 c //= 2
         self.features.add_module("norm5", nn.BatchNorm2d(c))
         self.classifier = nn.Linear(c, num_classes)
@@ -255,7 +255,7 @@ class GoogLeNet(nn.Module):
 # --- MobileNetV2 (Sandler et al. 2018; torchvision.models.mobilenet_v2) ----------------------------------
 
 
-class ConvBNReLU6(nn.Sequential):
+class Conv2dNormActivation(nn.Sequential):
     def __init__(self, cin, cout, kernel=3, stride=1, groups=1):
         super().__init__(
             nn.Conv2d(cin, cout, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False),
@@ -269,9 +269,9 @@ class InvertedResidual(nn.Module):
         super().__init__()
         hidden = int(round(cin * expand))
         self.use_res = stride == 1 and cin == cout
-        layers = [] if expand == 1 else [ConvBNReLU6(cin, hidden, kernel=1)]
+        layers = [] if expand == 1 else [Conv2dNormActivation(cin, hidden, kernel=1)]
         layers += [
-            ConvBNReLU6(hidden, hidden, stride=stride, groups=hidden),
+            Conv2dNormActivation(hidden, hidden, stride=stride, groups=hidden),
             nn.Conv2d(hidden, cout, 1, bias=False),
             nn.BatchNorm2d(cout),
         ]
@@ -293,13 +293,13 @@ class MobileNetV2(nn.Module):
             (6, 160, 3, 2),
             (6, 320, 1, 1),
         ]
-        layers = [ConvBNReLU6(3, 32, stride=2)]
+        layers = [Conv2dNormActivation(3, 32, stride=2)]
         c = 32
         for t, out, n, s in settings:
             for i in range(n):
                 layers.append(InvertedResidual(c, out, s if i == 0 else 1, t))
                 c = out
-        layers.append(ConvBNReLU6(c, 1280, kernel=1))
+        layers.append(Conv2dNormActivation(c, 1280, kernel=1))
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, num_classes))
 

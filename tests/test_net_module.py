@@ -244,9 +244,9 @@ def test_dense_block_as_written_matches_torch():
         def __init__(self):
             super().__init__()
             self.features = nn.Sequential(nn.Conv2d(3, 24, 3, padding=1, bias=False))
-            self.features.add_module("denseblock1", netref.DenseBlock(4, 24, 12, 4))
-            self.features.add_module("transition1", netref.Transition(72, 36))
-            self.features.add_module("denseblock2", netref.DenseBlock(4, 36, 12, 4))
+            self.features.add_module("denseblock1", netref._DenseBlock(4, 24, 12, 4))
+            self.features.add_module("transition1", netref._Transition(72, 36))
+            self.features.add_module("denseblock2", netref._DenseBlock(4, 36, 12, 4))
             self.features.add_module("norm5", nn.BatchNorm2d(84))
             self.classifier = nn.Linear(84, 10)
 

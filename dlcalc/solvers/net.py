@@ -655,6 +655,27 @@ def _rebuild(structure: Any, node: Node, free: int | None) -> Any:
 
 def solve(spec: NetSpec) -> Result:
     """Trace the network over shapes and add up parameters, MACs and receptive fields."""
+    try:
+        return _solve(spec)
+    except DlcalcError as e:
+        if spec.network is not None and spec.network.kind == "printed":
+            # the line belongs to dlcalc's own forward of a printed block, not to the user's text
+            e.message = re.sub(r"^line \d+: ", "", e.message)
+            stacks = [
+                n.en.split(" read as a straight stack")[0]
+                for n in spec.network.notes
+                if "read as a straight stack" in n.en
+            ]
+            if stacks:
+                e.message += (
+                    f" ({stacks[0]} was read as a straight stack of its children: print(model) does not show its "
+                    "forward; paste its class code)"
+                )
+            e.text = None
+        raise
+
+
+def _solve(spec: NetSpec) -> Result:
     from dlcalc.parse import module as mod
 
     network: Network = spec.network
