@@ -375,7 +375,7 @@ def leaf_calls(model: nn.Module, *inputs: torch.Tensor) -> list[tuple[str, list[
     return calls
 
 
-def torchinfo_leaves(model: nn.Module, input_size, **kwargs):
+def torchinfo_leaves(model: nn.Module, input_size=None, **kwargs):
     import torchinfo
 
     stats = torchinfo.summary(model, input_size=input_size, verbose=0, **kwargs)
