@@ -108,11 +108,26 @@ def _table(table: Table, lang: str) -> list[str]:
     return out
 
 
+def _markdown_table(table: Table, lang: str) -> list[str]:
+    """A pipe table; `|` inside a cell escaped, line breaks turned into spaces."""
+
+    def cell(value: object) -> str:
+        return " ".join(say(value, lang).split()).replace("|", "\\|")
+
+    out = [f"**{cell(table.title)}**", ""] if table.title else []
+    out.append("| " + " | ".join(cell(c) for c in table.columns) + " |")
+    out.append("|" + "---|" * len(table.columns))
+    out += ["| " + " | ".join(cell(c) for c in row) + " |" for row in table.rows]
+    return out + [""]
+
+
 def to_markdown(result: Result, lang: str = "en") -> str:
     lines = [f"### {result.title(lang)}", ""]
     for label, value in result.summary:
         lines.append(f"- **{label(lang)}**: {say(value, lang)}")
     lines.append("")
+    for table in result.tables:
+        lines += _markdown_table(table, lang)
     for i, step in enumerate(result.steps, 1):
         line = f"{i}. **{step.label(lang)}**"
         if step.lhs is not None or step.chain:

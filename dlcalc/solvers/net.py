@@ -777,7 +777,15 @@ class _View:
             return f"{pad}{name}: {node.text}{shared}"
         merge = self.merge_text(node)
         if merge is not None:
-            return f"{pad}{node.kind}: {merge}"
+            from dlcalc.parse.module import show_tensor
+
+            if node.kind == "cat":
+                check = "+".join(map(str, node.detail.get("parts", [])))
+            else:
+                check = f" {dict(add='+', sub='-', mul='⊙').get(node.kind, '+')} ".join(
+                    show_tensor(t) for t in node.inputs
+                )
+            return f"{pad}{node.kind}: {merge} [{check}]"
         return pad + _clip(node.text, 60)
 
     def frame_label(self, frame: Frame, base: str, indent: int) -> str:
