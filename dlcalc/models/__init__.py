@@ -22,12 +22,23 @@ def load_model(name: str) -> dict[str, Any]:
     from dlcalc import yamlio
 
     known = model_names()
-    if name.lower() not in known:
+    wanted = _spelled(name, known)
+    if wanted is None:
+        shown = name if len(name) <= 40 else name[:39] + "…"
         raise DlcalcError(
-            f"model: unknown model {name!r} (known: {', '.join(known)}; for a file of your own use --file)"
+            f"model: unknown model {shown!r} (for a file of your own use --file; known: {', '.join(known)})"
         )
-    path = HERE / f"{name.lower()}.yaml"
+    path = HERE / f"{wanted}.yaml"
     return yamlio.load(yamlio.read_text(path, "model"), str(path))
+
+
+def _spelled(name: str, known: list[str]) -> str | None:
+    """The zoo's spelling of `name`: any case, `-` and `_` alike (vgg16_bn, mobilenet-v2)."""
+    key = name.lower().replace("_", "-")
+    for k in known:
+        if k.replace("_", "-") == key:
+            return k
+    return None
 
 
 def model_code(name: str) -> str | None:

@@ -76,9 +76,12 @@ class Const:
 
 @dataclass(eq=False)
 class Param:
-    """An `nn.Parameter` (its shape), or a layer's weight that init code touches (shape None)."""
+    """An `nn.Parameter` (its shape), or a layer's weight that init code touches (shape None;
+    `owner` and `name` say whose: `self.fc.weight = self.embed.weight` ties the two)."""
 
     shape: tuple[int, ...] | None = None
+    owner: Any = None
+    name: str | None = None
 
 
 class Opaque:
@@ -106,6 +109,7 @@ class Module:
     buffers: dict[str, Any] = field(default_factory=dict)
     line: int | None = None  # where it was built
     ctor: tuple[list[Any], dict[str, Any]] | None = None  # constructor arguments (classes of the code)
+    tied: dict[str, tuple[Module, str]] = field(default_factory=dict)  # weight → (module, its parameter)
     initialized: bool = True
     functional: bool = False  # F.relu(x) and friends: a layer with no module behind it
 
@@ -836,6 +840,19 @@ class Interp:
             obj.attrs[name] = value
             return
         if isinstance(obj, Module) and obj.is_leaf:
+            if name in ("weight", "bias") and isinstance(value, Param) and value.owner is not None:
+                assert obj.call is not None and value.owner.call is not None and value.name is not None
+                from dlcalc.solvers.net_layers import param_shape
+
+                mine, theirs = param_shape(obj.call, name), param_shape(value.owner.call, value.name)
+                if mine is None or mine != theirs:
+                    raise refuse(
+                        node,
+                        f"cannot tie {obj.kind}.{name} ({_shape_text(mine)}) to {value.owner.kind}.{value.name} "
+                        f"({_shape_text(theirs)}): the shapes differ",
+                    )
+                obj.tied[name] = (value.owner, value.name)
+                return
             raise refuse(node, f"setting {name!r} on a {obj.kind} layer is not read")
         if isinstance(obj, (Param, Const)):
             return  # m.weight.data = … in init code: no shape changes
@@ -1322,6 +1339,8 @@ class Interp:
         if m.is_leaf:
             assert m.call is not None
             value = here.layer_attribute(m.call, name)
+            if isinstance(value, Param):
+                value = Param(value.shape, m, name)
             if value is not here._MISSING:
                 return value
             if method is not None:
@@ -1660,6 +1679,10 @@ def _literal_value(value: Any) -> bool:
     return False
 
 
+def _shape_text(shape: tuple[int, ...] | None) -> str:
+    return "no such parameter" if shape is None else "×".join(map(str, shape))
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, Module):
         return f"a {value.kind} module"
@@ -1707,12 +1730,11 @@ def _show_index(index: Any) -> str:
 
 def _load(target: ast.expr) -> ast.expr:
     """The same target read as a value (for `x += y`)."""
-    copy = ast.parse(ast.unparse(target), mode="eval").body
-    ast.copy_location(copy, target)
-    for n in ast.walk(copy):
-        n.lineno, n.end_lineno = target.lineno, target.end_lineno  # type: ignore[attr-defined]
-        n.col_offset, n.end_col_offset = target.col_offset, target.end_col_offset  # type: ignore[attr-defined]
-    return copy
+    import copy
+
+    value = copy.copy(target)
+    value.ctx = ast.Load()  # type: ignore[attr-defined]
+    return value
 
 
 def _container_init_unbound(kind: str) -> Callable[..., Any]:

@@ -397,7 +397,7 @@ class Recorder:
             call.text if not module.functional else text,
             tensors,
             outs,
-            params=0 if (repeat or module.functional) else applied.params,
+            params=0 if (repeat or module.functional) else applied.params - rules.tied_params(module),
             macs=applied.macs,
             products=applied.products,
             torchinfo=0 if module.functional else applied.torchinfo,
@@ -967,7 +967,7 @@ def registered_params(root: Any) -> int:
     total = 0
     for mod in root.modules():
         if mod.call is not None:
-            total += rules.layer_params(mod.call)
+            total += rules.layer_params(mod.call) - rules.tied_params(mod)
         total += sum(math.prod(p.shape) for p in mod.params.values() if p.shape is not None)
     return total
 

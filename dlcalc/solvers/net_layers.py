@@ -139,6 +139,42 @@ def layer_params(call: LayerCall) -> int:
     return 0
 
 
+def param_shape(call: LayerCall, name: str) -> tuple[int, ...] | None:
+    """The shape torch gives `layer.weight` / `layer.bias` (None when the layer has none)."""
+    a = call.args
+    if name == "bias" and a.get("bias") is False:
+        return None
+    if call.name == "Linear":
+        return (a["out_features"], a["in_features"]) if name == "weight" else (a["out_features"],)
+    if call.name == "Embedding":
+        return (a["num_embeddings"], a["embedding_dim"]) if name == "weight" else None
+    if call.name in ("Conv1d", "Conv2d", "ConvTranspose2d"):
+        if name == "bias":
+            return (a["out_channels"],)
+        k = a["kernel_size"]
+        ks = (k,) if isinstance(k, int) else tuple(k)
+        if call.name != "Conv1d" and len(ks) == 1:
+            ks = ks * 2
+        g = a["groups"]
+        first = (
+            (a["out_channels"], a["in_channels"] // g)
+            if call.name != "ConvTranspose2d"
+            else (a["in_channels"], a["out_channels"] // g)
+        )
+        return first + ks
+    if call.name in ("BatchNorm1d", "BatchNorm2d", "GroupNorm"):
+        c = a.get("num_features", a.get("num_channels"))
+        return (c,) if a.get("affine", True) else None
+    if call.name == "LayerNorm":
+        return _norm_shape(a["normalized_shape"]) if a["elementwise_affine"] else None
+    return None
+
+
+def tied_params(module: Any) -> int:
+    """Parameters a layer shares with another (`fc.weight = embed.weight`): torch counts them once."""
+    return sum(math.prod(param_shape(module.call, name) or ()) for name in module.tied)
+
+
 def _norm_shape(value: Any) -> tuple[int, ...]:
     dims = (value,) if isinstance(value, int) else tuple(value) if isinstance(value, (tuple, list)) else None
     if not dims or not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in dims):
