@@ -1219,11 +1219,24 @@ def _steps(view: _View, root: Frame) -> list[Step]:
                 )
                 continue
             walk(item)
-            if item.is_block:
+            if item.is_block and not (_small(item) and frame.is_block):
                 seen_blocks[signature] = item.path
                 steps.extend(_block_steps(view, item))
 
     walk(root)
+    terms = _block_terms(view, root)
+    if len(terms) > 1:
+        steps.append(
+            Step(
+                T("total parameters", "参数总量"),
+                m.sym("params"),
+                [m.total(terms, limit=16), m.num(view.frame_totals(root)[0])],
+                T(
+                    "every layer's parameters added up (a block as its total)",
+                    "各层参数相加（模块按其总数计）",
+                ),
+            )
+        )
     return steps
 
 
@@ -1232,6 +1245,19 @@ def _step_prefix(view: _View, node: Node) -> Text:
         return Text(f"L{node.index} {node.type}: ", f"L{node.index} {node.type}：")
     where = node.path if node.kind == "layer" and not node.module.functional else (node.path or "forward")
     return Text(f"{where} {node.type}: ", f"{where} {node.type}：")
+
+
+def _small(frame: Frame) -> bool:
+    """A block of at most three layers with parameters and no blocks inside (conv + BN)."""
+    weighted = 0
+    for item in frame.items:
+        if isinstance(item, Frame):
+            if item.is_block or not _small(item):
+                return False
+            weighted += sum(1 for n in item.nodes() if n.params)
+        elif item.params:
+            weighted += 1
+    return weighted <= 3
 
 
 def _block_terms(view: _View, frame: Frame) -> list[Any]:
@@ -1251,7 +1277,10 @@ def _block_terms(view: _View, frame: Frame) -> list[Any]:
             terms.append(m.num(f.own_params))
         for item in f.items:
             if isinstance(item, Frame):
-                if item.is_block:
+                if item.is_block and _small(item):
+                    flush()
+                    walk(item)  # conv + BN (+ ReLU): written out in the parent's sum
+                elif item.is_block:
                     total = view.frame_totals(item)[0]
                     if not total:
                         continue

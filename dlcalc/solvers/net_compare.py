@@ -138,10 +138,10 @@ def parse_spec(inputs: Mapping[str, Any]) -> CompareSpec:
     parts = [p.strip() for p in name.split(",") if p.strip()]
     known = model_names()
     if len(parts) < 2 or any(p not in known for p in parts):
-        short = value if len(value) <= 60 else value[:57] + "…"
+        short = value if len(value) <= 40 else value[:39] + "…"
         raise DlcalcError(
             f"--compare: {short!r} is neither a named comparison ({', '.join(NAMED)}) nor two or more zoo "
-            f"models separated by commas (known: {', '.join(known)})"
+            "models separated by commas (see dlcalc net --list-models)"
         )
     if len(parts) > 6:
         raise DlcalcError("--compare: at most 6 networks side by side")
