@@ -676,6 +676,16 @@ def solve(spec: NetSpec) -> Result:
 
 
 def _solve(spec: NetSpec) -> Result:
+    rec, output, axes = _traced(spec)
+    return _result(spec, spec.network, rec, output, list(spec.all_inputs), axes)
+
+
+def trace_graph(spec: NetSpec) -> Recorder:
+    """The recorded graph of the network's forward (for the torch cross-check)."""
+    return _traced(spec)[0]
+
+
+def _traced(spec: NetSpec) -> tuple[Recorder, Any, list[int]]:
     from dlcalc.parse import module as mod
 
     network: Network = spec.network
@@ -695,7 +705,7 @@ def _solve(spec: NetSpec) -> Result:
         output = mod.trace(network.interp, network.root, rec, inputs, axes)
     elif failure is not None:
         raise failure
-    return _result(spec, network, rec, output, inputs, axes)
+    return rec, output, axes
 
 
 # --- the result: rows, tree, derivation ---------------------------------------------------------------
