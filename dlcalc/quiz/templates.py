@@ -504,10 +504,17 @@ def metrics(rng: random.Random, difficulty: int = 1) -> Draft:
     return Draft("metrics", "metrics", {"tp": tp, "fp": fp, "fn": fn}, stmt, parts, difficulty=difficulty)
 
 
+def net_with_blocks(rng: random.Random, difficulty: int = 1) -> Draft:
+    """`net`: the conv-pool chain above, or a block question (dlcalc.quiz.net_templates)."""
+    from dlcalc.quiz.net_templates import with_blocks
+
+    return with_blocks(net)(rng, difficulty)
+
+
 TEMPLATES: dict[str, Callable[[random.Random, int], Draft]] = {
     "conv": conv,
     "pool": pool,
-    "net": net,
+    "net": net_with_blocks,
     "perceptron": perceptron,
     "backprop": backprop,
     "grad": grad,
