@@ -128,3 +128,23 @@ def test_every_zoo_model_states_its_provenance(cli):
         assert models[name]["published_params"] == published and models[name]["source"]
     assert models["transformer-base"]["published_params"] == 44140544
     assert {"lenet5", "vgg16", "transformer-base-embeddings"} <= set(models)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["net", "-m", "resnet50", "--json"],
+        ["net", "-m", "transformer-base-embeddings", "--json"],
+        ["net", "--compare", "residual-blocks", "--json"],
+    ],
+)
+def test_the_plain_path_imports_neither_torch_nor_sympy(args):
+    import subprocess
+    import sys
+
+    code = (
+        f"import sys; from dlcalc.cli import run; rc = run({args!r}); "
+        "assert 'torch' not in sys.modules and 'sympy' not in sys.modules, 'heavy import'; sys.exit(rc)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
