@@ -172,6 +172,7 @@ class Function:
     kw_defaults: list[Any]
     owner: ClassInfo | None = None
     static: bool = False
+    source: Any = None  # the text it was written in (the user's, or one of dlcalc's definitions)
 
     @property
     def name(self) -> str:
@@ -742,7 +743,7 @@ class Interp:
         args = node.args
         defaults = [self.eval(d, scope) for d in args.defaults]
         kw_defaults = [None if d is None else self.eval(d, scope) for d in args.kw_defaults]
-        return Function(node, scope, defaults, kw_defaults, owner, static)
+        return Function(node, scope, defaults, kw_defaults, owner, static, self.source)
 
     def define_class(self, node: ast.ClassDef, scope: Scope, prelude: bool = False) -> ClassInfo:
         if node.keywords:
@@ -1097,12 +1098,21 @@ class Interp:
                 chain = " → ".join(self.calls[-6:])
                 raise refuse(node, f"calls nested more than {MAX_DEPTH} deep ({chain} …): recursion is not read")
             scope = Scope(fn.closure, self.bind(fn, args, kwargs, node), Frame(fn, receiver))
+            caller, self.source = self.source, fn.source or self.source
             try:
                 self.run_block(fn.node.body, scope)
             except _Return as r:
                 return r.value
             except (_Break, _Continue):
                 raise refuse(node, "break/continue outside a loop") from None
+            except CodeError as e:
+                # a line of dlcalc's own definitions means nothing to the user: name their call instead
+                if getattr(self.source, "prelude", False) and not getattr(caller, "prelude", False):
+                    e.message = re.sub(r"^line \d+: ", f"{_where(node)}: ", e.message)
+                    e.text = None
+                raise
+            finally:
+                self.source = caller
             return None
         finally:
             self.depth -= 1
@@ -1931,6 +1941,11 @@ def trace(interp: Interp, root: Module, engine: Engine, inputs: list[tuple[int, 
     anchor = fn_node if fn_node is not None else ast.Pass(lineno=1, col_offset=0, end_lineno=1, end_col_offset=0)
     try:
         return interp.call_module(root, tensors, {}, anchor)
+    except CodeError as e:
+        if root.cls is not None and root.cls.prelude and fn_node is not None:
+            e.message = re.sub(r"^line \d+: ", "", e.message)  # the network is one of dlcalc's definitions
+            e.text = None
+        raise
     except (_Break, _Continue):
         raise CodeError("break/continue outside a loop") from None
     except RecursionError:

@@ -1664,7 +1664,9 @@ def _load_prelude(nn: Namespace) -> None:
     from dlcalc.parse.layers import _Source
 
     tree = ast.parse(PRELUDE)
-    interp = Interp(_Source(PRELUDE))
+    source = _Source(PRELUDE)
+    source.prelude = True  # type: ignore[attr-defined]
+    interp = Interp(source)
     scope = Scope(builtins_scope(), {"nn": nn, "F": nn.members["functional"], "_clone": Native("_clone", _deepcopy)})
     for stmt in tree.body:
         assert isinstance(stmt, ast.ClassDef)

@@ -183,7 +183,9 @@ def _known_classes() -> tuple[dict[str, Any], Any]:
     from dlcalc.parse import module as mod
 
     tree = ast.parse(KNOWN)
-    interp = mod.Interp(_Source(KNOWN))
+    source = _Source(KNOWN)
+    source.prelude = True  # type: ignore[attr-defined]
+    interp = mod.Interp(source)
     spaces = mod.namespaces()
     scope = mod.Scope(
         mod.builtins_scope(),
