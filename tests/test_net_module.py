@@ -684,3 +684,60 @@ def test_module_code_through_the_cli(cli, tmp_path):
     assert json.loads(out)["total_params"] == netref.n_params(netref.ResNet(netref.BasicBlock, (1, 1, 1, 1), 10))
     code, out, err = cli("net", INCEPTION, "-i", "192x28x28")
     assert code == 0 and "Inception" in out, err
+
+
+# --- any text: an answer, or one clear line ----------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+FRAGMENTS = [
+    "x = x + 1",
+    "x = self.fc(x)",
+    "x = torch.cat([x, x], dim={n})",
+    "x = x.view({n}, -1)",
+    "x = x.reshape(x.size(0), {n})",
+    "x = F.relu(x)",
+    "x = x[:, {n}]",
+    "x = x.permute({n}, 0)",
+    "x = x @ x",
+    "x = len(x)",
+    "x = range({big})",
+    "x = int('9' * {n})",
+    "x = [0] * {big}",
+    "x = 'a' * {big}",
+    "x = x.unsqueeze({n}).squeeze()",
+    "x = torch.flatten(x, {n})",
+    "for i in range({n}):\n            x = x + i",
+    "if x:\n            x = x",
+    "x = enumerate()",
+    "x = max()",
+    "x = sum(x)",
+    "x = nn.Linear({n}, {n})(x)",
+    "x = x.mean(dim={n})",
+    "x = F.max_pool2d(x, {n})",
+    "x = torch.zeros({n}, {n}) + x",
+    "x = x.expand({n}, -1)",
+    "x = self.missing",
+    "x = {big} ** {n}",
+]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=4),
+    st.integers(-3, 70),
+    st.sampled_from([10, 10**6, 10**20, 10**200]),
+)
+def test_any_forward_answers_or_refuses_in_one_line(fragments, n, big):
+    body = "\n        ".join(f.format(n=n, big=big) for f in fragments)
+    code = (
+        "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n"
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 8)\n\n"
+        f"    def forward(self, x):\n        {body}\n        return x\n"
+    )
+    try:
+        read(code, "4x8")
+    except DlcalcError as e:
+        assert "\n" not in e.message and len(e.message) < 400
+        assert "internal" not in e.message

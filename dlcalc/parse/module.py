@@ -891,6 +891,8 @@ class Interp:
     def eval(self, node: ast.expr, scope: Scope) -> Any:
         self.tick(node)
         if isinstance(node, ast.Constant):
+            if isinstance(node.value, int) and not isinstance(node.value, bool) and abs(node.value) > LARGEST:
+                raise refuse(node, "number too large")
             return node.value
         if isinstance(node, ast.Name):
             try:
@@ -1061,10 +1063,10 @@ class Interp:
     def call(self, func: Any, args: list[Any], kwargs: dict[str, Any], node: ast.AST) -> Any:
         self.tick(node)
         if isinstance(func, Native):
-            return func.fn(self, args, kwargs, node)
+            return self.native(func, args, kwargs, node)
         if isinstance(func, Bound):
             if isinstance(func.function, Native):
-                return func.function.fn(self, [func.receiver, *args], kwargs, node)
+                return self.native(func.function, [func.receiver, *args], kwargs, node)
             return self.call_function(func.function, [func.receiver, *args], kwargs, node, receiver=func.receiver)
         if isinstance(func, Function):
             return self.call_function(func, args, kwargs, node)
@@ -1087,6 +1089,13 @@ class Interp:
         if isinstance(func, TypingName):
             raise refuse(node, f"{func.name}(...) is not read")
         raise refuse(node, f"{_clip(self.text(node), 50)}: {_describe(func)} is not callable")
+
+    def native(self, fn: Native, args: list[Any], kwargs: dict[str, Any], node: ast.AST) -> Any:
+        try:
+            return fn.fn(self, args, kwargs, node)
+        except (IndexError, TypeError, KeyError, ValueError, AttributeError, OverflowError, ZeroDivisionError):
+            shown = fn.name.split(".")[-1]
+            raise refuse(node, f"{shown}() is not read with these arguments") from None
 
     def call_function(
         self, fn: Function, args: list[Any], kwargs: dict[str, Any], node: ast.AST, receiver: Any = None

@@ -176,9 +176,12 @@ def _convert(kind: type):
             return out
         if isinstance(v, (int, float, bool)) or (isinstance(v, str) and kind is not bool and len(v) <= 100):
             try:
-                return kind(v)
+                out = kind(v)
             except (ValueError, OverflowError):
-                raise refuse(node, f"{kind.__name__}({v!r}) fails") from None
+                raise refuse(node, f"{kind.__name__}({_describe(v)}) fails") from None
+            if isinstance(out, (int, float)) and not isinstance(out, bool) and abs(out) > 10**15:
+                raise refuse(node, "number too large")
+            return out
         if kind is bool:
             return interp.truth(v, node)
         raise refuse(node, f"{kind.__name__}() of {_describe(v)} is not read")

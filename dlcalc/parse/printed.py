@@ -311,7 +311,25 @@ def read_printed(text: str) -> tuple[Any, Any, list[Text]]:
                 "{names} 按打印顺序读作子模块的直接堆叠：print(model) 不显示其 forward 可能做的残差相加或拼接（粘贴类代码即可）",
             ).format(names=", ".join(sorted(straight)))
         )
-    out_notes += [T(n, n) if isinstance(n, str) else n for n in sorted(notes)]
+    for key in sorted(notes):
+        if key == "mha":
+            out_notes.append(
+                T(
+                    "print(model) does not show MultiheadAttention's num_heads or batch_first: read as "
+                    "batch_first=False; the parameters and MACs do not depend on the number of heads",
+                    "print(model) 不显示 MultiheadAttention 的 num_heads 与 batch_first：按 batch_first=False 读取；"
+                    "参数量与乘加次数与头数无关",
+                )
+            )
+        else:
+            cls = key.split(":", 1)[1]
+            out_notes.append(
+                T(
+                    "{cls}: print(model) does not show its constructor settings; read with torch's defaults "
+                    "(norm_first=False, ReLU activation, batch_first=False)",
+                    "{cls}：print(model) 不显示构造参数；按 torch 的默认值读取（norm_first=False、ReLU 激活、batch_first=False）",
+                ).format(cls=cls)
+            )
     _, interp = _known_classes()
     return root, interp, out_notes
 
@@ -349,10 +367,7 @@ def _build(done: _Open, notes: set[str], straight: set[str], inferred: set[str])
             raise DlcalcError(f"line {done.line}: MultiheadAttention without its out_proj line")
         e = proj.call.args["in_features"]
         call = bind_values("MultiheadAttention", [e, 1], {"bias": proj.call.args["bias"]})
-        notes.add(
-            "print(model) does not show MultiheadAttention's num_heads or batch_first: read as batch_first=False; "
-            "the parameters and MACs do not depend on the number of heads"
-        )
+        notes.add("mha")
         return mod.Module("MultiheadAttention", call=call, line=done.line)
     spaces = mod.namespaces()
     prelude = spaces["torch.nn"].members.get(cls)
@@ -370,10 +385,7 @@ def _build(done: _Open, notes: set[str], straight: set[str], inferred: set[str])
             module.attrs[attr] = None
     module.attrs.update(DEFAULTS.get(cls, {}))
     if isinstance(prelude, mod.ClassInfo):
-        notes.add(
-            f"{cls}: print(model) does not show its constructor settings; read with torch's defaults "
-            "(norm_first=False, ReLU activation, batch_first=False)"
-        )
+        notes.add(f"defaults:{cls}")
     return module
 
 
