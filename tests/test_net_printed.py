@@ -161,3 +161,10 @@ def test_printed_text_through_the_cli(cli, tmp_path):
     )
     code, out, err = cli("net", "--file", str(path), "-i", "3x32x33")
     assert code == 0, err  # any input size a ResNet takes
+
+
+def test_a_pasted_snippet_may_leave_out_its_imports():
+    answer = read(
+        "model = nn.Sequential(OrderedDict([('conv', nn.Conv2d(1, 20, 5)), ('flat', nn.Flatten())]))", "1x28x28"
+    ).answer
+    assert answer["total_params"] == netref.n_params(nn.Conv2d(1, 20, 5)) and answer["output_shape"] == [20 * 24 * 24]

@@ -5,6 +5,7 @@ the receptive field, and --json gives the tree."""
 import json
 
 import netref
+import pytest
 import torch
 from test_net_module import INCEPTION, RESNET18
 
@@ -113,3 +114,25 @@ def test_full_shows_everything_and_steps_still_works(cli):
     assert err.strip() == "dlcalc: note: --steps is now --full"
     code, out, err = cli("net", RESNET18, "-i", "3x64x64", "--json")
     assert json.loads(out)["kind"] == "net"
+
+
+@pytest.mark.parametrize(
+    "args, engine",
+    [(["--model", "googlenet"], "pdflatex"), (["--model", "transformer-base", "--lang", "zh"], "xelatex")],
+)
+def test_latex_of_a_network_with_blocks_compiles(cli, tmp_path, args, engine):
+    import shutil
+    import subprocess
+
+    if shutil.which(engine) is None:
+        pytest.skip(f"{engine} is not installed")
+    code, out, err = cli("net", *args, "--latex")
+    assert code == 0, err
+    (tmp_path / "net.tex").write_text(out, encoding="utf-8")
+    done = subprocess.run(
+        [engine, "-interaction=nonstopmode", "-halt-on-error", "net.tex"],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]

@@ -378,7 +378,7 @@ def static_check(tree: ast.Module) -> None:
 
 def _import_aliases(tree: ast.Module) -> dict[str, str]:
     """Names the imports bind to a module dlcalc provides (`nn` → torch.nn, `F` → torch.nn.functional)."""
-    aliases: dict[str, str] = {}
+    aliases: dict[str, str] = dict(PASTED)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -1824,7 +1824,7 @@ def read_program(text: str) -> Program:
         raise CodeError("code nested too deeply to read") from None
     source = _Source(text)
     interp = Interp(source)
-    scope = Scope(builtins_scope(), {}, Frame(None))
+    scope = Scope(_pasted_imports(), {}, Frame(None))
     try:
         interp.run_block(tree.body, scope)
     except (_Break, _Continue):
@@ -1838,6 +1838,18 @@ def read_program(text: str) -> Program:
     return Program(text, tree, source, scope.values, classes, instances, interp.module_level_calls, [], interp)
 
 
+# What a pasted snippet usually leaves out: `torch`, `nn`, `F` and `OrderedDict` are there unless the
+# code imports (or defines) them otherwise.
+PASTED = {"torch": "torch", "nn": "torch.nn", "F": "torch.nn.functional"}
+
+
+def _pasted_imports() -> Scope:
+    spaces = namespaces()
+    values = {name: spaces[module] for name, module in PASTED.items()}
+    values["OrderedDict"] = spaces["collections"].members["OrderedDict"]
+    return Scope(builtins_scope(), values)
+
+
 def _referenced_names(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
@@ -1846,7 +1858,7 @@ def choose_network(program: Program, class_expr: str | None) -> tuple[Module, st
     """The network: `--class` (a class name or a constructor call), else the last module the code
     assigns at module level (`model = Net()`), else the one class no other class or function uses."""
     interp = program.interp
-    scope = Scope(builtins_scope(), program.globals, Frame(None))
+    scope = Scope(_pasted_imports(), program.globals, Frame(None))
     if class_expr is not None:
         text = class_expr.strip()
         try:

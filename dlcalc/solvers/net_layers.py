@@ -782,9 +782,14 @@ def _mha(call: LayerCall, args: list[Any], kwargs: dict[str, Any]) -> Applied:
     heads = a["num_heads"]
     steps.append(
         Step(
-            T("multiply-adds", "乘加次数"),
+            T("multiply-adds: projections + QKᵀ and A·V", "乘加次数：投影 + QKᵀ 与 A·V"),
             m.sym("MACs"),
-            [m.sym(f"projections {weights:,} + QKᵀ and A·V 2·L·S·E = 2·{L}·{s_eff}·{e} = {products:,}")],
+            [
+                m.sym("L·E·E + S·k·E + S·v·E + L·E·E + 2·L·S·E"),
+                m.sym(f"{weights:,} + 2·{L}·{s_eff}·{e}"),
+                m.sym(f"{weights:,} + {products:,}"),
+                m.num(weights + products),
+            ],
             T(
                 "Q, K, V and output projections multiply weights; QKᵀ and A·V multiply two activations (over "
                 "{h} heads of E/h = {d})",
