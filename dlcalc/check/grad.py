@@ -36,10 +36,11 @@ def _function(name: str, args: list) -> torch.Tensor:
         return 1 / torch.cosh(x)
     if name == "arctan":
         return torch.atan(x)
-    if name == "max":
-        return torch.maximum(x, args[1])
-    if name == "min":
-        return torch.minimum(x, args[1])
+    if name in ("max", "min"):
+        out = x
+        for other in args[1:]:
+            out = (torch.maximum if name == "max" else torch.minimum)(out, other)
+        return out
     if name == "heaviside":
         return torch.heaviside(x, args[1] if len(args) > 1 else torch.zeros_like(x))
     if name in ("tanh", "exp", "log2", "log10", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "abs", "sign"):

@@ -54,8 +54,8 @@ FUNCTIONS: dict[str, tuple[str, int, int]] = {
     "arctan": ("arctan", 1, 1),
     "atan": ("arctan", 1, 1),
     "abs": ("abs", 1, 1),
-    "max": ("max", 2, 2),
-    "min": ("min", 2, 2),
+    "max": ("max", 2, 8),
+    "min": ("min", 2, 8),
     "heaviside": ("heaviside", 1, 2),
     "sign": ("sign", 1, 1),
 }
@@ -134,7 +134,10 @@ def parse_tree(text: str, what: str = "expression") -> tuple:
                     raise DlcalcError(f"{what}: {a[1]}^{b[1]} is too large a number")
                 if a == ("n", 0) and b[1] < 0:
                     raise DlcalcError(f"{what}: division by zero (0 to a negative power)")
-            return (op, a, b)
+            out = (op, a, b)
+            if op == "^" and is_constant(out):
+                _check_constant(out, what)
+            return out
         if isinstance(node, ast.Call):
             name = node.func.id if isinstance(node.func, ast.Name) else segment(node.func)
             if name not in FUNCTIONS or not isinstance(node.func, ast.Name):
@@ -159,11 +162,12 @@ def parse_tree(text: str, what: str = "expression") -> tuple:
                 raise DlcalcError(f"{what}: the second argument of heaviside (its value at 0) must be a number")
             if canonical == "log" and len(args) == 2 and not is_constant(args[1]):
                 raise DlcalcError(f"{what}: the base of log(x, b) must be a number")
-            if canonical in ("max", "min") and ("n", 0) in args:  # max(0, u) is how ReLU is written
-                other = args[1] if args[0] == ("n", 0) else args[0]
-                if canonical == "max":
-                    return ("f", "relu", (other,))
-            return ("f", canonical, args)
+            if canonical == "max" and len(args) == 2 and ("n", 0) in args:  # max(0, u) is how ReLU is written
+                return ("f", "relu", (args[1] if args[0] == ("n", 0) else args[0],))
+            out = ("f", canonical, args)
+            if is_constant(out):
+                _check_constant(out, what)
+            return out
         raise DlcalcError(
             f"{what}: {segment(node)!r} is not allowed (only numbers, names, + - * / ^ and known functions)"
         )
@@ -172,6 +176,19 @@ def parse_tree(text: str, what: str = "expression") -> tuple:
         return build(tree)
     except RecursionError:
         raise DlcalcError(f"{what}: nested too deeply") from None
+
+
+def _check_constant(node: tuple, what: str) -> None:
+    """A constant part such as exp(exp(exp(exp(100)))) or log(-1) has a finite real value in float64,
+    or the expression is refused: sympy would otherwise try to work it out exactly."""
+    from dlcalc.solvers.symbolic import Undefined, evaluate_tree, tree_text
+
+    try:
+        evaluate_tree(node, {})
+    except Undefined as e:
+        if e.overflow:
+            raise DlcalcError(f"{what}: {tree_text(node)} overflows (larger than 1.8e308)") from None
+        raise DlcalcError(f"{what}: {tree_text(node)} is undefined ({e.reason.en})") from None
 
 
 def is_constant(node: tuple) -> bool:
@@ -222,7 +239,10 @@ def to_sympy(node: tuple) -> Any:
         elif kind == "neg":
             out = -build(n[1])
         elif kind == "f":
-            out = s.FUNCTION_BUILDERS[n[1]](*[build(a) for a in n[2]])
+            try:
+                out = s.FUNCTION_BUILDERS[n[1]](*[build(a) for a in n[2]])
+            except (ValueError, TypeError) as e:  # sympy's Max/Min compare numbers it cannot order
+                raise DlcalcError(f"expression: cannot build {n[1]}(…): {e}") from None
         else:
             a, b = build(n[1]), build(n[2])
             if kind == "+":

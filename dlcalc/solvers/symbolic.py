@@ -37,6 +37,15 @@ class _Named(sympy.Function):
     def _args_text(self, printer) -> list[str]:
         return [printer._print(a) for a in self.args]
 
+    def _eval_is_extended_real(self):
+        return self.args[0].is_extended_real
+
+    def _eval_evalf(self, prec):
+        written = expand_special(self)
+        if written == self:
+            return None
+        return written.evalf(prec)
+
     def _latex(self, printer, exp=None, **kwargs):
         args = ", ".join(printer._print(a) for a in self.args)
         head = self.latex_name + (f"^{{{exp}}}" if exp is not None else "")
@@ -236,9 +245,14 @@ class StudentLatexPrinter(LatexPrinter):
     """sympy's LaTeX, with H(u) for the unit step and max/min as operators."""
 
     def _print_Heaviside(self, expr, exp=None):
-        z = expr.args[0]
+        z, h = expr.args if len(expr.args) == 2 else (expr.args[0], sympy.S.Half)
         head = "H" if exp is None else f"H^{{{exp}}}"
-        return rf"{head}\left({self._print(z)}\right)"
+        inner = self._print(z) if h == 0 else f"{self._print(z)}, {self._print(h)}"
+        return rf"{head}\left({inner}\right)"
+
+    def _print_atan(self, expr, exp=None):
+        head = r"\arctan" if exp is None else rf"\arctan^{{{exp}}}"
+        return rf"{head}{{\left({self._print(expr.args[0])} \right)}}"
 
     def _print_Max(self, expr, exp=None):
         body = rf"\max\left({', '.join(self._print(a) for a in expr.args)}\right)"
@@ -510,9 +524,9 @@ class Program:
         if name == "abs":
             return abs(x)
         if name == "max":
-            return a[0] if a[0] >= a[1] else a[1]
+            return max(a)
         if name == "min":
-            return a[0] if a[0] <= a[1] else a[1]
+            return min(a)
         if name == "heaviside":
             return B.num(1) if x > 0 else (a[1] if len(a) > 1 else B.num(0)) if x == 0 else B.num(0)
         if name == "sign":
@@ -600,7 +614,7 @@ class Program:
         if name == "exp":
             return (out,)
         if name == "log":
-            return (1 / x, 0) if len(a) > 1 else (1 / x,)
+            return (1 / (x * B.log(a[1])), 0) if len(a) > 1 else (1 / x,)
         if name in ("log2", "log10"):
             return (1 / (x * B.log(B.num(2 if name == "log2" else 10))),)
         if name == "sqrt":
@@ -624,10 +638,9 @@ class Program:
         if name == "abs":
             return ((x > 0) - (x < 0),)  # sign(0) = 0, as torch
         if name in ("max", "min"):
-            first = a[0] > a[1] if name == "max" else a[0] < a[1]
-            if a[0] == a[1]:
-                return (B.num(1) / 2, B.num(1) / 2)  # a tie splits the gradient, as torch.maximum
-            return (1, 0) if first else (0, 1)
+            best = max(a) if name == "max" else min(a)
+            ties = sum(1 for v in a if v == best)
+            return tuple(B.num(1) / ties if v == best else 0 for v in a)  # a tie splits it, as torch.maximum
         if name in ("heaviside", "sign"):
             return (0,) * len(a)
         raise ValueError(name)
