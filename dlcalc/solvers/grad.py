@@ -81,16 +81,16 @@ def parse_spec(inputs: Mapping[str, Any]) -> GradSpec:
             f"--wrt: {wrt_name} does not occur in the expression"
             + (f" (its variables: {', '.join(found)})" if found else " (it has no variables)")
         )
-    expr = to_sympy(tree)
-    if expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+    expr = sympy_of(tree)
+    if _undefined(expr):
         raise DlcalcError(f"expression: {text!r} is undefined (it reduces to {expr})")
     at = parse_assignments(str(inputs.get("at") or ""))
     claim_text = inputs.get("claim")
     claim_tree = claim = None
     if claim_text is not None and str(claim_text).strip() != "":
         claim_tree = parse_tree(str(claim_text), "--claim")
-        claim = to_sympy(claim_tree)
-        if claim.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        claim = sympy_of(claim_tree)
+        if _undefined(claim):
             raise DlcalcError(f"--claim: {claim_text!r} is undefined (it reduces to {claim})")
     return GradSpec(
         expr,
@@ -514,17 +514,17 @@ def _symbolic_zero(spec: GradSpec, derivative: Any) -> bool:
     return bool(outcome)
 
 
-def _agrees_with_numeric_gradient(ours: Any, spec: GradSpec, seed: int = 1) -> bool:
+def _agrees_with_numeric_gradient(ours: Any, tree: tuple, wrt: str, seed: int = 1) -> bool:
     """The rules' result == the reverse-mode gradient of the expression as typed, at every sample
     point where both have a real value (an independent computation: no sympy in it)."""
     rng = random.Random(seed)
-    names = sorted(variables(spec.tree))
+    names = sorted(variables(tree))
     checked = 0
     for _ in range(40):
         env = {n: rng.randint(-300, 300) / 100 + 0.001 for n in names}
         try:
             a = S.evaluate_sympy(ours, env)
-            b = derivative_at(spec.tree, spec.wrt.name, env)
+            b = derivative_at(tree, wrt, env)
         except (ValueError, S.Undefined):
             continue
         if abs(a - b) > 1e-7 * (1 + abs(a) + abs(b)):
@@ -538,23 +538,59 @@ def _agrees_with_numeric_gradient(ours: Any, spec: GradSpec, seed: int = 1) -> b
 # ---------------------------------------------------------------------------------------------
 
 
-def solve(spec: GradSpec) -> Result:
-    printer = StepPrinter(spec.wrt)
+@dataclass(frozen=True)
+class Symbolic:
+    """What the rules produce for one expression and variable (cached: a quiz asks the same forms)."""
+
+    steps: tuple
+    derivative: Any  # None when the rules ran out of budget
+    expression_text: str
+    derivative_text: str | None
+    derivative_latex: str | None
+
+
+@functools.lru_cache(maxsize=512)
+def sympy_of(tree: tuple) -> Any:
+    return to_sympy(tree)
+
+
+@functools.lru_cache(maxsize=512)
+def _undefined(expr: Any) -> bool:
+    return bool(expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo))
+
+
+@functools.lru_cache(maxsize=256)
+def symbolic(tree: tuple, wrt_name: str) -> Symbolic:
+    expr, wrt = sympy_of(tree), sympy.Symbol(wrt_name, real=True)
+    printer = StepPrinter(wrt)
     ours = None
     with S.budget(SYMBOLIC_STEPS_SECONDS):
-        ours = printer.diff(spec.expr)
+        ours = printer.diff(expr)
+    if ours is None:
+        return Symbolic((), None, show(expr), None, None)
+    if not _agrees_with_numeric_gradient(ours, tree, wrt_name):
+        raise RuntimeError(f"step printer disagrees with the numeric gradient on d/d{wrt}[{show(expr)}]")
     derivative = ours
+    if S.node_count(ours, SIMPLIFY_NODES + 1) <= SIMPLIFY_NODES:
+        with S.budget(0.5):
+            derivative = sympy.factor_terms(ours)
+    steps = printer.steps or [Step(T("constant", "常数"), _d(expr, wrt), [_e(derivative)])]
+    shown = _fits(derivative, SUMMARY_NODES)
+    return Symbolic(
+        tuple(steps),
+        derivative,
+        show(expr),
+        show(derivative) if shown else None,
+        S.latex(derivative) if shown else None,
+    )
+
+
+def solve(spec: GradSpec) -> Result:
+    sym = symbolic(spec.tree, spec.wrt.name)
+    derivative = sym.derivative
+    steps = list(sym.steps)
     notes: list = []
-    if ours is not None:
-        if not _agrees_with_numeric_gradient(ours, spec):
-            raise RuntimeError(f"step printer disagrees with the numeric gradient on d/d{spec.wrt}[{show(spec.expr)}]")
-        if S.node_count(ours, SIMPLIFY_NODES + 1) <= SIMPLIFY_NODES:
-            with S.budget(0.5):
-                derivative = sympy.factor_terms(ours)
-        steps = printer.steps or [Step(T("constant", "常数"), _d(spec.expr, spec.wrt), [_e(derivative)])]
-        shown = _fits(derivative, SUMMARY_NODES)
-    else:
-        steps = []
+    if derivative is None:
         notes.append(
             T(
                 "the symbolic derivative is beyond the budget ({s} s): the value and any claim are judged numerically",
@@ -564,19 +600,19 @@ def solve(spec: GradSpec) -> Result:
     value = None
     status = None
     answer: dict[str, Any] = {
-        "expression": show(spec.expr),
+        "expression": sym.expression_text,
         "wrt": spec.wrt.name,
-        "derivative": show(derivative) if derivative is not None and shown else None,
-        "derivative_latex": S.latex(derivative) if derivative is not None and shown else None,
+        "derivative": sym.derivative_text,
+        "derivative_latex": sym.derivative_latex,
         "value": None,
         "equivalent": None,
     }
     summary = [
-        (T("Function", "函数"), show(spec.expr)),
+        (T("Function", "函数"), sym.expression_text),
         (
             T("Derivative", "导数"),
-            f"d/d{spec.wrt} = {answer['derivative']}"
-            if answer["derivative"] is not None
+            f"d/d{spec.wrt} = {sym.derivative_text}"
+            if sym.derivative_text is not None
             else T("too large to print (beyond the symbolic budget)", "过大，不予打印（超出符号计算预算）"),
         ),
     ]
@@ -638,19 +674,39 @@ def solve(spec: GradSpec) -> Result:
     return Result("grad", T("Derivative", "导数"), answer, summary, steps, notes=notes, spec=spec)
 
 
+class LazyStep(Step):
+    """A step whose chain is worked out when a renderer first reads it (a quiz question that is never
+    shown never prints it)."""
+
+    def __init__(self, label, lhs, make_chain, note=None):
+        self.label, self.lhs, self.note, self.joiner = label, lhs, note, "="
+        self._make_chain, self._chain = make_chain, None
+
+    @property
+    def chain(self):  # type: ignore[override]
+        if self._chain is None:
+            self._chain = self._make_chain()
+        return self._chain
+
+    @chain.setter
+    def chain(self, value):
+        self._chain = value
+
+
 def _value_at(spec: GradSpec, derivative: Any, steps: list, notes: list):
     """The derivative's value at --at, on the expression as typed; (value, None) or (None, (status, text))."""
     needed = sorted(variables(spec.tree))
     missing = [n for n in needed if n not in spec.at]
     given = {k: v for k, v in spec.at.items()}
     at_text = ", ".join(f"{k} = {_number_text(v)}" for k, v in spec.at.items())
+    label = T("Value at {at}", "在 {at} 处的值").format(at=at_text)
+    lhs = m.Math(f"d/d{spec.wrt}", rf"\frac{{d}}{{d{S.latex(spec.wrt)}}}")
     if missing:
         # the derivative may not need them (d/dw (w + x) = 1); the expression as typed does
-        if {s.name for s in derivative.free_symbols} - set(spec.at):
+        unknown = set(missing) if derivative is None else {s.name for s in derivative.free_symbols} - set(spec.at)
+        if unknown:
             notes.append(
-                T("no value: --at does not give {v}", "无法求值：--at 未给出 {v}").format(
-                    v=", ".join(sorted({s.name for s in derivative.free_symbols} - set(spec.at)))
-                )
+                T("no value: --at does not give {v}", "无法求值：--at 未给出 {v}").format(v=", ".join(sorted(unknown)))
             )
             return None, None
         try:
@@ -672,27 +728,21 @@ def _value_at(spec: GradSpec, derivative: Any, steps: list, notes: list):
                 )
             else:
                 status = ("undefined", T("undefined at {p}: ", "在 {p} 处无定义：").format(p=where) + e.reason)
-            steps.append(
-                Step(
-                    T("Value at {at}", "在 {at} 处的值").format(at=at_text),
-                    m.Math(f"d/d{spec.wrt}", rf"\frac{{d}}{{d{S.latex(spec.wrt)}}}"),
-                    [_substituted(derivative, spec.at)],
-                    status[1],
-                )
-            )
+            if derivative is not None:
+                steps.append(Step(label, lhs, [_substituted(derivative, spec.at)], status[1]))
             return None, status
-    chain: list = [_substituted(derivative, spec.at)]
-    exact = _exact_value(derivative, spec.at, value)
-    if exact is not None:
-        chain.append(_e(exact))
-    chain.append(m.num(value, 12))
-    steps.append(
-        Step(
-            T("Value at {at}", "在 {at} 处的值").format(at=at_text),
-            m.Math(f"d/d{spec.wrt}", rf"\frac{{d}}{{d{S.latex(spec.wrt)}}}"),
-            _dedupe(chain),
-        )
-    )
+
+    def chain() -> list:
+        if derivative is None:
+            return [m.num(value, 12)]
+        items: list = [_substituted(derivative, spec.at)]
+        exact = _exact_value(derivative, spec.at, value)
+        if exact is not None:
+            items.append(_e(exact))
+        items.append(m.num(value, 12))
+        return _dedupe(items)
+
+    steps.append(LazyStep(label, lhs, chain))
     return value, None
 
 
