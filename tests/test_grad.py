@@ -512,6 +512,13 @@ def test_implicit_products_that_stay(text, product):
     assert sympy.expand(G.to_sympy(parse_tree(text)) - G.to_sympy(parse_tree(product))) == 0
 
 
+@pytest.mark.parametrize(
+    "text, value", [("1e-10", 1e-10), ("2.5e3x", 2500.0), ("1E+2", 100.0), ("3e", 3 * math.e), ("12x", 12.0), (".5x", 0.5)]
+)
+def test_scientific_numbers_are_numbers_not_products_with_e(text, value):
+    assert S.Program(parse_tree(text)).value({"x": 1.0}) == pytest.approx(value)
+
+
 def test_e_is_eulers_number():
     a = solve(expr="e^(2*x)", wrt="x", at="x=0.5")
     assert a["value"] == pytest.approx(2 * math.exp(1.0))

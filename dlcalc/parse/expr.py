@@ -61,7 +61,9 @@ FUNCTIONS: dict[str, tuple[str, int, int]] = {
 }
 CONSTANTS = {"pi", "e"}
 # a number (not inside a name such as log10 or x2) right before a name or "(": 3w, 2(x + 1); not 1e-3
-_IMPLICIT_NUMBER = re.compile(r"(?<![A-Za-z_\d.])((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?=\s*[A-Za-z_(])")
+_IMPLICIT_NUMBER = re.compile(
+    r"(?<![A-Za-z_\d.])((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?![\d.]|[eE][+-]?\d)(?=\s*[A-Za-z_(])"
+)
 
 
 def known_functions() -> str:
@@ -86,8 +88,12 @@ def parse_tree(text: str, what: str = "expression") -> tuple:
     # implicit multiplication as written by hand: 3w, 2(x + 1), (a + b)(a - b), (x)2, (x)y
     source = _IMPLICIT_NUMBER.sub(r"\1*", source)
     source = re.sub(r"\)\s*(?=[(A-Za-z_\d.])", ")*", source)
-    if source.count("(") > MAX_DEPTH:
-        raise DlcalcError(f"{what}: nested more than {MAX_DEPTH} levels deep")
+    depth = deepest = 0
+    for ch in source:
+        depth += (ch == "(") - (ch == ")")
+        deepest = max(deepest, depth)
+    if deepest > MAX_DEPTH:
+        raise DlcalcError(f"{what}: brackets nested more than {MAX_DEPTH} levels deep")
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):

@@ -676,9 +676,35 @@ def node_count(expr: Any, limit: int = 10**6) -> int:
     return n
 
 
+_DEADLINE: list = [None]  # the end of the current deadline block (time.monotonic), if any
+
+
+class deadline:  # noqa: N801
+    """`with deadline(2.0): …` caps the total of every budget inside the block (the outermost wins)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.owner = False
+
+    def __enter__(self):
+        import time
+
+        if _DEADLINE[0] is None:
+            _DEADLINE[0] = time.monotonic() + self.seconds
+            self.owner = True
+        return self
+
+    def __exit__(self, *exc):
+        if self.owner:
+            _DEADLINE[0] = None
+        return False
+
+
 class budget:  # noqa: N801
     """`with budget(1.0): …` raises OverBudget after about that many seconds (main thread, POSIX);
-    elsewhere it does nothing, and the size limits the callers check bound the work instead."""
+    elsewhere it does nothing, and the size limits the callers check bound the work instead.
+    The exception is swallowed at the end of the block: a caller sees that no result was set.
+    Nested budgets keep the outer deadline."""
 
     def __init__(self, seconds: float):
         self.seconds = seconds
@@ -687,11 +713,20 @@ class budget:  # noqa: N801
     def __enter__(self):
         import signal
         import threading
+        import time
 
-        if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGALRM, self._fire)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
-            self.armed = True
+        if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+            return self
+        seconds = self.seconds
+        if _DEADLINE[0] is not None:
+            seconds = max(min(seconds, _DEADLINE[0] - time.monotonic()), 0.001)
+        self.outer = signal.getitimer(signal.ITIMER_REAL)[0]
+        if self.outer and self.outer <= seconds:
+            return self  # the enclosing budget ends first: it stays in charge
+        self.started = time.monotonic()
+        self.previous = signal.signal(signal.SIGALRM, self._fire)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        self.armed = True
         return self
 
     @staticmethod
@@ -700,11 +735,15 @@ class budget:  # noqa: N801
 
     def __exit__(self, *exc):
         import signal
+        import time
 
         if self.armed:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self.previous)
-        return exc[0] is OverBudget  # swallowed: the caller sees that no result was set
+            if self.outer:
+                left = self.outer - (time.monotonic() - self.started)
+                signal.setitimer(signal.ITIMER_REAL, max(left, 0.001))
+        return exc[0] is OverBudget and self.armed
 
 
 def evaluate_sympy(expr: Any, env: dict[str, float]) -> float:
