@@ -161,7 +161,9 @@ def report(runs: int = 7) -> None:
     print(f"\n(e) wrong claim vs plain grad, in-process, cold caches, median of {runs} interleaved runs")
     for expr, plain, wrong, low, mid in wrong_vs_plain(runs):
         short = expr if len(expr) <= 40 else expr[:37] + "..."
-        print(f"  {short:40s} plain {plain * 1000:7.1f} ms  wrong claim {wrong * 1000:7.1f} ms  {low:4.2f}x min {mid:4.2f}x median")
+        print(
+            f"  {short:40s} plain {plain * 1000:7.1f} ms  wrong claim {wrong * 1000:7.1f} ms  {low:4.2f}x min {mid:4.2f}x median"
+        )
     plain, wrong = commands(max(3, runs // 2))
     print(f"  whole command, tanh(sin(w)^2): plain {plain:.2f} s, wrong claim {wrong:.2f} s ({wrong / plain:.2f}x)")
     timed = slowest_claims()

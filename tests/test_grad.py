@@ -221,12 +221,13 @@ class LatexValue:
         return out
 
     def call(self, name, power=None):
-        if self.peek() == "^":
-            self.take()
-            power = self.group()
-        if name == r"\log" and self.peek() == "_":
-            self.take()
-            base = self.group()
+        base = None
+        while self.peek() in ("^", "_"):  # \log_{3}^{2}(…) or \tanh^{2}(…)
+            if self.take() == "^":
+                power = self.group()
+            else:
+                base = self.group()
+        if name == r"\log" and base is not None:
             (z,) = self.args()
             if z <= 0:
                 raise ValueError("domain")
@@ -412,7 +413,7 @@ def test_every_steps_latex_reads_back_as_its_text(text, xs):
                 continue
             try:
                 from_text = S.Program(parse_tree(item.text.replace("·", "*"))).value(point)
-            except S.Undefined:
+            except (S.Undefined, DlcalcError):  # a constant part with no real value is refused when read
                 continue
             try:
                 from_latex = LatexValue(item.latex, point).value()
@@ -513,7 +514,8 @@ def test_implicit_products_that_stay(text, product):
 
 
 @pytest.mark.parametrize(
-    "text, value", [("1e-10", 1e-10), ("2.5e3x", 2500.0), ("1E+2", 100.0), ("3e", 3 * math.e), ("12x", 12.0), (".5x", 0.5)]
+    "text, value",
+    [("1e-10", 1e-10), ("2.5e3x", 2500.0), ("1E+2", 100.0), ("3e", 3 * math.e), ("12x", 12.0), (".5x", 0.5)],
 )
 def test_scientific_numbers_are_numbers_not_products_with_e(text, value):
     assert S.Program(parse_tree(text)).value({"x": 1.0}) == pytest.approx(value)
