@@ -657,3 +657,68 @@ def test_symbolic_work_is_bounded(args, expect):
     done = run_bounded(*args)
     assert done.returncode in (0, 1, 2) and "Traceback" not in done.stderr and "internal" not in done.stderr
     assert expect in done.stdout + done.stderr, (done.stdout[-2000:], done.stderr)
+
+
+# --- values that start with a minus sign, for every command ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args, expect",
+    [
+        (["grad", "-w^2", "--wrt", "w", "--json"], '"derivative": "-2*w"'),
+        (
+            ["grad", "-y*log(sigmoid(w*x)) - (1-y)*log(1-sigmoid(w*x))", "--wrt", "w", "--at", "w=0.5, x=1, y=1"],
+            "Value",
+        ),
+        (["grad", "--wrt", "w", "-w^3 + w", "--at", "w=2", "--json"], '"value": -11'),
+        (["grad", "-x", "--wrt", "x", "--json"], '"derivative": "-1"'),
+        (["softmax", "-1, 2, 3", "--json"], "probabilities"),
+        (["softmax", "-1,2,3", "--temperature", "2", "--json"], "probabilities"),
+        (["act", "relu", "--at", "-1,0,1", "--json"], "relu"),
+        (["optim", "--f", "w^2", "--start", "-1", "--steps", "1", "--json"], '"final"'),
+        (["optim", "--f", "-w + w^2", "--start=-1", "--steps", "1", "--json"], '"final"'),
+    ],
+)
+def test_values_that_start_with_a_minus_sign(cli, args, expect):
+    code, out, err = cli(*args)
+    assert code == 0, err
+    assert expect in out
+
+
+def test_every_commands_positional_value_may_start_with_a_minus_sign():
+    """For every command with a positional argument: a '-…' value goes behind '--', its options stay."""
+    import click
+
+    from dlcalc.cli import full_app
+    from dlcalc.cli.argv import protect_values
+    from typer.main import get_command
+
+    root = get_command(full_app())
+    checked = 0
+
+    def walk(group, path):
+        nonlocal checked
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                walk(command, path + [name])
+                continue
+            if not any(p.param_type_name == "argument" for p in command.params):
+                continue
+            option = next((p for p in command.params if p.param_type_name == "option" and not p.is_flag), None)
+            extra = [option.opts[0], "-1"] if option is not None else []
+            argv = path + [name, "-1, 2*x", *extra, "--json"]
+            out = protect_values(root, argv)
+            assert out[out.index("--") + 1] == "-1, 2*x", (name, out)
+            if option is not None:  # an option's own value stays with it, minus sign and all
+                assert out[out.index(option.opts[0]) + 1] == "-1"
+            assert "--json" in out[: out.index("--")]
+            checked += 1
+
+    walk(root, [])
+    assert checked >= 5
+
+
+@pytest.mark.parametrize("word", ["--wrtt", "--bogus"])
+def test_unknown_long_options_are_still_refused(cli, word):
+    code, _, err = cli("grad", "x^2", word, "x")
+    assert code == 2 and "No such option" in err
