@@ -688,10 +688,10 @@ def test_values_that_start_with_a_minus_sign(cli, args, expect):
 def test_every_commands_positional_value_may_start_with_a_minus_sign():
     """For every command with a positional argument: a '-…' value goes behind '--', its options stay."""
     import click
+    from typer.main import get_command
 
     from dlcalc.cli import full_app
     from dlcalc.cli.argv import protect_values
-    from typer.main import get_command
 
     root = get_command(full_app())
     checked = 0
