@@ -285,8 +285,10 @@ def test_validation_names_file_and_line(tmp_path, text, message, capfd):
 
 def test_list_show_solution(cli):
     code, out, err = cli("bank", "list", "--topic", "conv", "--json")
-    rows = json.loads(out)
-    assert code == 0 and rows and all(r["topic"] == "conv" for r in rows) and {"id", "topic"} <= set(rows[0])
+    data = json.loads(out)
+    rows = data["problems"]
+    assert code == 0 and data["dlcalc"] == 1 and data["kind"] == "bank-list"
+    assert rows and all(r["topic"] == "conv" for r in rows) and {"id", "topic"} <= set(rows[0])
     code, out, err = cli("bank", "show", "conv-alexnet-conv1", "--lang", "zh", "--solution")
     assert code == 0 and "AlexNet" in out and "96×55×55" in out and "推导过程" in out
     code, out, err = cli("bank", "show", "concept-dropout", "--solution", "--json")
