@@ -2,7 +2,7 @@
 
 _dlcalc_subcommands() {
     case "$1" in
-        "") echo "act attention backprop bank batchnorm conv draw explain grad gru loss lstm metrics net optim perceptron pool quiz rnn softmax" ;;
+        "") echo "act attention backprop bank batchnorm conv draw exam explain grad gru loss lstm metrics net optim perceptron pool quiz rnn softmax" ;;
         "bank") echo "check list show" ;;
         "quiz") echo "history review stats" ;;
     esac
@@ -21,6 +21,7 @@ _dlcalc_options() {
         "batchnorm") echo "--mode --json --latex --md --lang --check --help -h" ;;
         "conv") echo "--kernel -k --stride -s --padding -p --dilation -d --out-channels -o --groups -g --no-bias --transposed --output-padding --layout --target --solve --json --latex --md --lang --check --help -h" ;;
         "draw") echo "--list --png --svg --json --latex --md --lang --check --help -h" ;;
+        "exam") echo "--seed --minutes --paper --key --pdf --tex --resume --db --lang --json --help -h" ;;
         "explain") echo "--list --topic --example -e --path --json --latex --md --lang --check --help -h" ;;
         "grad") echo "--wrt --at --claim --json --latex --md --lang --check --help -h" ;;
         "gru") echo "--x --h0 --weight-ih --weight-hh --bias-ih --bias-hh --convention --set --json --latex --md --lang --check --help -h" ;;
@@ -75,6 +76,12 @@ _dlcalc_value() {
         "draw|--png") echo "__FILE__" ;;
         "draw|--svg") echo "__FILE__" ;;
         "draw|--lang") echo "en zh" ;;
+        "exam|--seed") echo "" ;;
+        "exam|--minutes") echo "" ;;
+        "exam|--pdf") echo "" ;;
+        "exam|--tex") echo "" ;;
+        "exam|--db") echo "__FILE__" ;;
+        "exam|--lang") echo "en zh" ;;
         "explain|--topic") echo "" ;;
         "explain|--path") echo "__FILE__" ;;
         "explain|--lang") echo "en zh" ;;

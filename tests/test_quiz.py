@@ -138,6 +138,21 @@ def test_each_part_is_graded(problem_id, typed, verdicts):
     assert [v.correct for v in got] == verdicts
 
 
+def test_items_can_be_labelled_when_a_part_declares_them():
+    """The perceptron template declares items w1, w2: `w1=…, w2=…` fills the weights one number each
+    (they were read as the whole part, "expected 2 numbers, found 1")."""
+    import random
+
+    for seed in range(30):
+        q = Q.generate("perceptron", random.Random(seed), 2, 0, seed)
+        (w1, w2), b = q.parts[0].expected, q.parts[1].expected[0]
+        for typed in (f"w1={w1}, w2={w2}; b={b}", f"w2 = {w2}, w1 = {w1}, b = {b}", f"b={b}; w1={w1}; w2={w2}"):
+            reading, verdicts = Q.mark(q, typed)
+            assert reading.problem is None and all(v.correct for v in verdicts), (typed, reading.problem)
+        _, verdicts = Q.mark(q, f"w1={w1 + 1}, w2={w2}; b={b}")
+        assert [v.correct for v in verdicts] == [False, True]
+
+
 def test_an_expression_that_cannot_be_read_is_asked_again():
     reading, verdicts = Q.mark(_problem("grad-polynomial-loss"), "2w +* 3; 7")
     assert reading.problem is not None and "cannot read" in reading.problem.en
@@ -572,8 +587,18 @@ def test_sm2_known_sequence():
 
 @pytest.mark.parametrize(
     "right, graded, answered, q",
-    [(1, 1, True, 5), (0, 1, True, 1), (0, 1, False, 0), (3, 4, True, 4), (2, 4, True, 3), (1, 3, True, 2),
-     (2, 3, True, 3), (1, 4, True, 1), (0, 4, True, 1), (4, 4, True, 5)],
+    [
+        (1, 1, True, 5),
+        (0, 1, True, 1),
+        (0, 1, False, 0),
+        (3, 4, True, 4),
+        (2, 4, True, 3),
+        (1, 3, True, 2),
+        (2, 3, True, 3),
+        (1, 4, True, 1),
+        (0, 4, True, 1),
+        (4, 4, True, 5),
+    ],
 )
 def test_quality_from_parts(right, graded, answered, q):
     """q = round-half-up(5·right/graded), at least 1 when something was answered, 0 when blank."""
@@ -1005,7 +1030,11 @@ def test_self_marking_hint_is_visible_and_ctrl_c_ends_the_line(tmp_path, lang, p
             "the output on.",
             [True, True, True, False],
         ),
-        ("concept-biological-neuron", "树突接收输入，细胞体整合信号、超过阈值就兴奋，轴突把输出传出去。", [True, True, True, False]),
+        (
+            "concept-biological-neuron",
+            "树突接收输入，细胞体整合信号、超过阈值就兴奋，轴突把输出传出去。",
+            [True, True, True, False],
+        ),
         ("concept-biological-neuron", "树突 receives input; 突触的强度 is the weight.", [True, False, False, True]),
         ("concept-biological-neuron", "Neurons are cells in the brain.", [False, False, False, False]),
         (
@@ -1047,9 +1076,19 @@ def test_reference_answers_cover_their_key_points():
 
 @pytest.mark.parametrize(
     "typed, marks",
-    [("1 3", [True, False, True, False]), ("1,3", [True, False, True, False]), ("３、１", [True, False, True, False]),
-     ("y", [True] * 4), ("是", [True] * 4), ("n", [False] * 4), ("0", [False] * 4), ("none", [False] * 4),
-     ("", [False, True, True, False]), ("5", None), ("maybe", None)],
+    [
+        ("1 3", [True, False, True, False]),
+        ("1,3", [True, False, True, False]),
+        ("３、１", [True, False, True, False]),
+        ("y", [True] * 4),
+        ("是", [True] * 4),
+        ("n", [False] * 4),
+        ("0", [False] * 4),
+        ("none", [False] * 4),
+        ("", [False, True, True, False]),
+        ("5", None),
+        ("maybe", None),
+    ],
 )
 def test_self_marks_are_read(typed, marks):
     from dlcalc.quiz.selfmark import parse_marks
@@ -1063,7 +1102,10 @@ def test_a_short_answer_is_graded_key_point_by_key_point(db):
     replies = iter(["dendrites take input; the axon gives output", "1 3"])
     out = io.StringIO()
     session = take(
-        Session([q]), Console(file=out, width=100), lambda p: next(replies, None), True,
+        Session([q]),
+        Console(file=out, width=100),
+        lambda p: next(replies, None),
+        True,
         lambda q, a, v: history.record("x", q, a, v),
     )
     text = out.getvalue()
@@ -1072,7 +1114,10 @@ def test_a_short_answer_is_graded_key_point_by_key_point(db):
     assert [v.correct for v in session.outcomes[0].verdicts] == [True, False, True, False]
     con = sqlite3.connect(db)
     assert con.execute("SELECT key, correct FROM parts ORDER BY position").fetchall() == [
-        ("point1", 1), ("point2", 0), ("point3", 1), ("point4", 0)
+        ("point1", 1),
+        ("point2", 0),
+        ("point3", 1),
+        ("point4", 0),
     ]
     assert con.execute("SELECT right_parts, graded_parts, quality FROM attempts").fetchone() == (2, 4, 3)
 
@@ -1149,7 +1194,9 @@ def test_out_has_no_short_form_but_old_o_still_works(cli, db, tmp_path):
 def _answer_some(cli, monkeypatch, db):
     exported = _export(cli, "--seed", "6", "--n", "6", "--topic", "conv", "--topic", "pool")
     lines = [q["answer"] if i % 3 else "1x1x1" for i, q in enumerate(exported) for _ in ([0] if i % 3 else [0, 1])]
-    code, data, err = _scripted(cli, monkeypatch, lines, "--seed", "6", "--n", "6", "--topic", "conv", "--topic", "pool")
+    code, data, err = _scripted(
+        cli, monkeypatch, lines, "--seed", "6", "--n", "6", "--topic", "conv", "--topic", "pool"
+    )
     assert code == 0, err
     return data
 
@@ -1163,7 +1210,11 @@ def test_quiz_history_lists_and_filters(cli, db, monkeypatch):
     assert all(a["parts"] for a in got["attempts"])
     code, out, err = cli("quiz", "history", "--wrong", "--json")
     wrong = json.loads(out)["attempts"]
-    assert wrong and all(a["correct"] == 0 for a in wrong) and len(wrong) == sum(1 for r in data["results"] if not r["correct"])
+    assert (
+        wrong
+        and all(a["correct"] == 0 for a in wrong)
+        and len(wrong) == sum(1 for r in data["results"] if not r["correct"])
+    )
     code, out, err = cli("quiz", "history", "--topic", "pool", "--json")
     assert {a["topic"] for a in json.loads(out)["attempts"]} == {"pool"}
     code, out, err = cli("quiz", "history", "--since", "2999-01-01", "--json")

@@ -61,9 +61,11 @@ def show_reference(console: Any, question: Any, lang: str, hints: list[bool] | N
     """The reference answer, then the key points numbered, ticked where the answer seems to cover them."""
     from rich.text import Text
 
+    from dlcalc.quiz.wrap import for_terminal
+
     console.print(Text(WORDS["heading"](lang), style="bold underline"))
     if question.reference:
-        console.print(Text(question.reference[lang].strip()))
+        console.print(Text(for_terminal(question.reference[lang].strip(), lang, console.width)))
     points = (question.key_points or {}).get(lang, [])
     for i, point in enumerate(points, 1):
         tick = "✓" if hints and i <= len(hints) and hints[i - 1] else " "

@@ -361,8 +361,10 @@ def _show_question(console: Any, q: Question, i: int, total: int, lang: str) -> 
     from rich.panel import Panel
     from rich.text import Text
 
+    from dlcalc.quiz.wrap import for_terminal
+
     words = _WORDS[lang]
-    body = Text(q.statement(lang))
+    body = Text(for_terminal(q.statement(lang), lang, console.width - 4))
     if q.choices:
         for letter, choice in zip("ABCDEFGH", q.choices[lang]):
             body.append(f"\n  {letter}. {choice}")
