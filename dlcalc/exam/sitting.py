@@ -55,8 +55,8 @@ WORDS = {
     "prompt": T("[{i}/{n} {clock}] answer or :command > ", "[{i}/{n} {clock}] 答案或 :命令 > "),
     "saved": T("saved", "已保存"),
     "unreadable": T(
-        "saved, but it will be hard to read: {problem} — expected {format}",
-        "已保存，但可能无法判读：{problem}——应为 {format}",
+        "saved, but it cannot be read as it stands ({problem}); type it again as: {format}",
+        "已保存，但目前无法判读（{problem}）；请按此格式重新输入：{format}",
     ),
     "unsaved": T(
         "could not save this answer ({reason}); it is kept in memory for this sitting",
@@ -218,7 +218,8 @@ def show_question(console: Any, sitting: Sitting, item: ExamQuestion) -> None:
         )
     )
     if q.kind == "computed":
-        console.print(RichText(WORDS["answer_with"](lang).format(format=expected_format(q, lang)), style="dim"))
+        hint = WORDS["answer_with"](lang).format(format=expected_format(q, lang))
+        console.print(RichText(for_terminal(hint, lang, console.width), style="dim"))
     elif q.kind == "short":
         console.print(RichText(WORDS["write"](lang), style="dim"))
     answer = sitting.answers.get(item.number, "")
@@ -280,10 +281,9 @@ def sit(sitting: Sitting, console: Any, read: Callable[[str], str | None], inter
             typed = typed.replace("\x00", "")
             command = parse_command(typed)
             if command is None:
-                if typed.strip():
-                    _answer(console, sitting, item, typed.strip())
-                _advance(console, sitting)
-                shown = None if sitting.at != shown else shown
+                readable = _answer(console, sitting, item, typed.strip()) if typed.strip() else True
+                if readable:  # an answer that cannot be read stays on screen, to be typed again
+                    _advance(console, sitting)
                 continue
             name, arg = command
             if name == "next":
@@ -339,8 +339,9 @@ def _clock_value(sitting: Sitting) -> float:
     return sitting.limit - sitting.elapsed if sitting.limit is not None else sitting.elapsed
 
 
-def _answer(console: Any, sitting: Sitting, item: ExamQuestion, text: str) -> None:
-    """Keep the answer and save it at once; say so (and whether it can be read), never whether it is right."""
+def _answer(console: Any, sitting: Sitting, item: ExamQuestion, text: str) -> bool:
+    """Keep the answer and save it at once; say so (and whether it can be read), never whether it is
+    right. False when it cannot be read as it stands."""
     from dlcalc.quiz.history import HistoryWriteError
     from dlcalc.quiz.questions import expected_format
 
@@ -352,9 +353,9 @@ def _answer(console: Any, sitting: Sitting, item: ExamQuestion, text: str) -> No
     except HistoryWriteError as e:
         sitting.save_errors.append(e.reason)
         _say(console, WORDS["unsaved"].format(reason=e.in_lang(lang)), lang, "bold yellow")
-        return
+        return True
     if not text:
-        return
+        return True
     problem = None
     if item.question.kind in ("computed", "choice"):
         from dlcalc.quiz.session import _mark
@@ -364,8 +365,9 @@ def _answer(console: Any, sitting: Sitting, item: ExamQuestion, text: str) -> No
     if problem is not None:
         message = WORDS["unreadable"].format(problem=problem(lang), format=expected_format(item.question, lang))
         _say(console, message, lang, "yellow")
-    else:
-        _say(console, "✓ " + WORDS["saved"](lang), lang, "dim")
+        return False
+    _say(console, "✓ " + WORDS["saved"](lang), lang, "dim")
+    return True
 
 
 def _advance(console: Any, sitting: Sitting) -> None:
@@ -400,7 +402,7 @@ def self_mark(console: Any, sitting: Sitting, read: Callable[[str], str | None])
         if q.kind != "short" or not answer:
             continue
         console.rule(RichText(WORDS["marking"](lang).format(i=item.number, title=item.section.title(lang))))
-        line = RichText(WORDS["your_answer"](lang) + ": ", style="bold")
+        line = RichText(WORDS["your_answer"](lang) + ("：" if lang == "zh" else ": "), style="bold")
         line.append(answer)
         console.print(line)
         hints = keypoints.hint(answer, q)
@@ -432,7 +434,7 @@ def show_graded(console: Any, sitting: Sitting, marked: list[Any], timed_out: bo
             style="bold",
         )
         body = RichText(for_terminal(q.statement(lang), lang, console.width - 4))
-        head = WORDS["your_answer"](lang) + ": "
+        head = WORDS["your_answer"](lang) + ("：" if lang == "zh" else ": ")
         shown = _shorten(m.answer, 2000) if m.answer else WORDS["nothing"](lang)
         body.append("\n\n" + head, style="bold")
         body.append(for_terminal(head + shown, lang, console.width - 4)[len(head) :])

@@ -169,11 +169,17 @@ def rnn(rng: random.Random, difficulty: int = 2) -> Draft:
     inside = terms([(u, "x_t"), (w, "h_(t−1)")], b)
     out = terms([(v, "h_t")], c)
     stmt = T(
-        "A simple RNN: h_t = tanh({inside}), output y_t = {out}, h_0 = 0, inputs x_1..x_{n} = {xs}. Give the hidden "
-        "states h_1..h_{n} and the output y_{n} (to 4 decimals).",
-        "简单 RNN：h_t = tanh({inside})，输出 y_t = {out}，h_0 = 0，输入 x_1..x_{n} = {xs}。求隐藏状态 "
-        "h_1..h_{n} 和输出 y_{n}（保留 4 位小数）。",
-    ).format(inside=inside, out=out, n=steps, xs=", ".join(number(x) for x in xs))
+        "A simple RNN: h_t = tanh({inside}), output y_t = {out}, h_0 = 0, inputs {given}. Give the hidden "
+        "states {hs} and the output y_{n} (to 4 decimals).",
+        "简单 RNN：h_t = tanh({inside})，输出 y_t = {out}，h_0 = 0，输入 {given}。求隐藏状态 {hs} 和输出 y_{n}"
+        "（保留 4 位小数）。",
+    ).format(
+        inside=inside,
+        out=out,
+        n=steps,
+        given=", ".join(f"x_{t} = {number(x)}" for t, x in enumerate(xs, 1)),
+        hs=", ".join(f"h_{t}" for t in range(1, steps + 1)),
+    )
     inputs = {"x": "; ".join(map(str, xs)), "W": u, "U": w, "b": b, "V": v, "c": c}
     parts = [
         part("h", "hidden states", "隐藏状态", FOUR, names=("h",), items=tuple(f"h_{t}" for t in range(1, steps + 1))),

@@ -8,6 +8,7 @@ Nothing here prints; the CLI hands these to `dlcalc.cli.options.emit`, so the te
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -35,15 +36,25 @@ def bar(value: float | None, ascii_only: bool = False, width: int = BAR) -> str:
 
 def score_result(data: dict[str, Any]) -> Result:
     """The quiz's score: parts right of parts graded, by topic."""
-    title = T(
-        "Score: {score}/{total} parts ({right} of {asked} questions fully right)",
-        "得分：{score}/{total} 个小问（{asked} 题中 {right} 题全对）",
-    ).format(score=data["score"], total=data["total"], right=data["questions_right"], asked=data["answered"])
+    summary: list[tuple[Text, Text | str]] = [
+        (
+            T("Score", "得分"),
+            T("{score}/{total} parts", "{score}/{total} 个小问").format(score=data["score"], total=data["total"]),
+        ),
+        (
+            T("Questions", "题目"),
+            T("{right} of {asked} fully right", "{asked} 题中 {right} 题全对").format(
+                right=data["questions_right"], asked=data["answered"]
+            ),
+        ),
+    ]
     rows: list[list[Text | str]] = [
         [t, str(v["right"]), str(v["graded"]), str(v["answered"])] for t, v in sorted(data["by_topic"].items())
     ]
-    table = Table([T("topic", "主题"), T("right", "正确"), T("graded", "已评分"), T("questions", "题数")], rows)
-    return Result("quiz-score", title, data, [], tables=[table], show_steps=False)
+    tables = [Table([T("topic", "主题"), T("right", "正确"), T("graded", "已评分"), T("questions", "题数")], rows)]
+    return Result(
+        "quiz-score", T("Quiz result", "测验结果"), data, summary, tables=tables if rows else [], show_steps=False
+    )
 
 
 # --- quiz stats ----------------------------------------------------------------------------------
@@ -155,15 +166,19 @@ def stats_png(path: str, data: dict[str, Any], lang: str) -> None:
         top.set_title(STATS["by_topic"](labels))
         for y, t in enumerate(topics):
             top.text(min(values[y] + 1, 92), y, f"{t['right']}/{t['graded']}", va="center", fontsize=8)
-        when = [datetime.fromisoformat(d["day"]) for d in days]
-        bottom.plot(when, [100 * (d["accuracy"] or 0) for d in days], marker="o", color="#DD8452")
+        days = days[-MAX_DAYS:]
+        where = list(range(len(days)))
+        counts = bottom.twinx()
+        counts.bar(where, [d["attempts"] for d in days], alpha=0.25, color="#55A868", width=0.6)
+        counts.set_ylabel(T("questions", "题数")(labels))
+        bottom.plot(where, [100 * (d["accuracy"] or 0) for d in days], marker="o", color="#DD8452", zorder=3)
+        bottom.set_zorder(counts.get_zorder() + 1)  # the accuracy line above the count bars
+        bottom.patch.set_visible(False)
         bottom.set_ylim(0, 105)
         bottom.set_ylabel("%")
+        bottom.set_xticks(where, [d["day"][5:] for d in days], rotation=45 if len(days) > 8 else 0)
+        bottom.set_xlim(-0.6, len(days) - 0.4)
         bottom.set_title(STATS["over_time"](labels))
-        counts = bottom.twinx()
-        counts.bar(when, [d["attempts"] for d in days], alpha=0.2, color="#55A868", width=0.6)
-        counts.set_ylabel(T("questions", "题数")(labels))
-        fig.autofmt_xdate()
         fig.tight_layout()
         _save(plt, fig, path)
 
@@ -243,11 +258,20 @@ def history_result(
     if filters:
         summary.append((HISTORY["filters"], Text(", ".join(f.en for f in filters), "，".join(f.zh for f in filters))))
     summary.append((STATS["db"], db))
+    from dlcalc.quiz.wrap import fold
+
     table_rows: list[list[Text | str]] = []
+    this_year = datetime.now().year
     for r in rows:
-        question = r.get("statement") or r["question"]
+        question = _short(r.get("statement") or r["question"], 60)
+        answer_text = _short(r["answer"], 30)
+        # Chinese (whatever the --lang: an attempt keeps the language it was asked in) has no spaces
+        # to break at: fold it, so the table fits a terminal
+        if re.search(r"[\u3400-\u9fff]", question + answer_text):
+            question, answer_text = fold(question, 22), fold(answer_text, 14)
+        when = r["at"][:16].replace("T", " ")
         table_rows.append(
-            [r["at"][:16].replace("T", " "), r["topic"], _short(question, 60), _short(r["answer"], 30), _verdict(r)]
+            [when[5:] if when.startswith(str(this_year)) else when, r["topic"], question, answer_text, _verdict(r)]
         )
     answer = {
         "db": db,
