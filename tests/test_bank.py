@@ -296,6 +296,10 @@ def test_list_show_solution(cli):
     assert code == 0 and data["solution"]["answer"] == "B" and data["solution"]["key_points"]
     code, out, err = cli("bank", "show", "no-such-problem")
     assert code == 2 and "no problem" in err
+    code, out, err = cli("bank", "show", "conv-alexnet-conv", "--lang", "zh")
+    assert code == 2 and "没有编号为" in err and "conv-alexnet-conv1" in err and err.count("\n") == 1
+    code, out, err = cli("bank", "check", "--lang", "zh", "--no-torch", "--path", str(PROBLEMS))
+    assert code == 0 and "题数" in out and "每个答案都与求解器和 torch 一致" in out
 
 
 def test_show_lists_the_parts_asked(cli):

@@ -292,9 +292,16 @@ def find(problems: list[Problem], problem_id: str) -> Problem:
             return p
     import difflib
 
+    from dlcalc.text import T
+
     close = difflib.get_close_matches(problem_id, [p.id for p in problems], n=3, cutoff=0.6)
-    hint = f" (did you mean {', '.join(close)}?)" if close else ""
-    raise DlcalcError(f"bank: no problem {problem_id!r}{hint}")
+    raise DlcalcError(
+        T("bank: no problem {id!r}{hint}", "bank：没有编号为 {id!r} 的题目{hint_zh}").format(
+            id=problem_id,
+            hint=f" (did you mean {', '.join(close)}?)" if close else "",
+            hint_zh=f"（是不是 {', '.join(close)}？）" if close else "",
+        )
+    )
 
 
 def solve(problem: Problem):

@@ -17,7 +17,7 @@ app.add_typer(bank_app, name="bank")
 
 PathOpt = Annotated[Optional[str], typer.Option("--path", help="A bank folder other than the shipped problems/.")]
 
-WORDS = {
+WORDS: dict[str, Any] = {
     "bank": T("Problem bank", "题库"),
     "count": T("Problems", "题数"),
     "topic": T("Topic", "主题"),

@@ -29,7 +29,7 @@ from typing import Any
 from dlcalc.exam.paper import ExamQuestion, Paper
 from dlcalc.text import T, Text
 
-WORDS = {
+WORDS: dict[str, Any] = {
     "title": T("dlcalc mock final exam", "dlcalc 模拟期末考试"),
     "intro": T(
         "{n} questions, {points} points, {limit}. Seed {seed}: the same seed gives the same paper.",

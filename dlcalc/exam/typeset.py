@@ -22,7 +22,7 @@ from dlcalc.exam.paper import Paper
 from dlcalc.text import T, Text
 
 ENGINE = {"en": "pdflatex", "zh": "xelatex"}
-WORDS = {
+WORDS: dict[str, Any] = {
     "title": T("Mock final exam", "模拟期末考试"),
     "key_title": T("Mock final exam — answer key", "模拟期末考试——参考答案"),
     "about": T(

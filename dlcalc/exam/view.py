@@ -8,7 +8,7 @@ from dlcalc.exam.grading import number
 from dlcalc.exam.paper import Paper
 from dlcalc.text import T
 
-KEY = {
+KEY: dict[str, Any] = {
     "answer": T("Answer", "答案"),
     "key_points": T("Key points", "要点"),
     "parts": T("Parts", "小问"),

@@ -211,7 +211,7 @@ class History:
         self.path = Path(path) if path is not None else default_path()
         self.readonly = readonly
         self.version = SCHEMA_VERSION
-        self.notices: list[str] = []  # things to tell the user once (a migration and its backup)
+        self.notices: list[Text] = []  # things to tell the user once (a migration and its backup)
         if readonly:
             self._open_readonly()
         else:
@@ -662,7 +662,7 @@ class History:
             acc[0] += n
             acc[1] += int(r or 0)
             acc[2] += int(g or 0)
-        by_topic = [
+        by_topic: list[dict[str, Any]] = [
             {"topic": t, "attempts": n, "right": r, "graded": g, "accuracy": r / g if g else None}
             for t, (n, r, g) in merged.items()
         ]
@@ -759,11 +759,16 @@ def _boxes_to_sm2(cur: sqlite3.Cursor) -> None:
                 state.ease,
                 state.interval,
                 state.repetitions,
-                state.due.isoformat(),
+                _iso(state.due),
                 q,
                 moment.isoformat() if moment else None,
             ),
         )
+
+
+def _iso(moment: datetime | None) -> str:
+    assert moment is not None  # SM-2 always sets the next due date
+    return moment.isoformat()
 
 
 def _schedule_step(cur: sqlite3.Cursor, item: str, topic: str, quality: int, at: datetime) -> None:
@@ -774,7 +779,7 @@ def _schedule_step(cur: sqlite3.Cursor, item: str, topic: str, quality: int, at:
         "INSERT INTO schedule (item, topic, ease, interval, repetitions, due, quality, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT(item) DO UPDATE SET topic = excluded.topic, ease = excluded.ease, interval = excluded.interval, "
         "repetitions = excluded.repetitions, due = excluded.due, quality = excluded.quality, at = excluded.at",
-        (item, topic, new.ease, new.interval, new.repetitions, new.due.isoformat(), quality, at.isoformat()),
+        (item, topic, new.ease, new.interval, new.repetitions, _iso(new.due), quality, at.isoformat()),
     )
 
 

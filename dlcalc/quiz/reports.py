@@ -59,7 +59,7 @@ def score_result(data: dict[str, Any]) -> Result:
 
 # --- quiz stats ----------------------------------------------------------------------------------
 
-STATS = {
+STATS: dict[str, Any] = {
     "title": T("Study history", "学习记录"),
     "answered": T("Questions answered", "已答题数"),
     "parts": T("Parts right", "答对小问"),
@@ -194,7 +194,7 @@ def _font_family(lang: str, texts: list[str]) -> list[str] | None:
         if "CJK" not in entry.name and "Hei" not in entry.name and "Han" not in entry.name:
             continue
         try:
-            from fontTools.ttLib import TTCollection, TTFont
+            from fontTools.ttLib import TTCollection, TTFont  # type: ignore[import-untyped]
 
             font = (
                 TTCollection(entry.fname).fonts[0] if entry.fname.endswith(".ttc") else TTFont(entry.fname, lazy=True)
@@ -209,7 +209,7 @@ def _font_family(lang: str, texts: list[str]) -> list[str] | None:
 
 # --- quiz history --------------------------------------------------------------------------------
 
-HISTORY = {
+HISTORY: dict[str, Any] = {
     "title": T("Past questions and answers", "做过的题目与答案"),
     "shown": T("Shown", "显示"),
     "count": T("{n} answer(s), newest first", "{n} 条作答，最新的在前"),

@@ -19,7 +19,7 @@ from dlcalc.text import T
 ALL = {"all", "a", "全部", "都", "全", "所有"}
 NONE = {"none", "无", "没有", "都没有", "0"}
 
-WORDS = {
+WORDS: dict[str, Any] = {
     "heading": T("Reference answer and key points", "参考答案与要点"),
     "legend": T(
         "✓ = your answer seems to mention it (a hint from matching words; you decide)",

@@ -202,8 +202,8 @@ def build_review(
         q = item_question(item, topic, rng, len(questions), seed, bank)
         if q is not None:
             questions.append(q)
-    weak = [t for t in sorted(accuracy, key=lambda t: (accuracy[t] if accuracy[t] is not None else 0.5, t))]
-    weak = [t for t in weak if t in TOPICS and (accuracy[t] is None or accuracy[t] < 1)]
+    share = {t: 0.5 if a is None else a for t, a in accuracy.items()}  # a topic never graded: in between
+    weak = [t for t in sorted(share, key=lambda t: (share[t], t)) if t in TOPICS and share[t] < 1]
     used = {q.item for q in questions if not q.item.startswith("template:")}
     filled: list[str] = []
     attempts = 0
