@@ -36,6 +36,7 @@ COMMAND_MODULES = {
     "metrics": "extras",
     "bank": "bank",
     "quiz": "quiz",
+    "exam": "exam",
     "explain": "explain",
     "draw": "draw",
 }
