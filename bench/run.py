@@ -101,6 +101,7 @@ def main() -> int:
     for copies, n, seconds in bank_growth():
         print(f"  {copies}x bank: {n:4d} problems  {seconds:6.2f} s  ({seconds / max(n, 1) * 1000:.0f} ms/problem)")
     print(f"\n(d) generated conv questions: {quiz_throughput():,.0f} per second in-process")
+    subprocess.run([sys.executable, str(ROOT / "bench" / "claims.py")], check=False)  # (e)–(g): grad claims
     return 0
 
 

@@ -2,9 +2,9 @@
 
 _dlcalc_subcommands() {
     case "$1" in
-        "") echo "act attention backprop bank batchnorm conv draw explain grad gru loss lstm metrics net optim perceptron pool quiz rnn softmax" ;;
+        "") echo "act attention backprop bank batchnorm conv draw exam explain grad gru loss lstm metrics net optim perceptron pool quiz rnn softmax" ;;
         "bank") echo "check list show" ;;
-        "quiz") echo "stats" ;;
+        "quiz") echo "history review stats" ;;
     esac
 }
 
@@ -15,12 +15,13 @@ _dlcalc_options() {
         "attention") echo "--causal --heads --json --latex --md --lang --check --help -h" ;;
         "backprop") echo "--steps --mine --tol --json --latex --md --lang --check --help -h" ;;
         "bank") echo "--help -h" ;;
-        "bank check") echo "--path --no-torch --json --help -h" ;;
-        "bank list") echo "--topic --lang --json --path --help -h" ;;
-        "bank show") echo "--lang --solution --json --path --help -h" ;;
+        "bank check") echo "--path --no-torch --json --md --latex --lang --help -h" ;;
+        "bank list") echo "--topic -t --path --json --md --latex --lang --help -h" ;;
+        "bank show") echo "--solution --path --json --md --latex --lang --help -h" ;;
         "batchnorm") echo "--mode --json --latex --md --lang --check --help -h" ;;
         "conv") echo "--kernel -k --stride -s --padding -p --dilation -d --out-channels -o --groups -g --no-bias --transposed --output-padding --layout --target --solve --json --latex --md --lang --check --help -h" ;;
         "draw") echo "--list --png --svg --json --latex --md --lang --check --help -h" ;;
+        "exam") echo "--seed --minutes --paper --key --pdf --tex --resume --db --lang --json --help -h" ;;
         "explain") echo "--list --topic --example -e --path --json --latex --md --lang --check --help -h" ;;
         "grad") echo "--wrt --at --claim --json --latex --md --lang --check --help -h" ;;
         "gru") echo "--x --h0 --weight-ih --weight-hh --bias-ih --bias-hh --convention --set --json --latex --md --lang --check --help -h" ;;
@@ -32,7 +33,9 @@ _dlcalc_options() {
         "perceptron") echo "--x --y --lr --w0 --b0 --rule --no-bias --outputs --sign0 --max-epochs --file -f --plot --png --json --latex --md --lang --check --help -h" ;;
         "pool") echo "--kernel -k --stride -s --padding -p --dilation -d --avg --ceil-mode --layout --target --solve --json --latex --md --lang --check --help -h" ;;
         "quiz") echo "--topic -t --n -n --seed --difficulty --review --export --out -o --db --lang --json --help -h" ;;
-        "quiz stats") echo "--db --lang --json --help -h" ;;
+        "quiz history") echo "--wrong --topic -t --since --limit --db --json --md --latex --lang --help -h" ;;
+        "quiz review") echo "--n -n --seed --db --lang --json --help -h" ;;
+        "quiz stats") echo "--db --png --json --md --latex --lang --help -h" ;;
         "rnn") echo "--x --h0 --weight-ih --weight-hh --bias-ih --bias-hh --nonlinearity --set --json --latex --md --lang --check --help -h" ;;
         "softmax") echo "--temperature --json --latex --md --lang --check --help -h" ;;
     esac
@@ -51,11 +54,12 @@ _dlcalc_value() {
         "backprop|--tol") echo "" ;;
         "backprop|--lang") echo "en zh" ;;
         "bank check|--path") echo "__FILE__" ;;
-        "bank list|--topic") echo "" ;;
-        "bank list|--lang") echo "en zh" ;;
+        "bank check|--lang") echo "en zh" ;;
+        "bank list|--topic"|"bank list|-t") echo "" ;;
         "bank list|--path") echo "__FILE__" ;;
-        "bank show|--lang") echo "en zh" ;;
+        "bank list|--lang") echo "en zh" ;;
         "bank show|--path") echo "__FILE__" ;;
+        "bank show|--lang") echo "en zh" ;;
         "batchnorm|--mode") echo "train eval" ;;
         "batchnorm|--lang") echo "en zh" ;;
         "conv|--kernel"|"conv|-k") echo "" ;;
@@ -72,6 +76,12 @@ _dlcalc_value() {
         "draw|--png") echo "__FILE__" ;;
         "draw|--svg") echo "__FILE__" ;;
         "draw|--lang") echo "en zh" ;;
+        "exam|--seed") echo "" ;;
+        "exam|--minutes") echo "" ;;
+        "exam|--pdf") echo "" ;;
+        "exam|--tex") echo "" ;;
+        "exam|--db") echo "__FILE__" ;;
+        "exam|--lang") echo "en zh" ;;
         "explain|--topic") echo "" ;;
         "explain|--path") echo "__FILE__" ;;
         "explain|--lang") echo "en zh" ;;
@@ -157,10 +167,21 @@ _dlcalc_value() {
         "quiz|--seed") echo "" ;;
         "quiz|--difficulty") echo "" ;;
         "quiz|--export") echo "json md tex anki" ;;
-        "quiz|--out"|"quiz|-o") echo "" ;;
+        "quiz|--out") echo "" ;;
+        "quiz|-o") echo "" ;;
         "quiz|--db") echo "__FILE__" ;;
         "quiz|--lang") echo "en zh" ;;
+        "quiz history|--topic"|"quiz history|-t") echo "" ;;
+        "quiz history|--since") echo "" ;;
+        "quiz history|--limit") echo "" ;;
+        "quiz history|--db") echo "__FILE__" ;;
+        "quiz history|--lang") echo "en zh" ;;
+        "quiz review|--n"|"quiz review|-n") echo "" ;;
+        "quiz review|--seed") echo "" ;;
+        "quiz review|--db") echo "__FILE__" ;;
+        "quiz review|--lang") echo "en zh" ;;
         "quiz stats|--db") echo "__FILE__" ;;
+        "quiz stats|--png") echo "" ;;
         "quiz stats|--lang") echo "en zh" ;;
         "rnn|--x") echo "" ;;
         "rnn|--h0") echo "" ;;

@@ -285,8 +285,10 @@ def test_validation_names_file_and_line(tmp_path, text, message, capfd):
 
 def test_list_show_solution(cli):
     code, out, err = cli("bank", "list", "--topic", "conv", "--json")
-    rows = json.loads(out)
-    assert code == 0 and rows and all(r["topic"] == "conv" for r in rows) and {"id", "topic"} <= set(rows[0])
+    data = json.loads(out)
+    rows = data["problems"]
+    assert code == 0 and data["dlcalc"] == 1 and data["kind"] == "bank-list"
+    assert rows and all(r["topic"] == "conv" for r in rows) and {"id", "topic"} <= set(rows[0])
     code, out, err = cli("bank", "show", "conv-alexnet-conv1", "--lang", "zh", "--solution")
     assert code == 0 and "AlexNet" in out and "96×55×55" in out and "推导过程" in out
     code, out, err = cli("bank", "show", "concept-dropout", "--solution", "--json")
@@ -294,6 +296,10 @@ def test_list_show_solution(cli):
     assert code == 0 and data["solution"]["answer"] == "B" and data["solution"]["key_points"]
     code, out, err = cli("bank", "show", "no-such-problem")
     assert code == 2 and "no problem" in err
+    code, out, err = cli("bank", "show", "conv-alexnet-conv", "--lang", "zh")
+    assert code == 2 and "没有编号为" in err and "conv-alexnet-conv1" in err and err.count("\n") == 1
+    code, out, err = cli("bank", "check", "--lang", "zh", "--no-torch", "--path", str(PROBLEMS))
+    assert code == 0 and "题数" in out and "每个答案都与求解器和 torch 一致" in out
 
 
 def test_show_lists_the_parts_asked(cli):

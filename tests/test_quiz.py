@@ -41,7 +41,9 @@ def db(tmp_path, monkeypatch):
 def _export(cli, *args):
     code, out, err = cli("quiz", *args, "--export", "json")
     assert code == 0, err
-    return json.loads(out)
+    data = json.loads(out)
+    assert data["dlcalc"] == 1 and data["kind"] == "quiz-export"
+    return data["questions"]
 
 
 def _seed_for(topic, wanted):
@@ -134,6 +136,21 @@ def test_each_part_is_graded(problem_id, typed, verdicts):
     reading, got = Q.mark(_problem(problem_id), typed)
     assert reading.problem is None, reading.problem
     assert [v.correct for v in got] == verdicts
+
+
+def test_items_can_be_labelled_when_a_part_declares_them():
+    """The perceptron template declares items w1, w2: `w1=…, w2=…` fills the weights one number each
+    (they were read as the whole part, "expected 2 numbers, found 1")."""
+    import random
+
+    for seed in range(30):
+        q = Q.generate("perceptron", random.Random(seed), 2, 0, seed)
+        (w1, w2), b = q.parts[0].expected, q.parts[1].expected[0]
+        for typed in (f"w1={w1}, w2={w2}; b={b}", f"w2 = {w2}, w1 = {w1}, b = {b}", f"b={b}; w1={w1}; w2={w2}"):
+            reading, verdicts = Q.mark(q, typed)
+            assert reading.problem is None and all(v.correct for v in verdicts), (typed, reading.problem)
+        _, verdicts = Q.mark(q, f"w1={w1 + 1}, w2={w2}; b={b}")
+        assert [v.correct for v in verdicts] == [False, True]
 
 
 def test_an_expression_that_cannot_be_read_is_asked_again():
@@ -333,7 +350,7 @@ def test_two_quizzes_at_once_lose_nothing(db, tmp_path):
     env = dict(os.environ, DLCALC_DB=str(db))
     base = [sys.executable, "-m", "dlcalc", "quiz", "--seed", "2", "--n", "15", "--topic", "conv"]
     subprocess.run([*base, "--export", "json", "--out", str(exported)], check=True, env=env)
-    answers = "\n".join(q["answer"] for q in json.loads(exported.read_text())) + "\n"
+    answers = "\n".join(q["answer"] for q in json.loads(exported.read_text())["questions"]) + "\n"
     procs = [
         subprocess.Popen(
             [*base, "--json"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
@@ -424,8 +441,9 @@ def test_stats_print_stored_text_as_text(cli, tmp_path, lang):
     con.close()
     code, out, err = cli("quiz", "stats", "--db", str(path), "--lang", lang)
     assert code == 0, err
-    assert "[/x]" in out and "[boldred]x[red]" in "".join(out.split())  # a long path may wrap at any space
-    assert ("0 of 1 parts right" in out) if lang == "en" else ("1 个小问中答对 0 个" in out)
+    flat = re.sub(r"[\s│]", "", out)  # a long path may wrap at any space, inside the panel's border
+    assert "[/x]" in out and "[boldred]x[red]" in flat
+    assert ("Parts right" in out if lang == "en" else "答对小问" in out) and "0/1 (0%)" in out
 
 
 def _run_quiz(path, answers="1\n"):
@@ -503,14 +521,182 @@ def test_an_older_history_is_migrated_after_a_backup(tmp_path, cli):
     assert con.execute("SELECT box FROM boxes WHERE item = 'conv-alexnet-conv1'").fetchone() == (2,)
 
 
+# --- SM-2: the schedule against the published formula ------------------------------------------
+#
+# Woźniak's SM-2 (1990), written out here on its own (exact decimals, no dlcalc code): after a
+# response of quality q, EF' = EF + (0.1 - (5 - q)(0.08 + (5 - q)0.02)), at least 1.3; q < 3
+# restarts the repetitions (I = 1); otherwise I(1) = 1, I(2) = 6, I(n) = I(n-1)·EF rounded up.
+
+
+def _sm2_reference(qualities):
+    """[(interval, repetitions, EF)] after each answer, each given on the day it is due."""
+    from decimal import Decimal
+
+    ef, interval, n, out = Decimal("2.5"), 0, 0, []
+    for q in qualities:
+        if q >= 3:
+            if n == 0:
+                interval = 1
+            elif n == 1:
+                interval = 6
+            else:
+                product = interval * ef
+                interval = int(product) + (product != int(product))  # rounded up
+            n += 1
+        else:
+            n, interval = 0, 1
+        ef = max(Decimal("1.3"), ef + Decimal("0.1") - (5 - q) * (Decimal("0.08") + (5 - q) * Decimal("0.02")))
+        out.append((interval, n, ef))
+    return out
+
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.lists(st.integers(0, 5), min_size=1, max_size=14))
+def test_sm2_intervals_follow_the_published_formula(qualities):
+    from datetime import datetime, timedelta, timezone
+
+    from dlcalc.quiz import sm2
+
+    state, at = sm2.State(), datetime(2024, 1, 1, tzinfo=timezone.utc)
+    for q, (interval, n, ef) in zip(qualities, _sm2_reference(qualities)):
+        state = sm2.review(state, q, at)
+        assert (state.interval, state.repetitions) == (min(interval, sm2.MAX_INTERVAL), n), qualities
+        assert abs(state.ease - float(ef)) < 1e-12 and state.due == at + timedelta(days=state.interval)
+        at = state.due  # the next answer comes on the day it is due
+
+
+def test_sm2_known_sequence():
+    """All perfect: 1, 6, then 6 × 2.7 = 16.2 → 17, 17 × 2.8 = 47.6 → 48 (EF, used before its own
+    update, rises 0.1 an answer from 2.5)."""
+    assert [i for i, _, _ in _sm2_reference([5, 5, 5, 5])] == [1, 6, 17, 48]
+    from datetime import datetime, timezone
+
+    from dlcalc.quiz import sm2
+
+    state, at = sm2.State(), datetime(2024, 1, 1, tzinfo=timezone.utc)
+    seen = []
+    for _ in range(4):
+        state = sm2.review(state, 5, at)
+        seen.append(state.interval)
+        at = state.due
+    assert seen == [1, 6, 17, 48]
+
+
+@pytest.mark.parametrize(
+    "right, graded, answered, q",
+    [
+        (1, 1, True, 5),
+        (0, 1, True, 1),
+        (0, 1, False, 0),
+        (3, 4, True, 4),
+        (2, 4, True, 3),
+        (1, 3, True, 2),
+        (2, 3, True, 3),
+        (1, 4, True, 1),
+        (0, 4, True, 1),
+        (4, 4, True, 5),
+    ],
+)
+def test_quality_from_parts(right, graded, answered, q):
+    """q = round-half-up(5·right/graded), at least 1 when something was answered, 0 when blank."""
+    from dlcalc.quiz.sm2 import quality
+
+    assert quality(right, graded, answered) == q
+
+
+def test_history_schedules_by_sm2_and_cramming_earns_nothing(db):
+    from datetime import datetime, timedelta, timezone
+
+    (q,) = build(["conv"], 1, seed=1)
+    history = History(db)
+    start = datetime(2024, 3, 1, 9, tzinfo=timezone.utc)
+    moments = [start, start + timedelta(days=1), start + timedelta(days=7)]
+    for at in moments:
+        history.record("x", q, q.accepted, True, at=at)
+    history.record("x", q, q.accepted, True, at=moments[-1] + timedelta(hours=1))  # again, long before due
+    ((topic, state),) = history.schedule().values()
+    interval, n, ef = _sm2_reference([5, 5, 5])[-1]
+    assert (state.interval, state.repetitions, state.ease) == (interval, n, float(ef)) and topic == q.topic
+    assert state.due == moments[-1] + timedelta(days=interval)
+    history.record("x", q, "1x1x1", False, at=moments[-1] + timedelta(hours=2))  # a lapse, even early, resets
+    ((_, state),) = history.schedule().values()
+    assert (state.interval, state.repetitions) == (1, 0)
+    rows = sqlite3.connect(db).execute("SELECT quality FROM attempts ORDER BY id").fetchall()
+    assert rows == [(5,), (5,), (5,), (5,), (1,)]
+
+
+V2_SCHEMA = """
+CREATE TABLE attempts (id INTEGER PRIMARY KEY, at TEXT NOT NULL, quiz TEXT NOT NULL, question TEXT NOT NULL,
+    item TEXT NOT NULL, topic TEXT NOT NULL, source TEXT NOT NULL, answer TEXT NOT NULL, expected TEXT NOT NULL,
+    correct INTEGER, statement TEXT, lang TEXT, right_parts INTEGER, graded_parts INTEGER);
+CREATE TABLE parts (attempt INTEGER NOT NULL REFERENCES attempts(id) ON DELETE CASCADE, position INTEGER NOT NULL,
+    key TEXT NOT NULL, label TEXT NOT NULL, answer TEXT NOT NULL, expected TEXT NOT NULL, correct INTEGER,
+    PRIMARY KEY (attempt, position));
+CREATE TABLE boxes (item TEXT PRIMARY KEY, topic TEXT NOT NULL, box INTEGER NOT NULL, due TEXT NOT NULL);
+CREATE INDEX attempts_topic ON attempts (topic);
+INSERT INTO attempts VALUES (1, '2024-05-01T10:00:00+00:00', 'q', 'a', 'conv-alexnet-conv1', 'conv', 'bank',
+    '96x55x55; 1', 'x', 0, 's', 'en', 1, 2);
+INSERT INTO attempts VALUES (2, '2024-05-02T10:00:00+00:00', 'q', 'a', 'conv-alexnet-conv1', 'conv', 'bank',
+    '96x55x55; 34944', 'x', 1, 's', 'en', 2, 2);
+INSERT INTO attempts VALUES (3, '2024-05-09T10:00:00+00:00', 'q', 'a', 'conv-alexnet-conv1', 'conv', 'bank',
+    '96x55x55; 34944', 'x', 1, 's', 'en', 2, 2);
+INSERT INTO attempts VALUES (6, '2024-05-09T11:00:00+00:00', 'q', 'a', 'conv-alexnet-conv1', 'conv', 'bank',
+    '96x55x55; 34944', 'x', 1, 's', 'en', 2, 2);
+INSERT INTO attempts VALUES (4, '2024-05-03T11:00:00+00:00', 'q', 'g', 'template:activation', 'activation',
+    'generated', '0.2', 'x', 0, 's', 'en', 0, 1);
+INSERT INTO attempts VALUES (5, '2024-05-03T12:00:00+00:00', 'q', 'c', 'concept-dropout', 'concept', 'bank',
+    'words', 'x', NULL, 's', 'en', 0, 0);
+INSERT INTO boxes VALUES ('conv-alexnet-conv1', 'conv', 3, '2024-05-05T10:00:00+00:00');
+INSERT INTO boxes VALUES ('template:activation', 'activation', 1, '2024-05-03T11:00:00+00:00');
+INSERT INTO boxes VALUES ('pool-notes-first', 'pool', 4, '2024-05-20T10:00:00+00:00');
+PRAGMA user_version = 2;
+"""
+
+
+def test_leitner_boxes_become_sm2_state_after_a_backup(tmp_path):
+    from datetime import datetime, timedelta
+
+    path = tmp_path / "v2.sqlite3"
+    con = sqlite3.connect(path)
+    con.executescript(V2_SCHEMA)
+    dump = list(con.iterdump())
+    con.close()
+    history = History(path)
+    assert any("copied to" in n.en for n in history.notices)
+    assert list(sqlite3.connect(tmp_path / "v2.sqlite3.v2-backup").iterdump()) == dump
+    schedule = history.schedule()
+    # conv-alexnet-conv1: 1 of 2 parts (q = 3), then 2/2 on each due day (q = 5), replayed through
+    # SM-2; the fourth answer, an hour after the third, came before it was due and changes nothing
+    interval, n, ef = _sm2_reference([3, 5, 5])[-1]
+    topic, state = schedule["conv-alexnet-conv1"]
+    assert (state.interval, state.repetitions, state.ease) == (interval, n, float(ef))
+    assert state.due == datetime.fromisoformat("2024-05-09T10:00:00+00:00") + timedelta(days=interval)
+    # the renamed topic, one wrong answer: q = 1
+    topic, state = schedule["template:act"]
+    assert topic == "act" and (state.interval, state.repetitions) == (1, 0)
+    # a box with no graded attempt: box 4 means 3 right in a row, SM-2's third interval at EF 2.5
+    topic, state = schedule["pool-notes-first"]
+    assert (state.repetitions, state.interval) == (3, 15) and state.due.day == 20  # the due date given is kept
+    assert "concept-dropout" not in schedule  # never marked: nothing to schedule
+    con = sqlite3.connect(path)
+    assert con.execute("SELECT quality FROM attempts ORDER BY id").fetchall() == [(3,), (5,), (5,), (1,), (None,), (5,)]
+    assert con.execute("SELECT DISTINCT topic FROM attempts WHERE id = 4").fetchone() == ("act",)
+    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
 def _damage(path, how):
     History(path).close()
     con = sqlite3.connect(path)
     con.execute("PRAGMA journal_mode=DELETE")
     if how == "due":
-        con.execute("INSERT INTO boxes VALUES ('x', 'conv', 1, 'soon')")
+        con.execute("INSERT INTO schedule VALUES ('x', 'conv', 2.5, 1, 0, 'soon', NULL, NULL)")
     elif how == "box":
-        con.execute("INSERT INTO boxes VALUES ('x', 'conv', 'high', '2024-01-01')")
+        con.execute("INSERT INTO schedule VALUES ('x', 'conv', 'high', 1, 0, '2024-01-01', NULL, NULL)")
+    elif how == "ease":
+        con.execute("INSERT INTO schedule VALUES ('x', 'conv', 0.5, 1, 0, '2024-01-01', NULL, NULL)")
     elif how == "text":
         con.execute(
             "INSERT INTO attempts (at, quiz, question, item, topic, source, answer, expected) "
@@ -529,7 +715,7 @@ def _damage(path, how):
         path.write_bytes(bytes(data))
 
 
-@pytest.mark.parametrize("how", ["pages", "text", "due", "box", "at"])
+@pytest.mark.parametrize("how", ["pages", "text", "due", "box", "ease", "at"])
 def test_a_damaged_history_gets_one_line_before_question_one(tmp_path, how):
     path = tmp_path / "h.sqlite3"
     _damage(path, how)
@@ -550,7 +736,7 @@ def test_review_favours_what_was_wrong(db):
     for q in build(["conv"], 5, seed=1):
         history.record("x", q, q.accepted, True)
     plain = Counter(q.topic for q in build(["conv", "lstm"], 200, seed=8))
-    review = Counter(q.topic for q in build(["conv", "lstm"], 200, seed=8, boxes=history.boxes()))
+    review = Counter(q.topic for q in build(["conv", "lstm"], 200, seed=8, schedule=history.schedule()))
     assert review["lstm"] > 2 * plain["lstm"]
 
 
@@ -637,7 +823,7 @@ HOSTILE_BANK = """
   choices: {zh: ["<b>甲</b>", "[乙](javascript:x)"], en: ["<b>one</b>", "[two](javascript:x)"]}
   answer: A
   reference: {zh: "<script>x</script>\\n# 参考", en: "<script>x</script>\\n# reference"}
-  key_points: {zh: ["<i>要点</i>"], en: ["<i>point</i>", "\\n## heading"]}
+  key_points: {zh: ["<i>要点</i>", "\\n## 标题"], en: ["<i>point</i>", "\\n## heading"]}
   tags: [x]
   difficulty: 1
   source: made up
@@ -724,9 +910,11 @@ def test_export_anki(cli, db, tmp_path):
         names = z.namelist()
         assert "collection.anki2" in names
         z.extract("collection.anki2", tmp_path)
-    notes = sqlite3.connect(tmp_path / "collection.anki2").execute("SELECT flds FROM notes").fetchall()
-    assert len(notes) == 6
-    assert any("\\(" in row[0] for row in notes)  # MathJax delimiters in the worked solutions
+    con = sqlite3.connect(tmp_path / "collection.anki2")
+    notes = con.execute("SELECT flds FROM notes").fetchall()
+    quiz = [row for row in notes if row[0].count("\x1f") == 2]  # Question, Answer, Solution
+    assert len(quiz) == 6
+    assert any("\\(" in row[0] for row in quiz)  # MathJax delimiters in the worked solutions
 
 
 def test_summary_counts_parts():
@@ -811,7 +999,7 @@ def test_interactive_in_a_terminal(tmp_path):
     assert t.close() == 0
 
 
-@pytest.mark.parametrize("lang, prompt, stopped", [("en", "[y/n]", "Quiz stopped"), ("zh", "[y/n]", "测验已停止")])
+@pytest.mark.parametrize("lang, prompt, stopped", [("en", "[y/n/", "Quiz stopped"), ("zh", "[y/n/", "测验已停止")])
 def test_self_marking_hint_is_visible_and_ctrl_c_ends_the_line(tmp_path, lang, prompt, stopped):
     seed = next(s for s in range(200) if build(["concept"], 1, seed=s)[0].kind == "short")
     t = Terminal(["--seed", str(seed), "--n", "2", "--topic", "concept"], tmp_path, lang)
@@ -828,3 +1016,263 @@ def test_self_marking_hint_is_visible_and_ctrl_c_ends_the_line(tmp_path, lang, p
     assert line.strip() == "", repr(line)  # the message starts on a line of its own
     assert t.close() == 0
     assert History(tmp_path / "h.db", readonly=True).stats()["total_attempts"] == 1
+
+
+# --- concept answers: the key-point hint and self-marking by key point -----------------------------
+
+
+@pytest.mark.parametrize(
+    "problem_id, answer, expected",
+    [
+        (
+            "concept-biological-neuron",
+            "Dendrites take in the inputs; the soma adds them up and fires past a threshold; the axon carries "
+            "the output on.",
+            [True, True, True, False],
+        ),
+        (
+            "concept-biological-neuron",
+            "树突接收输入，细胞体整合信号、超过阈值就兴奋，轴突把输出传出去。",
+            [True, True, True, False],
+        ),
+        ("concept-biological-neuron", "树突 receives input; 突触的强度 is the weight.", [True, False, False, True]),
+        ("concept-biological-neuron", "Neurons are cells in the brain.", [False, False, False, False]),
+        (
+            "concept-lstm-vs-gru",
+            "LSTM 有遗忘门、输入门、输出门三个门和单独的细胞状态；GRU 只有重置门和更新门，没有细胞状态，参数更少、更快。",
+            [True, True, True, True],  # the glossary: the cell state is the LSTM's long-term memory
+        ),
+        ("concept-lstm-vs-gru", "LSTM is older than GRU.", [False, False, False, False]),
+        (
+            "concept-learning-paradigms",
+            "Supervised learning uses labelled data to learn a mapping; reinforcement learning: an agent interacts "
+            "with an environment to maximize reward.",
+            [True, False, True],
+        ),
+    ],
+)
+def test_key_point_hint_reads_either_language(problem_id, answer, expected):
+    from dlcalc.quiz.keypoints import hint
+
+    assert hint(answer, _problem(problem_id)) == expected
+
+
+def test_reference_answers_cover_their_key_points():
+    """The class: every short concept question's own reference answer, in each language, is read as
+    covering its key points (all of them for the exam topics), and an off-topic answer covers none."""
+    from dlcalc.quiz.keypoints import hint
+
+    off_topic = "I had rice for lunch and the weather was fine. 今天午饭吃了米饭，天气不错。"
+    for p in BANK:
+        if p.kind != "short":
+            continue
+        q = Q.from_problem(p)
+        for lang in ("en", "zh"):
+            got = hint(p.reference[lang], q)
+            wanted = len(got) if "exam-topic" in p.tags else (len(got) + 1) // 2
+            assert sum(got) >= wanted, (p.id, lang, got)
+        assert not any(hint(off_topic, q)), p.id
+
+
+@pytest.mark.parametrize(
+    "typed, marks",
+    [
+        ("1 3", [True, False, True, False]),
+        ("1,3", [True, False, True, False]),
+        ("３、１", [True, False, True, False]),
+        ("y", [True] * 4),
+        ("是", [True] * 4),
+        ("n", [False] * 4),
+        ("0", [False] * 4),
+        ("none", [False] * 4),
+        ("", [False, True, True, False]),
+        ("5", None),
+        ("maybe", None),
+    ],
+)
+def test_self_marks_are_read(typed, marks):
+    from dlcalc.quiz.selfmark import parse_marks
+
+    assert parse_marks(typed, 4, [False, True, True, False]) == marks
+
+
+def test_a_short_answer_is_graded_key_point_by_key_point(db):
+    q = _problem("concept-biological-neuron")
+    history = History(db)
+    replies = iter(["dendrites take input; the axon gives output", "1 3"])
+    out = io.StringIO()
+    session = take(
+        Session([q]),
+        Console(file=out, width=100),
+        lambda p: next(replies, None),
+        True,
+        lambda q, a, v: history.record("x", q, a, v),
+    )
+    text = out.getvalue()
+    assert " 1. ✓ dendrites: input" in text and " 3. ✓ axon: output" in text and " 2.   cell body" in text
+    assert "Self-marked: 2/4 key points" in text
+    assert [v.correct for v in session.outcomes[0].verdicts] == [True, False, True, False]
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT key, correct FROM parts ORDER BY position").fetchall() == [
+        ("point1", 1),
+        ("point2", 0),
+        ("point3", 1),
+        ("point4", 0),
+    ]
+    assert con.execute("SELECT right_parts, graded_parts, quality FROM attempts").fetchone() == (2, 4, 3)
+
+
+# --- term drills ----------------------------------------------------------------------------------
+
+
+def test_term_drills_are_a_topic_in_both_directions_and_languages(cli, db, monkeypatch):
+    from dlcalc.glossary import load
+
+    qs = build(["terms"], 12, seed=5)
+    glossary = load()
+    assert all(q.topic == "terms" and q.kind == "choice" and q.item.startswith("term:") for q in qs)
+    assert {q.extra["direction"] for q in qs} == {"term-to-definition", "definition-to-term"}
+    for q in qs:
+        entry = glossary.get(q.item.removeprefix("term:"))
+        right = q.choices["en"]["ABCDEFGH".index(q.expected)]
+        assert entry.name.en in (right, q.statement.en) or entry.name.en in q.statement.en or right == entry.name.en
+        assert len(q.choices["zh"]) == len(q.choices["en"]) and q.statement.zh
+    exported = _export(cli, "--seed", "5", "--n", "4", "--topic", "terms")
+    lines = [q["answer"] if i % 2 else "A" if q["answer"] != "A" else "B" for i, q in enumerate(exported)]
+    code, data, err = _scripted(cli, monkeypatch, lines, "--seed", "5", "--n", "4", "--topic", "terms", "--lang", "zh")
+    assert code == 0 and data["score"] == 2 and data["total"] == 4, err
+    schedule = History(db, readonly=True).schedule()
+    assert {item for item in schedule} == {q["id"].rsplit(":", 1)[0] for q in exported}  # term:<id>, both directions
+
+
+def test_anki_export_carries_the_glossary_both_ways(cli, db, tmp_path):
+    from dlcalc.glossary import load
+
+    deck = tmp_path / "deck.apkg"
+    code, _, err = cli("quiz", "--seed", "2", "--n", "3", "--export", "anki", "--out", str(deck), "--lang", "zh")
+    assert code == 0, err
+    with zipfile.ZipFile(deck) as z:
+        z.extract("collection.anki2", tmp_path)
+    con = sqlite3.connect(tmp_path / "collection.anki2")
+    terms = [row[0].split("\x1f") for row in con.execute("SELECT flds FROM notes") if row[0].count("\x1f") == 3]
+    entries = list(load())
+    assert len(terms) == len(entries)
+    cards = con.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT ord) FROM cards JOIN notes ON cards.nid = notes.id "
+        "WHERE length(notes.flds) - length(replace(notes.flds, char(31), '')) = 3"
+    ).fetchone()
+    assert cards == (2 * len(entries), 2)  # term → definition and definition → term
+    for entry in entries:  # the definition side never names its term
+        (fields,) = [t for t in terms if t[0] == entry.name.zh]
+        assert fields[1] == entry.name.en and (len(entry.name.zh) < 2 or entry.name.zh not in fields[2])
+
+
+# --- names as the commands, -o, and the shared renderer -------------------------------------------
+
+
+def test_old_topic_names_still_work_with_a_note(cli, db):
+    code, out, err = cli("quiz", "--seed", "1", "--n", "3", "--topic", "activation", "--export", "json")
+    data = json.loads(out)
+    assert code == 0 and {q["topic"] for q in data["questions"]} == {"act"}
+    assert "'activation' is now called 'act'" in err
+    code, out, err = cli("quiz", "--seed", "1", "--n", "4", "--topic", "loss", "--export", "json")
+    assert code == 0 and {q["topic"] for q in json.loads(out)["questions"]} == {"loss"}
+    code, out, err = cli("bank", "list", "-t", "activation", "--json")
+    assert code == 0 and {p["topic"] for p in json.loads(out)["problems"]} == {"act"} and "now called" in err
+
+
+def test_out_has_no_short_form_but_old_o_still_works(cli, db, tmp_path):
+    target = tmp_path / "q.json"
+    code, out, err = cli("quiz", "--seed", "1", "--n", "1", "--export", "json", "-o", str(target))
+    assert code == 0 and json.loads(target.read_text())["kind"] == "quiz-export" and "-o is now --out" in err
+    code, out, err = cli("quiz", "--seed", "1", "--n", "1", "--export", "json", "-o", "a", "--out", "b")
+    assert code == 2 and err.count("\n") == 1
+    code, out, err = cli("quiz", "--help")
+    assert "--out" in out and " -o " not in out
+
+
+def _answer_some(cli, monkeypatch, db):
+    exported = _export(cli, "--seed", "6", "--n", "6", "--topic", "conv", "--topic", "pool")
+    lines = [q["answer"] if i % 3 else "1x1x1" for i, q in enumerate(exported) for _ in ([0] if i % 3 else [0, 1])]
+    code, data, err = _scripted(
+        cli, monkeypatch, lines, "--seed", "6", "--n", "6", "--topic", "conv", "--topic", "pool"
+    )
+    assert code == 0, err
+    return data
+
+
+def test_quiz_history_lists_and_filters(cli, db, monkeypatch):
+    data = _answer_some(cli, monkeypatch, db)
+    code, out, err = cli("quiz", "history", "--json")
+    got = json.loads(out)
+    assert code == 0 and got["dlcalc"] == 1 and got["kind"] == "quiz-history"
+    assert [a["answer"] for a in got["attempts"]] == [r["answer"] for r in reversed(data["results"])]
+    assert all(a["parts"] for a in got["attempts"])
+    code, out, err = cli("quiz", "history", "--wrong", "--json")
+    wrong = json.loads(out)["attempts"]
+    assert (
+        wrong
+        and all(a["correct"] == 0 for a in wrong)
+        and len(wrong) == sum(1 for r in data["results"] if not r["correct"])
+    )
+    code, out, err = cli("quiz", "history", "--topic", "pool", "--json")
+    assert {a["topic"] for a in json.loads(out)["attempts"]} == {"pool"}
+    code, out, err = cli("quiz", "history", "--since", "2999-01-01", "--json")
+    assert code == 0 and json.loads(out)["attempts"] == []
+    code, out, err = cli("quiz", "history", "--since", "yesterday")
+    assert code == 2 and "YYYY-MM-DD" in err and err.count("\n") == 1
+    code, out, err = cli("quiz", "history", "--lang", "zh", "--wrong")
+    assert code == 0 and "你的答案" in out and "✗" in out
+    code, out, err = cli("quiz", "history", "--md")
+    assert code == 0 and "| when | topic | question | your answer | result |" in out
+
+
+def test_quiz_stats_through_the_renderer_and_as_a_png(cli, db, monkeypatch, tmp_path):
+    code, out, err = cli("quiz", "stats", "--db", str(db))
+    assert code == 2 and err.count("\n") == 1  # no file yet: refused, never created
+    History(db).close()
+    code, out, err = cli("quiz", "stats")
+    assert code == 0 and "No history yet" in out
+    code, out, err = cli("quiz", "stats", "--lang", "zh")
+    assert code == 0 and "还没有学习记录" in out
+    _answer_some(cli, monkeypatch, db)
+    code, out, err = cli("quiz", "stats", "--json")
+    data = json.loads(out)
+    assert data["dlcalc"] == 1 and data["kind"] == "quiz-stats" and data["total_attempts"] == 6
+    code, out, err = cli("quiz", "stats", "--md")
+    assert code == 0 and "| topic | questions | parts right | accuracy | chart |" in out and "#" in out
+    code, out, err = cli("quiz", "stats")
+    assert "█" in out or "░" in out
+    for lang in ("en", "zh"):
+        png = tmp_path / f"stats-{lang}.png"
+        code, out, err = cli("quiz", "stats", "--png", str(png), "--lang", lang)
+        assert code == 0, err
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_quiz_review_serves_due_items_weakest_topics_first(cli, db, monkeypatch):
+    from datetime import datetime, timedelta, timezone
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("0\n" * 12))
+    code, out, err = cli("quiz", "review", "--json")
+    assert code == 0 and "No history yet" in err
+    history = History(db)
+    past = datetime.now(timezone.utc) - timedelta(days=3)
+    lstm = build(["lstm"], 4, seed=3)
+    conv = build(["conv"], 4, seed=3)
+    for q in lstm:  # all wrong three days ago: due since yesterday, and lstm is the weakest topic
+        history.record("x", q, "0", False, at=past)
+    for q in conv[:2]:  # right three days ago: due since two days (interval 1)
+        history.record("x", q, q.accepted, True, at=past)
+    history.record("x", conv[2], conv[2].accepted, True)  # right just now: not due for a day
+    history.close()
+    due = ({q.item for q in lstm} | {q.item for q in conv[:2]}) - {conv[2].item}  # its last answer: not due
+    code, out, err = cli("quiz", "review", "--n", "3", "--seed", "1", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["kind"] == "quiz-review" and data["asked"] == 3 and f"{len(due)} item(s) due" in err
+    topics = [r["topic"] for r in data["results"]]
+    weakest = min(3, len({q.item for q in lstm}))
+    assert topics == ["lstm"] * weakest + ["conv"] * (3 - weakest)  # the weakest topic's due items first
+    served = {r["id"] if r["source"] == "bank" else f"template:{r['topic']}" for r in data["results"]}
+    assert served <= due

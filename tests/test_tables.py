@@ -100,7 +100,7 @@ def test_piped_output_keeps_every_figure(args):
     )
     parsed = json.loads(data.stdout)
     if args[0] == "bank":
-        expected = [p["id"] for p in parsed]
+        expected = [p["id"] for p in parsed["problems"]]
     elif "--list-models" in args:
         expected = [f"{m['published_params']:,}" for m in parsed["models"]]
     else:

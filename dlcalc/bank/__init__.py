@@ -35,6 +35,8 @@ SOLVERS = {
     "act": "dlcalc.solvers.act",
     "metrics": "dlcalc.solvers.metrics",
 }
+# Topics are named as the commands they exercise (softmax probabilities: `softmax`; cross-entropy
+# and other losses: `loss`; activation slopes: `act`), then the concept questions.
 TOPICS = (
     "conv",
     "pool",
@@ -45,19 +47,31 @@ TOPICS = (
     "rnn",
     "lstm",
     "gru",
-    "concept",
     "optim",
     "attention",
     "batchnorm",
-    "activation",
     "softmax",
+    "loss",
+    "act",
     "metrics",
+    "concept",
 )
+# Older topic names, still read (a bank file, `--topic`, a history) as the new ones.
+RENAMED_TOPICS = {"activation": "act"}
+
+
+def topic_name(topic: str) -> str:
+    """A topic as it is called now (`activation` → `act`)."""
+    return RENAMED_TOPICS.get(topic, topic)
+
+
 REQUIRED = ("id", "topic", "title", "statement", "tags", "difficulty", "source")
 COMPUTED = ("solver", "inputs", "answer")
 CONCEPT_KINDS = ("choice", "short")
 ALLOWED = (
-    set(REQUIRED) | set(COMPUTED) | {"tolerance", "kind", "choices", "reference", "key_points", "notes", "ask", "parts"}
+    set(REQUIRED)
+    | set(COMPUTED)
+    | {"tolerance", "kind", "choices", "reference", "key_points", "synonyms", "notes", "ask", "parts"}
 )
 DEFAULT_BANK = Path(__file__).resolve().parent.parent.parent / "problems"
 
@@ -86,6 +100,7 @@ class Problem:
     choices: dict[str, list[str]] | None = None
     reference: dict[str, str] | None = None
     key_points: dict[str, list[str]] | None = None
+    synonyms: dict[str, list[str]] = field(default_factory=dict)  # words a key point may be written with
 
     @property
     def computed(self) -> bool:
@@ -143,7 +158,7 @@ def _problem(data: Any, node: Any, path: Path) -> Problem:
             raise BankError(f"{path}:{line0}: {data.get('id', '?')}: missing field {key!r}")
     if not isinstance(data["id"], str) or not data["id"].replace("-", "").replace("_", "").isalnum():
         raise bad("id", "expected letters, digits, - and _")
-    if data["topic"] not in TOPICS:
+    if topic_name(str(data["topic"])) not in TOPICS:
         raise bad("topic", f"expected one of {', '.join(TOPICS)}")
     for key in ("title", "statement"):
         _bilingual(data[key], bad, key)
@@ -155,7 +170,7 @@ def _problem(data: Any, node: Any, path: Path) -> Problem:
         raise bad("source", "say where the numbers come from")
     problem = Problem(
         id=data["id"],
-        topic=data["topic"],
+        topic=topic_name(data["topic"]),
         title=data["title"],
         statement=data["statement"],
         tags=data["tags"],
@@ -205,6 +220,9 @@ def _problem(data: Any, node: Any, path: Path) -> Problem:
                 raise bad(key, f"a concept question needs {key!r}")
         _bilingual(data["reference"], bad, "reference")
         _bilingual(data["key_points"], bad, "key_points", lists=True)
+        if len(data["key_points"]["zh"]) != len(data["key_points"]["en"]):
+            raise bad("key_points", "zh and en need the same key points, in the same order")
+        problem.synonyms = _synonyms(data.get("synonyms", {}), bad)
         if kind == "choice":
             _bilingual(data.get("choices"), bad, "choices", lists=True)
             if len(data["choices"]["zh"]) != len(data["choices"]["en"]):
@@ -216,6 +234,20 @@ def _problem(data: Any, node: Any, path: Path) -> Problem:
         problem.kind, problem.choices = kind, data.get("choices")
         problem.reference, problem.key_points = data["reference"], data["key_points"]
     return problem
+
+
+def _synonyms(value: Any, bad: Any) -> dict[str, list[str]]:
+    """`synonyms: {dendrites: [dendrite, 树突], cell body: [soma, 细胞体]}`: other ways to write a word."""
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str)
+        and k.strip()
+        and isinstance(v, list)
+        and v
+        and all(isinstance(x, str) and x.strip() for x in v)
+        for k, v in value.items()
+    ):
+        raise bad("synonyms", "expected a mapping of word: [other words, …]")
+    return {k.strip(): [x.strip() for x in v] for k, v in value.items()}
 
 
 def _value(answer: dict[str, Any], key: str) -> Any:
@@ -260,9 +292,16 @@ def find(problems: list[Problem], problem_id: str) -> Problem:
             return p
     import difflib
 
+    from dlcalc.text import T
+
     close = difflib.get_close_matches(problem_id, [p.id for p in problems], n=3, cutoff=0.6)
-    hint = f" (did you mean {', '.join(close)}?)" if close else ""
-    raise DlcalcError(f"bank: no problem {problem_id!r}{hint}")
+    raise DlcalcError(
+        T("bank: no problem {id!r}{hint}", "bank：没有编号为 {id!r} 的题目{hint_zh}").format(
+            id=problem_id,
+            hint=f" (did you mean {', '.join(close)}?)" if close else "",
+            hint_zh=f"（是不是 {', '.join(close)}？）" if close else "",
+        )
+    )
 
 
 def solve(problem: Problem):

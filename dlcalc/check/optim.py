@@ -23,21 +23,24 @@ def torch_optimizer(name: str, params, spec):
     return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, eps=1e-8 if eps is None else eps)
 
 
-def replay(spec, name: str) -> list[list[float]]:
+def replay(spec, name: str, limit: int | None = None) -> list[list[float]]:
     from dlcalc.check.grad import to_torch
 
     w = torch.tensor(spec.start, dtype=torch.float64, requires_grad=True)
     opt = torch_optimizer(name, [w], spec)
-    path = []
+    path: list[list[float]] = []
+    limit = spec.steps if limit is None else limit
     for t in range(1, spec.steps + 1):
         opt.zero_grad()
         if spec.f is not None:
-            loss = to_torch(spec.f, {n: w[i] for i, n in enumerate(spec.names)})
+            loss = to_torch(spec.tree, {n: w[i] for i, n in enumerate(spec.names)})
             loss.backward()
         else:
             w.grad = torch.tensor(spec.grads[t - 1], dtype=torch.float64)
         opt.step()
         path.append(w.detach().tolist())
+        if len(path) >= limit:
+            break
     return path
 
 
@@ -46,7 +49,7 @@ def check(result: Result) -> CheckReport:
     report = CheckReport(f"{torch_version()} torch.optim (float64, autograd gradients)")
     for name in (spec.optimizer,) + tuple(n for n in spec.compare if n != spec.optimizer):
         ours = result.answer["path"] if name == spec.optimizer else result.answer["compare"][name]
-        theirs = replay(spec, name)
+        theirs = replay(spec, name, len(ours))  # a run that stopped where f is undefined: its steps
         worst = max(abs(a - b) for wa, wb in zip(ours, theirs) for a, b in zip(wa, wb))
         report.add(
             f"{name}: path of {len(ours)} steps",

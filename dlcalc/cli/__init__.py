@@ -36,6 +36,7 @@ COMMAND_MODULES = {
     "metrics": "extras",
     "bank": "bank",
     "quiz": "quiz",
+    "exam": "exam",
     "explain": "explain",
     "draw": "draw",
 }
@@ -90,6 +91,9 @@ def app_for(argv: list[str]) -> typer.Typer:
 def run(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = typer.main.get_command(app_for(argv))
+    from dlcalc.cli.argv import protect_values
+
+    argv = protect_values(command, argv)
     try:
         command.main(args=argv, prog_name="dlcalc", standalone_mode=False)
     except DlcalcError as e:

@@ -1,159 +1,268 @@
-"""`dlcalc bank list|show|check`: the bilingual problem bank."""
+"""`dlcalc bank list|show|check`: the bilingual problem bank, printed through the shared renderer."""
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from dlcalc.cli.app import app
-from dlcalc.cli.options import Lang, LangOpt
+from dlcalc.cli.options import JsonOpt, Lang, LangOpt, LatexOpt, MdOpt, Output, emit
+from dlcalc.errors import DlcalcError
+from dlcalc.result import Result, Table
+from dlcalc.text import T, Text
 
 bank_app = typer.Typer(help="The problem bank: list, show, and check every stored answer.", no_args_is_help=True)
 app.add_typer(bank_app, name="bank")
 
 PathOpt = Annotated[Optional[str], typer.Option("--path", help="A bank folder other than the shipped problems/.")]
 
+WORDS: dict[str, Any] = {
+    "bank": T("Problem bank", "题库"),
+    "count": T("Problems", "题数"),
+    "topic": T("Topic", "主题"),
+    "cols": [T("id", "编号"), T("topic", "主题"), T("level", "难度"), T("title", "标题")],
+    "statement": T("Statement", "题目"),
+    "choices": T("Choices", "选项"),
+    "asks": T("Asks", "求"),
+    "level": T("Level", "难度"),
+    "source": T("Source", "来源"),
+    "answer": T("Answer", "答案"),
+    "reference": T("Reference answer", "参考答案"),
+    "key_points": T("Key points", "要点"),
+    "check_title": T("bank check: {n} problems in {s:.1f} s", "bank check：{n} 道题，用时 {s:.1f} 秒"),
+    "computed": T("Computed", "计算题"),
+    "failed": T("Failed", "未通过"),
+    "check_cols": [T("topic", "主题"), T("problems", "题数"), T("failed", "未通过")],
+    "all_ok": T(
+        "✓ every answer matches its solver and torch; every request is graded",
+        "✓ 每个答案都与求解器和 torch 一致；每个所求都有评分",
+    ),
+    "wrong": T("wrong: {keys}", "错误：{keys}"),
+    "torch": T("torch disagrees", "torch 结果不一致"),
+}
+
+
+def _code(lang: Any) -> str:
+    return getattr(lang, "value", lang)
+
+
+def _topic(topic: Optional[str], lang: str, notes: list[Text]) -> Optional[str]:
+    from dlcalc.bank import RENAMED_TOPICS, TOPICS
+
+    if topic is None:
+        return None
+    if topic in RENAMED_TOPICS:
+        notes.append(
+            T(
+                "note: topic {old!r} is now called {new!r} (the command it exercises)",
+                "提示：主题 {old!r} 现在叫 {new!r}（与它练习的命令同名）",
+            ).format(old=topic, new=RENAMED_TOPICS[topic])
+        )
+        topic = RENAMED_TOPICS[topic]
+    if topic not in TOPICS:
+        raise DlcalcError(
+            T("--topic: expected one of {all}, got {t!r}", "--topic：应为 {all} 之一，实际为 {t!r}").format(
+                all=", ".join(TOPICS), t=topic
+            )(lang)
+        )
+    return topic
+
+
+def _say_notes(notes: list[Text], lang: str) -> None:
+    import sys
+
+    for note in notes:
+        print(note(lang), file=sys.stderr)
+
+
+def _in_language(lang: str, run: Any) -> None:
+    try:
+        run()
+    except DlcalcError as e:
+        e.message = e.in_language(lang)
+        raise
+
 
 @bank_app.command("list")
 def list_(
     topic: Annotated[
-        Optional[str], typer.Option("--topic", help="Only this topic (conv, pool, net, …, concept).")
+        Optional[str], typer.Option("--topic", "-t", help="Only this topic (conv, pool, net, …, act, loss, concept).")
     ] = None,
-    lang: LangOpt = Lang.en,
-    json: Annotated[bool, typer.Option("--json", help="A JSON list of {id, topic, title, difficulty, tags}.")] = False,
     path: PathOpt = None,
+    json: JsonOpt = False,
+    md: MdOpt = False,
+    latex: LatexOpt = False,
+    lang: LangOpt = Lang.en,
 ) -> None:
-    """List the problems: id, topic, difficulty, title.
+    """List the problems: id, topic, difficulty, title (JSON: problems, each {id, topic, title, difficulty, tags, solver}).
 
     Example: dlcalc bank list --topic conv
     """
-    from dlcalc.bank import TOPICS, load_bank
-    from dlcalc.errors import DlcalcError
+    from dlcalc.bank import load_bank
 
-    if topic is not None and topic not in TOPICS:
-        raise DlcalcError(f"--topic: expected one of {', '.join(TOPICS)}, got {topic!r}")
-    code = getattr(lang, "value", lang)
-    problems = [p for p in load_bank(path) if topic is None or p.topic == topic]
-    if json:
-        import json as json_module
+    code = _code(lang)
+    notes: list[Text] = []
 
-        rows = [
-            {
-                "id": p.id,
-                "topic": p.topic,
-                "title": p.title[code],
-                "difficulty": p.difficulty,
-                "tags": p.tags,
-                "solver": p.solver,
-            }
-            for p in problems
+    def run() -> None:
+        out = Output(json=json, md=md, latex=latex, lang=code)
+        name = _topic(topic, code, notes)
+        problems = [p for p in load_bank(path) if name is None or p.topic == name]
+        rows: list[list[Text | str]] = [
+            [p.id, p.topic, "★" * p.difficulty, Text(p.title["en"], p.title["zh"])] for p in problems
         ]
-        print(json_module.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+        summary: list[tuple[Text, Text | str]] = [(WORDS["count"], str(len(problems)))]
+        if name:
+            summary.append((WORDS["topic"], name))
+        answer = {
+            "problems": [
+                {
+                    "id": p.id,
+                    "topic": p.topic,
+                    "title": p.title[code],
+                    "difficulty": p.difficulty,
+                    "tags": p.tags,
+                    "solver": p.solver,
+                }
+                for p in problems
+            ]
+        }
+        title = WORDS["bank"]
+        emit(
+            Result("bank-list", title, answer, summary, tables=[Table(WORDS["cols"], rows, wrap=3)], show_steps=False),
+            out,
+        )
 
-    table = Table(title=f"{len(problems)} problems")
-    for col in ("id", "topic", "level", "title"):
-        table.add_column(col, no_wrap=col != "title")
-    for p in problems:  # bank text is data: Text() so brackets print as typed, never as markup
-        table.add_row(Text(p.id), Text(p.topic), "★" * p.difficulty, Text(p.title[code]))
-    Console(highlight=False).print(table)
+    _in_language(code, run)
+    _say_notes(notes, code)
+
+
+def problem_result(problem: Any, lang: str, solution: bool) -> tuple[Result, Result | None]:
+    """The problem as a Result (statement, parts asked, source; a concept question's reference and key
+    points with --solution), and the solver's worked solution when asked for."""
+    from dlcalc.bank import solve
+
+    statement = Text(problem.statement["en"].strip(), problem.statement["zh"].strip())
+    summary: list[tuple[Text, Text | str]] = [(WORDS["statement"], statement)]
+    if problem.choices:
+        choices = {
+            code: "\n".join(f"{letter}. {c}" for letter, c in zip("ABCDEFGH", problem.choices[code]))
+            for code in ("en", "zh")
+        }
+        summary.append((WORDS["choices"], Text(choices["en"], choices["zh"])))
+    if problem.parts:
+        summary.append(
+            (
+                WORDS["asks"],
+                Text("; ".join(p.label.en for p in problem.parts), "、".join(p.label.zh for p in problem.parts)),
+            )
+        )
+    summary += [(WORDS["topic"], problem.topic), (WORDS["level"], "★" * problem.difficulty)]
+    summary.append((WORDS["source"], problem.source))
+    answer: dict[str, Any] = {
+        "id": problem.id,
+        "topic": problem.topic,
+        "title": problem.title[lang],
+        "statement": problem.statement[lang],
+        "difficulty": problem.difficulty,
+        "tags": problem.tags,
+        "source": problem.source,
+    }
+    if problem.choices:
+        answer["choices"] = problem.choices[lang]
+    if problem.parts:
+        answer["parts"] = [
+            {"key": p.key, "label": p.label(lang), "grade": p.grade.spec() if p.grade else None} for p in problem.parts
+        ]
+    tables: list[Table] = []
+    worked = solve(problem) if solution and problem.computed else None
+    if solution and not problem.computed:
+        if problem.kind == "choice":
+            summary.append((WORDS["answer"], str(problem.answer)))
+        summary.append((WORDS["reference"], Text(problem.reference["en"].strip(), problem.reference["zh"].strip())))
+        points: list[list[Text | str]] = [
+            [str(i), Text(e, z)] for i, (e, z) in enumerate(zip(problem.key_points["en"], problem.key_points["zh"]), 1)
+        ]
+        tables.append(Table([T("#", "#"), WORDS["key_points"]], points, wrap=1))
+        answer["solution"] = {
+            "answer": problem.answer,
+            "reference": problem.reference[lang],
+            "key_points": problem.key_points[lang],
+        }
+    title = Text(f"{problem.id} — {problem.title['en']}", f"{problem.id} — {problem.title['zh']}")
+    return Result("bank-problem", title, answer, summary, tables=tables, show_steps=False), worked
 
 
 @bank_app.command()
 def show(
     problem_id: Annotated[str, typer.Argument(metavar="ID", help="The problem's id (see dlcalc bank list).")],
-    lang: LangOpt = Lang.en,
     solution: Annotated[
         bool, typer.Option("--solution", help="Add the worked solution, produced by the solver now.")
     ] = False,
-    json: Annotated[bool, typer.Option("--json", help="The problem (and solution) as JSON.")] = False,
     path: PathOpt = None,
+    json: JsonOpt = False,
+    md: MdOpt = False,
+    latex: LatexOpt = False,
+    lang: LangOpt = Lang.en,
 ) -> None:
-    """Show one problem's statement; --solution works it out with the solver.
+    """Show one problem's statement and the parts it asks; --solution works it out with the solver.
 
     Example: dlcalc bank show conv-alexnet-conv1 --lang zh --solution
     """
-    from dlcalc.bank import find, load_bank, solve
+    from dlcalc.bank import find, load_bank
 
-    code = getattr(lang, "value", lang)
-    problem = find(load_bank(path), problem_id)
-    result = solve(problem) if solution and problem.computed else None
-    if json:
-        import json as json_module
+    code = _code(lang)
 
-        from dlcalc.render import to_dict
+    def run() -> None:
+        out = Output(json=json, md=md, latex=latex, lang=code)
+        problem = find(load_bank(path), problem_id)
+        shown, worked = problem_result(problem, code, solution)
+        if worked is None:
+            emit(shown, out)
+            return
+        if json:
+            from dlcalc.render import to_dict
 
-        data = {
-            "id": problem.id,
-            "topic": problem.topic,
-            "title": problem.title[code],
-            "statement": problem.statement[code],
-            "difficulty": problem.difficulty,
-            "tags": problem.tags,
-            "source": problem.source,
-        }
-        if problem.choices:
-            data["choices"] = problem.choices[code]
-        if problem.parts:
-            data["parts"] = [
-                {"key": p.key, "label": p.label(code), "grade": p.grade.spec() if p.grade else None}
-                for p in problem.parts
-            ]
-        if solution:
-            data["solution"] = (
-                to_dict(result, code)
-                if result is not None
-                else {
-                    "answer": problem.answer,
-                    "reference": problem.reference[code],
-                    "key_points": problem.key_points[code],
-                }
-            )
-        print(json_module.dumps(data, ensure_ascii=False, indent=2))
-        return
-    from rich.console import Console
-    from rich.panel import Panel
-    from rich.text import Text
+            shown.answer["solution"] = to_dict(worked, code)  # carries its own dlcalc and kind
+            emit(shown, out)
+            return
+        if md or latex:  # one document: the problem, then its solution
+            from dlcalc.render.latex import to_latex, to_markdown
 
-    console = Console(highlight=False)
-    body = Text(problem.statement[code].strip())
-    if problem.choices:
-        for letter, choice in zip("ABCDEFGH", problem.choices[code]):
-            body.append(f"\n  {letter}. {choice}")
-    meta = Text(f"{problem.topic} · {'★' * problem.difficulty}")
-    title = Text(problem.id, style="bold")
-    title.append(f" — {problem.title[code]}")
-    console.print(Panel(body, title=title, subtitle=meta, expand=False))
-    if problem.parts:
-        asked = ("、" if code == "zh" else "; ").join(p.label(code) for p in problem.parts)
-        console.print(Text(("求：" if code == "zh" else "Asks: ") + asked, style="bold"))
-    console.print(Text(("来源：" if code == "zh" else "Source: ") + problem.source, style="dim"))
-    if not solution:
-        return
-    if result is not None:
-        from dlcalc.render.terminal import render
+            if md:
+                print(to_markdown(shown, code) + "\n\n" + to_markdown(worked, code))
+            else:
+                from dlcalc.render.latex import ENGINE, preamble, tex_text
 
-        render(console, result, code)
-        return
-    heading = {"en": ("Answer", "Reference answer", "Key points"), "zh": ("答案", "参考答案", "要点")}[code]
-    if problem.kind == "choice":
-        console.print(Text(f"{heading[0]}: {problem.answer}", style="bold green"))
-    console.print(Text(heading[1], style="bold underline"))
-    console.print(Text(problem.reference[code].strip()))
-    console.print(Text(heading[2], style="bold underline"))
-    for point in problem.key_points[code]:
-        console.print(Text(f"• {point}"))
+                print(
+                    "\n".join(
+                        [
+                            f"% compile with {ENGINE['zh' if code == 'zh' else 'en']}",
+                            *preamble(code),
+                            r"\begin{document}",
+                            rf"\section*{{{tex_text(shown.title(code), code)}}}",
+                            to_latex(shown, code),
+                            rf"\subsection*{{{tex_text(worked.title(code), code)}}}",
+                            to_latex(worked, code),
+                            r"\end{document}",
+                        ]
+                    )
+                )
+            return
+        emit(shown, out)
+        emit(worked, out)
+
+    _in_language(code, run)
 
 
 @bank_app.command()
 def check(
     path: PathOpt = None,
     no_torch: Annotated[bool, typer.Option("--no-torch", help="Skip the torch cross-check (answers only).")] = False,
-    json: Annotated[bool, typer.Option("--json", help="A JSON summary.")] = False,
+    json: JsonOpt = False,
+    md: MdOpt = False,
+    latex: LatexOpt = False,
+    lang: LangOpt = Lang.en,
 ) -> None:
     """Load every problem, solve it, compare with the stored answer and cross-check with torch.
 
@@ -161,55 +270,61 @@ def check(
     Example: dlcalc bank check
     """
     import time
+    from collections import Counter
 
     from dlcalc.bank import check_problem, load_bank
     from dlcalc.errors import CheckFailed
 
-    start = time.perf_counter()
-    problems = load_bank(path)
-    outcomes = [check_problem(p, with_torch=not no_torch) for p in problems]
-    failed = [o for o in outcomes if not o.ok]
-    seconds = time.perf_counter() - start
-    if json:
-        import json as json_module
+    code = _code(lang)
+    failed: list[Any] = []
 
-        print(
-            json_module.dumps(
-                {
-                    "problems": len(problems),
-                    "computed": sum(p.computed for p in problems),
-                    "failed": [o.problem.id for o in failed],
-                    "details": [
-                        {"id": o.problem.id, "wrong": o.wrong, "torch_ok": o.check_ok, "error": o.error} for o in failed
-                    ],
-                    "seconds": round(seconds, 2),
-                },
-                indent=2,
-            )
-        )
-    else:
-        from collections import Counter
-
-        from rich.console import Console
-        from rich.table import Table
-
+    def run() -> None:
+        out = Output(json=json, md=md, latex=latex, lang=code)
+        start = time.perf_counter()
+        problems = load_bank(path)
+        outcomes = [check_problem(p, with_torch=not no_torch) for p in problems]
+        failed.extend(o for o in outcomes if not o.ok)
+        seconds = time.perf_counter() - start
         by_topic = Counter(p.topic for p in problems)
         bad_topic = Counter(o.problem.topic for o in failed)
-        table = Table(title=f"bank check: {len(problems)} problems in {seconds:.1f} s")
-        for col in ("topic", "problems", "failed"):
-            table.add_column(col)
-        for topic_name, n in sorted(by_topic.items()):
-            table.add_row(topic_name, str(n), str(bad_topic.get(topic_name, 0)))
-        console = Console(highlight=False)
-        console.print(table)
-        from rich.text import Text
-
+        rows: list[list[Text | str]] = [[t, str(n), str(bad_topic.get(t, 0))] for t, n in sorted(by_topic.items())]
+        answer = {
+            "problems": len(problems),
+            "computed": sum(p.computed for p in problems),
+            "failed": [o.problem.id for o in failed],
+            "details": [
+                {"id": o.problem.id, "wrong": o.wrong, "torch_ok": o.check_ok, "error": o.error} for o in failed
+            ],
+            "seconds": round(seconds, 2),
+        }
+        notes: list[Text] = []
         for o in failed:
-            why = o.error or (f"wrong: {', '.join(o.wrong)}" if o.wrong else "torch disagrees")
-            line = Text("✗ ", style="red")
-            line.append(f"{o.problem.id} ({o.problem.path.name}:{o.problem.line}): {why}")
-            console.print(line)
+            if o.error:
+                why: Text = Text(o.error, o.error)
+            elif o.wrong:
+                why = WORDS["wrong"].format(keys=", ".join(o.wrong))
+            else:
+                why = WORDS["torch"]
+            where = f"✗ {o.problem.id} ({o.problem.path.name}:{o.problem.line}): "
+            notes.append(Text(where + why.en, where + why.zh))
         if not failed:
-            console.print(Text("✓ every answer matches its solver and torch; every request is graded", style="green"))
+            notes.append(WORDS["all_ok"])
+        summary: list[tuple[Text, Text | str]] = [
+            (WORDS["count"], str(len(problems))),
+            (WORDS["computed"], str(answer["computed"])),
+            (WORDS["failed"], str(len(failed))),
+        ]
+        result = Result(
+            "bank-check",
+            WORDS["check_title"].format(n=len(problems), s=seconds),
+            answer,
+            summary,
+            tables=[Table(WORDS["check_cols"], rows)],
+            notes=notes,
+            show_steps=False,
+        )
+        emit(result, out)
+
+    _in_language(code, run)
     if failed:
         raise CheckFailed()

@@ -1,21 +1,29 @@
-"""`dlcalc quiz`: practice quizzes, graded, with worked solutions and a study history."""
+"""`dlcalc quiz`: practice quizzes, graded, with worked solutions, a study history and its review."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
 from dlcalc.cli.app import app
-from dlcalc.cli.options import Lang, LangOpt
+from dlcalc.cli.options import JsonOpt, Lang, LangOpt, LatexOpt, MdOpt
+from dlcalc.errors import DlcalcError
+from dlcalc.text import T
 
 quiz_app = typer.Typer(help="Practice quizzes: generated and bank questions, graded, with worked solutions.")
 app.add_typer(quiz_app, name="quiz")
 
 DbOpt = Annotated[
     Optional[str], typer.Option("--db", help="The study-history database.  [default: in your data folder]")
+]
+TopicOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--topic", "-t", help="A topic to include (repeatable): conv, pool, …, act, loss, concept, terms."),
 ]
 
 
@@ -26,20 +34,39 @@ class Export(str, Enum):
     anki = "anki"
 
 
+def _code(lang: Any) -> str:
+    return getattr(lang, "value", lang)
+
+
+@contextlib.contextmanager
+def _speak(lang: str) -> Iterator[None]:
+    """Re-raise a refusal in the command's language (bilingual messages carry both)."""
+    try:
+        yield
+    except DlcalcError as e:
+        e.message = e.in_language(lang)
+        raise
+
+
+def _note(text: Any, lang: str) -> None:
+    print(text(lang) if callable(text) else text, file=sys.stderr)
+
+
 @quiz_app.callback(invoke_without_command=True)
 def quiz(
     ctx: typer.Context,
-    topic: Annotated[
-        Optional[list[str]], typer.Option("--topic", "-t", help="A topic to include (repeatable).")
-    ] = None,
+    topic: TopicOpt = None,
     n: Annotated[int, typer.Option("--n", "-n", help="Number of questions.")] = 5,
     seed: Annotated[Optional[int], typer.Option("--seed", help="The same seed and options give the same quiz.")] = None,
     difficulty: Annotated[Optional[int], typer.Option("--difficulty", help="1 (easy) to 3 (hard).")] = None,
-    review: Annotated[bool, typer.Option("--review", help="Favour what you got wrong before (Leitner boxes).")] = False,
+    review: Annotated[
+        bool, typer.Option("--review", help="Favour what the SM-2 schedule says is due or hard (see quiz review).")
+    ] = False,
     export: Annotated[Optional[Export], typer.Option("--export", help="Write the quiz instead of taking it.")] = None,
     out: Annotated[
-        Optional[str], typer.Option("--out", "-o", help="File for --export (stdout if omitted; anki needs one).")
+        Optional[str], typer.Option("--out", help="File for --export (stdout if omitted; anki needs one).")
     ] = None,
+    out_short: Annotated[Optional[str], typer.Option("-o", hidden=True, help="Old spelling of --out.")] = None,
     db: DbOpt = None,
     lang: LangOpt = Lang.en,
     json: Annotated[
@@ -53,26 +80,40 @@ def quiz(
     """
     if ctx.invoked_subcommand is not None:
         return
+    code = _code(lang)
+    notes: list[Any] = []  # said once the command has done its work, so a refusal stays one line
+    with _speak(code):
+        _quiz(topic, n, seed, difficulty, review, export, out, out_short, db, code, json, notes)
+    for note in notes:
+        _note(note, code)
+
+
+def _quiz(topic, n, seed, difficulty, review, export, out, out_short, db, code, json, notes) -> None:
     import random
 
-    from dlcalc.quiz.session import build
+    from dlcalc.quiz.session import build, topic_names
 
-    code = getattr(lang, "value", lang)
+    if out_short is not None:
+        if out is not None:
+            raise DlcalcError(T("give --out once (-o is its old spelling)", "--out 只需给一次（-o 是它的旧写法）"))
+        out = out_short
+        notes.append(T("note: -o is now --out (in conv, -o means output channels)", "提示：-o 现在写作 --out"))
+    topics = topic_names(topic, code, notes) if topic else None
     seed = seed if seed is not None else random.SystemRandom().randrange(10**6)
-    boxes = None
+    schedule = None
     history = None
     if export is None:  # taking a quiz writes the history: open (and check) it before question 1
         history = _open_history(db, code)
-        boxes = history.boxes() if review else None
+        schedule = history.schedule() if review else None
     elif review:  # an export only reads the schedule
         reader = _open_history(db, code, readonly=True)
         try:
-            boxes = reader.boxes()
+            schedule = reader.schedule()
         finally:
             reader.close()
     interactive = sys.stdin.isatty() and not json
     try:
-        questions = build(topic, n, seed, difficulty, boxes)
+        questions = build(topics, n, seed, difficulty, schedule)
     except BaseException:
         if history is not None:
             history.close()
@@ -85,7 +126,6 @@ def quiz(
 
 def _open_history(db: Optional[str], lang: str, readonly: bool = False):
     """The history, checked; its refusal in the user's language."""
-    from dlcalc.errors import DlcalcError
     from dlcalc.quiz.history import History, HistoryError
 
     try:
@@ -95,12 +135,18 @@ def _open_history(db: Optional[str], lang: str, readonly: bool = False):
 
 
 def _export(questions, kind: str, out: Optional[str], lang: str, seed: int) -> None:
-    from dlcalc.errors import DlcalcError
     from dlcalc.quiz import export as ex
 
     if kind == "anki":
-        ex.to_anki(questions, lang, out or f"dlcalc-quiz-{seed}.apkg", seed)
-        print(f"wrote {out or f'dlcalc-quiz-{seed}.apkg'} ({len(questions)} cards)", file=sys.stderr)
+        path = out or f"dlcalc-quiz-{seed}.apkg"
+        terms = ex.to_anki(questions, lang, path, seed)
+        _note(
+            T(
+                "wrote {p} ({n} quiz cards; glossary deck: {t} terms, both directions)",
+                "已写入 {p}（{n} 张测验卡片；术语卡组：{t} 个术语，双向）",
+            ).format(p=path, n=len(questions), t=terms),
+            lang,
+        )
         return
     text = {
         "json": ex.to_json,
@@ -114,19 +160,23 @@ def _export(questions, kind: str, out: Optional[str], lang: str, seed: int) -> N
         with open(out, "w", encoding="utf-8") as f:
             f.write(text)
     except OSError as e:
-        raise DlcalcError(f"--out: cannot write {out!r} ({e.strerror})") from None
+        raise DlcalcError(
+            T("--out: cannot write {p!r} ({e})", "--out：无法写入 {p!r}（{e}）").format(p=out, e=e.strerror)
+        ) from None
 
 
-def _take(questions, history, lang: str, as_json: bool, interactive: bool, seed: int) -> None:
+def _take(questions, history, lang: str, as_json: bool, interactive: bool, seed: int, kind: str = "quiz") -> None:
     from rich.console import Console
     from rich.text import Text
 
-    from dlcalc.quiz.session import Session, line_reader, print_summary, summary, take
+    from dlcalc.quiz.reports import score_result
+    from dlcalc.quiz.session import Session, line_reader, summary, take
+    from dlcalc.render.terminal import render
 
     console = Console(stderr=as_json, highlight=False)
     session = Session(questions, lang)
     for notice in history.notices:
-        console.print(Text(notice, style="dim"))
+        console.print(Text(notice(lang) if callable(notice) else notice, style="dim"))
     if interactive and hasattr(sys.stdin, "reconfigure"):
         sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 are an answer, not a crash
     lines = line_reader()
@@ -152,13 +202,17 @@ def _take(questions, history, lang: str, as_json: bool, interactive: bool, seed:
         history.close()
     data = summary(session)
     data["seed"] = seed
-    print_summary(console, data, lang)
+    render(console, score_result(data), lang)
     import json as json_module
 
-    from dlcalc.render import jsonable
+    from dlcalc.render import JSON_SCHEMA_VERSION, jsonable
 
     if as_json:
-        print(json_module.dumps(jsonable(data), ensure_ascii=False, indent=2))
+        print(
+            json_module.dumps(
+                {"dlcalc": JSON_SCHEMA_VERSION, "kind": kind, **jsonable(data)}, ensure_ascii=False, indent=2
+            )
+        )
     if session.unsaved:
         _offer_export(session, data, console, interactive, as_json, lang)
 
@@ -169,8 +223,7 @@ def _offer_export(session, data, console, interactive: bool, as_json: bool, lang
 
     from rich.text import Text
 
-    from dlcalc.errors import DlcalcError
-    from dlcalc.render import jsonable
+    from dlcalc.render import JSON_SCHEMA_VERSION, jsonable
 
     reason = session.save_errors[0]
     if lang == "zh":
@@ -178,14 +231,15 @@ def _offer_export(session, data, console, interactive: bool, as_json: bool, lang
 
         reason = REASONS_ZH.get(reason, reason)
     count = len(session.unsaved)
-    text = json_module.dumps(jsonable(data), ensure_ascii=False, indent=2)
+    text = json_module.dumps(
+        {"dlcalc": JSON_SCHEMA_VERSION, "kind": "quiz", **jsonable(data)}, ensure_ascii=False, indent=2
+    )
     where = None
     if interactive:
-        ask = (
-            f"{count} answer(s) could not be saved ({reason}). Save this quiz as JSON to a file (Enter to skip): "
-            if lang == "en"
-            else f"{count} 个答案无法保存（{reason}）。把本次测验存为 JSON 文件（回车跳过）："
-        )
+        ask = T(
+            "{n} answer(s) could not be saved ({r}). Save this quiz as JSON to a file (Enter to skip): ",
+            "{n} 个答案无法保存（{r}）。把本次测验存为 JSON 文件（回车跳过）：",
+        ).format(n=count, r=reason)(lang)
         try:
             path = console.input(Text(ask, style="bold yellow")).strip()
         except (EOFError, KeyboardInterrupt):
@@ -196,7 +250,14 @@ def _offer_export(session, data, console, interactive: bool, as_json: bool, lang
                     f.write(text)
                 where = path
             except OSError as e:
-                console.print(Text(f"cannot write {path!r} ({e.strerror}); here it is:", style="yellow"))
+                console.print(
+                    Text(
+                        T("cannot write {p!r} ({e}); here it is:", "无法写入 {p!r}（{e}）；内容如下：").format(
+                            p=path, e=e.strerror
+                        )(lang),
+                        style="yellow",
+                    )
+                )
         if where is None:
             print(text)
             where = "the output above" if lang == "en" else "上面的输出中"
@@ -210,70 +271,180 @@ def _offer_export(session, data, console, interactive: bool, as_json: bool, lang
     raise DlcalcError(f"could not save {count} answer(s) to the history ({reason}); they are in {where}")
 
 
-STATS_WORDS = {
-    "en": {
-        "head": "{n} questions answered; {right} of {graded} parts right ({db})",
-        "by_topic": "by topic",
-        "over_time": "over time",
-        "cols": ("topic", "questions", "parts right", "accuracy"),
-        "day_cols": ("day", "questions", "accuracy"),
-        "weakest": "weakest: ",
-    },
-    "zh": {
-        "head": "共答 {n} 题；{graded} 个小问中答对 {right} 个（{db}）",
-        "by_topic": "按主题",
-        "over_time": "按日期",
-        "cols": ("主题", "题数", "答对小问", "正确率"),
-        "day_cols": ("日期", "题数", "正确率"),
-        "weakest": "最薄弱：",
-    },
-}
+def _output(json: bool, md: bool, latex: bool, lang: str):
+    from dlcalc.cli.options import Output
+
+    return Output(json=json, md=md, latex=latex, lang=lang)
 
 
 @quiz_app.command()
 def stats(
     db: DbOpt = None,
-    lang: LangOpt = Lang.en,
+    png: Annotated[
+        Optional[str], typer.Option("--png", help="Also draw accuracy per topic and over time to this PNG file.")
+    ] = None,
     json: Annotated[
-        bool, typer.Option("--json", help="One JSON object (total_attempts, by_topic, over_time, weakest).")
+        bool,
+        typer.Option("--json", help="One JSON object (total_attempts, by_topic, over_time, weakest, due, …)."),
     ] = False,
+    md: MdOpt = False,
+    latex: LatexOpt = False,
+    lang: LangOpt = Lang.en,
 ) -> None:
-    """Your study history: questions answered, parts right by topic and over time, the weakest topics.
+    """Your study history: questions answered, accuracy by topic and over time (a chart), the weakest topics.
 
     Read-only: the history is never changed, and a file that does not exist is refused.
-    Example: dlcalc quiz stats
+    Example: dlcalc quiz stats --png progress.png
     """
-    code = getattr(lang, "value", lang)
-    history = _open_history(db, code, readonly=True)
-    try:
-        data = history.stats()
-    finally:
-        history.close()
-    if json:
-        import json as json_module
+    from dlcalc.cli.options import emit
+    from dlcalc.quiz.reports import stats_png, stats_result
 
-        print(json_module.dumps(data, ensure_ascii=False, indent=2))
-        return
+    code = _code(lang)
+    with _speak(code):
+        out = _output(json, md, latex, code)
+        history = _open_history(db, code, readonly=True)
+        try:
+            data = history.stats()
+        finally:
+            history.close()
+        emit(stats_result(data, ascii_only=json or md or latex), out)
+        if png is not None:
+            if not data["total_attempts"]:
+                raise DlcalcError(T("--png: no history yet to draw", "--png：还没有可画的学习记录"))
+            stats_png(png, data, code)
+            _note(T("wrote {p}", "已写入 {p}").format(p=png), code)
+
+
+@quiz_app.command()
+def history(
+    wrong: Annotated[bool, typer.Option("--wrong", help="Only answers with a part wrong.")] = False,
+    topic: Annotated[
+        Optional[str], typer.Option("--topic", "-t", help="Only this topic (conv, lstm, terms, …).")
+    ] = None,
+    since: Annotated[
+        Optional[str], typer.Option("--since", help="Only answers from this date on (YYYY-MM-DD).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many answers, newest first.")] = 50,
+    db: DbOpt = None,
+    json: JsonOpt = False,
+    md: MdOpt = False,
+    latex: LatexOpt = False,
+    lang: LangOpt = Lang.en,
+) -> None:
+    """Past questions and your answers, newest first, every part with its verdict (in --json).
+
+    Read-only, like quiz stats.
+    Example: dlcalc quiz history --wrong --topic conv --since 2025-01-01
+    """
+    from datetime import datetime, timezone
+
+    from dlcalc.cli.options import emit
+    from dlcalc.quiz.reports import history_result
+    from dlcalc.quiz.session import topic_names
+
+    code = _code(lang)
+    with _speak(code):
+        out = _output(json, md, latex, code)
+        if limit < 1:
+            raise DlcalcError(
+                T("--limit: expected 1 or more, got {n}", "--limit：应为 1 或更大，实际为 {n}").format(n=limit)
+            )
+        when = None
+        if since is not None:
+            try:
+                when = datetime.fromisoformat(since.strip())
+            except ValueError:
+                raise DlcalcError(
+                    T(
+                        "--since: expected a date as YYYY-MM-DD, got {s!r}",
+                        "--since：日期应写成 YYYY-MM-DD，实际为 {s!r}",
+                    ).format(s=since)
+                ) from None
+            when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        notes: list[Any] = []
+        name = topic_names([topic], code, notes)[0] if topic else None
+        reader = _open_history(db, code, readonly=True)
+        try:
+            rows = reader.attempts(wrong=wrong, topic=name, since=when, limit=limit)
+            path = str(reader.path)
+        finally:
+            reader.close()
+        emit(history_result(rows, code, wrong, name, when, path), out)
+    for note in notes:
+        _note(note, code)
+
+
+@quiz_app.command()
+def review(
+    n: Annotated[int, typer.Option("--n", "-n", help="Number of questions.")] = 10,
+    seed: Annotated[
+        Optional[int], typer.Option("--seed", help="The same seed and history give the same review.")
+    ] = None,
+    db: DbOpt = None,
+    lang: LangOpt = Lang.en,
+    json: Annotated[
+        bool, typer.Option("--json", help="Questions and feedback on stderr, one JSON result on stdout.")
+    ] = False,
+) -> None:
+    """Review what is due: SM-2 spaced repetition over your history, topics you get wrong first.
+
+    Each answer's parts give its SM-2 quality (all right 5 … all wrong 1, blank 0; see README); the
+    item then comes back after 1, 6, then ⌈interval × ease⌉ days, or tomorrow after a lapse. When
+    fewer than --n items are due, new questions from your weakest topics fill the review.
+    Example: dlcalc quiz review --n 10
+    """
+    import random
+
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
-    words = STATS_WORDS[code]
-    console = Console(highlight=False)
-    head = words["head"].format(n=data["total_attempts"], right=data["right"], graded=data["graded"], db=data["db"])
-    console.print(Text(head, overflow="fold"))  # stored text (topics, the path) is data, never markup
-    table = Table(title=words["by_topic"])
-    for col in words["cols"]:
-        table.add_column(col)
-    for t in data["by_topic"]:
-        acc = "—" if t["accuracy"] is None else f"{t['accuracy']:.0%}"
-        table.add_row(Text(t["topic"]), str(t["attempts"]), f"{t['right']}/{t['graded']}", acc)
-    console.print(table)
-    days = Table(title=words["over_time"])
-    for col in words["day_cols"]:
-        days.add_column(col)
-    for d in data["over_time"]:
-        days.add_row(Text(str(d["day"])), str(d["attempts"]), "—" if d["accuracy"] is None else f"{d['accuracy']:.0%}")
-    console.print(days)
-    if data["weakest"]:
-        console.print(Text(words["weakest"] + ", ".join(data["weakest"]), overflow="fold"))
+    from dlcalc.quiz.history import now
+    from dlcalc.quiz.session import build_review
+
+    code = _code(lang)
+    with _speak(code):
+        seed = seed if seed is not None else random.SystemRandom().randrange(10**6)
+        history = _open_history(db, code)
+        try:
+            stats = history.stats()
+            if not stats["total_attempts"]:
+                history.close()
+                Console(stderr=json, highlight=False).print(
+                    Text(
+                        T(
+                            "No history yet: nothing to review. Take a quiz first (dlcalc quiz), or sit a mock exam "
+                            "(dlcalc exam).",
+                            "还没有学习记录，没有可复习的内容。先做一次测验（dlcalc quiz）或模拟考试（dlcalc exam）。",
+                        )(code)
+                    )
+                )
+                return
+            accuracy = {t["topic"]: t["accuracy"] for t in stats["by_topic"]}
+            plan = build_review(history.schedule(), accuracy, n, seed, now())
+        except BaseException:
+            history.close()
+            raise
+        console = Console(stderr=json, highlight=False)
+        if not plan.questions:
+            history.close()
+            when = plan.next_due.date().isoformat() if plan.next_due else "—"
+            console.print(
+                Text(
+                    T(
+                        "Nothing is due and every topic is answered right. Next review: {d}.",
+                        "没有到期的内容，各主题也都答对了。下次复习：{d}。",
+                    ).format(d=when)(code)
+                )
+            )
+            return
+        head = T(
+            "Review: {due} item(s) due; {k} question(s) now{weak}.",
+            "复习：{due} 项到期；本次 {k} 题{weak_zh}。",
+        ).format(
+            due=plan.due,
+            k=len(plan.questions),
+            weak=f", new ones from your weakest topics ({', '.join(plan.weak)})" if plan.weak else "",
+            weak_zh=f"，另从最薄弱的主题（{'、'.join(plan.weak)}）出新题" if plan.weak else "",
+        )
+        console.print(Text(head(code), style="bold"))
+        _take(plan.questions, history, code, json, sys.stdin.isatty() and not json, seed, kind="quiz-review")

@@ -230,8 +230,8 @@ def _resolve(label: str, asked: list[Asked]) -> tuple[int, int | None] | None:
     want = normal_label(label)
     if not want:
         return None
-    for i, a in enumerate(asked):
-        if any(normal_label(n) == want for n in a.names()):
+    for i, a in enumerate(asked):  # a part's own names (its items are matched below, one number each)
+        if any(normal_label(n) == want for n in a.names() if n not in a.part.items or len(a.part.items) == 1):
             return i, None
     for i, a in enumerate(asked):
         for j, item in enumerate(a.items):

@@ -26,6 +26,9 @@ WORDS = {
 
 
 def to_json(questions: list[Question], lang: str, seed: int | None = None) -> str:
+    """`{dlcalc, kind: "quiz-export", seed, lang, questions: [...]}`."""
+    from dlcalc.render import JSON_SCHEMA_VERSION
+
     rows = []
     for q in questions:
         row: dict[str, Any] = {
@@ -44,10 +47,11 @@ def to_json(questions: list[Question], lang: str, seed: int | None = None) -> st
                 {"key": a.part.key, "label": a.label(lang), "answer": a.accepted(), "grade": a.grade.spec()}
                 for a in q.parts
             ]
-        if q.key_points:
+        if q.key_points and q.key_points.get(lang):
             row["key_points"] = q.key_points[lang]
         rows.append(row)
-    return json.dumps(jsonable(rows), ensure_ascii=False, indent=2)
+    data = {"dlcalc": JSON_SCHEMA_VERSION, "kind": "quiz-export", "seed": seed, "lang": lang, "questions": rows}
+    return json.dumps(jsonable(data), ensure_ascii=False, indent=2)
 
 
 # --- Markdown --------------------------------------------------------------------------------
@@ -94,7 +98,7 @@ def to_markdown(questions: list[Question], lang: str, seed: int) -> str:
             lines.append(result_md(result, lang))
         elif q.reference:
             lines.append(md_escape(q.reference[lang].strip()))
-            lines += [f"- {md_escape(p)}" for p in q.key_points[lang]]
+            lines += [f"- {md_escape(p)}" for p in (q.key_points or {}).get(lang, [])]
         lines.append("")
     return "\n".join(lines)
 
@@ -107,7 +111,8 @@ _MATH_CHARS = set("σ⊙∂√²³ᵀ½·←→≤≥≈∞ΣΦβγδεημρθ�
 # (one- or two-letter names only: kernel_size and running_var are identifiers, set as text)
 _SCRIPT = r"(?:[_^](?:\{[^{}]*\}|\([^()]*\)|[A-Za-z0-9]{1,4}(?![\w]))|[²³ᵀ])"
 _MATH_WORD = re.compile(
-    rf"(?<![\w\\])(?:[A-Za-zσΦĥŷ][\u0302\u0303]?[A-Za-z0-9]?{_SCRIPT}+|∂[A-Za-z]\w*(?:/∂[A-Za-z]\w*)?)"
+    rf"(?<![\w\\])(?:[A-Za-zσΦĥŷ][\u0302\u0303]?[A-Za-z0-9]?{_SCRIPT}+"
+    rf"|∂[A-Za-z][A-Za-z0-9]*{_SCRIPT}*(?:/∂[A-Za-z][A-Za-z0-9]*{_SCRIPT}*)?)"
 )
 
 
@@ -208,10 +213,13 @@ def to_tex(questions: list[Question], lang: str, seed: int) -> str:
         body.append(rf"\subsection*{{{i}}}")
         if result is not None:
             body.append(result_tex(result, lang))
-        elif q.key_points:
-            body.append(r"\begin{itemize}")
-            body += [rf"\item {tex_text(p)}" for p in q.key_points[lang]]
-            body.append(r"\end{itemize}")
+        else:
+            if q.reference and q.kind != "short":  # a short answer's reference is already the key
+                body.append(tex_text(q.reference[lang].strip()) + r"\par")
+            if q.key_points and q.key_points.get(lang):
+                body.append(r"\begin{itemize}")
+                body += [rf"\item {tex_text(p)}" for p in q.key_points[lang]]
+                body.append(r"\end{itemize}")
     document = "\n".join([h for h in head if h] + body + [r"\end{document}", ""])
     return document if lang == "zh" else ascii_latex(document)  # pdflatex: no raw Unicode
 
@@ -223,7 +231,54 @@ def _html(text: str) -> str:
     return html.escape(text).replace("\n", "<br>")
 
 
-def to_anki(questions: list[Question], lang: str, path: str, seed: int) -> None:
+def stable_id(text: str) -> int:
+    return int(hashlib.sha1(text.encode()).hexdigest()[:8], 16) | (1 << 30)
+
+
+def glossary_deck(genanki: Any, lang: str) -> Any:
+    """The course glossary as a deck: one note per term, two cards (term → definition, definition →
+    term), in `lang` with the other language's name beside it."""
+    from dlcalc.glossary import load, masked
+
+    other = "zh" if lang == "en" else "en"
+    model = genanki.Model(
+        stable_id("dlcalc-glossary-model-v1"),
+        "dlcalc glossary term",
+        fields=[{"name": "Term"}, {"name": "Other"}, {"name": "Definition"}, {"name": "Formula"}],
+        templates=[
+            {
+                "name": "term → definition",
+                "qfmt": "<b>{{Term}}</b><br><small>{{Other}}</small>",
+                "afmt": "{{FrontSide}}<hr id=answer>{{Definition}}<br>{{Formula}}",
+            },
+            {
+                "name": "definition → term",
+                "qfmt": "{{Definition}}",
+                "afmt": "{{FrontSide}}<hr id=answer><b>{{Term}}</b><br><small>{{Other}}</small><br>{{Formula}}",
+            },
+        ],
+    )
+    title = "dlcalc glossary" if lang == "en" else "dlcalc 术语表"
+    deck = genanki.Deck(stable_id(f"dlcalc-glossary-{lang}"), f"{title} ({lang})")
+    for entry in load():
+        formula = "<br>".join(f"\\({html.escape(f.latex)}\\)" for f in entry.formulas)
+        deck.add_note(
+            genanki.Note(
+                model=model,
+                fields=[
+                    html.escape(entry.name(lang)),
+                    html.escape(entry.name(other)),
+                    html.escape(masked(entry, lang)),  # the definition never gives the name away
+                    formula,
+                ],
+                guid=genanki.guid_for("dlcalc-glossary", entry.id, lang),
+            )
+        )
+    return deck
+
+
+def to_anki(questions: list[Question], lang: str, path: str, seed: int) -> int:
+    """The quiz as a deck, and the glossary as a second deck in the same file; returns the term count."""
     try:
         import genanki
     except ImportError:
@@ -231,9 +286,6 @@ def to_anki(questions: list[Question], lang: str, path: str, seed: int) -> None:
 
         raise DlcalcError("--export anki needs genanki: pip install 'dlcalc[anki]'") from None
     from dlcalc.render import step_latex
-
-    def stable_id(text: str) -> int:
-        return int(hashlib.sha1(text.encode()).hexdigest()[:8], 16) | (1 << 30)
 
     model = genanki.Model(
         stable_id("dlcalc-model-v1"),
@@ -261,8 +313,10 @@ def to_anki(questions: list[Question], lang: str, path: str, seed: int) -> None:
                 for s in result.steps
                 if s.lhs is not None or s.chain
             )
-        elif q.key_points:
+        elif q.key_points and q.key_points.get(lang):
             solution = "<br>".join(html.escape(p) for p in q.key_points[lang])
+        elif q.reference:
+            solution = _html(q.reference[lang])
         else:
             solution = ""
         if q.kind == "computed" and len(q.parts) > 1:
@@ -272,9 +326,11 @@ def to_anki(questions: list[Question], lang: str, path: str, seed: int) -> None:
         deck.add_note(
             genanki.Note(model=model, fields=[front, answer, solution], guid=genanki.guid_for(q.id, q.accepted))
         )
+    terms = glossary_deck(genanki, lang)
     try:
-        genanki.Package(deck).write_to_file(path)
+        genanki.Package([deck, terms]).write_to_file(path)
     except OSError as e:
         from dlcalc.errors import DlcalcError
 
         raise DlcalcError(f"--out: cannot write {path!r} ({e.strerror})") from None
+    return len(terms.notes)

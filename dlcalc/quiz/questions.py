@@ -37,6 +37,7 @@ class Question:
     item: str = ""  # what the study history schedules: a bank id, or "template:<topic>"
     title: Text | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    synonyms: dict[str, list[str]] = field(default_factory=dict)  # for the key-point hint (short answers)
 
     def accepted_in(self, lang: str) -> str:
         """The answer key in one language: `output shape = 25×26×26; parameter count = 250`."""
@@ -73,7 +74,7 @@ def asked_parts(parts: list[Part], answer: dict[str, Any], statement: Text) -> l
 def mark(question: Question, typed: str) -> tuple[Reading | None, list[Verdict]]:
     """Read and grade one typed answer: a verdict per part (None: self-marked)."""
     if question.kind == "short":
-        return None, [Verdict("answer", Text("answer", "答案"), typed, question.accepted, None)]
+        return None, short_verdicts(question, typed)
     if question.kind == "choice":
         letter = read_choice(typed)
         reading = Reading(
@@ -89,6 +90,25 @@ def mark(question: Question, typed: str) -> tuple[Reading | None, list[Verdict]]
         for a, text, ok in zip(question.parts, reading.texts, grade_parts(question.parts, reading))
     ]
     return reading, verdicts
+
+
+def short_verdicts(question: Question, typed: str, marks: list[bool] | None = None) -> list[Verdict]:
+    """A short answer's parts are its key points, each marked by the student (None: not yet)."""
+    points = question.key_points or {}
+    if not points.get("en"):
+        return [
+            Verdict("answer", Text("answer", "答案"), typed, question.accepted, None if marks is None else all(marks))
+        ]
+    return [
+        Verdict(
+            f"point{i}",
+            Text(en, zh),
+            typed if i == 1 else "",
+            en,
+            None if marks is None else bool(marks[i - 1]),
+        )
+        for i, (en, zh) in enumerate(zip(points["en"], points["zh"]), 1)
+    ]
 
 
 def grade(question: Question, typed: str) -> bool | None:
@@ -176,6 +196,7 @@ def from_problem(problem: Any) -> Question:
         key_points=problem.key_points,
         item=problem.id,
         title=title,
+        synonyms=problem.synonyms,
     )
     q.accepted = problem.answer if kind == "choice" else problem.reference["en"].strip()
     return q

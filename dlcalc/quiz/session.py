@@ -10,13 +10,58 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from dlcalc.errors import DlcalcError
-from dlcalc.quiz.answers import yes_no
 from dlcalc.quiz.history import HistoryWriteError
-from dlcalc.quiz.questions import Question, Verdict, expected_format, from_problem, generate, mark, solution_of
+from dlcalc.quiz.questions import (
+    Question,
+    Verdict,
+    expected_format,
+    from_problem,
+    generate,
+    mark,
+    short_verdicts,
+    solution_of,
+)
 from dlcalc.quiz.templates import TEMPLATES
-from dlcalc.text import T
+from dlcalc.text import T, Text
 
-TOPICS = tuple(TEMPLATES) + ("concept",)
+TOPICS = tuple(TEMPLATES) + ("concept", "terms")
+TERMS_WEIGHT = 4.0  # the whole glossary weighs as much as a topic with a few bank problems
+
+
+def topic_names(topics: list[str] | None, lang: str = "en", notes: list[Text] | None = None) -> list[str]:
+    """The chosen topics, old names read as the new ones (with a note), unknown ones refused."""
+    from dlcalc.bank import RENAMED_TOPICS
+
+    chosen = []
+    for t in topics or TOPICS:
+        if t in RENAMED_TOPICS:
+            if notes is not None:
+                notes.append(
+                    T(
+                        "note: topic {old!r} is now called {new!r} (the command it exercises)",
+                        "提示：主题 {old!r} 现在叫 {new!r}（与它练习的命令同名）",
+                    ).format(old=t, new=RENAMED_TOPICS[t])
+                )
+            t = RENAMED_TOPICS[t]
+        if t not in TOPICS:
+            raise DlcalcError(
+                T("--topic: expected one of {all}, got {t!r}", "--topic：应为 {all} 之一，实际为 {t!r}").format(
+                    all=", ".join(TOPICS), t=t
+                )
+            )
+        chosen.append(t)
+    return list(dict.fromkeys(chosen))
+
+
+def _weight(item: str, schedule: dict[str, tuple[str, Any]] | None, clock: Any) -> float:
+    """How strongly --review favours an item: due ones (×3, else ×0.5), lapsed ones (last answer below
+    quality 3, so SM-2 restarted them: ×4), hard ones (×2.5/EF); an item never answered weighs 1."""
+    if not schedule or item not in schedule:
+        return 1.0
+    _, state = schedule[item]
+    due = state.due is None or state.due <= clock
+    lapsed = state.repetitions == 0
+    return (3.0 if due else 0.5) * (4.0 if lapsed else 1.0) * 2.5 / max(state.ease, 1.3)
 
 
 def build(
@@ -24,45 +69,53 @@ def build(
     n: int,
     seed: int,
     difficulty: int | None = None,
-    boxes: dict[str, tuple[int, Any]] | None = None,
+    schedule: dict[str, tuple[str, Any]] | None = None,
     bank_path: str | None = None,
 ) -> list[Question]:
     """n questions; the same seed and options always give the same quiz.
 
-    Candidates are the templates of the chosen topics and the bank's problems of those topics.
-    With `boxes` (the study history's Leitner boxes, for --review) a candidate in box k weighs
-    6 - k, doubled when it is due, so what the student got wrong comes back first.
+    Candidates are the templates of the chosen topics, the bank's problems of those topics and,
+    for `terms`, the glossary's terms. With `schedule` (the study history's SM-2 state, for
+    --review) items weigh as `_weight` says, so what the student got wrong or finds hard comes
+    back first.
     """
     from dlcalc.bank import load_bank
     from dlcalc.quiz.history import now
 
-    chosen = list(dict.fromkeys(topics or TOPICS))
-    for t in chosen:
-        if t not in TOPICS:
-            raise DlcalcError(f"--topic: expected one of {', '.join(TOPICS)}, got {t!r}")
+    chosen = topic_names(topics)
     if n < 1 or n > 500:
-        raise DlcalcError(f"--n: expected 1 to 500 questions, got {n}")
+        raise DlcalcError(
+            T("--n: expected 1 to 500 questions, got {n}", "--n：题数应为 1 到 500，实际为 {n}").format(n=n)
+        )
     if difficulty is not None and difficulty not in (1, 2, 3):
-        raise DlcalcError(f"--difficulty: expected 1, 2 or 3, got {difficulty}")
+        raise DlcalcError(
+            T("--difficulty: expected 1, 2 or 3, got {d}", "--difficulty：应为 1、2 或 3，实际为 {d}").format(
+                d=difficulty
+            )
+        )
     rng = random.Random(seed)
     problems = sorted(load_bank(bank_path), key=lambda p: p.id)
-    candidates: list[tuple[str, Any]] = []  # (item, bank problem or topic name)
+    candidates: list[tuple[str, Any, float]] = []  # (item, bank problem, topic name or ("term", id), base weight)
     for topic in chosen:
+        if topic == "terms":
+            from dlcalc.quiz.terms import term_ids
+
+            ids = term_ids()
+            candidates += [(f"term:{t}", ("term", t), TERMS_WEIGHT / len(ids)) for t in ids]
+            continue
         bank = [p for p in problems if p.topic == topic and (difficulty is None or p.difficulty == difficulty)]
-        candidates += [(p.id, p) for p in bank]
+        candidates += [(p.id, p, 1.0) for p in bank]
         if topic in TEMPLATES:
-            candidates += [(f"template:{topic}", topic)] * max(2, len(bank))
+            candidates += [(f"template:{topic}", topic, 1.0)] * max(2, len(bank))
     if not candidates:
-        raise DlcalcError("quiz: no questions for these options (try other --topic or --difficulty)")
+        raise DlcalcError(
+            T(
+                "quiz: no questions for these options (try other --topic or --difficulty)",
+                "quiz：这些选项下没有题目（换个 --topic 或 --difficulty 试试）",
+            )
+        )
     clock = now()
-
-    def weight(item: str) -> float:
-        if not boxes or item not in boxes:
-            return 1.0
-        box, due = boxes[item]
-        return (6 - box) * (2.0 if due <= clock else 0.5)
-
-    weights = [weight(item) for item, _ in candidates]
+    weights = [base * _weight(item, schedule, clock) for item, _, base in candidates]
     questions: list[Question] = []
     used: set[str] = set()
     for index in range(n):
@@ -70,14 +123,102 @@ def build(
         if not pool:
             pool = list(zip(candidates, weights))
             used.clear()
-        ((item, what),) = rng.choices([c for c, _ in pool], weights=[w for _, w in pool])
-        if isinstance(what, str):
-            level = difficulty or rng.choice([1, 2, 3])
-            questions.append(generate(what, rng, level, index, seed))
-        else:
+        ((item, what, _),) = rng.choices([c for c, _ in pool], weights=[w for _, w in pool])
+        questions.append(make_question(item, what, rng, difficulty, index, seed))
+        if not isinstance(what, str):
             used.add(item)
-            questions.append(from_problem(what))
     return questions
+
+
+def make_question(item: str, what: Any, rng: random.Random, difficulty: int | None, index: int, seed: int) -> Question:
+    """One question for a drawn candidate: generated, a glossary drill, or a bank problem."""
+    if isinstance(what, str):
+        level = difficulty or rng.choice([1, 2, 3])
+        return generate(what, rng, level, index, seed)
+    if isinstance(what, tuple) and what[0] == "term":
+        from dlcalc.quiz.terms import term_question
+
+        return term_question(rng, what[1])
+    return from_problem(what)
+
+
+def item_question(item: str, topic: str, rng: random.Random, index: int, seed: int, bank: list[Any]) -> Question | None:
+    """A fresh question for a scheduled item (None when the item no longer exists)."""
+    from dlcalc.bank import topic_name
+
+    if item.startswith("template:"):
+        name = topic_name(item.removeprefix("template:"))
+        return generate(name, rng, rng.choice([1, 2, 3]), index, seed) if name in TEMPLATES else None
+    if item.startswith("term:"):
+        from dlcalc.quiz.terms import term_ids, term_question
+
+        term = item.removeprefix("term:")
+        return term_question(rng, term) if term in term_ids() else None
+    if item.startswith("exam:"):
+        from dlcalc.exam.paper import section_question
+
+        return section_question(item.removeprefix("exam:"), rng, index, seed)
+    problem = next((p for p in bank if p.id == item), None)
+    return from_problem(problem) if problem is not None else None
+
+
+@dataclass
+class Review:
+    questions: list[Question]
+    due: int  # items due now
+    weak: list[str]  # the topics, weakest first, that filled the review beyond the due items
+    next_due: Any = None  # when nothing is due: the next date something is
+
+
+def build_review(
+    schedule: dict[str, tuple[str, Any]],
+    accuracy: dict[str, float | None],
+    n: int,
+    seed: int,
+    clock: Any,
+    bank_path: str | None = None,
+) -> Review:
+    """`quiz review`: the items SM-2 says are due, topics the student gets wrong first (then the most
+    overdue, then the hardest); when fewer than n are due, new questions from the weakest topics."""
+    from dlcalc.bank import load_bank, topic_name
+
+    if n < 1 or n > 500:
+        raise DlcalcError(
+            T("--n: expected 1 to 500 questions, got {n}", "--n：题数应为 1 到 500，实际为 {n}").format(n=n)
+        )
+    rng = random.Random(seed)
+    bank = load_bank(bank_path)
+
+    def error(topic: str) -> float:
+        acc = accuracy.get(topic_name(topic))
+        return 0.5 if acc is None else 1 - acc
+
+    due = [(item, topic, state) for item, (topic, state) in schedule.items() if state.due is None or state.due <= clock]
+    due.sort(key=lambda d: (-error(d[1]), d[2].due or clock, d[2].ease, d[0]))
+    questions: list[Question] = []
+    for item, topic, _ in due:
+        if len(questions) == n:
+            break
+        q = item_question(item, topic, rng, len(questions), seed, bank)
+        if q is not None:
+            questions.append(q)
+    share = {t: 0.5 if a is None else a for t, a in accuracy.items()}  # a topic never graded: in between
+    weak = [t for t in sorted(share, key=lambda t: (share[t], t)) if t in TOPICS and share[t] < 1]
+    used = {q.item for q in questions if not q.item.startswith("template:")}
+    filled: list[str] = []
+    attempts = 0
+    while len(questions) < n and weak and attempts < 20 * n:
+        topic = weak[attempts % len(weak)]
+        attempts += 1
+        (q,) = build([topic], 1, rng.randrange(10**9))
+        if q.item in used and not q.item.startswith("template:"):
+            continue
+        used.add(q.item)
+        questions.append(q)
+        if topic not in filled:
+            filled.append(topic)
+    upcoming = [state.due for _, (_, state) in schedule.items() if state.due is not None and state.due > clock]
+    return Review(questions, len(due), filled, min(upcoming) if upcoming else None)
 
 
 @dataclass
@@ -161,8 +302,13 @@ def take(
                 typed = _clean(again)
                 reading, verdicts = _mark(q, typed)
             if q.kind == "short":
-                _show_reference(console, q, lang)
-                verdicts[0].correct = _self_mark(ask, console, words) if interactive else None
+                from dlcalc.quiz import keypoints, selfmark
+
+                hints = keypoints.hint(typed, q)
+                selfmark.show_reference(console, q, lang, hints)
+                count = len(verdicts)
+                marks = selfmark.ask_marks(ask, console, lang, count, hints) if interactive else None
+                verdicts = short_verdicts(q, typed, marks)
             outcome = Outcome(q, typed, verdicts)
             if record is not None:
                 try:
@@ -211,27 +357,14 @@ def _mark(q: Question, typed: str) -> tuple[Any, list[Verdict]]:
         ), verdicts
 
 
-def _self_mark(ask: Callable[[str], str | None], console: Any, words: dict[str, str]) -> bool | None:
-    from rich.text import Text
-
-    for attempt in range(2):
-        mark = ask(words["self"])
-        if mark is None:
-            raise KeyboardInterrupt  # end of input while self-marking: stop as Ctrl-C would
-        said = yes_no(mark)
-        if said is not None:
-            return said
-        if attempt == 0:
-            console.print(Text(words["yn"], style="yellow"))
-    return None
-
-
 def _show_question(console: Any, q: Question, i: int, total: int, lang: str) -> None:
     from rich.panel import Panel
     from rich.text import Text
 
+    from dlcalc.quiz.wrap import for_terminal
+
     words = _WORDS[lang]
-    body = Text(q.statement(lang))
+    body = Text(for_terminal(q.statement(lang), lang, console.width - 4))
     if q.choices:
         for letter, choice in zip("ABCDEFGH", q.choices[lang]):
             body.append(f"\n  {letter}. {choice}")
@@ -278,7 +411,7 @@ def _show_reference(console: Any, q: Question, lang: str) -> None:
         console.print(Text(f"{words['answer']}: {q.expected}", style="bold"))
     console.print(Text(words["reference"], style="bold underline"))
     console.print(Text(q.reference[lang].strip()))
-    for point in q.key_points[lang]:
+    for point in (q.key_points or {}).get(lang, []):
         console.print(Text(f"• {point}"))
 
 
@@ -382,8 +515,6 @@ _WORDS = {
         "again": "{problem} — please answer again as: {format}",
         "unsaved": "could not save",
         "in_memory": "this quiz goes on and keeps your answers in memory",
-        "yn": "Type y (yes) or n (no).",
-        "self": "Did your answer cover the key points? [y/n] ",
         "stopped": "Quiz stopped; your answers so far are kept.",
         "answer": "Answer",
         "reference": "Reference answer and key points",
@@ -403,8 +534,6 @@ _WORDS = {
         "again": "{problem}——请按此格式重新作答：{format}",
         "unsaved": "无法保存",
         "in_memory": "测验继续，答案保存在内存中",
-        "yn": "请输入 y（是）或 n（否）。",
-        "self": "你的回答覆盖了这些要点吗？[y/n] ",
         "stopped": "测验已停止；已作答的记录均已保存。",
         "answer": "答案",
         "reference": "参考答案与要点",

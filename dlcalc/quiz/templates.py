@@ -443,37 +443,52 @@ def batchnorm(rng: random.Random, difficulty: int = 1) -> Draft:
 
 
 def softmax(rng: random.Random, difficulty: int = 1) -> Draft:
+    """Probabilities from logits (the `softmax` command)."""
+    z = [rng.choice([-1, 0, 0.5, 1, 2, 3]) for _ in range(3 if difficulty < 3 else 4)]
+    stmt = T("Give the probabilities softmax({z}) (to 4 decimals).", "求概率 softmax({z})（保留 4 位小数）。").format(
+        z=", ".join(number(v) for v in z)
+    )
+    parts = [part("probabilities", "probabilities", "概率", FOUR)]
+    return Draft("softmax", "softmax", {"logits": z}, stmt, parts, difficulty=difficulty)
+
+
+def loss(rng: random.Random, difficulty: int = 1) -> Draft:
+    """Cross-entropy from logits (the `loss` command); harder ones also ask its gradient on the logits."""
     z = [rng.choice([-1, 0, 0.5, 1, 2, 3]) for _ in range(3)]
+    c = rng.randrange(3)
     logits = ", ".join(number(v) for v in z)
+    loss_part = part("loss", "cross-entropy loss", "交叉熵损失", FOUR, names=("loss", "损失"))
     if difficulty == 1:
         stmt = T(
-            "Give the probabilities softmax({z}) (to 4 decimals).", "求概率 softmax({z})（保留 4 位小数）。"
-        ).format(z=logits)
-        parts = [part("probabilities", "probabilities", "概率", FOUR)]
-        return Draft("softmax", "softmax", {"logits": z}, stmt, parts, difficulty=difficulty)
-    c = rng.randrange(3)
-    stmt = T(
-        "Logits {z}, true class {c} (counting from 0). Give the cross-entropy loss (to 4 decimals).",
-        "logits 为 {z}，真实类别 {c}（从 0 开始）。求交叉熵损失（保留 4 位小数）。",
-    ).format(z=logits, c=c)
+            "Logits {z}, true class {c} (counting from 0). Give the cross-entropy loss (to 4 decimals).",
+            "logits 为 {z}，真实类别 {c}（从 0 开始）。求交叉熵损失（保留 4 位小数）。",
+        )
+        parts = [loss_part]
+    else:
+        stmt = T(
+            "Logits {z}, true class {c} (counting from 0). Give the cross-entropy loss and its gradient ∂E/∂z "
+            "(to 4 decimals).",
+            "logits 为 {z}，真实类别 {c}（从 0 开始）。求交叉熵损失及其梯度 ∂E/∂z（保留 4 位小数）。",
+        )
+        parts = [loss_part, part("gradient", "∂E/∂z", "∂E/∂z", FOUR, names=("gradient", "梯度"))]
     return Draft(
-        "softmax",
+        "loss",
         "softmax",
         {"logits": z, "loss": "cross_entropy", "target": c},
-        stmt,
-        [part("loss", "cross-entropy loss", "交叉熵损失", FOUR, names=("loss", "损失"))],
+        stmt.format(z=logits, c=c),
+        parts,
         difficulty=difficulty,
     )
 
 
-def activation(rng: random.Random, difficulty: int = 1) -> Draft:
+def act(rng: random.Random, difficulty: int = 1) -> Draft:
     fn = rng.choice(["sigmoid", "tanh"] if difficulty == 1 else ["sigmoid", "tanh", "elu", "gelu"])
     x = rng.choice([-2, -1, -0.5, 0.5, 1, 2])
     stmt = T(
         "Give the slope of {f} at x = {x} (to 4 decimals).", "求 {f} 在 x = {x} 处的导数（保留 4 位小数）。"
     ).format(f=fn, x=number(x))
     return Draft(
-        "activation",
+        "act",
         "act",
         {"function": fn, "at": [x]},
         stmt,
@@ -525,6 +540,7 @@ TEMPLATES: dict[str, Callable[[random.Random, int], Draft]] = {
     "attention": attention,
     "batchnorm": batchnorm,
     "softmax": softmax,
-    "activation": activation,
+    "loss": loss,
+    "act": act,
     "metrics": metrics,
 }

@@ -50,7 +50,7 @@ def well_posed(q: Any) -> bool:
         return all(0.01 < abs(v) < 0.99 for v in values)
     if q.topic == "optim" and abs(float(values[0]) - float(a["start"][0])) < 1e-3:
         return False  # started at the minimum: nothing to compute
-    if q.topic in ("optim", "attention", "batchnorm", "softmax", "activation"):
+    if q.topic in ("optim", "attention", "batchnorm", "softmax", "loss", "act"):
         return all(abs(float(v)) < 1e3 for v in values) and any(abs(float(v)) > 1e-3 for v in values)
     if q.topic == "grad":
         return abs(values[0]) < 100 and abs(values[0]) > 1e-3

@@ -135,9 +135,24 @@ def to_markdown(result: Result, lang: str = "en") -> str:
         lines.append(line)
         if step.note:
             lines.append(f"   *{step.note(lang)}*")
+    for table in result.tables:
+        lines += ["", *_table_md(table, lang)]
     if result.notes:
         lines.append("")
         lines += [f"> {n(lang)}" for n in result.notes]
     for figure in result.figures:
         lines += ["", "```", *figure, "```"]
     return "\n".join(lines)
+
+
+def _table_md(table: Table, lang: str) -> list[str]:
+    """A table as a Markdown pipe table (cells on one line, `|` escaped)."""
+
+    def cell(value: object) -> str:
+        return " ".join(say(value, lang).split()).replace("|", "\\|")
+
+    out = [f"**{cell(table.title)}**", ""] if table.title else []
+    out.append("| " + " | ".join(cell(c) for c in table.columns) + " |")
+    out.append("|" + "---|" * len(table.columns))
+    out += ["| " + " | ".join(cell(c) for c in row) + " |" for row in table.rows]
+    return out

@@ -29,7 +29,7 @@ def render(console: Console, result: Result, lang: str = "en", check: Any = None
     console.print(
         Panel(
             _summary(result, lang, console.width),
-            title=f"[bold]{result.title(lang)}[/]",
+            title=RichText(result.title(lang), style="bold"),  # a title may be data (a bank title): never markup
             title_align="left",
             expand=False,
         )
@@ -79,7 +79,7 @@ def _summary(result: Result, lang: str, width: int) -> Any:
     grid.add_column(style="bold")
     grid.add_column(overflow="fold")  # Chinese has no spaces to wrap at: fold, never cut with "…"
     for label, value in rows:
-        grid.add_row(label, value)
+        grid.add_row(RichText(label), RichText(value))  # values are data (a path, a topic): never markup
     return grid
 
 
@@ -247,7 +247,7 @@ def print_table(
     fits = len(layout) == 1 and len(layout[0][0]) == len(columns)
     for part, (group, widths) in enumerate(layout):
         heading = title if part == 0 else T("(continued)", "（续）")(lang)
-        out = RichTable(title=heading, title_justify="left")
+        out = RichTable(title=RichText(heading) if heading else None, title_justify="left")
         for i, w in zip(group, widths):
             natural_fit = fits and w == max(_natural(r[i]) for r in [columns] + rows)
             out.add_column(

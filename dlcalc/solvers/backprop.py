@@ -727,10 +727,14 @@ def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
             out.update(flatten(value, name + "."))
         elif isinstance(value, (list, tuple)) and value and isinstance(value[0], (list, tuple)):
             for j, row in enumerate(value, 1):
+                if not isinstance(row, (list, tuple)) or any(isinstance(v, (list, tuple, dict)) for v in row):
+                    raise DlcalcError(f"mine: {name} must be a matrix of numbers (row {j} is not a list of numbers)")
                 for i, v in enumerate(row, 1):
                     out[f"{name}[{j},{i}]"] = v
         elif isinstance(value, (list, tuple)):
             for j, v in enumerate(value, 1):
+                if isinstance(v, (list, tuple, dict)):
+                    raise DlcalcError(f"mine: {name}[{j}] must be a number")
                 out[f"{name}[{j}]"] = v
         else:
             out[name] = value

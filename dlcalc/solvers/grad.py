@@ -1,14 +1,23 @@
 """Differentiate a typed expression with every rule named, the way a step-by-step calculator does.
 
 The rules: constant, identity, sum, constant multiple, product (u·v)' = u'v + uv', quotient
-(u/v)' = (u'v - uv')/v², power (uⁿ)' = n·uⁿ⁻¹·u', exponential, logarithm, the known derivatives
-σ' = σ(1 - σ), tanh' = 1 - tanh², ReLU' = H (step), and the chain rule f(u)' = f'(u)·u'.
-The result of the steps is compared with sympy's own derivative on every run, so a bug in the
-step printer can never reach a student.
+(u/v)' = (u'v - uv')/v², power (uⁿ)' = n·uⁿ⁻¹·u', exponential, logarithm (any base), the known
+derivatives of every function the reader accepts (σ' = σ(1 - σ), tanh' = 1 - tanh², ReLU' = H,
+sinh, cosh, sech, tan, arctan, leaky ReLU, ELU, softsign, max/min …) and the chain rule
+f(u)' = f'(u)·u'. The result of the steps is compared with sympy's own derivative at sample
+points on every run, so a bug in the step printer can never reach a student.
+
+Numbers never come from sympy's simplified form: the value at --at and the verdict on a --claim
+are computed on the expression exactly as typed (`symbolic.Program`, float64 with domain and
+overflow checks), so a point where the function is undefined is reported as such, a claim is
+judged at sample points first (a counterexample ends it) and symbolic equivalence is only tried
+afterwards, under a time and size budget.
 """
 
 from __future__ import annotations
 
+import functools
+import os
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,12 +27,20 @@ import sympy
 
 from dlcalc import mathfmt as m
 from dlcalc.errors import DlcalcError
-from dlcalc.parse.expr import parse_assignments, parse_expression
+from dlcalc.parse.expr import CONSTANTS, FUNCTIONS, NAME, parse_assignments, parse_tree, to_sympy, variables
 from dlcalc.result import Result, Step
-from dlcalc.solvers.symbolic import expand_special, relu, sigmoid, softplus
+from dlcalc.solvers import symbolic as S
+from dlcalc.solvers.symbolic import show
 from dlcalc.text import T
 
 FIELDS = {"expr", "wrt", "at", "claim"}
+SIMPLIFY_NODES = 300  # larger derivatives are shown as the rules produced them
+SYMBOLIC_STEPS_SECONDS = 2.0  # all symbolic work of one answer; beyond it the numbers stand alone
+READING_SECONDS = 1.0  # sympy taking in the expression and the claim (it simplifies as it builds)
+SUMMARY_NODES = 4000  # a derivative larger than this is not printed in full
+FORMULA_NODES = 250  # a formula in a step larger than this is printed with its depths elided
+SYMBOLIC_SECONDS = 1.0  # the budget for proving a claim symbolically after it passed every sample point
+CLAIM_POINTS = 25
 
 
 @dataclass(frozen=True)
@@ -34,6 +51,8 @@ class GradSpec:
     claim: Any | None
     text: str
     claim_text: str | None
+    tree: tuple = ("n", 0)
+    claim_tree: tuple | None = None
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> GradSpec:
@@ -41,57 +60,220 @@ def parse_spec(inputs: Mapping[str, Any]) -> GradSpec:
 
     only_keys(inputs, FIELDS, "grad")
     text = inputs.get("expr")
-    if not text:
+    if text is None or not str(text).strip():
         raise DlcalcError('grad: the expression is missing, e.g. dlcalc grad "sigmoid(w*x + b)" --wrt w')
-    expr = parse_expression(str(text))
+    tree = parse_tree(str(text))
+    found = sorted(variables(tree))
     wrt_name = str(inputs.get("wrt") or "").strip()
-    symbols = {s.name: s for s in expr.free_symbols}
     if not wrt_name:
-        if len(symbols) != 1:
+        if len(found) != 1:
             raise DlcalcError(
-                f"--wrt: name the variable to differentiate by (the expression has {', '.join(sorted(symbols)) or 'none'})"
+                T(
+                    "--wrt: name the variable to differentiate by (the expression has {v})",
+                    "--wrt：请指定求导变量（表达式中的变量：{v}）",
+                )
+                .format(v=", ".join(found) or "none")
+                .en
             )
-        wrt_name = next(iter(symbols))
-    wrt = symbols.get(wrt_name, sympy.Symbol(wrt_name, real=True))
+        wrt_name = found[0]
+    if not NAME.fullmatch(wrt_name) or wrt_name.startswith("_") or wrt_name in FUNCTIONS or wrt_name in CONSTANTS:
+        raise DlcalcError(f"--wrt: {wrt_name!r} is not a variable name (a letter, then letters, digits or _)")
+    if wrt_name not in found:
+        raise DlcalcError(
+            f"--wrt: {wrt_name} does not occur in the expression"
+            + (f" (its variables: {', '.join(found)})" if found else " (it has no variables)")
+        )
+    with S.deadline(READING_SECONDS):
+        expr = sympy_of(tree)
+    if _undefined(expr):
+        raise DlcalcError(f"expression: {text!r} has no real value (it reduces to {show(expr)})")
     at = parse_assignments(str(inputs.get("at") or ""))
     claim_text = inputs.get("claim")
-    claim = parse_expression(str(claim_text), "--claim") if claim_text not in (None, "") else None
-    return GradSpec(expr, wrt, at, claim, str(text), None if claim is None else str(claim_text))
+    claim_tree = claim = None
+    if claim_text is not None and str(claim_text).strip() != "":
+        claim_tree = parse_tree(str(claim_text), "--claim")
+        with S.deadline(READING_SECONDS):
+            claim = sympy_of(claim_tree)
+        if _undefined(claim):
+            raise DlcalcError(f"--claim: {claim_text!r} has no real value (it reduces to {show(claim)})")
+    return GradSpec(
+        expr,
+        sympy.Symbol(wrt_name, real=True),
+        at,
+        claim,
+        str(text),
+        None if claim_tree is None else str(claim_text),
+        tree,
+        claim_tree,
+    )
 
 
-def show(expr: Any) -> str:
-    """sympy's text with ^ for powers, as students type them."""
-    return sympy.sstr(expr).replace("**", "^")
+# ---------------------------------------------------------------------------------------------
+# formulas, printed only when a renderer asks (a generated quiz question never prints most steps)
+
+_PREC = {"Add": m.ADD, "Mul": m.MUL, "Pow": m.POW}
 
 
-def _d(expr: Any, x: Any) -> m.Math:
-    return m.Math(f"d/d{x}[{show(expr)}]", rf"\frac{{d}}{{d{sympy.latex(x)}}}\left[{sympy.latex(expr)}\right]")
+class Lazy:
+    """A formula computed on first use: `text`, `latex` and `prec`, as mathfmt.Math has."""
+
+    __slots__ = ("_make", "_math")
+
+    def __init__(self, make):
+        self._make = make
+        self._math = None
+
+    def _get(self) -> m.Math:
+        if self._math is None:
+            self._math = self._make()
+        return self._math
+
+    @property
+    def text(self) -> str:
+        return self._get().text
+
+    @property
+    def latex(self) -> str:
+        return self._get().latex
+
+    @property
+    def prec(self) -> int:
+        return self._get().prec
+
+    def __str__(self) -> str:
+        return self.text
 
 
-def _e(expr: Any) -> m.Math:
-    return m.Math(show(expr), sympy.latex(expr))
+def _fits(expr: Any, limit: int) -> bool:
+    return S.node_count(expr, limit + 1) <= limit
+
+
+def _elided(expr: Any, depth: int) -> Any:
+    """The expression with everything deeper than `depth` written as …"""
+    if depth == 0 and expr.args:
+        return sympy.Symbol("…")
+    if not expr.args:
+        return expr
+    with sympy.evaluate(False):
+        return expr.func(*[_elided(a, depth - 1) for a in expr.args])
+
+
+def as_math(expr: Any, dot: bool = False) -> m.Math:
+    """A sympy expression as a formula, its precedence from its top node (a leading minus adds).
+    A formula too large to read (a chain 70 functions deep) is printed to a few levels, the rest …"""
+    if not _fits(expr, FORMULA_NODES):
+        expr = _elided(expr, 4)
+    text, latex = show(expr), S.latex(expr, dot)
+    if text.startswith("-") or isinstance(expr, sympy.Rational) and not expr.is_Integer:
+        prec = m.ADD if text.startswith("-") else m.MUL
+    elif expr.is_Add:
+        prec = m.ADD
+    elif expr.is_Mul:
+        prec = m.MUL
+    elif expr.is_Pow:
+        prec = m.POW
+    else:
+        prec = m.ATOM
+    return m.Math(text, latex, prec)
+
+
+def _e(expr: Any) -> Lazy:
+    return Lazy(lambda: as_math(expr))
+
+
+def _d_math(expr: Any, x: Any) -> m.Math:
+    inner = as_math(expr)
+    return m.Math(f"d/d{x}[{inner.text}]", rf"\frac{{d}}{{d{S.latex(x)}}}\left[{inner.latex}\right]")
+
+
+def _d(expr: Any, x: Any) -> Lazy:
+    return Lazy(lambda: _d_math(expr, x))
+
+
+def _times(*factors: Any) -> Lazy:
+    """f₁·f₂·… with each factor parenthesized by its precedence, the same in text and LaTeX."""
+
+    def one(f: Any) -> m.Math:
+        if isinstance(f, Lazy):
+            return f._get()
+        return f if isinstance(f, m.Math) else as_math(f)
+
+    def make() -> m.Math:
+        out = one(factors[0])
+        for f in factors[1:]:
+            out = out * one(f)
+        return out
+
+    return Lazy(make)
+
+
+# ---------------------------------------------------------------------------------------------
+# the rules
+
+
+def _h(u):
+    return sympy.Heaviside(u, 0)
 
 
 KNOWN = {
-    sigmoid: (
+    S.sigmoid: (
         T("known derivative σ'(u) = σ(u)(1 - σ(u))", "已知导数 σ'(u) = σ(u)(1 - σ(u))"),
-        lambda u: sigmoid(u) * (1 - sigmoid(u)),
+        lambda u: S.sigmoid(u) * (1 - S.sigmoid(u)),
     ),
     sympy.tanh: (
         T("known derivative tanh'(u) = 1 - tanh²(u)", "已知导数 tanh'(u) = 1 - tanh²(u)"),
         lambda u: 1 - sympy.tanh(u) ** 2,
     ),
-    relu: (
+    S.relu: (
         T("known derivative ReLU'(u) = H(u), the unit step", "已知导数 ReLU'(u) = H(u)（单位阶跃）"),
-        lambda u: sympy.Heaviside(u, 0),
+        lambda u: _h(u),
     ),
-    softplus: (T("known derivative softplus'(u) = σ(u)", "已知导数 softplus'(u) = σ(u)"), lambda u: sigmoid(u)),
+    S.softplus: (T("known derivative softplus'(u) = σ(u)", "已知导数 softplus'(u) = σ(u)"), lambda u: S.sigmoid(u)),
+    S.softsign: (
+        T("known derivative softsign'(u) = 1/(1 + |u|)²", "已知导数 softsign'(u) = 1/(1 + |u|)²"),
+        lambda u: 1 / (1 + sympy.Abs(u)) ** 2,
+    ),
     sympy.exp: (T("exponential: (e^u)' = e^u", "指数函数：(e^u)' = e^u"), lambda u: sympy.exp(u)),
     sympy.log: (T("logarithm: (ln u)' = 1/u", "对数：(ln u)' = 1/u"), lambda u: 1 / u),
     sympy.sin: (T("(sin u)' = cos u", "(sin u)' = cos u"), lambda u: sympy.cos(u)),
     sympy.cos: (T("(cos u)' = -sin u", "(cos u)' = -sin u"), lambda u: -sympy.sin(u)),
+    sympy.tan: (
+        T("(tan u)' = 1 + tan²(u) = sec²(u)", "(tan u)' = 1 + tan²(u) = sec²(u)"),
+        lambda u: 1 + sympy.tan(u) ** 2,
+    ),
+    sympy.sinh: (T("(sinh u)' = cosh u", "(sinh u)' = cosh u"), lambda u: sympy.cosh(u)),
+    sympy.cosh: (T("(cosh u)' = sinh u", "(cosh u)' = sinh u"), lambda u: sympy.sinh(u)),
+    sympy.sech: (
+        T("(sech u)' = -sech(u)·tanh(u)", "(sech u)' = -sech(u)·tanh(u)"),
+        lambda u: -sympy.sech(u) * sympy.tanh(u),
+    ),
+    sympy.atan: (T("(arctan u)' = 1/(1 + u²)", "(arctan u)' = 1/(1 + u²)"), lambda u: 1 / (1 + u**2)),
     sympy.Abs: (T("(|u|)' = sign(u)", "(|u|)' = sign(u)"), lambda u: sympy.sign(u)),
+    sympy.sign: (T("sign'(u) = 0 (u ≠ 0)", "sign'(u) = 0（u ≠ 0）"), lambda u: sympy.Integer(0)),
 }
+# functions with a number as their second argument: the rule reads that number
+KNOWN_WITH_PARAMETER = {
+    S.leaky_relu: (
+        T(
+            "known derivative leaky_relu'(u) = 1 for u > 0, else the slope a",
+            "已知导数 leaky_relu'(u)：u > 0 时为 1，否则为斜率 a",
+        ),
+        lambda u, a: _h(u) + a * (1 - _h(u)),
+    ),
+    S.elu: (
+        T("known derivative elu'(u) = 1 for u > 0, else α·e^u", "已知导数 elu'(u)：u > 0 时为 1，否则为 α·e^u"),
+        lambda u, a: _h(u) + a * sympy.exp(u) * (1 - _h(u)),
+    ),
+    S.logb: (
+        T("logarithm to base b: (log_b u)' = 1/(u·ln b)", "以 b 为底的对数：(log_b u)' = 1/(u·ln b)"),
+        lambda u, b: 1 / (u * sympy.log(b)),
+    ),
+    sympy.Heaviside: (T("H'(u) = 0 (u ≠ 0)", "H'(u) = 0（u ≠ 0）"), lambda u, h: sympy.Integer(0)),
+}
+
+
+class NoRule(Exception):
+    """A node the rules do not cover (sympy may rewrite into atan2, re, im …)."""
 
 
 class StepPrinter:
@@ -100,7 +282,7 @@ class StepPrinter:
         self.steps: list[Step] = []
 
     def add(self, label, expr, *chain) -> None:
-        self.steps.append(Step(label, _d(expr, self.x), [c if isinstance(c, m.Math) else _e(c) for c in chain]))
+        self.steps.append(Step(label, _d(expr, self.x), [c if isinstance(c, Lazy) else _e(c) for c in chain]))
 
     def diff(self, f: Any) -> Any:
         x = self.x
@@ -111,10 +293,17 @@ class StepPrinter:
         if f.is_Add:
             parts = [self.diff(a) for a in f.args]
             result = sympy.Add(*parts)
+            terms = f.args
             self.add(
                 T("sum rule: differentiate term by term", "和法则：逐项求导"),
                 f,
-                m.Math(" + ".join(f"d/d{x}[{show(a)}]" for a in f.args), " + ".join(_d(a, x).latex for a in f.args)),
+                Lazy(
+                    lambda: m.Math(
+                        " + ".join(_d_math(a, x).text for a in terms),
+                        " + ".join(_d_math(a, x).latex for a in terms),
+                        m.ADD,
+                    )
+                ),
                 result,
             )
             return result
@@ -127,7 +316,8 @@ class StepPrinter:
                 self.add(
                     T("constant multiple: (c·u)' = c·u'", "常数倍：(c·u)' = c·u'"),
                     f,
-                    m.Math(f"{show(const)}·d/d{x}[{show(rest)}]", rf"{sympy.latex(const)} \cdot {_d(rest, x).latex}"),
+                    _times(const, _d(rest, x)),
+                    _times(const, inner),
                     result,
                 )
                 return result
@@ -135,13 +325,15 @@ class StepPrinter:
             if den != 1 and den.has(x):
                 du, dv = self.diff(num), self.diff(den)
                 result = (du * den - num * dv) / den**2
+
+                def quotient() -> m.Math:
+                    top = as_math(du) * as_math(den) - as_math(num) * as_math(dv)
+                    return m.frac(top, as_math(den) ** 2)
+
                 self.add(
                     T("quotient rule: (u/v)' = (u'v - uv')/v²", "商法则：(u/v)' = (u'v - uv')/v²"),
                     f,
-                    m.Math(
-                        f"(({show(du)})·({show(den)}) - ({show(num)})·({show(dv)}))/({show(den)})^2",
-                        rf"\frac{{{sympy.latex(du)} \cdot {sympy.latex(den)} - {sympy.latex(num)} \cdot {sympy.latex(dv)}}}{{\left({sympy.latex(den)}\right)^2}}",
-                    ),
+                    Lazy(quotient),
                     result,
                 )
                 return result
@@ -151,10 +343,7 @@ class StepPrinter:
             self.add(
                 T("product rule: (u·v)' = u'v + uv'", "积法则：(u·v)' = u'v + uv'"),
                 f,
-                m.Math(
-                    f"({show(du)})·({show(v)}) + ({show(u)})·({show(dv)})",
-                    rf"{sympy.latex(du)} \cdot {sympy.latex(v)} + {sympy.latex(u)} \cdot {sympy.latex(dv)}",
-                ),
+                Lazy(lambda: as_math(du) * as_math(v) + as_math(u) * as_math(dv)),
                 result,
             )
             return result
@@ -168,152 +357,515 @@ class StepPrinter:
                     if base != x
                     else T("power rule: (xⁿ)' = n·xⁿ⁻¹", "幂法则：(xⁿ)' = n·xⁿ⁻¹")
                 )
-                self.add(
-                    label,
-                    f,
-                    m.Math(
-                        f"{show(exp)}·({show(base)})^({show(exp - 1)})·({show(du)})",
-                        rf"{sympy.latex(exp)} \cdot \left({sympy.latex(base)}\right)^{{{sympy.latex(exp - 1)}}} \cdot {sympy.latex(du)}",
-                    ),
-                    result,
-                )
+                power = Lazy(lambda: as_math(base) ** as_math(exp - 1) if exp != 2 else as_math(base))
+                chain = _times(exp, power, du) if base != x else _times(exp, power)
+                self.add(label, f, chain, result)
                 return result
             if not base.has(x):
                 du = self.diff(exp)
                 result = f * sympy.log(base) * du
-                self.add(T("exponential: (a^u)' = a^u·ln a·u'", "指数：(a^u)' = a^u·ln a·u'"), f, result)
+                self.add(
+                    T("exponential: (a^u)' = a^u·ln a·u'", "指数：(a^u)' = a^u·ln a·u'"),
+                    f,
+                    _times(f, sympy.log(base), du),
+                    result,
+                )
                 return result
             du, dv = self.diff(base), self.diff(exp)
             result = f * (dv * sympy.log(base) + exp * du / base)
             self.add(
                 T("general power: (u^v)' = u^v·(v' ln u + v·u'/u)", "一般幂：(u^v)' = u^v·(v' ln u + v·u'/u)"),
                 f,
+                _times(f, dv * sympy.log(base) + exp * du / base),
                 result,
             )
             return result
+        if f.func in (sympy.Max, sympy.Min):
+            # the argument that is largest (smallest) carries the derivative: H(a_i - max(others))·a_i'
+            result = sympy.Integer(0)
+            for i, a in enumerate(f.args):
+                others = f.func(*(f.args[:i] + f.args[i + 1 :]))
+                gap = a - others if f.func is sympy.Max else others - a
+                result += sympy.Heaviside(gap) * self.diff(a)
+            rule = (
+                T(
+                    "max(u, v)' = u' where u > v, v' where v > u (half each at a tie)",
+                    "max(u, v)' 在 u > v 处为 u'，v > u 处为 v'（相等时各取一半）",
+                )
+                if f.func is sympy.Max
+                else T(
+                    "min(u, v)' = u' where u < v, v' where v < u (half each at a tie)",
+                    "min(u, v)' 在 u < v 处为 u'，v < u 处为 v'（相等时各取一半）",
+                )
+            )
+            self.add(rule, f, result)
+            return result
+        rule_of = None
         if f.func in KNOWN and len(f.args) == 1:
             label, rule = KNOWN[f.func]
+            rule_of = rule
+        elif f.func in KNOWN_WITH_PARAMETER and len(f.args) == 2 and not f.args[1].has(x):
+            label, rule2 = KNOWN_WITH_PARAMETER[f.func]
+            param = f.args[1]
+
+            def rule_of(u, rule2=rule2, param=param):
+                return rule2(u, param)
+
+        if rule_of is not None:
             u = f.args[0]
-            outer = rule(u)
+            outer = rule_of(u)
             if u == x:
                 self.add(label, f, outer)
                 return outer
             du = self.diff(u)
-            result = outer * du
+            # sympy's product sorts its factors by comparing whole trees: for a deep chain keep it as written
+            big = S.node_count(du, 101) > 100
+            result = sympy.Mul(outer, du, evaluate=False) if big else outer * du
             self.add(
                 T("chain rule: f(u)' = f'(u)·u', with ", "链式法则：f(u)' = f'(u)·u'，其中 ") + label,
                 f,
-                m.Math(f"({show(outer)})·({show(du)})", rf"\left({sympy.latex(outer)}\right) \cdot {sympy.latex(du)}"),
+                _times(outer, du),
                 result,
             )
             return result
-        raise DlcalcError(f"grad: no rule for {show(f)}")
+        raise NoRule(show(f))
 
 
-def agree(a: Any, b: Any, symbols: list, seed: int = 0, points: int = 25) -> tuple[bool | None, dict | None]:
-    """(True, None) when a == b symbolically or at every sampled point; (False, point) at a difference."""
-    written_out = expand_special(a - b)
-    if sympy.expand(written_out) == 0 or sympy.simplify(written_out) == 0:  # expand is cheap, try it first
-        return True, None
+# ---------------------------------------------------------------------------------------------
+# numbers on the expression as typed
+
+
+@functools.lru_cache(maxsize=256)
+def program(tree: tuple) -> S.Program:
+    return S.compile_tree(tree)
+
+
+def _floats(point: Mapping[str, Any]) -> dict[str, float]:
+    return {k: float(v) for k, v in point.items()}
+
+
+def _where(point: Mapping[str, Any]) -> str:
+    return ", ".join(
+        f"{k} = {_number_text(v) if isinstance(v, sympy.Basic) else m.fmt_number(float(v), 9)}"
+        for k, v in point.items()
+    )
+
+
+def derivative_at(tree: tuple, wrt: str, point: Mapping[str, Any], backend: Any = S.FLOAT):
+    """d(tree)/d(wrt) at the point, on the expression as typed (raises symbolic.Undefined)."""
+    _, grads = program(tree).gradient(point if backend is not S.FLOAT else _floats(point), backend)
+    return grads.get(wrt, 0)
+
+
+def judge_claim(spec: GradSpec, derivative: Any = None, seed: int = 7) -> dict[str, Any]:
+    """Sample points first (a confirmed counterexample ends it), then symbolic under a budget.
+
+    Returns {"equivalent": True/False/None, "how": "symbolic" | "points" | None, "checked": n,
+    "counterexample": {...}?}.
+    """
+    names = sorted(variables(spec.tree) | variables(spec.claim_tree))
+    wrt = spec.wrt.name
+    claim = program(spec.claim_tree)
     rng = random.Random(seed)
     checked = 0
-    for _ in range(points * 4):
-        point = {s: sympy.Rational(rng.randint(-300, 300), 100) for s in symbols}
+    for attempt in range(CLAIM_POINTS * 4):
+        scale = 3 if attempt % 5 else 1  # most points in [-3, 3], some in [-1, 1]
+        point = {n: rng.randint(-100 * scale, 100 * scale) / 100 for n in names}
         try:
-            va = complex(sympy.N(expand_special(a).subs(point), 30))
-            vb = complex(sympy.N(expand_special(b).subs(point), 30))
-        except (TypeError, ValueError, ZeroDivisionError):
-            continue
-        if any(v != v or abs(v) == float("inf") for v in (va, vb)) or abs(va.imag) > 1e-12 or abs(vb.imag) > 1e-12:
+            a = derivative_at(spec.tree, wrt, point)
+            b = claim.value(point)
+        except S.Undefined:
             continue
         checked += 1
-        if abs(va.real - vb.real) > 1e-9 * (1 + abs(va.real)):
-            return False, {"point": {s.name: float(v) for s, v in point.items()}, "a": va.real, "b": vb.real}
-        if checked >= points:
+        if abs(a - b) > 1e-9 * (1 + abs(a) + abs(b)) and _confirmed(spec, point):
+            return {
+                "equivalent": False,
+                "how": "points",
+                "checked": checked,
+                "counterexample": {"point": point, "correct": a, "claimed": b},
+            }
+        if checked >= CLAIM_POINTS:
             break
-    return (True, None) if checked else (None, None)
+    proved = _symbolic_zero(spec, derivative)
+    if proved:
+        return {"equivalent": True, "how": "symbolic", "checked": checked}
+    if checked:
+        return {"equivalent": True, "how": "points", "checked": checked}
+    return {"equivalent": None, "how": None, "checked": 0}
+
+
+def _confirmed(spec: GradSpec, point: Mapping[str, float]) -> bool:
+    """float64 saw a difference; 60 digits confirm it (no cancellation or rounding artefact)."""
+    import mpmath
+
+    mp = S.mp_backend()
+    try:
+        with mpmath.workdps(60):
+            exact = {k: mpmath.mpf(v) for k, v in point.items()}
+            a = derivative_at(spec.tree, spec.wrt.name, exact, mp)
+            b = program(spec.claim_tree).value(exact, mp)
+            return bool(abs(a - b) > mpmath.mpf(10) ** -12 * (1 + abs(a) + abs(b)))
+    except (S.Undefined, ValueError, ZeroDivisionError, OverflowError):
+        return True  # float64 had values for both; trust them
+
+
+def _symbolic_zero(spec: GradSpec, derivative: Any) -> bool:
+    """sympy proves derivative − claim = 0, within the node and time budget; False when it cannot."""
+    if derivative is None or spec.claim is None:
+        return False
+    difference = S.expand_special(derivative - spec.claim)
+    if S.node_count(difference, SIMPLIFY_NODES + 1) > SIMPLIFY_NODES:
+        return False
+    outcome = False
+    with S.budget(SYMBOLIC_SECONDS):
+        outcome = difference == 0 or sympy.simplify(difference) == 0
+    return bool(outcome)
+
+
+def _differ_precisely(ours: Any, tree: tuple, wrt: str, env: dict[str, float]) -> bool:
+    """float64 saw a difference: 40 digits decide (a deep composition can lose float64's digits)."""
+    import mpmath
+
+    try:
+        with mpmath.workdps(40):
+            b = derivative_at(tree, wrt, {k: mpmath.mpf(v) for k, v in env.items()}, S.mp_backend())
+        with S.budget(1.0):
+            point = {sympy.Symbol(k, real=True): sympy.Float(v, 40) for k, v in env.items()}
+            a = complex(S.expand_special(ours).xreplace(point).evalf(40))
+            return abs(a.imag) < 1e-20 and abs(a.real - float(b)) > 1e-12 * (1 + abs(a.real))
+    except (S.Undefined, ValueError, TypeError, ZeroDivisionError, OverflowError):
+        pass
+    return False
+
+
+def _agrees_with_numeric_gradient(ours: Any, tree: tuple, wrt: str, seed: int = 1) -> bool:
+    """The rules' result == the reverse-mode gradient of the expression as typed, at every sample
+    point where both have a real value (an independent computation: no sympy in it)."""
+    rng = random.Random(seed)
+    names = sorted(variables(tree))
+    checked = 0
+    for _ in range(40):
+        env = {n: rng.randint(-300, 300) / 100 + 0.001 for n in names}
+        try:
+            a = S.evaluate_sympy(ours, env)
+            b = derivative_at(tree, wrt, env)
+        except (ValueError, S.Undefined):
+            continue
+        if abs(a - b) > 1e-7 * (1 + abs(a) + abs(b)) and _differ_precisely(ours, tree, wrt, env):
+            return False
+        checked += 1
+        if checked >= 6:
+            break
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Symbolic:
+    """What the rules produce for one expression and variable (cached: a quiz asks the same forms)."""
+
+    steps: tuple
+    derivative: Any  # None when the rules ran out of budget
+    expression_text: str
+    derivative_text: str | None
+    derivative_latex: str | None
+    why: Any = None  # a note when there are no steps
+
+
+@functools.lru_cache(maxsize=512)
+def sympy_of(tree: tuple) -> Any:
+    """sympy's form of the tree, or None when building it (sympy simplifies as it builds) runs out of
+    budget: then only the numbers, which never need it, are given."""
+    out = None
+    with S.budget(READING_SECONDS):
+        out = to_sympy(tree)
+    return out
+
+
+@functools.lru_cache(maxsize=512)
+def _undefined(expr: Any) -> bool:
+    """Infinite, undefined or never real (sympy writes the square root of a negative with I)."""
+    return expr is not None and bool(expr.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo, sympy.I))
+
+
+@functools.lru_cache(maxsize=256)
+def symbolic(tree: tuple, wrt_name: str) -> Symbolic:
+    expr, wrt = sympy_of(tree), sympy.Symbol(wrt_name, real=True)
+    if expr is None:
+        from dlcalc.solvers.symbolic import tree_text
+
+        return Symbolic(
+            (),
+            None,
+            tree_text(tree),
+            None,
+            None,
+            T(
+                "sympy could not take in the expression within the budget ({s} s): the value and any claim are judged numerically",
+                "sympy 在预算（{s} 秒）内无法处理该表达式：数值与结论由数值计算判定",
+            ).format(s=SYMBOLIC_STEPS_SECONDS),
+        )
+    printer = StepPrinter(wrt)
+    ours = None
+    why = T(
+        "the symbolic derivative is beyond the budget ({s} s): the value and any claim are judged numerically",
+        "符号求导超出预算（{s} 秒）：数值与结论由数值计算判定",
+    ).format(s=SYMBOLIC_STEPS_SECONDS)
+    try:
+        with S.budget(SYMBOLIC_STEPS_SECONDS):
+            ours = printer.diff(expr)
+    except NoRule as e:  # sympy rewrote the expression into a form without a textbook rule
+        why = T(
+            "no textbook rule for {f} (sympy's form of the expression): the value and any claim are judged numerically",
+            "{f}（sympy 化简后的形式）没有教科书规则：数值与结论由数值计算判定",
+        ).format(f=e.args[0])
+    if ours is not None and not _agrees_with_numeric_gradient(ours, tree, wrt_name):
+        if os.environ.get("DLCALC_DEBUG"):
+            raise RuntimeError(f"step printer disagrees with the numeric gradient on d/d{wrt}[{show(expr)}]")
+        ours = None  # never shown: a bug in the rules cannot reach a student
+        why = T(
+            "the symbolic steps could not be confirmed numerically, so they are not shown: the value is numeric",
+            "符号步骤未能通过数值核对，故不显示：数值由数值计算给出",
+        )
+    if ours is None:
+        return Symbolic((), None, show(expr), None, None, why)
+    derivative = ours
+    if S.node_count(ours, SIMPLIFY_NODES + 1) <= SIMPLIFY_NODES:
+        with S.budget(0.5):
+            derivative = sympy.factor_terms(ours)
+        if derivative.has(sympy.I):  # factoring pulled √-1 out of √(-w² - 1): keep the real form
+            derivative = ours
+    steps = printer.steps or [Step(T("constant", "常数"), _d(expr, wrt), [_e(derivative)])]
+    shown = _fits(derivative, SUMMARY_NODES)
+    return Symbolic(
+        tuple(steps),
+        derivative,
+        show(expr),
+        show(derivative) if shown else None,
+        S.latex(derivative) if shown else None,
+    )
 
 
 def solve(spec: GradSpec) -> Result:
-    printer = StepPrinter(spec.wrt)
-    ours = printer.diff(spec.expr)
-    reference = sympy.diff(spec.expr, spec.wrt)
-    same, _ = agree(ours, reference, sorted(spec.expr.free_symbols, key=lambda s: s.name), seed=1)
-    if same is False:
-        raise RuntimeError(f"step printer disagrees with sympy on d/d{spec.wrt}[{show(spec.expr)}]")
-    derivative = sympy.factor_terms(ours)
-    steps = printer.steps or [Step(T("constant", "常数"), _d(spec.expr, spec.wrt), [_e(derivative)])]
+    with S.deadline(SYMBOLIC_STEPS_SECONDS):
+        return _solve(spec)
+
+
+def _solve(spec: GradSpec) -> Result:
+    sym = symbolic(spec.tree, spec.wrt.name)
+    derivative = sym.derivative
+    steps = list(sym.steps)
+    notes: list = []
+    if derivative is None:
+        notes.append(sym.why)
     value = None
-    free = {s.name for s in derivative.free_symbols}
-    missing = sorted(free - set(spec.at))
-    notes = []
-    if spec.at:
-        subs = {sympy.Symbol(k, real=True): v for k, v in spec.at.items()}
-        exact = derivative.subs(subs)
-        if not missing:
-            try:
-                number = complex(sympy.N(expand_special(exact), 20))
-            except (TypeError, ValueError, OverflowError):
-                raise DlcalcError(f"--at: d/d{spec.wrt} has no finite value at {spec.at}") from None
-            if number != number or abs(number) == float("inf"):
-                raise DlcalcError(f"--at: d/d{spec.wrt} is undefined at that point ({number.real})")
-            value = number.real if abs(number.imag) < 1e-15 else None
-            steps.append(
-                Step(
-                    T("Value at {at}", "在 {at} 处的值").format(at=", ".join(f"{k}={v}" for k, v in spec.at.items())),
-                    m.Math(f"d/d{spec.wrt}", rf"\frac{{d}}{{d{sympy.latex(spec.wrt)}}}"),
-                    m.dedupe(
-                        [_e(derivative.subs(subs)), _e(exact), m.num(value, 12) if value is not None else _e(exact)]
-                    ),
-                )
-            )
-        else:
-            notes.append(
-                T("no value: --at does not give {v}", "无法求值：--at 未给出 {v}").format(v=", ".join(missing))
-            )
+    status = None
     answer: dict[str, Any] = {
-        "expression": show(spec.expr),
+        "expression": sym.expression_text,
         "wrt": spec.wrt.name,
-        "derivative": show(derivative),
-        "derivative_latex": sympy.latex(derivative),
-        "value": value,
+        "derivative": sym.derivative_text,
+        "derivative_latex": sym.derivative_latex,
+        "value": None,
         "equivalent": None,
     }
     summary = [
-        (T("Function", "函数"), show(spec.expr)),
-        (T("Derivative", "导数"), f"d/d{spec.wrt} = {show(derivative)}"),
+        (T("Function", "函数"), sym.expression_text),
+        (
+            T("Derivative", "导数"),
+            f"d/d{spec.wrt} = {sym.derivative_text}"
+            if sym.derivative_text is not None
+            else T("too large to print (beyond the symbolic budget)", "过大，不予打印（超出符号计算预算）"),
+        ),
     ]
-    if value is not None:
-        summary.append((T("Value", "数值"), m.fmt_number(value, 12)))
-    if spec.claim is not None:
-        symbols = sorted(spec.expr.free_symbols | spec.claim.free_symbols, key=lambda s: s.name)
-        equivalent, where = agree(derivative, spec.claim, symbols, seed=7)
-        answer["equivalent"] = equivalent
-        answer["claim"] = show(spec.claim)
-        if equivalent is False and where is not None:
-            answer["counterexample"] = {"point": where["point"], "correct": where["a"], "claimed": where["b"]}
-            pt = ", ".join(f"{k}={m.fmt_number(v)}" for k, v in where["point"].items())
+    if spec.at:
+        value, status = _value_at(spec, derivative, steps, notes)
+        answer["value"] = value
+        if status is not None:
+            answer["value_status"] = status[0]
+            summary.append((T("Value", "数值"), status[1]))
+        elif value is not None:
+            summary.append((T("Value", "数值"), m.fmt_number(value, 12)))
+    if spec.claim_tree is not None:
+        verdict = judge_claim(spec, derivative)
+        answer["equivalent"] = verdict["equivalent"]
+        answer["claim"] = spec.claim_text
+        answer["claim_verified_by"] = verdict["how"]
+        answer["claim_points"] = verdict["checked"]
+        where = verdict.get("counterexample")
+        if where is not None:
+            answer["counterexample"] = where
             summary.append(
                 (
                     T("Your claim", "你的结果"),
                     T(
                         "WRONG: at {pt} the derivative is {a} but your expression gives {b}",
                         "错误：在 {pt} 处导数为 {a}，而你的表达式为 {b}",
-                    ).format(pt=pt, a=m.fmt_number(where["a"], 9), b=m.fmt_number(where["b"], 9)),
+                    ).format(
+                        pt=_where(where["point"]),
+                        a=m.fmt_number(where["correct"], 9),
+                        b=m.fmt_number(where["claimed"], 9),
+                    ),
                 )
             )
-        elif equivalent:
+        elif verdict["equivalent"]:
+            how = (
+                T("sympy proves them equal", "sympy 证明两者恒等")
+                if verdict["how"] == "symbolic"
+                else T(
+                    "equal at all {n} sample points (a symbolic proof was beyond the budget)",
+                    "在全部 {n} 个采样点相等（符号证明超出预算）",
+                ).format(n=verdict["checked"])
+            )
             summary.append(
                 (
                     T("Your claim", "你的结果"),
-                    T("right: {c} equals the derivative", "正确：{c} 与导数相等").format(c=show(spec.claim)),
+                    T("right: {c} equals the derivative; ", "正确：{c} 与导数相等；").format(c=spec.claim_text) + how,
                 )
             )
         else:
             summary.append(
                 (
                     T("Your claim", "你的结果"),
-                    T("undecided: no point where both are defined", "无法判定：找不到两者都有定义的点"),
+                    T(
+                        "undecided: no sample point where both are defined, and no symbolic proof within the budget",
+                        "无法判定：找不到两者都有定义的采样点，且预算内无法符号证明",
+                    ),
                 )
             )
     return Result("grad", T("Derivative", "导数"), answer, summary, steps, notes=notes, spec=spec)
+
+
+class LazyStep(Step):
+    """A step whose chain is worked out when a renderer first reads it (a quiz question that is never
+    shown never prints it)."""
+
+    def __init__(self, label, lhs, make_chain, note=None):
+        self.label, self.lhs, self.note, self.joiner = label, lhs, note, "="
+        self._make_chain, self._chain = make_chain, None
+
+    @property
+    def chain(self):  # type: ignore[override]
+        if self._chain is None:
+            self._chain = self._make_chain()
+        return self._chain
+
+    @chain.setter
+    def chain(self, value):
+        self._chain = value
+
+
+def _value_at(spec: GradSpec, derivative: Any, steps: list, notes: list):
+    """The derivative's value at --at, on the expression as typed; (value, None) or (None, (status, text))."""
+    needed = sorted(variables(spec.tree))
+    missing = [n for n in needed if n not in spec.at]
+    given = {k: v for k, v in spec.at.items()}
+    at_text = ", ".join(f"{k} = {_number_text(v)}" for k, v in spec.at.items())
+    label = T("Value at {at}", "在 {at} 处的值").format(at=at_text)
+    lhs = m.Math(f"d/d{spec.wrt}", rf"\frac{{d}}{{d{S.latex(spec.wrt)}}}")
+    if missing:
+        # the derivative may not need them (d/dw (w + x) = 1); the expression as typed does
+        unknown = set(missing) if derivative is None else {s.name for s in derivative.free_symbols} - set(spec.at)
+        if unknown:
+            notes.append(
+                T("no value: --at does not give {v}", "无法求值：--at 未给出 {v}").format(v=", ".join(sorted(unknown)))
+            )
+            return None, None
+        try:
+            value = S.evaluate_sympy(derivative, _floats(given))
+        except ValueError:
+            return None, ("undefined", T("undefined at {p}", "在 {p} 处无定义").format(p=_where(given)))
+    else:
+        try:
+            value = float(derivative_at(spec.tree, spec.wrt.name, given))
+        except S.Undefined as e:
+            where = _where({k: given[k] for k in needed})
+            if e.overflow:
+                status = (
+                    "overflow",
+                    T(
+                        "overflows at {p} (beyond float64, ±1.8e308): ", "在 {p} 处溢出（超出 float64 的 ±1.8e308）："
+                    ).format(p=where)
+                    + e.reason,
+                )
+            else:
+                status = ("undefined", T("undefined at {p}: ", "在 {p} 处无定义：").format(p=where) + e.reason)
+            if derivative is not None:
+                steps.append(Step(label, lhs, [_substituted(derivative, spec.at)], status[1]))
+            return None, status
+
+    def chain() -> list:
+        if derivative is None:
+            return [m.num(value, 12)]
+        items: list = [_substituted(derivative, spec.at)]
+        exact = _exact_value(derivative, spec.at, value)
+        if exact is not None:
+            items.append(_e(exact))
+        items.append(m.num(value, 12))
+        return _dedupe(items)
+
+    steps.append(LazyStep(label, lhs, chain))
+    return value, None
+
+
+def _substituted(derivative: Any, at: Mapping[str, Any]) -> Lazy:
+    """The derivative with the numbers put in, not yet worked out (never evaluated symbolically)."""
+    # each number stands in as an opaque symbol printed as that number: sympy never evaluates it
+    # (exp(exp(100)) would otherwise be worked out by the printer's own sign checks)
+    subs = {sympy.Symbol(k, real=True): _Number(_number_text(v)) for k, v in at.items()}
+
+    def make() -> m.Math:
+        with sympy.evaluate(False):  # put in, not worked out (and no assumption queries on the way)
+            filled = derivative.xreplace(subs)
+        return as_math(filled, dot=True)
+
+    return Lazy(make)
+
+
+class _Number(sympy.Symbol):
+    """A number shown in a formula without sympy ever evaluating it."""
+
+    def _sympystr(self, printer, **kwargs):
+        return f"({self.name})" if self.name.startswith("-") else self.name
+
+    def _latex(self, printer, **kwargs):
+        body = self.name.lstrip("-")
+        if "/" in body:
+            p, q = body.split("/")
+            body = rf"\frac{{{p}}}{{{q}}}"
+        elif "e" in body:
+            mantissa, exp = body.split("e")
+            body = rf"{mantissa} \times 10^{{{int(exp)}}}"
+        return rf"\left(-{body}\right)" if self.name.startswith("-") else body
+
+
+def _number_text(v: Any) -> str:
+    from fractions import Fraction
+
+    if isinstance(v, sympy.Rational):
+        return m.fmt_number(Fraction(int(v.p), int(v.q)))
+    return m.fmt_number(float(v))
+
+
+def _exact_value(derivative: Any, at: Mapping[str, Any], value: float) -> Any:
+    """The exact value when it is cheap: small tree, moderate value, no variable in an exponent."""
+    if abs(value) > 1e12 or S.node_count(derivative, 81) > 80:
+        return None
+    for p in sympy.preorder_traversal(derivative):
+        if p.is_Pow and (p.exp.free_symbols or abs(p.exp) > 100):
+            return None
+    exact = None
+    with S.budget(0.3):
+        exact = derivative.xreplace({sympy.Symbol(k, real=True): v for k, v in at.items()})
+    if exact is None or exact.is_Float or not exact.is_number:
+        return None
+    return exact
+
+
+def _dedupe(chain: list) -> list:
+    out: list = []
+    for item in chain:
+        if not out or out[-1].text != item.text:
+            out.append(item)
+    return out

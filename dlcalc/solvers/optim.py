@@ -7,7 +7,10 @@
     rmsprop   v ← α·v + (1 - α)·g²,  w ← w - lr·g/(√v + ε)                          (alpha 0.99, eps 1e-8)
     adam      m ← β1·m + (1 - β1)·g,  v ← β2·v + (1 - β2)·g²,
               m̂ = m/(1 - β1ᵗ),  v̂ = v/(1 - β2ᵗ),  w ← w - lr·m̂/(√v̂ + ε)             (betas 0.9, 0.999; eps 1e-8)
-g is the gradient of --f at the current point (sympy), or the t-th row of a given gradient sequence.
+g is the gradient of --f at the current point, or the t-th row of a given gradient sequence. The
+function is compiled once (symbolic.Program: reverse-mode gradient in float64 with domain checks),
+so 10,000 steps over 8 variables cost a loop each, never a symbolic evaluation per step. Where f
+or its gradient has no real value: at the start, exit 2; later, the run stops there with a note.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ class OptimSpec:
     lr: float
     start: tuple[float, ...]
     steps: int
-    f: Any = None  # a sympy expression, or None with given gradients
+    f: Any = None  # a sympy expression (for the printed gradient), or None with given gradients
     f_text: str | None = None
     names: tuple[str, ...] = ()
     grads: tuple[tuple[float, ...], ...] | None = None
@@ -45,6 +48,7 @@ class OptimSpec:
     eps: float | None = None
     alpha: float = 0.99
     compare: tuple[str, ...] = ()
+    tree: tuple | None = None  # the function as typed, compiled once for the numbers
 
     @property
     def epsilon(self) -> float:
@@ -66,20 +70,24 @@ def parse_spec(inputs: Mapping[str, Any]) -> OptimSpec:
         for c in compare:
             if c not in OPTIMIZERS:
                 raise DlcalcError(f"compare: unknown optimizer {c!r} (expected {', '.join(OPTIMIZERS)})")
-    f = f_text = None
+    f = f_text = tree = None
     grads = None
     names: tuple[str, ...] = ()
     if inputs.get("f") is not None and inputs.get("grads") is not None:
         raise DlcalcError("optim: give either --f (a function) or --grads (a gradient sequence), not both")
     if inputs.get("f") is not None:
-        from dlcalc.parse.expr import parse_expression
+        from dlcalc.parse.expr import NAME, parse_tree, to_sympy, variables
 
         f_text = str(inputs["f"])
-        f = parse_expression(f_text, "--f")
-        found = sorted(s.name for s in f.free_symbols)
+        tree = parse_tree(f_text, "--f")
+        f = to_sympy(tree)
+        found = sorted(variables(tree))
         names = tuple(str(n).strip() for n in str(inputs["vars"]).split(",")) if inputs.get("vars") else tuple(found)
-        if not names:
+        if not names or not all(names):
             raise DlcalcError("--f: the function has no variable to optimize")
+        for n in names:
+            if not NAME.fullmatch(n):
+                raise DlcalcError(f"--vars: {n!r} is not a variable name")
         missing = set(found) - set(names)
         if missing:
             raise DlcalcError(f"--vars: the function also uses {', '.join(sorted(missing))}")
@@ -116,19 +124,44 @@ def parse_spec(inputs: Mapping[str, Any]) -> OptimSpec:
     eps = float(parse_number(inputs["eps"], "eps")) if inputs.get("eps") is not None else None
     if not 0 <= momentum < 1 or not 0 <= alpha < 1 or (eps is not None and eps < 0):
         raise DlcalcError("momentum and alpha lie in [0, 1), eps is not negative")
-    return OptimSpec(opt, lr, start, steps, f, f_text, names, grads, momentum, betas, eps, alpha, compare)
+    return OptimSpec(opt, lr, start, steps, f, f_text, names, grads, momentum, betas, eps, alpha, compare, tree)
+
+
+class Stopped(Exception):
+    """The function or its gradient has no real value at the current point (mid-run: a stop note)."""
+
+    def __init__(self, step: int, w: list[float], reason: Any):
+        super().__init__(reason.en)
+        self.step, self.w, self.reason = step, w, reason
+
+
+def _program(spec: OptimSpec):
+    from dlcalc.solvers.grad import program
+
+    return program(spec.tree)
 
 
 def gradient(spec: OptimSpec, w: list[float], t: int) -> list[float]:
+    """g at step t: the given row, or ∇f at w from the compiled program (one reverse pass)."""
     if spec.grads is not None:
         return list(spec.grads[t - 1])
-    from dlcalc.solvers.symbolic import evaluate
+    from dlcalc.solvers.symbolic import Undefined
 
     env = dict(zip(spec.names, w))
     try:
-        return [evaluate(d, env) for d in _partials(spec)]
-    except (ValueError, ZeroDivisionError, OverflowError) as e:
-        raise DlcalcError(f"--f: the gradient cannot be evaluated at {tuple(w)} ({e})") from None
+        _, grads = _program(spec).gradient(env)
+    except Undefined as e:
+        if e.overflow:
+            raise DlcalcError(
+                f"optim: the gradient overflows at step {t} ({_point(spec, w)}); try a smaller --lr"
+            ) from None
+        raise Stopped(t, w, e.reason) from None
+    return [float(grads.get(n, 0.0)) for n in spec.names]
+
+
+def _point(spec: OptimSpec, w: list[float]) -> str:
+    names = spec.names or tuple(f"w{i + 1}" for i in range(len(w)))
+    return ", ".join(f"{n} = {m.fmt_number(v, DIGITS)}" for n, v in zip(names, w))
 
 
 def _partials(spec: OptimSpec) -> list:
@@ -137,40 +170,51 @@ def _partials(spec: OptimSpec) -> list:
 
 @functools.cache
 def _gradient_of(f: Any, names: tuple[str, ...]) -> list:
-    """∂f/∂name for each parameter, derived once per function (run() asks at every step)."""
+    """∂f/∂name for each parameter, symbolically (only for the printed steps)."""
     import sympy
 
     symbols = {s.name: s for s in f.free_symbols}
     return [sympy.diff(f, symbols[n]) if n in symbols else sympy.Integer(0) for n in names]
 
 
-def run(spec: OptimSpec, optimizer: str) -> list[dict[str, Any]]:
-    """Every step's gradient, state and new parameters."""
+def run(spec: OptimSpec, optimizer: str) -> tuple[list[dict[str, Any]], Stopped | None]:
+    """Every step's gradient, state and new parameters; a Stopped when f became undefined mid-run."""
     w = list(spec.start)
     state = {"b": None, "s": [0.0] * len(w), "m": [0.0] * len(w), "v": [0.0] * len(w)}
     eps = spec.eps if spec.eps is not None else (1e-10 if optimizer == "adagrad" else 1e-8)
-    out = []
+    out: list[dict[str, Any]] = []
     for t in range(1, spec.steps + 1):
-        g = gradient(spec, w, t)
-        row: dict[str, Any] = {"step": t, "grad": g}
+        try:
+            g = gradient(spec, w, t)
+        except Stopped as stop:
+            if t == 1:
+                raise DlcalcError(
+                    f"--f: {spec.f_text} or its gradient is undefined at the start ({_point(spec, w)}): {stop.reason.en}"
+                ) from None
+            return out, stop
+        row: dict[str, Any] = {"step": t, "w_before": w, "grad": g}
         if optimizer == "sgd":
             w = [wi - spec.lr * gi for wi, gi in zip(w, g)]
         elif optimizer in ("momentum", "nesterov"):
+            row["velocity_before"] = state["b"]
             b = g[:] if state["b"] is None else [spec.momentum * bi + gi for bi, gi in zip(state["b"], g)]
             state["b"] = b
             direction = b if optimizer == "momentum" else [gi + spec.momentum * bi for gi, bi in zip(g, b)]
             w = [wi - spec.lr * d for wi, d in zip(w, direction)]
             row.update(velocity=b, direction=direction)
         elif optimizer == "adagrad":
+            row["sum_sq_before"] = state["s"]
             state["s"] = [si + gi * gi for si, gi in zip(state["s"], g)]
             w = [wi - spec.lr * gi / (math.sqrt(si) + eps) for wi, gi, si in zip(w, g, state["s"])]
             row.update(sum_sq=state["s"][:])
         elif optimizer == "rmsprop":
+            row["sq_avg_before"] = state["v"]
             state["v"] = [spec.alpha * vi + (1 - spec.alpha) * gi * gi for vi, gi in zip(state["v"], g)]
             w = [wi - spec.lr * gi / (math.sqrt(vi) + eps) for wi, gi, vi in zip(w, g, state["v"])]
             row.update(sq_avg=state["v"][:])
         else:
             b1, b2 = spec.betas
+            row.update(m_before=state["m"], v_before=state["v"])
             state["m"] = [b1 * mi + (1 - b1) * gi for mi, gi in zip(state["m"], g)]
             state["v"] = [b2 * vi + (1 - b2) * gi * gi for vi, gi in zip(state["v"], g)]
             m_hat = [mi / (1 - b1**t) for mi in state["m"]]
@@ -183,36 +227,44 @@ def run(spec: OptimSpec, optimizer: str) -> list[dict[str, Any]]:
             )
         row["w"] = w
         if spec.f is not None:
-            from dlcalc.solvers.symbolic import evaluate
+            from dlcalc.solvers.symbolic import Undefined
 
             try:
-                row["f"] = evaluate(spec.f, dict(zip(spec.names, w)))
-            except (ValueError, ZeroDivisionError, OverflowError):
+                row["f"] = float(_program(spec).value(dict(zip(spec.names, w))))
+            except Undefined:
                 row["f"] = None
         out.append(row)
-    return out
+    return out, None
 
 
+# Each rule line: (name updated, text, LaTeX). ← updates a state; = defines a value.
 RULES = {
-    "sgd": (m.Math("w - lr·g", r"w - \mathrm{lr}\, g"),),
-    "momentum": (m.Math("b = μ·b + g;  w - lr·b", r"b = \mu b + g;\ w - \mathrm{lr}\, b"),),
-    "nesterov": (m.Math("b = μ·b + g;  w - lr·(g + μ·b)", r"b = \mu b + g;\ w - \mathrm{lr}(g + \mu b)"),),
-    "adagrad": (
-        m.Math("s = s + g²;  w - lr·g/(√s + ε)", r"s = s + g^2;\ w - \mathrm{lr}\,\frac{g}{\sqrt{s} + \varepsilon}"),
-    ),
-    "rmsprop": (
-        m.Math(
-            "v = α·v + (1 - α)·g²;  w - lr·g/(√v + ε)",
-            r"v = \alpha v + (1 - \alpha) g^2;\ w - \mathrm{lr}\,\frac{g}{\sqrt{v} + \varepsilon}",
-        ),
-    ),
-    "adam": (
-        m.Math(
-            "m = β1·m + (1 - β1)·g, v = β2·v + (1 - β2)·g², m̂ = m/(1 - β1ᵗ), v̂ = v/(1 - β2ᵗ);  w - lr·m̂/(√v̂ + ε)",
-            r"m = \beta_1 m + (1-\beta_1) g,\ v = \beta_2 v + (1-\beta_2) g^2,\ \hat m = \frac{m}{1-\beta_1^t},\ \hat v = \frac{v}{1-\beta_2^t};\ w - \mathrm{lr}\frac{\hat m}{\sqrt{\hat v} + \varepsilon}",
-        ),
-    ),
+    "sgd": [("w", "←", "w − lr·g", r"w - \mathrm{lr}\, g")],
+    "momentum": [
+        ("b", "←", "μ·b + g", r"\mu b + g"),
+        ("w", "←", "w − lr·b", r"w - \mathrm{lr}\, b"),
+    ],
+    "nesterov": [
+        ("b", "←", "μ·b + g", r"\mu b + g"),
+        ("w", "←", "w − lr·(g + μ·b)", r"w - \mathrm{lr}\,(g + \mu b)"),
+    ],
+    "adagrad": [
+        ("s", "←", "s + g²", r"s + g^{2}"),
+        ("w", "←", "w − lr·g/(√s + ε)", r"w - \mathrm{lr}\,\frac{g}{\sqrt{s} + \varepsilon}"),
+    ],
+    "rmsprop": [
+        ("v", "←", "α·v + (1 − α)·g²", r"\alpha v + (1 - \alpha)\, g^{2}"),
+        ("w", "←", "w − lr·g/(√v + ε)", r"w - \mathrm{lr}\,\frac{g}{\sqrt{v} + \varepsilon}"),
+    ],
+    "adam": [
+        ("m", "←", "β1·m + (1 − β1)·g", r"\beta_{1} m + (1 - \beta_{1})\, g"),
+        ("v", "←", "β2·v + (1 − β2)·g²", r"\beta_{2} v + (1 - \beta_{2})\, g^{2}"),
+        ("m̂", "=", "m/(1 − β1ᵗ)", r"\frac{m}{1 - \beta_{1}^{t}}"),
+        ("v̂", "=", "v/(1 − β2ᵗ)", r"\frac{v}{1 - \beta_{2}^{t}}"),
+        ("w", "←", "w − lr·m̂/(√v̂ + ε)", r"w - \mathrm{lr}\,\frac{\hat{m}}{\sqrt{\hat{v}} + \varepsilon}"),
+    ],
 }
+_LATEX_NAMES = {"m̂": r"\hat{m}", "v̂": r"\hat{v}"}
 STATE_KEYS = {
     "momentum": ("velocity",),
     "nesterov": ("velocity", "direction"),
@@ -221,49 +273,150 @@ STATE_KEYS = {
     "adam": ("m", "v", "m_hat", "v_hat"),
     "sgd": (),
 }
+WORKED = 5  # steps worked out in full (and the last one); the table has every step
 
 
 def _v(values: list[float]) -> str:
     return m.vec(values, DIGITS).text if len(values) > 1 else m.fmt_number(values[0], DIGITS)
 
 
-def solve(spec: OptimSpec) -> Result:
-    rows = run(spec, spec.optimizer)
+def _n(values: list[float]) -> m.Math:
+    """A parameter (or vector of them) as a formula; a negative number is parenthesised in products."""
+    return m.vec(values, DIGITS) if len(values) > 1 else m.num(values[0], DIGITS)
+
+
+def _c(value: float) -> m.Math:
+    return m.num(value, DIGITS)
+
+
+def _rule_head(name: str, joiner: str, text: str, latex: str) -> m.Math:
+    lname = _LATEX_NAMES.get(name, name)
+    arrow = r"\leftarrow" if joiner == "←" else "="
+    return m.Math(f"{name} {joiner} {text}", f"{lname} {arrow} {latex}")
+
+
+def _sqrt(x: m.Math) -> m.Math:
+    return m.Math(f"√{x.text}" if x.prec >= m.ATOM else f"√({x.text})", rf"\sqrt{{{x.latex}}}", m.ATOM)
+
+
+def _worked(spec: OptimSpec, optimizer: str, r: dict[str, Any]) -> list[Step]:
+    """Step t written out: the gradient, then each update with the numbers put in."""
+    t = r["step"]
+    lr, g = _c(spec.lr), _n(r["grad"])
+    eps = _c(spec.eps if spec.eps is not None else (1e-10 if optimizer == "adagrad" else 1e-8))
+    label = T("Step {t}", "第 {t} 步").format(t=t)
+    then = T("step {t}, continued", "第 {t} 步（续）").format(t=t)
     steps = [
         Step(
-            T("Update rule ({o})", "更新规则（{o}）").format(o=spec.optimizer),
-            m.sym("w"),
-            list(RULES[spec.optimizer]),
-            T("lr = {lr}; as torch.optim.{cls} computes it", "lr = {lr}；与 torch.optim.{cls} 的计算一致").format(
-                lr=m.fmt_number(spec.lr), cls=_torch_class(spec.optimizer)
-            ),
-            joiner="←",
+            label,
+            m.Math("g", "g"),
+            _gradient_chain(spec, r),
+            T("at {p}", "在 {p} 处").format(p=_point(spec, r["w_before"]))
+            if spec.f is not None
+            else T("given", "已给出"),
         )
     ]
-    if spec.f is not None:
-        from dlcalc.solvers.grad import show
+    w0 = _n(r["w_before"])
 
+    def line(key: str, chain: list[m.Math]) -> None:
+        name, joiner, text, latex = next(rule for rule in RULES[optimizer] if rule[0] == key)
+        steps.append(Step(then, _rule_head(name, joiner, text, latex), chain))
+
+    if optimizer == "sgd":
+        line("w", [w0 - lr * g, _n(r["w"])])
+    elif optimizer in ("momentum", "nesterov"):
+        mu = _c(spec.momentum)
+        b = _n(r["velocity"])
+        if r["velocity_before"] is None:
+            line("b", [g])
+        else:
+            line("b", [mu * _n(r["velocity_before"]) + g, b])
+        if optimizer == "momentum":
+            line("w", [w0 - lr * b, _n(r["w"])])
+        else:
+            line("w", [w0 - lr * (g + mu * b), _n(r["w"])])
+    elif optimizer == "adagrad":
+        s = _n(r["sum_sq"])
+        line("s", [_n(r["sum_sq_before"]) + g ** m.num(2), s])
+        line("w", [w0 - lr * m.frac(g, _sqrt(s) + eps), _n(r["w"])])
+    elif optimizer == "rmsprop":
+        a = _c(spec.alpha)
+        v = _n(r["sq_avg"])
+        line("v", [a * _n(r["sq_avg_before"]) + _c(1 - spec.alpha) * g ** m.num(2), v])
+        line("w", [w0 - lr * m.frac(g, _sqrt(v) + eps), _n(r["w"])])
+    else:
+        b1, b2 = (_c(b) for b in spec.betas)
+        line("m", [b1 * _n(r["m_before"]) + _c(1 - spec.betas[0]) * g, _n(r["m"])])
+        line("v", [b2 * _n(r["v_before"]) + _c(1 - spec.betas[1]) * g ** m.num(2), _n(r["v"])])
+        line("m̂", [m.frac(_n(r["m"]), m.num(1) - b1 ** m.num(t)), _n(r["m_hat"])])
+        line("v̂", [m.frac(_n(r["v"]), m.num(1) - b2 ** m.num(t)), _n(r["v_hat"])])
+        line("w", [w0 - lr * m.frac(_n(r["m_hat"]), _sqrt(_n(r["v_hat"])) + eps), _n(r["w"])])
+    if r.get("f") is not None:
+        steps[-1].note = T("f = {f}", "f = {f}").format(f=m.fmt_number(r["f"], DIGITS))
+    return steps
+
+
+def _gradient_chain(spec: OptimSpec, r: dict[str, Any]) -> list:
+    if spec.f is None:
+        return [_n(r["grad"])]
+    from dlcalc.solvers.grad import Lazy, _substituted
+
+    at = dict(zip(spec.names, r["w_before"]))
+    parts = [_substituted(d, at) for d in _partials(spec)]
+
+    def filled() -> m.Math:
+        if len(parts) == 1:
+            return m.Math(parts[0].text, parts[0].latex, parts[0].prec)
+        return m.Math(
+            "(" + ", ".join(p.text for p in parts) + ")", r"\left(" + ", ".join(p.latex for p in parts) + r"\right)"
+        )
+
+    return [Lazy(filled), _n(r["grad"])]
+
+
+def solve(spec: OptimSpec) -> Result:
+    rows, stop = run(spec, spec.optimizer)
+    steps = []
+    for i, (name, joiner, text, latex) in enumerate(RULES[spec.optimizer]):
         steps.append(
             Step(
-                T("Gradient of f", "f 的梯度"),
-                m.Math("∇f", r"\nabla f"),
-                [m.Math("(" + ", ".join(show(d) for d in _partials(spec)) + ")", "")],
+                T("Update rule ({o})", "更新规则（{o}）").format(o=spec.optimizer) if i == 0 else T("then", "然后"),
+                _rule_head(name, joiner, text, latex),
+                [],
+                T("lr = {lr}; as torch.optim.{cls} computes it", "lr = {lr}；与 torch.optim.{cls} 的计算一致").format(
+                    lr=m.fmt_number(spec.lr), cls=_torch_class(spec.optimizer)
+                )
+                if i == len(RULES[spec.optimizer]) - 1
+                else T("b = g at step 1 (torch's convention)", "第 1 步 b = g（torch 的约定）")
+                if name == "b"
+                else None,
             )
         )
+    if spec.f is not None:
+        from dlcalc.solvers.grad import Lazy
+        from dlcalc.solvers.symbolic import show
+
+        def nabla() -> m.Math:
+            ds = _partials(spec)
+            if len(ds) == 1:
+                return m.Math(show(ds[0]), _latex(ds[0]))
+            return m.Math(
+                "(" + ", ".join(show(d) for d in ds) + ")", r"\left(" + ", ".join(_latex(d) for d in ds) + r"\right)"
+            )
+
+        steps.append(Step(T("Gradient of f", "f 的梯度"), m.Math("g = ∇f", r"g = \nabla f"), [Lazy(nabla)]))
     for r in rows:
-        state = "; ".join(f"{k} = {_v(r[k])}" for k in STATE_KEYS[spec.optimizer])
-        steps.append(
-            Step(
-                T("Step {t}", "第 {t} 步").format(t=r["step"]),
-                m.Math(f"w{r['step']}", f"w_{r['step']}"),
-                [m.Math(_v(r["w"]), _v(r["w"]))],
-                T("g = {g}{s}{f}", "g = {g}{s}{f}").format(
-                    g=_v(r["grad"]),
-                    s=f"; {state}" if state else "",
-                    f=f"; f = {m.fmt_number(r['f'], DIGITS)}" if r.get("f") is not None else "",
-                ),
-            )
-        )
+        if r["step"] <= WORKED or r is rows[-1]:
+            if r["step"] == len(rows) and len(rows) > WORKED + 1:
+                steps.append(
+                    Step(
+                        T("Steps {a}–{b}", "第 {a}–{b} 步").format(a=WORKED + 1, b=len(rows) - 1),
+                        None,
+                        [],
+                        T("the same rule; every step is in the table", "规则相同；每一步见表格"),
+                    )
+                )
+            steps.extend(_worked(spec, spec.optimizer, r))
     cols = [T("step", "步"), T("gradient", "梯度")] + [T(k, k) for k in STATE_KEYS[spec.optimizer]] + [T("w", "w")]
     if spec.f is not None:
         cols.append(T("f(w)", "f(w)"))
@@ -272,22 +425,36 @@ def solve(spec: OptimSpec) -> Result:
         + [_v(r[k]) for k in STATE_KEYS[spec.optimizer]]
         + [_v(r["w"])]
         + ([m.fmt_number(r["f"], DIGITS) if r.get("f") is not None else "—"] if spec.f is not None else [])
-        for r in rows
+        for r in _shown(rows)
     ]
     tables = [Table(cols, table_rows, T("{o}, one row per step", "{o}，每步一行").format(o=spec.optimizer))]
+    history = [{k: v for k, v in r.items() if not k.endswith("_before")} for r in rows]
     answer: dict[str, Any] = {
         "optimizer": spec.optimizer,
         "lr": spec.lr,
         "start": list(spec.start),
         "path": [r["w"] for r in rows],
         "final": rows[-1]["w"],
-        "history": rows,
+        "history": history,
     }
+    notes = []
+    if stop is not None:
+        answer["stopped"] = {"step": stop.step, "at": stop.w, "reason": stop.reason.en}
+        notes.append(_stop_note(spec, spec.optimizer, stop))
     if spec.compare:
-        runs = {name: run(spec, name) for name in spec.compare}
+        runs = {}
+        for name in spec.compare:
+            path, other_stop = run(spec, name)
+            runs[name] = path
+            if other_stop is not None and name != spec.optimizer:
+                notes.append(_stop_note(spec, name, other_stop))
         answer["compare"] = {name: [r["w"] for r in rs] for name, rs in runs.items()}
         cmp_cols = [T("step", "步")] + [T(name, name) for name in runs]
-        cmp_rows = [[str(t + 1)] + [_v(rs[t]["w"]) for rs in runs.values()] for t in range(spec.steps)]
+        longest = max(len(rs) for rs in runs.values())
+        cmp_rows = [
+            [str(t + 1)] + [_v(rs[t]["w"]) if t < len(rs) else "—" for rs in runs.values()]
+            for t in _shown_indices(longest)
+        ]
         tables.append(
             Table(
                 cmp_cols,
@@ -297,11 +464,43 @@ def solve(spec: OptimSpec) -> Result:
         )
     summary = [
         (T("Optimizer", "优化器"), f"{spec.optimizer} (lr = {m.fmt_number(spec.lr)})"),
-        (T("Start → end", "起点 → 终点"), f"{_v(list(spec.start))} → {_v(rows[-1]['w'])} after {spec.steps} step(s)"),
+        (
+            T("Start → end", "起点 → 终点"),
+            T("{a} → {b} after {n} step(s)", "{a} → {b}（{n} 步后）").format(
+                a=_v(list(spec.start)), b=_v(rows[-1]["w"]), n=len(rows)
+            ),
+        ),
     ]
     if spec.f is not None:
         summary.insert(0, (T("Function", "函数"), spec.f_text))
-    return Result("optim", T("Optimizer steps", "优化器迭代"), answer, summary, steps, tables, spec=spec)
+    return Result("optim", T("Optimizer steps", "优化器迭代"), answer, summary, steps, tables, notes=notes, spec=spec)
+
+
+TABLE_HEAD, TABLE_TAIL = 20, 5
+
+
+def _shown_indices(n: int) -> list[int]:
+    """Every row of a short run; the first 20 and the last 5 of a long one (--json has all)."""
+    if n <= TABLE_HEAD + TABLE_TAIL:
+        return list(range(n))
+    return list(range(TABLE_HEAD)) + list(range(n - TABLE_TAIL, n))
+
+
+def _shown(rows: list) -> list:
+    return [rows[i] for i in _shown_indices(len(rows))]
+
+
+def _stop_note(spec: OptimSpec, name: str, stop: Stopped) -> Any:
+    return T(
+        "{o} stopped before step {t}: f or its gradient is undefined at {p} ({r})",
+        "{o} 在第 {t} 步前停止：f 或其梯度在 {p} 处无定义（{r}）",
+    ).format(o=name, t=stop.step, p=_point(spec, stop.w), r=stop.reason.en)
+
+
+def _latex(expr: Any) -> str:
+    from dlcalc.solvers.symbolic import latex
+
+    return latex(expr)
 
 
 def _torch_class(name: str) -> str:
