@@ -90,8 +90,14 @@ class Rebuilt:
         return self.torch[id(mod)]
 
 
-_ARITH = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv, "pow": operator.pow}
-_UNARY = {
+_ARITH: dict[str, Any] = {
+    "add": operator.add,
+    "sub": operator.sub,
+    "mul": operator.mul,
+    "div": operator.truediv,
+    "pow": operator.pow,
+}
+_UNARY: dict[str, Any] = {
     "neg": operator.neg,
     "exp": torch.exp,
     "sin": torch.sin,
@@ -154,7 +160,7 @@ def _op(node: Any, xs: list[torch.Tensor], device: str) -> torch.Tensor | None:
     if k == "matmul" and len(xs) == 2:
         return torch.matmul(xs[0], xs[1])
     if k == "sdpa" and len(xs) == 3:
-        return F.scaled_dot_product_attention(*xs)
+        return F.scaled_dot_product_attention(xs[0], xs[1], xs[2])
     if k == "pad":
         return F.pad(xs[0], d["pad"])
     return None
@@ -169,7 +175,7 @@ def replay(
     agreed = 0
     called: set[int] = set()
     for node in rec.nodes:
-        xs = [values.get((t.node, t.index)) for t in node.inputs]
+        found = [values.get((t.node, t.index)) for t in node.inputs]
         if network.kind == "layers":
             what = f"L{node.index} {node.type}"
         else:
@@ -179,8 +185,9 @@ def replay(
             dtype = torch.long if rec.input_dtypes.get(node.detail["input"]) == "long" else torch.float
             values[(node.index, 0)] = torch.zeros(shape, dtype=dtype, device=device)
             continue
-        if any(x is None for x in xs):
+        if any(x is None for x in found):
             continue  # fed by an operation that could not be replayed
+        xs = [x for x in found if x is not None]
         try:
             with torch.no_grad():
                 if node.kind == "layer":

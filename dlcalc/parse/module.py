@@ -767,7 +767,7 @@ class Interp:
                 continue
             elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
                 targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-                if getattr(stmt, "value", None) is None:
+                if stmt.value is None:
                     continue
                 value = self.eval(stmt.value, body_scope)
                 for target in targets:
@@ -1465,6 +1465,8 @@ class Interp:
             return -value
         if isinstance(node.op, ast.UAdd):
             return value
+        if not isinstance(value, int):
+            raise refuse(node, "~ needs a whole number")
         return ~value
 
     def binop(self, op: ast.operator, a: Any, b: Any, node: ast.AST) -> Any:
@@ -1494,7 +1496,8 @@ class Interp:
             (isinstance(a, (str, list, tuple)) and isinstance(b, int))
             or (isinstance(b, (str, list, tuple)) and isinstance(a, int))
         ):
-            seq, n = (a, b) if isinstance(b, int) else (b, a)
+            seq: Any = a if isinstance(b, int) else b
+            n: Any = b if isinstance(b, int) else a
             if isinstance(n, bool):
                 raise refuse(node, "cannot repeat by a boolean")
             _check_size(len(seq) * max(n, 0), node)

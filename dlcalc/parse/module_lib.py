@@ -83,6 +83,10 @@ def _args(node: ast.AST, name: str, args: list[Any], kwargs: dict[str, Any], par
 REQUIRED = object()
 
 
+class TENSOR_TYPE:
+    """What isinstance(x, torch.Tensor) asks about: a tensor of the trace, a constant or a parameter."""
+
+
 def _int(value: Any, node: ast.AST, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise refuse(node, f"{what} must be a whole number, got {_describe(value)}")
@@ -294,7 +298,7 @@ def _is_instance(value: Any, kind: Any, node: ast.AST) -> bool:
     if isinstance(kind, ClassInfo):
         return isinstance(value, Module) and value.cls is not None and value.cls.is_subclass_of(kind)
     if isinstance(kind, Native) and kind.pytype is not None:
-        if kind.pytype == "tensor":
+        if kind.pytype is TENSOR_TYPE:
             return isinstance(value, (Tensor, Const, Param))
         if kind.pytype is int and isinstance(value, bool):
             return False
@@ -1422,7 +1426,7 @@ def namespaces() -> dict[str, Namespace]:
     torch_members: dict[str, Any] = {
         "nn": nn,
         "jit": jit,
-        "Tensor": Native("torch.Tensor", _nothing, "tensor"),
+        "Tensor": Native("torch.Tensor", _nothing, TENSOR_TYPE),
         "cat": Native("torch.cat", _cat),
         "concat": Native("torch.concat", _cat),
         "concatenate": Native("torch.concatenate", _cat),

@@ -121,11 +121,12 @@ def parse_spec(inputs: Mapping[str, Any]) -> NetSpec:
         not isinstance(layers_in, (list, tuple)) or not all(isinstance(x, str) for x in layers_in)
     ):
         raise DlcalcError('layers: expected a list of layer strings such as "Conv2d(3, 64, 3)"')
-    if code is None and len(layers_in) == 1 and _is_code_or_print(layers_in[0]):
-        code = layers_in[0]
-    elif code is None and any(_COMPOSITE.search(text) for text in layers_in):
+    texts: list[str] = list(layers_in or [])
+    if code is None and len(texts) == 1 and _is_code_or_print(texts[0]):
+        code = texts[0]
+    elif code is None and any(_COMPOSITE.search(text) for text in texts):
         # nn.TransformerEncoderLayer(...) and its family are modules of dlcalc's own definitions
-        body = layers_in[0] if len(layers_in) == 1 else "Sequential(\n" + ",\n".join(layers_in) + ",\n)"
+        body = texts[0] if len(texts) == 1 else "Sequential(\n" + ",\n".join(texts) + ",\n)"
         code = f"from torch.nn import *\nmodel = {body}\n"
     if code is not None:
         if not isinstance(code, str):
@@ -135,7 +136,7 @@ def parse_spec(inputs: Mapping[str, Any]) -> NetSpec:
         if class_expr is not None:
             raise DlcalcError("net: --class picks a class of module code; these layers define none")
         calls: list[LayerCall] = []
-        for text in layers_in:
+        for text in texts:
             calls += parse_layers(text)
         from dlcalc.parse.module import layer_list, sequential_interp
 
@@ -209,8 +210,8 @@ def read_network(text: str, class_expr: str | None = None) -> Network:
     if is_printed(text):
         if class_expr is not None:
             raise DlcalcError("net: --class picks a class of module code, not of print(model) text")
-        root, interp, notes = read_printed(text)
-        return Network(root, interp, "printed", root.kind, notes)
+        root, interp, printed_notes = read_printed(text)
+        return Network(root, interp, "printed", root.kind, printed_notes)
     from dlcalc.parse import module as mod
 
     program = mod.read_program(text)
@@ -1168,7 +1169,7 @@ def _table(view: _View, rows: list[Row], input_nodes: list[Node], with_products:
     columns = [T("#", "#"), T("Layer", "层"), T("Output shape", "输出形状"), T("Params", "参数量"), T("MACs", "乘加数")]
     if with_products:
         columns.append(T("Products", "激活相乘"))
-    columns += [T("torchinfo MACs", "torchinfo 乘加数"), T("Receptive field", "感受野")]
+    columns += [T("torchinfo", "torchinfo"), T("Receptive field", "感受野")]
     body: list[list[Text | str]] = []
     for i, node in enumerate(input_nodes):
         label: Text | str = (
@@ -1189,7 +1190,7 @@ def _table(view: _View, rows: list[Row], input_nodes: list[Node], with_products:
         if with_products:
             cells.append(f"{row.products:,}")
         body.append(cells + [f"{row.torchinfo:,}", row.rf])
-    return Table(columns=columns, rows=body)
+    return Table(columns=columns, rows=body, wrap=1)
 
 
 def _block_counts(root: Frame) -> list[tuple[str, int]]:

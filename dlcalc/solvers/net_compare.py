@@ -145,9 +145,9 @@ def parse_spec(inputs: Mapping[str, Any]) -> CompareSpec:
         )
     if len(parts) > 6:
         raise DlcalcError("--compare: at most 6 networks side by side")
-    sides = tuple(Side(p, {"model": p}) for p in parts)
+    zoo_sides = tuple(Side(p, {"model": p}) for p in parts)
     title = Text(" vs ".join(parts), " 与 ".join(parts))
-    return CompareSpec(name, title, sides, T("", ""))
+    return CompareSpec(name, title, zoo_sides, T("", ""))
 
 
 def solve(spec: CompareSpec) -> Result:

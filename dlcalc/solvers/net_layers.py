@@ -163,7 +163,7 @@ def param_shape(call: LayerCall, name: str) -> tuple[int, ...] | None:
         )
         return first + ks
     if call.name in ("BatchNorm1d", "BatchNorm2d", "GroupNorm"):
-        c = a.get("num_features", a.get("num_channels"))
+        c = int(a.get("num_features", a.get("num_channels", 0)))
         return (c,) if a.get("affine", True) else None
     if call.name == "LayerNorm":
         return _norm_shape(a["normalized_shape"]) if a["elementwise_affine"] else None
