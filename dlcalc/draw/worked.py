@@ -7,12 +7,13 @@ nothing is solved again. `picture_of(result)` picks the function by `result.kind
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 from rich.cells import cell_len
 
-from dlcalc.draw.model import Diagram, Sketch
+from dlcalc.draw.model import Diagram, Sketch, say
 from dlcalc.errors import DlcalcError
 from dlcalc.text import T
 
@@ -165,49 +166,230 @@ def backprop(result) -> Diagram:
 
 # --- net ---------------------------------------------------------------------------------------
 
+NET_LIMIT = 36  # boxes in a net picture; beyond that the middle of the stack is elided
+NET_ROWS = 12  # boxes per column
+NET_GAP = 6  # columns between two stacks: two lanes for branches, one for the line to the next stack
+
+
+@dataclass
+class _Unit:
+    """One box of a net picture: a layer, a whole block (folded), the input, or elided layers."""
+
+    name: Any  # str, or a Text for the input
+    shape: Any
+    params: int
+    rows: set[int] = field(default_factory=set)
+    merge: str | None = None
+    kind: str = "conv"
+    sources: list[int] = field(default_factory=list)
+    extra: str = ""  # where inputs come from, when no line can show it
+
+
+def _shape(shape) -> str:
+    return "×".join(map(str, shape)) if shape else "?"
+
+
+def _count(n: int) -> str:
+    """A parameter count short enough for a box: 250, 74.1k, 4.46M."""
+    for size, suffix in ((10**9, "G"), (10**6, "M"), (10**4, "k")):
+        if n >= size:
+            scaled = n / (size if suffix != "k" else 1000)
+            return f"{scaled:.3g}{suffix}"
+    return f"{n:,}"
+
+
+def _leaves(tree: dict, depth: int, level: int) -> list[dict]:
+    """The tree cut at `level`: blocks deeper than it stay whole, shallower ones open up."""
+    out: list[dict] = []
+    for child in tree.get("children", []):
+        if "children" in child and depth + 1 < level:
+            out += _leaves(child, depth + 1, level)
+        else:
+            out.append(child)
+    return out
+
+
+def _rows_of(item: dict) -> set[int]:
+    if "children" not in item:
+        return {item["index"]}
+    return set().union(*(_rows_of(c) for c in item["children"])) if item["children"] else set()
+
+
+def _units(answer: dict, level: int) -> list[_Unit]:
+    rows = {row["index"]: row for row in answer["layers"]}
+    units = [_Unit(T("input", "输入"), answer["input_shape"], 0, kind="input")]
+    unit_of: dict[int, int] = {}
+    for item in _leaves(answer["tree"], 0, level):
+        if "children" in item:
+            members = _rows_of(item)
+            if not members:
+                continue
+            path = item["name"].split(".")
+            short = (
+                item["name"] if len(item["name"]) <= 16 else ".".join(path[-2:] if path[-1].isdigit() else path[-1:])
+            )
+            unit = _Unit(f"{short} {item['type']}".strip(), item["output_shape"], item["params"], members,
+                         item.get("merge"), kind="block")  # fmt: skip
+        else:
+            row = rows[item["index"]]
+            unit = _Unit(row["layer"], row["output_shape"], row["params"], {row["index"]}, row.get("merge"))
+        sources: list[int] = []
+        for r in sorted(unit.rows):
+            for i in rows[r]["inputs"]:
+                if i not in unit.rows:
+                    s = unit_of.get(i, 0)
+                    if s not in sources:
+                        sources.append(s)
+        unit.sources = sources
+        previous = units[-1]
+        row = rows[min(unit.rows)]
+        if (  # ReLU, Dropout …: only the values change, so it folds into the box before it
+            len(units) > 1 and "children" not in item and unit.params == 0 and unit.shape == previous.shape
+            and sources == [len(units) - 1] and unit.merge is None
+        ):  # fmt: skip
+            previous.name += " + " + row["type"]
+            previous.rows |= unit.rows
+            for r in unit.rows:
+                unit_of[r] = len(units) - 1
+            continue
+        for r in unit.rows:
+            unit_of[r] = len(units)
+        units.append(unit)
+    return units
+
+
+def _depth(tree: dict) -> int:
+    return 1 + max((_depth(c) for c in tree.get("children", []) if "children" in c), default=0)
+
+
+def _elide(units: list[_Unit], limit: int) -> list[_Unit]:
+    """The first and last boxes of a stack too long to draw, with one box for those between."""
+    if len(units) <= limit:
+        return units
+    head, tail = (limit - 1) // 2, limit - 1 - (limit - 1) // 2
+    hidden = units[head : len(units) - tail]
+    gap = _Unit(f"⋮ {len(hidden)}", hidden[-1].shape, sum(u.params for u in hidden), kind="elided")
+    old_to_new = {i: i for i in range(head)} | {i: head for i in range(head, len(units) - tail)}
+    old_to_new |= {i: i - len(hidden) + 1 for i in range(len(units) - tail, len(units))}
+    gap.sources = sorted({old_to_new[s] for u in hidden for s in u.sources} - {head})
+    out = units[:head] + [gap] + units[len(units) - tail :]
+    for u in out:
+        if u is not gap:
+            u.sources = list(dict.fromkeys(old_to_new[s] for s in u.sources))
+    return out
+
 
 def net(result) -> Diagram:
-    """The layer stack: each layer with its output shape and parameters; an activation folds into
-    the layer before it. Long stacks continue in a second or third column."""
+    """The layer stack: each layer or block with its output shape and parameters, and the
+    branches and merges between them (a line on the right: a shortcut or a second input). An
+    activation folds into the layer before it; a big network is drawn block by block, as deep
+    into its blocks as 36 boxes allow, and a longer stack shows its first and last boxes."""
     answer = result.answer
-    items: list[list[str]] = [["input", "×".join(map(str, answer["input_shape"]))]]
-    last = answer["input_shape"]
-    for row in answer["layers"]:
-        if row["params"] == 0 and row["output_shape"] == last and len(items) > 1:
-            items[-1][0] += " + " + row["type"]  # ReLU, Dropout …: nothing changes but the values
-            continue
-        shape = "×".join(map(str, row["output_shape"]))
-        items.append([row["layer"], shape + (f"  ·  {row['params']:,} p" if row["params"] else "")])
-        last = row["output_shape"]
-    width = max(cell_len(line) for item in items for line in item) + 4
-    width = min(max(width, 20), WIDTH - 2)
-    for item in items:
-        item[0] = _fit(item[0], width - 4)
-    per_column = max(1, (WIDTH + 2) // (width + 3))
-    rows = -(-len(items) // per_column)
-    if rows > 14:
-        raise _too_big("the network", "at most 42 layers after folding activations")
+    tree = answer.get("tree") or {"children": [{"index": row["index"]} for row in answer["layers"]]}
+    level = 1
+    units = _units(answer, level)
+    while level < _depth(tree):
+        finer = _units(answer, level + 1)
+        if len(finer) > NET_LIMIT:
+            break
+        units, level = finer, level + 1
+    total_units = len(units)
+    units = _elide(units, NET_LIMIT)
+    columns = next(c for c in (1, 2, 3) if -(-len(units) // c) <= NET_ROWS)
+    per_column = -(-len(units) // columns)
+    wide = (WIDTH - 3 - (columns - 1) * NET_GAP) // columns
+
+    def lines(u: _Unit, merges: bool) -> list[str]:
+        if u.kind == "elided":
+            out = [T(f"⋮ {u.name[2:]} more", f"⋮ 省略 {u.name[2:]} 个")]
+            return [out[0], f"{_shape(u.shape)} · {_count(u.params)} p"]
+        out = [u.name, _shape(u.shape) + (f" · {_count(u.params)} p" if u.params else "")]
+        if merges:
+            merge = u.merge and (u.merge if u.merge.startswith(("cat", "dense")) else "⊕ " + u.merge)
+            out += [x for x in (u.extra, merge) if x] or [""]
+        return out
+
+    for attempt in (0, 1):
+        merges = attempt == 1 or any(u.merge for u in units)
+        content = max(cell_len(say(line, lang)) for u in units for line in lines(u, merges) for lang in ("en", "zh"))
+        width = min(max(content + 4, 20), wide)
+        h = 2 + max(len(lines(u, merges)) for u in units)
+        pitch = h + 1
+        place = {n: divmod(n, per_column) for n in range(len(units))}  # (column, row)
+        lanes: dict[int, list[tuple[float, float, int]]] = {}  # column → (top, bottom, lane) taken
+        skips: list[tuple[int, int, int]] = []  # (source, target, lane)
+        missing = False
+        for n, u in enumerate(units):  # a block with a shortcut inside: a loop beside it
+            if u.kind == "block" and u.merge and not u.merge.startswith("cat") and h >= 5:
+                column, row = place[n]
+                lanes.setdefault(column, []).append((row - 0.4, row + 0.4, 0))
+                skips.append((n, n, 0))
+        for n, u in enumerate(units):
+            u.extra = ""
+            far = []
+            for s in u.sources:
+                if s == n - 1:
+                    continue
+                (cs, rs), (ct, rt) = place[s], place[n]
+                used = lanes.setdefault(cs, [])
+                lane = next((k for k in range(2) if cs == ct and all(
+                    b <= rs or a >= rt for (a, b, kk) in used if kk == k)), None)  # fmt: skip
+                if lane is None:
+                    far.append(s)
+                    continue
+                used.append((rs, rt, lane))
+                skips.append((s, n, lane))
+            if far:
+                names = [say(units[s].name, "en").split("(")[0].split(" ")[0] for s in far]
+                u.extra = "← " + ", ".join(names)
+                missing = True
+        if not missing or attempt == 1:
+            break
+
     title = T("Network: the layer stack with its shapes", "网络：逐层的输出形状")
-    s = Sketch("net", title, WIDTH, rows * 5 + 2)
-    previous = None
-    for n, item in enumerate(items):
-        column, row = divmod(n, rows)
-        key = f"l{n}"
-        s.box(key, column * (width + 3), row * 5, width, "\n".join(item), h=4, kind="input" if n == 0 else "conv")
-        if previous is not None:
-            if row == 0:  # from the bottom of one column up to the top of the next
-                a = s.diagram.node(previous)
-                x = a.x + a.w + 1
-                s.path((a.cx, a.y + a.h - 1), (a.cx, a.y + a.h), (x, a.y + a.h), (x, 1), (x + 2, 1),
-                       src=previous, dst=key)  # fmt: skip
-            else:
-                s.link(previous, key)
-        previous = key
+    s = Sketch("net", title, WIDTH, per_column * pitch + 1)
+    for n, u in enumerate(units):
+        column, row = place[n]
+        text = lines(u, merges)
+        en, zh = ("\n".join(_fit(say(x, lang), width - 4) for x in text) for lang in ("en", "zh"))
+        label = en if en == zh else T(en, zh)
+        kind = {"input": "input", "block": "layer", "elided": "concat"}.get(u.kind, "conv")
+        s.box(f"l{n}", column * (width + NET_GAP), row * pitch, width, label, h=h, kind=kind)
+    for n, u in enumerate(units):
+        if n - 1 not in u.sources:
+            continue
+        a, key = s.diagram.node(f"l{n - 1}"), f"l{n}"
+        if place[n][1] == 0:  # from the bottom of one stack up to the top of the next
+            x = a.x + a.w + 3
+            s.path((a.cx, a.y + a.h - 1), (a.cx, a.y + a.h), (x, a.y + a.h), (x, 1), (x + NET_GAP - 3, 1),
+                   src=f"l{n - 1}", dst=key)  # fmt: skip
+        else:
+            s.link(f"l{n - 1}", key)
+    for src, dst, lane in skips:
+        a, b = s.diagram.node(f"l{src}"), s.diagram.node(f"l{dst}")
+        x = a.x + a.w + 1 + lane
+        if src == dst:  # the shortcut inside a block
+            s.path((a.x + a.w - 1, a.y + 1), (x, a.y + 1), (x, a.y + a.h - 2), (a.x + a.w - 1, a.y + a.h - 2),
+                   src=f"l{src}", dst=f"l{src}")  # fmt: skip
+            continue
+        s.path((a.x + a.w - 1, a.y + a.h - 2), (x, a.y + a.h - 2), (x, b.y + 1), (b.x + b.w - 1, b.y + 1),
+               src=f"l{src}", dst=f"l{dst}")  # fmt: skip
     total = T(
         f"{answer['total_params']:,} parameters, {answer['total_macs']:,} multiply-adds",
         f"共 {answer['total_params']:,} 个参数，{answer['total_macs']:,} 次乘加",
     )
-    s.text(0, rows * 5, total)
+    s.text(0, per_column * pitch, total)
+    s.note(T("p = parameters (k thousand, M million). A line on the right is a branch: a shortcut or a second "
+             "input, joining where the layers merge (+ adds, cat concatenates along channels); ← names an input "
+             "drawn elsewhere.",
+             "p = 参数个数（k 千，M 百万）。右侧的线是分支：捷径或第二个输入，在合并处汇合（+ 相加，cat 沿通道拼接）；"
+             "← 后为来自别处的输入。"))  # fmt: skip
+    if level < _depth(tree):
+        s.note(T("Blocks are drawn whole (their shape and parameters); dlcalc net --steps lists every layer.",
+                 "模块整体画成一个方框（输出形状与参数）；dlcalc net --steps 列出每一层。"))  # fmt: skip
+    if total_units > len(units):
+        s.note(T(f"{total_units} boxes in all: the middle of the stack is elided (⋮).",
+                 f"共 {total_units} 个方框：中间部分省略（⋮）。"))  # fmt: skip
     return s.build()
 
 
