@@ -189,35 +189,128 @@ def test_markdown_carries_the_picture(cli):
 # --- pictures ------------------------------------------------------------------------------------
 
 
+def svg_pixels(path: Path) -> tuple[int, int]:
+    """The SVG's declared size (points) in the PNG's pixels."""
+    from dlcalc.draw.figure import DPI
+
+    root = ET.parse(path).getroot()
+    return tuple(round(float(root.get(k).removesuffix("pt")) / 72 * DPI) for k in ("width", "height"))
+
+
+def wanted_texts(d, lang: str) -> set[str]:
+    """Every label the picture must carry as text: title, parts, nodes, grid values, legend rows."""
+    from dlcalc.draw.figure import text_cells
+
+    wanted = {d.title(lang)} | {p.label(lang) for p in d.parts}
+    for node in d.nodes:
+        if node.only != "terminal":
+            wanted |= {line for line in say(node.label, lang).split("\n") if line.strip()}
+    for grid in d.grids:
+        wanted |= {v for row in grid.values for v in row if v}
+    wanted |= {text for _, _, text in legend(d, lang, text_cells)[1] if text}
+    return wanted
+
+
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("name", NAMES)
-def test_svg_keeps_every_label_as_text_and_png_has_its_size(cli, tmp_path, name, lang):
-    from dlcalc.draw.figure import CELL_H, CELL_W, DPI, text_cells
+def test_svg_keeps_every_label_as_text_at_the_pictures_size(tmp_path, name, lang):
+    from dlcalc.draw import save
+    from dlcalc.draw.figure import CELL_H, CELL_W, DPI, pixel_size, text_cells
+
+    d = diagram(name)
+    svg = tmp_path / "d.svg"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns about every glyph no font has
+        size = save(d, str(svg), lang)
+    missing = wanted_texts(d, lang) - set(svg_texts(svg))
+    assert not missing, missing
+    assert "font-family" in svg.read_text(encoding="utf-8")
+    width, height = size
+    assert svg_pixels(svg) == size == pixel_size(d, lang)
+    assert width == round((d.width + 2) * CELL_W * DPI) == 1230  # every picture is as wide as 80 columns
+    rows = len(legend(d, lang, text_cells)[1])
+    assert height % round(CELL_H * DPI) == 0 and height > (d.height + rows) * CELL_H * DPI
+
+
+@pytest.mark.parametrize(("name", "lang"), [("neuron", "zh"), ("lstm", "en")])  # PNGs are slow: two here
+def test_png_has_the_size_it_reports(cli, tmp_path, name, lang):
+    from dlcalc.draw.figure import pixel_size
 
     svg, png = tmp_path / "d.svg", tmp_path / "d.png"
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # matplotlib warns about every glyph no font has
+        warnings.simplefilter("error")
         code, out, err = cli("draw", name, "--lang", lang, "--svg", str(svg), "--png", str(png), "--json")
     assert code == 0, err
-    d = diagram(name)
-
-    texts = svg_texts(svg)
-    wanted = {d.title(lang)} | {p.label(lang) for p in d.parts}
-    for node in d.nodes:
-        wanted |= {line for line in say(node.label, lang).split("\n") if line.strip()}
-    for grid in d.grids:
-        wanted |= {v for row in grid.values for v in row}
-    _, rows = legend(d, lang, text_cells)
-    wanted |= {text for _, _, text in rows if text}
-    missing = wanted - set(texts)
-    assert not missing, missing
-    assert "font-family" in svg.read_text(encoding="utf-8")
-
     width, height = png_size(png)
-    assert width == round((d.width + 2) * CELL_W * DPI) == 1230  # every picture is as wide as 80 columns
-    assert height % round(CELL_H * DPI) == 0 and height > (d.height + len(rows)) * CELL_H * DPI
+    assert (width, height) == pixel_size(diagram(name), lang) == svg_pixels(svg)
     assert f"{width}×{height}" in err and str(png) in err and str(svg) in err  # where each was saved
     assert json.loads(out)["files"] == {"svg": str(svg), "png": str(png)}
+
+
+# --- captions shared with `dlcalc explain` -------------------------------------------------------
+
+# part labels that look up a glossary entry but are not that term
+NOT_THE_TERM = {
+    ("neuron", "terminal"),  # "axon terminals" are not the axon
+    ("inception", "concat"),  # "filter concatenation" is not the filter (kernel)
+    ("transformer", "ff"),  # the position-wise feed-forward sublayer, not a feed-forward network
+    ("resnet-densenet", "shortcut"),  # "identity shortcut" is the residual connection, not the identity function
+}
+
+
+def _named_term(glossary, label: str) -> str | None:
+    """The glossary entry a part's label names exactly (ignoring trailing symbols such as fₜ, K×K)."""
+    for candidate in (label, re.sub(r"\s+\S+$", "", label), re.sub(r"\s*[（(].*$", "", label)):
+        match = glossary.lookup(candidate) if candidate else None
+        if match is not None and match.how == "exact":
+            return match.entry.id
+    return None
+
+
+def test_every_caption_is_a_glossary_term_drawn_where_it_says():
+    from dlcalc.draw.captions import CAPTIONS
+    from dlcalc.glossary import load
+
+    glossary = load(None)
+    assert set(CAPTIONS) <= set(glossary.by_id)
+    drawn: dict[str, set[str]] = {}
+    for t in TOPICS:
+        for part in t.build().parts:
+            if part.term:
+                drawn.setdefault(part.term, set()).add(t.name)
+    assert {term: set(topics) for term, (topics, _) in CAPTIONS.items()} == drawn
+
+
+def test_parts_naming_a_glossary_term_share_its_caption():
+    from dlcalc.draw.captions import CAPTIONS
+    from dlcalc.glossary import load
+
+    glossary = load(None)
+    for t in TOPICS:
+        for part in t.build().parts:
+            named = {_named_term(glossary, part.label(lang)) for lang in LANGS} - {None}
+            if (t.name, part.key) in NOT_THE_TERM:
+                continue
+            assert named <= {part.term}, (t.name, part.key, named)
+            if part.term:
+                shared = CAPTIONS[part.term][1]
+                for lang in LANGS:
+                    assert part.caption(lang).startswith(shared(lang)), (t.name, part.key)
+
+
+@pytest.mark.parametrize(("term", "lang"), [("forget gate", "en"), ("遗忘门", "zh"), ("padding", "zh")])
+def test_explain_shows_the_caption_draw_uses(cli, term, lang):
+    from dlcalc.draw.captions import CAPTIONS
+    from dlcalc.glossary import load
+
+    entry = load(None).lookup(term).entry
+    topics, caption = CAPTIONS[entry.id]
+    code, out, _ = cli("explain", term, "--lang", lang, "--json")
+    assert code == 0
+    assert json.loads(out)["caption"] == {"en": caption.en, "zh": caption.zh, "draw": list(topics)}
+    code, out, _ = cli("explain", term, "--lang", lang)
+    flat = re.sub(r"[\s│]+", "", out)
+    assert re.sub(r"\s+", "", caption(lang))[:20] in flat and f"dlcalcdraw{topics[0]}" in flat
 
 
 def test_an_unwritable_picture_is_one_line(cli, tmp_path):
