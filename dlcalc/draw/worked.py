@@ -40,6 +40,16 @@ def vector(vs) -> str:
     return number(vs[0]) if len(vs) == 1 else "[" + ", ".join(number(v) for v in vs) + "]"
 
 
+def fitted(vs, room: int) -> str:
+    """The vector in at most `room` cells: its first values and "…" when all of them do not fit."""
+    text = vector(vs)
+    for k in range(len(vs) - 1, 0, -1):
+        if cell_len(text) <= room:
+            break
+        text = "[" + ", ".join(number(v) for v in vs[:k]) + ", …]"
+    return text
+
+
 def matrix(rows) -> str:
     return "[" + "; ".join(", ".join(number(v) for v in row) for row in rows) + "]"
 
@@ -61,11 +71,11 @@ def _too_big(what: str, limit: str) -> DlcalcError:
 
 def backprop(result) -> Diagram:
     """The network: each neuron with its z, a = f(z) and δ = ∂E/∂z from the forward and backward
-    pass; on each connection (in a picture) the gradient ∂E/∂w of its weight."""
+    pass; on each connection (in a picture) the gradient ∂E/∂w of its weight. A layer of more than
+    4 neurons shows its first 3 and how many more; a network too deep for 80 columns shows its
+    first and last layers with the middle ones elided. The legend lists every matrix."""
     spec, answer = result.spec, result.answer
     sizes = [len(spec.input)] + [len(layer.weights) for layer in spec.layers]
-    if len(sizes) > 4 or max(sizes) > 4:
-        raise _too_big("the network", "at most 3 layers of at most 4 neurons")
     depth = len(spec.layers)
 
     def name(layer: int, j: int) -> str:
@@ -75,58 +85,97 @@ def backprop(result) -> Diagram:
             return f"o{j + 1}".translate(SUB)
         return "h" + (str(layer).translate(SUP) if depth > 2 else "") + str(j + 1).translate(SUB)
 
-    columns: list[list[list[str]]] = []
-    for layer, size in enumerate(sizes):
-        column = []
-        for j in range(size):
-            if layer == 0:
-                lines = [name(0, j), number(spec.input[j])]
-            else:
-                lines = [
-                    name(layer, j),
-                    "z " + number(answer["forward"][f"z{layer}"][j]),
-                    "a " + number(answer["forward"][f"a{layer}"][j]),
-                    "δ " + number(answer["deltas"][f"delta{layer}"][j]),
-                ]
-                if layer == depth:
-                    lines.insert(3, "t " + number(spec.target[j]))
-            column.append(lines)
-        columns.append(column)
-    box_w = max(cell_len(line) for column in columns for lines in column for line in lines) + 4
-    box_h = max(len(lines) for column in columns for lines in column) + 2
-    gap = (WIDTH - len(sizes) * box_w) // depth
-    if gap < 6:
+    def lines_of(layer: int, j: int) -> list[str]:
+        if layer == 0:
+            return [name(0, j), number(spec.input[j])]
+        lines = [
+            name(layer, j),
+            "z " + number(answer["forward"][f"z{layer}"][j]),
+            "a " + number(answer["forward"][f"a{layer}"][j]),
+            "δ " + number(answer["deltas"][f"delta{layer}"][j]),
+        ]
+        if layer == depth:
+            lines.insert(3, "t " + number(spec.target[j]))
+        return lines
+
+    def shown(size: int) -> list[int]:
+        return list(range(size)) if size <= 4 else [0, 1, 2]
+
+    # which layers get a column: all, else the first two and the last two around a "⋯" column
+    layouts = [list(range(depth + 1))]
+    if depth >= 4:
+        layouts.append([0, 1, None, depth - 1, depth])
+    if depth >= 3:
+        layouts.append([0, None, depth])
+    for columns in layouts:
+        real = [c for c in columns if c is not None]
+        box_w = max(cell_len(line) for c in real for j in shown(sizes[c]) for line in lines_of(c, j)) + 4
+        elided_w = 11
+        gap = (WIDTH - len(real) * box_w - (elided_w if None in columns else 0)) // (len(columns) - 1)
+        if gap >= 6:
+            break
+    else:
         raise _too_big("the network", "its values do not fit 80 columns")
+    box_h = max(len(lines_of(c, j)) for c in real for j in shown(sizes[c])) + 2
     pitch = box_h + 2
-    height = max(sizes) * pitch
+    height = max(len(shown(sizes[c])) + (sizes[c] > 4) for c in real) * pitch
     title = T("Backpropagation: forward values, δ and ∂E/∂w", "反向传播：前向的值、δ 与 ∂E/∂w")
     s = Sketch("backprop", title, WIDTH, height + 3)
-    boxes: list[list[str]] = []
-    for layer, column in enumerate(columns):
-        x = layer * (box_w + gap)
-        top = (height - len(column) * pitch) // 2
+    boxes: dict[int, list[str]] = {}
+    x = 0
+    xs: list[int] = []
+    for layer in columns:
+        xs.append(x)
+        if layer is None:
+            s.text(x, height // 2, "⋯", w=elided_w, align="center", key="elided")
+            x += elided_w + gap
+            continue
+        rows = shown(sizes[layer])
+        count = len(rows) + (sizes[layer] > 4)
+        top = (height - count * pitch) // 2
         ids = []
-        for j, lines in enumerate(column):
+        for k, j in enumerate(rows):
             key = f"n{layer}-{j}"
-            s.box(key, x, top + j * pitch, box_w, "\n".join(lines), h=box_h, kind="input" if layer == 0 else "neuron")
+            s.box(key, x, top + k * pitch, box_w, "\n".join(lines_of(layer, j)), h=box_h,
+                  kind="input" if layer == 0 else "neuron")  # fmt: skip
             ids.append(key)
-        boxes.append(ids)
-    for layer in range(1, len(sizes)):
-        x0 = (layer - 1) * (box_w + gap) + box_w
-        mid = height // 2
-        s.path((x0 + 1, mid), (x0 + gap - 2, mid), only="terminal")
-        s.text(x0 + 1, mid - 1, f"W{str(layer).translate(SUP)}", w=gap - 2, align="center", only="terminal")
+        if sizes[layer] > 4:
+            more = sizes[layer] - 3
+            s.text(x, top + 3 * pitch + box_h // 2 - 1, T(f"⋮ {more} more", f"⋮ 另 {more} 个"), w=box_w,
+                   align="center", key=f"more{layer}")  # fmt: skip
+        boxes[layer] = ids
+        x += box_w + gap
+    mid = height // 2
+    for n in range(1, len(columns)):
+        before, layer = columns[n - 1], columns[n]
+        x0 = xs[n - 1] + (elided_w if before is None else box_w)
+        s.path((x0 + 1, mid), (xs[n] - 2, mid), only="terminal")
+        if before is None or layer is None:
+            continue
+        s.text(x0 + 1, mid - 1, f"W{str(layer).translate(SUP)}", w=xs[n] - x0 - 3, align="center", only="terminal")
         grads = answer["grads"][f"W{layer}"]
-        for j, target in enumerate(boxes[layer]):
-            for i, source in enumerate(boxes[layer - 1]):
+        sources = boxes[before]
+        for target in boxes[layer]:
+            j = int(target.split("-")[1])
+            for k, source in enumerate(sources):
+                i = int(source.split("-")[1])
                 a, b = s.diagram.node(source), s.diagram.node(target)
                 start, end = (a.x + a.w - 1, a.y + a.h // 2), (b.x, b.y + b.h // 2)
                 s.path(start, end, arrow="end", only="picture")
-                # labels from source i sit at their own fraction of the way, so they never meet
-                t = 0.3 + 0.4 * (i / (len(boxes[layer - 1]) - 1) if len(boxes[layer - 1]) > 1 else 0.5)
+                # labels from source k sit at their own fraction of the way, so they never meet
+                t = 0.3 + 0.4 * (k / (len(sources) - 1) if len(sources) > 1 else 0.5)
                 lx, ly = start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1])
                 s.text(lx - 3, ly, number(grads[j][i]), w=7, align="center", kind="tag", only="picture",
                        key=f"grad{layer}-{j}-{i}")  # fmt: skip
+    if None in columns:
+        for n, layer in enumerate(columns):
+            if layer is None:
+                cx = xs[n] + elided_w // 2
+                hidden = [c for c in range(1, depth + 1) if c not in columns]
+                s.text(xs[n] - 1, mid + 2, T(f"layers {hidden[0]}–{hidden[-1]}", f"第 {hidden[0]}–{hidden[-1]} 层"),
+                       w=elided_w + 2, align="center", kind="caption")  # fmt: skip
+                s.path((xs[n - 1] + box_w, mid), (cx - 1, mid), arrow="none", only="picture")
+                s.path((cx + 1, mid), (xs[n + 1] - 1, mid), only="picture")
     s.text(0, height + 1, T(f"loss E = {number(answer['loss'])}", f"损失 E = {number(answer['loss'])}"))
     if "loss_after" in answer:
         s.text(
@@ -404,9 +453,18 @@ def _fit(text: str, width: int) -> str:
 # --- conv --------------------------------------------------------------------------------------
 
 
+def _axis(n: int, keep: int, tail: int) -> list[int | None]:
+    """The indices of an axis a grid shows: all of them, or the first ones, None (⋯), the last."""
+    if n <= keep:
+        return list(range(n))
+    return list(range(keep - 1 - tail)) + [None] + list(range(n - tail, n))
+
+
 def conv(result) -> Diagram:
     """The padded input with the kernel's first window (and the next one, dashed, in a picture),
-    the rows and columns no window ever reads marked ×, and the output grid."""
+    the rows and columns no window ever reads marked ×, and the output grid. An input larger than
+    16 a side shows its first rows and columns and its last ones (where the dropped ones are), with
+    ⋯ for those between; so does a large output."""
     from dlcalc.solvers.conv import windows
 
     spec, answer = result.spec, result.answer
@@ -415,50 +473,76 @@ def conv(result) -> Diagram:
     out = answer["output_shape"][-2:]
     wh, ww = windows(spec)
     padded = (wh.padded, ww.padded)
-    if max(padded) > 19:
-        raise _too_big("the input", "a padded size of at most 19×19")
     # the rows (columns) some tap of some window reads: the rest are never used
     read = [
         {o * w.stride + a * w.dilation for o in range(n) for a in range(w.kernel)}
         for w, n in ((wh, out[0]), (ww, out[1]))
     ]
+    unread = [padded[i] - len(read[i] & set(range(padded[i]))) for i in range(2)]
+    axes = [_axis(padded[i], 16, min(max(3, unread[i] + 1), 6)) for i in range(2)]
     values, shade = [], {}
-    for r in range(padded[0]):
+    for y, r in enumerate(axes[0]):
         row = []
-        for c in range(padded[1]):
+        for x, c in enumerate(axes[1]):
+            if r is None or c is None:
+                dropped = (r is not None and r not in read[0]) or (c is not None and c not in read[1])
+                row.append("×" if dropped else "⋱" if r is None and c is None else "⋮" if r is None else "⋯")
+                if dropped:
+                    shade[(y, x)] = "dropped"
+                continue
             pad = not (wh.pad_before <= r < wh.pad_before + wh.size and ww.pad_before <= c < ww.pad_before + ww.size)
-            unread = r not in read[0] or c not in read[1]
-            row.append("×" if unread else "0" if pad else "")
-            if unread or pad:
-                shade[(r, c)] = "dropped" if unread else "padding"
+            never = r not in read[0] or c not in read[1]
+            row.append("×" if never else "0" if pad else "")
+            if never or pad:
+                shade[(y, x)] = "dropped" if never else "padding"
         values.append(row)
+
+    def shown(axis: int, i: int) -> int:
+        """Where index i of an axis sits in the grid (the ⋯ row or column if it is not shown)."""
+        cells = axes[axis]
+        return cells.index(i) if i in cells else cells.index(None)
+
     for a in range(spec.kernel[0]):  # the kernel's taps in the first window (spaced by the dilation)
         for b in range(spec.kernel[1]):
-            shade[(a * spec.dilation[0], b * spec.dilation[1])] = "hit"
-    frames = [(0, 0, wh.span - 1, ww.span - 1, "heavy")]
-    if out[1] > 1:
-        frames.append((0, ww.stride, wh.span - 1, ww.stride + ww.span - 1, "dashed"))
-    beside = padded[1] * 4 + 7 + out[1] * 4 + 1 <= WIDTH
-    out_x, out_y = (padded[1] * 4 + 7, 1) if beside else (0, padded[0] * 2 + 4)
-    bottom = max(1 + padded[0] * 2, out_y + out[0] * 2) + 2
+            r, c = a * spec.dilation[0], b * spec.dilation[1]
+            if r in axes[0] and c in axes[1]:
+                shade[(shown(0, r), shown(1, c))] = "hit"
+    frames = [(0, 0, shown(0, wh.span - 1), shown(1, ww.span - 1), "heavy")]
+    if out[1] > 1 and ww.stride in axes[1]:
+        frames.append((0, shown(1, ww.stride), shown(0, wh.span - 1), shown(1, ww.stride + ww.span - 1), "dashed"))
+    rows_in, cols_in = len(axes[0]), len(axes[1])
+    caption_in = T(f"padded input {padded[0]}×{padded[1]}", f"补零后的输入 {padded[0]}×{padded[1]}")
+    left = max(cols_in * 4 + 7, max(cell_len(caption_in(lang)) for lang in ("en", "zh")) + 3)
+    out_axes = [_axis(out[0], 8, 2), _axis(out[1], 5, 1)]
+    beside = left + len(out_axes[1]) * 4 + 1 <= WIDTH
+    if not beside:
+        out_axes[1] = _axis(out[1], 19, 2)
+    out_values = [["⋱" if r is None and c is None else "⋮" if r is None else "⋯" if c is None else ""
+                   for c in out_axes[1]] for r in out_axes[0]]  # fmt: skip
+    out_x, out_y = (left, 1) if beside else (0, rows_in * 2 + 4)
+    bottom = max(1 + rows_in * 2, out_y + len(out_axes[0]) * 2) + 2
     title = T(f"{spec.torch_name}: the kernel's windows over the input", f"{spec.torch_name}：卷积核窗口在输入上的位置")
     s = Sketch("conv", title, WIDTH, bottom + 5)
-    s.text(0, 0, T(f"padded input {padded[0]}×{padded[1]}", f"补零后的输入 {padded[0]}×{padded[1]}"), kind="caption")
+    s.text(0, 0, caption_in, kind="caption")
     s.grid("input", 0, 1, values, shade, frames)
     s.text(out_x, out_y - 1, T(f"output {out[0]}×{out[1]}", f"输出 {out[0]}×{out[1]}"), kind="caption")
-    s.grid("output", out_x, out_y, [[""] * out[1] for _ in range(out[0])], {(0, 0): "hit"}, [(0, 0, 0, 0, "heavy")])
+    s.grid("output", out_x, out_y, out_values, {(0, 0): "hit"}, [(0, 0, 0, 0, "heavy")])
     if beside:
-        s.path((ww.span * 4, 1), (out_x, 1), arrow="none", line="dashed", only="picture")
-        s.path((ww.span * 4, 1 + wh.span * 2), (out_x, 3), arrow="none", line="dashed", only="picture")
+        right, low = (frames[0][3] + 1) * 4, 1 + (frames[0][2] + 1) * 2
+        s.path((right, 1), (out_x, 1), arrow="none", line="dashed", only="picture")
+        s.path((right, low), (out_x, 3), arrow="none", line="dashed", only="picture")
     k, st = "×".join(map(str, spec.kernel)), "×".join(map(str, spec.stride))
     d = f"{spec.dilation[0]}×{spec.dilation[1]}"
     s.text(0, bottom, T(f"kernel {k}, stride {st}, dilation {d}: the heavy frame is the first window",
                         f"卷积核 {k}，步长 {st}，膨胀 {d}：粗框为第一个窗口"))  # fmt: skip
-    rows, cols = padded[0] - len(read[0] & set(range(padded[0]))), padded[1] - len(read[1] & set(range(padded[1])))
-    s.text(0, bottom + 2, T(f"0 = padding;  × = never read: {rows} row(s) and {cols} column(s) no window reaches",
-                            f"0 = 补零；× = 从未被读取：{rows} 行、{cols} 列没有窗口覆盖"))  # fmt: skip
+    s.text(0, bottom + 2, T(f"0 = padding;  × = never read: {unread[0]} row(s) and {unread[1]} column(s) no window "
+                            "reaches",
+                            f"0 = 补零；× = 从未被读取：{unread[0]} 行、{unread[1]} 列没有窗口覆盖"))  # fmt: skip
     shape_in, shape_out = "×".join(map(str, answer["input_shape"])), "×".join(map(str, answer["output_shape"]))
     s.text(0, bottom + 4, f"{shape_in} → {shape_out}")
+    if any(None in a for a in axes + out_axes):
+        s.note(T("⋯ ⋮ stand for the rows and columns between the first and the last ones shown.",
+                 "⋯ ⋮ 代表所示首尾之间的行与列。"))  # fmt: skip
     return s.build()
 
 
@@ -477,27 +561,28 @@ def recurrent(result) -> Diagram:
     spec, answer = result.spec, result.answer
     kind = result.kind
     steps = len(answer["h"])
-    cells = []
-    for t in range(steps):
-        lines = [f"{g} {vector(answer['gates'][t][g])}" for g in GATES[kind]]
-        if kind == "lstm":
-            lines.append(f"c {vector(answer['c'][t])}")
-        lines.append(f"h {vector(answer['h'][t])}")
-        cells.append(lines)
-    width = max(cell_len(line) for lines in cells for line in lines) + 4
-    width = max(width, 9)
-    if width > WIDTH - 20:
-        raise _too_big("the state", "its values do not fit 80 columns")
-    box_h = len(cells[0]) + 2
-    pitch = box_h + 5
-    names = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
-    title = T(f"{names[kind]} unrolled over {steps} steps", f"{names[kind]} 按时间展开（{steps} 步）")
 
     def state(t: int) -> str:
         sub = str(t).translate(SUB)
         return f"h{sub}, c{sub}" if kind == "lstm" else f"h{sub}"
 
-    margin = max(cell_len(state(t)) for t in range(steps)) + 3
+    margin = max(cell_len(state(t)) for t in range(steps + 1)) + 3
+    room = WIDTH - 2 * margin - 4  # inside the widest box a row can hold
+    cells = []
+    for t in range(steps):
+        lines = [f"{g} {fitted(answer['gates'][t][g], room - 2)}" for g in GATES[kind]]
+        if kind == "lstm":
+            lines.append(f"c {fitted(answer['c'][t], room - 2)}")
+        lines.append(f"h {fitted(answer['h'][t], room - 2)}")
+        cells.append(lines)
+    inputs = [f"x{str(t + 1).translate(SUB)} = " for t in range(steps)]
+    inputs = [label + fitted(spec.x[t], room + 2 - cell_len(label)) for t, label in enumerate(inputs)]
+    width = max(max(cell_len(line) for lines in cells for line in lines) + 4, 9, *(cell_len(x) + 2 for x in inputs))
+    box_h = len(cells[0]) + 2
+    pitch = box_h + 5
+    names = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+    title = T(f"{names[kind]} unrolled over {steps} steps", f"{names[kind]} 按时间展开（{steps} 步）")
+
     per_row = max(1, (WIDTH - 2 * margin) // (width + 4))
     rows = -(-steps // per_row)
     s = Sketch(kind, title, WIDTH, rows * pitch)
@@ -507,7 +592,7 @@ def recurrent(result) -> Diagram:
         y = row * pitch + 1
         key = f"t{t}"
         node = s.box(key, x, y, width, "\n".join(lines), h=box_h, kind="act")
-        s.text(x, y + box_h + 2, f"x{str(t + 1).translate(SUB)} = {vector(spec.x[t])}", w=width, align="center")
+        s.text(x, y + box_h + 2, inputs[t], w=width, align="center")
         s.path((node.cx, y + box_h + 1), (node.cx, y + box_h - 1), dst=key)
         if col == 0:
             s.text(0, node.cy, state(t))
