@@ -107,10 +107,10 @@ def backprop(result) -> Diagram:
         layouts.append([0, 1, None, depth - 1, depth])
     if depth >= 3:
         layouts.append([0, None, depth])
-    for columns in layouts:
+    elided_w = 3
+    for columns, pad in [(c, p) for c in layouts for p in (4, 2)]:
         real = [c for c in columns if c is not None]
-        box_w = max(cell_len(line) for c in real for j in shown(sizes[c]) for line in lines_of(c, j)) + 4
-        elided_w = 11
+        box_w = max(cell_len(line) for c in real for j in shown(sizes[c]) for line in lines_of(c, j)) + pad
         gap = (WIDTH - len(real) * box_w - (elided_w if None in columns else 0)) // (len(columns) - 1)
         if gap >= 6:
             break
@@ -118,7 +118,11 @@ def backprop(result) -> Diagram:
         raise _too_big("the network", "its values do not fit 80 columns")
     box_h = max(len(lines_of(c, j)) for c in real for j in shown(sizes[c])) + 2
     pitch = box_h + 2
-    height = max(len(shown(sizes[c])) + (sizes[c] > 4) for c in real) * pitch
+
+    def extent(layer: int) -> int:  # rows a column takes: its boxes, and a line for the ones not shown
+        return len(shown(sizes[layer])) * pitch + (1 if sizes[layer] > 4 else 0)
+
+    height = max(extent(c) for c in real)
     title = T("Backpropagation: forward values, δ and ∂E/∂w", "反向传播：前向的值、δ 与 ∂E/∂w")
     s = Sketch("backprop", title, WIDTH, height + 3)
     boxes: dict[int, list[str]] = {}
@@ -131,8 +135,7 @@ def backprop(result) -> Diagram:
             x += elided_w + gap
             continue
         rows = shown(sizes[layer])
-        count = len(rows) + (sizes[layer] > 4)
-        top = (height - count * pitch) // 2
+        top = (height - extent(layer)) // 2
         ids = []
         for k, j in enumerate(rows):
             key = f"n{layer}-{j}"
@@ -141,11 +144,12 @@ def backprop(result) -> Diagram:
             ids.append(key)
         if sizes[layer] > 4:
             more = sizes[layer] - 3
-            s.text(x, top + 3 * pitch + box_h // 2 - 1, T(f"⋮ {more} more", f"⋮ 另 {more} 个"), w=box_w,
+            s.text(x, top + 3 * pitch - 1, T(f"⋮ {more} more", f"⋮ 另 {more} 个"), w=box_w,
                    align="center", key=f"more{layer}")  # fmt: skip
         boxes[layer] = ids
         x += box_w + gap
     mid = height // 2
+    labels_left_out = False
     for n in range(1, len(columns)):
         before, layer = columns[n - 1], columns[n]
         x0 = xs[n - 1] + (elided_w if before is None else box_w)
@@ -155,6 +159,8 @@ def backprop(result) -> Diagram:
         s.text(x0 + 1, mid - 1, f"W{str(layer).translate(SUP)}", w=xs[n] - x0 - 3, align="center", only="terminal")
         grads = answer["grads"][f"W{layer}"]
         sources = boxes[before]
+        labelled = gap >= 16 and len(sources) * len(boxes[layer]) <= 9  # else too crowded: the legend has them
+        labels_left_out |= not labelled
         for target in boxes[layer]:
             j = int(target.split("-")[1])
             for k, source in enumerate(sources):
@@ -162,6 +168,8 @@ def backprop(result) -> Diagram:
                 a, b = s.diagram.node(source), s.diagram.node(target)
                 start, end = (a.x + a.w - 1, a.y + a.h // 2), (b.x, b.y + b.h // 2)
                 s.path(start, end, arrow="end", only="picture")
+                if not labelled:
+                    continue
                 # labels from source k sit at their own fraction of the way, so they never meet
                 t = 0.3 + 0.4 * (k / (len(sources) - 1) if len(sources) > 1 else 0.5)
                 lx, ly = start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1])
@@ -172,8 +180,9 @@ def backprop(result) -> Diagram:
             if layer is None:
                 cx = xs[n] + elided_w // 2
                 hidden = [c for c in range(1, depth + 1) if c not in columns]
-                s.text(xs[n] - 1, mid + 2, T(f"layers {hidden[0]}–{hidden[-1]}", f"第 {hidden[0]}–{hidden[-1]} 层"),
-                       w=elided_w + 2, align="center", kind="caption")  # fmt: skip
+                span = f"{hidden[0]}–{hidden[-1]}" if len(hidden) > 1 else f"{hidden[0]}"
+                s.text(58, height + 1, T(f"⋯ = layer{'s' if len(hidden) > 1 else ''} {span}", f"⋯ = 第 {span} 层"),
+                       kind="caption")  # fmt: skip
                 s.path((xs[n - 1] + box_w, mid), (cx - 1, mid), arrow="none", only="picture")
                 s.path((cx + 1, mid), (xs[n + 1] - 1, mid), only="picture")
     s.text(0, height + 1, T(f"loss E = {number(answer['loss'])}", f"损失 E = {number(answer['loss'])}"))
@@ -210,6 +219,9 @@ def backprop(result) -> Diagram:
             "每个神经元显示 z（加权输入）、a = f(z) 与 δ = ∂E/∂z；图片中每条连线上的数是该权重的 ∂E/∂w = δ(后) · a(前)。",
         )
     )
+    if labels_left_out:
+        s.note(T("Where the lines are too many or too short to carry their numbers, ∂E/∂W is in the list above.",
+                 "连线太多或太短而放不下数字时，∂E/∂W 见上方列表。"))  # fmt: skip
     return s.build()
 
 
