@@ -579,3 +579,19 @@ def test_worked_pictures_refuse_what_they_cannot_draw():  # in one clear line
         picture_of(_solve("conv", {"input": "3x8x8", "kernel": 3, "stride": 2, "transposed": True}))
     with pytest.raises(DlcalcError, match="no picture"):
         picture_of(_solve("softmax", {"logits": "1, 2, 3"}))
+
+
+# --- the README's pictures -----------------------------------------------------------------------
+
+
+def test_the_readme_pictures_are_current():
+    """scripts/gen_draw_pictures.py writes them; a layout change that resizes one fails here."""
+    spec = importlib.util.spec_from_file_location("gen_draw_pictures", ROOT / "scripts" / "gen_draw_pictures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(module.PICTURES) == 2
+    for name in module.PICTURES:
+        assert f"(docs/draw/{name})" in readme
+        assert (ROOT / "docs" / "draw" / name).stat().st_size < 120_000  # small enough for the repository
+    assert module.stale() == []
