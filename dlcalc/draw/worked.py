@@ -243,7 +243,7 @@ class _Unit:
     merge: str | None = None
     kind: str = "conv"
     sources: list[int] = field(default_factory=list)
-    extra: str = ""  # where inputs come from, when no line can show it
+    extra: Any = ""  # where inputs come from, when no line can show it (a Text)
 
 
 def _shape(shape) -> str:
@@ -278,8 +278,12 @@ def _rows_of(item: dict) -> set[int]:
 
 def _units(answer: dict, level: int) -> list[_Unit]:
     rows = {row["index"]: row for row in answer["layers"]}
-    units = [_Unit(T("input", "输入"), answer["input_shape"], 0, kind="input")]
-    unit_of: dict[int, int] = {}
+    shapes = answer.get("inputs") or [answer["input_shape"]]
+    if len(shapes) == 1:
+        units = [_Unit(T("input", "输入"), shapes[0], 0, kind="input")]
+    else:  # the network's inputs are nodes 0, 1, … of its graph
+        units = [_Unit(T(f"input {k + 1}", f"输入 {k + 1}"), shape, 0, kind="input") for k, shape in enumerate(shapes)]
+    unit_of: dict[int, int] = {k: k for k in range(len(shapes))}
     for item in _leaves(answer["tree"], 0, level):
         if "children" in item:
             members = _rows_of(item)
@@ -305,7 +309,7 @@ def _units(answer: dict, level: int) -> list[_Unit]:
         previous = units[-1]
         row = rows[min(unit.rows)]
         if (  # ReLU, Dropout …: only the values change, so it folds into the box before it
-            len(units) > 1 and "children" not in item and unit.params == 0 and unit.shape == previous.shape
+            previous.kind != "input" and "children" not in item and unit.params == 0 and unit.shape == previous.shape
             and sources == [len(units) - 1] and unit.merge is None
         ):  # fmt: skip
             previous.name += " + " + row["type"]
@@ -374,14 +378,15 @@ def net(result) -> Diagram:
         merges = attempt == 1 or any(u.merge for u in units)
         content = max(cell_len(say(line, lang)) for u in units for line in lines(u, merges) for lang in ("en", "zh"))
         width = min(max(content + 4, 20), wide)
-        h = 2 + max(len(lines(u, merges)) for u in units)
+        looped = any(u.kind == "block" and u.merge and not u.merge.startswith("cat") for u in units)
+        h = 2 + max(len(lines(u, merges)) for u in units) + looped  # a loop takes rows of its own
         pitch = h + 1
         place = {n: divmod(n, per_column) for n in range(len(units))}  # (column, row)
         lanes: dict[int, list[tuple[float, float, int]]] = {}  # column → (top, bottom, lane) taken
         skips: list[tuple[int, int, int]] = []  # (source, target, lane)
         missing = False
         for n, u in enumerate(units):  # a block with a shortcut inside: a loop beside it
-            if u.kind == "block" and u.merge and not u.merge.startswith("cat") and h >= 5:
+            if u.kind == "block" and u.merge and not u.merge.startswith("cat") and looped:
                 column, row = place[n]
                 lanes.setdefault(column, []).append((row - 0.4, row + 0.4, 0))
                 skips.append((n, n, 0))
@@ -401,8 +406,12 @@ def net(result) -> Diagram:
                 used.append((rs, rt, lane))
                 skips.append((s, n, lane))
             if far:
-                names = [say(units[s].name, "en").split("(")[0].split(" ")[0] for s in far]
-                u.extra = "← " + ", ".join(names)
+
+                def short(unit: _Unit, lang: str) -> str:
+                    text = say(unit.name, lang).split("(")[0]
+                    return text if unit.kind == "input" else text.split(" ")[0]
+
+                u.extra = T(*("← " + ", ".join(short(units[s], lang) for s in far) for lang in ("en", "zh")))
                 missing = True
         if not missing or attempt == 1:
             break
@@ -430,7 +439,7 @@ def net(result) -> Diagram:
         a, b = s.diagram.node(f"l{src}"), s.diagram.node(f"l{dst}")
         x = a.x + a.w + 1 + lane
         if src == dst:  # the shortcut inside a block
-            s.path((a.x + a.w - 1, a.y + 1), (x, a.y + 1), (x, a.y + a.h - 2), (a.x + a.w - 1, a.y + a.h - 2),
+            s.path((a.x + a.w - 1, a.y + 2), (x, a.y + 2), (x, a.y + a.h - 3), (a.x + a.w - 1, a.y + a.h - 3),
                    src=f"l{src}", dst=f"l{src}")  # fmt: skip
             continue
         s.path((a.x + a.w - 1, a.y + a.h - 2), (x, a.y + a.h - 2), (x, b.y + 1), (b.x + b.w - 1, b.y + 1),
