@@ -176,6 +176,7 @@ def test_json_gives_parts_and_captions(cli):
     assert data["dlcalc"] == 1 and data["kind"] == "draw" and data["topic"] == "lstm"
     labels = {p["label"]: p["caption"] for p in data["parts"]}
     assert "遗忘门 fₜ" in labels and "σ" in labels["遗忘门 fₜ"]
+    assert {p["label"]: p["term"] for p in data["parts"]}["遗忘门 fₜ"] == "forget-gate"
     assert data["picture"] == picture(diagram("lstm"), "zh")
     assert data["files"] == {}
 
