@@ -150,3 +150,10 @@ def test_net_picture_draws_each_block_with_torchs_shape_and_parameters(model, bu
         assert say(node.label, "en").split("\n")[1] == "×".join(map(str, shape)) + f" · {_count(params)} p"
         loops = [e for e in d.edges if e.src == e.dst == node.id]
         assert len(loops) == (block == "BasicBlock")
+
+
+def test_a_conv_output_beside_a_wide_input_keeps_its_caption_inside():
+    """Found by the property test above: a 16-column input left room for a 2-column output grid
+    but not for its caption."""
+    d = _draws(_solve("conv", {"input": "12x12", "kernel": 3, "stride": 5, "padding": 2, "dilation": 3}))
+    assert "output 2×2" in "\n".join(say(n.label, "en") for n in d.nodes)

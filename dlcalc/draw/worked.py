@@ -449,11 +449,11 @@ def net(result) -> Diagram:
         f"共 {answer['total_params']:,} 个参数，{answer['total_macs']:,} 次乘加",
     )
     s.text(0, per_column * pitch, total)
-    s.note(T("p = parameters (k thousand, M million). A line on the right is a branch: a shortcut or a second "
-             "input, joining where the layers merge (+ adds, cat concatenates along channels); ← names an input "
-             "drawn elsewhere.",
-             "p = 参数个数（k 千，M 百万）。右侧的线是分支：捷径或第二个输入，在合并处汇合（+ 相加，cat 沿通道拼接）；"
-             "← 后为来自别处的输入。"))  # fmt: skip
+    s.note(T("p = parameters (k thousand, M million).", "p = 参数个数（k 千，M 百万）。"))
+    if skips or any(u.extra for u in units):
+        s.note(T("A line on the right is a branch: a shortcut or a second input, joining where the layers merge "
+                 "(⊕ adds, cat concatenates along channels); ← names an input drawn elsewhere.",
+                 "右侧的线是分支：捷径或第二个输入，在合并处汇合（⊕ 相加，cat 沿通道拼接）；← 后为来自别处的输入。"))  # fmt: skip
     if level < _depth(tree):
         s.note(T("Blocks are drawn whole (their shape and parameters); dlcalc net --steps lists every layer.",
                  "模块整体画成一个方框（输出形状与参数）；dlcalc net --steps 列出每一层。"))  # fmt: skip
@@ -534,8 +534,9 @@ def conv(result) -> Diagram:
     rows_in, cols_in = len(axes[0]), len(axes[1])
     caption_in = T(f"padded input {padded[0]}×{padded[1]}", f"补零后的输入 {padded[0]}×{padded[1]}")
     left = max(cols_in * 4 + 7, max(cell_len(caption_in(lang)) for lang in ("en", "zh")) + 3)
+    caption_out = T(f"output {out[0]}×{out[1]}", f"输出 {out[0]}×{out[1]}")
     out_axes = [_axis(out[0], 8, 2), _axis(out[1], 5, 1)]
-    beside = left + len(out_axes[1]) * 4 + 1 <= WIDTH
+    beside = left + max(len(out_axes[1]) * 4 + 1, *(cell_len(caption_out(lang)) for lang in ("en", "zh"))) <= WIDTH
     if not beside:
         out_axes[1] = _axis(out[1], 19, 2)
     out_values = [["⋱" if r is None and c is None else "⋮" if r is None else "⋯" if c is None else ""
@@ -546,7 +547,7 @@ def conv(result) -> Diagram:
     s = Sketch("conv", title, WIDTH, bottom + 5)
     s.text(0, 0, caption_in, kind="caption")
     s.grid("input", 0, 1, values, shade, frames)
-    s.text(out_x, out_y - 1, T(f"output {out[0]}×{out[1]}", f"输出 {out[0]}×{out[1]}"), kind="caption")
+    s.text(out_x, out_y - 1, caption_out, kind="caption")
     s.grid("output", out_x, out_y, out_values, {(0, 0): "hit"}, [(0, 0, 0, 0, "heavy")])
     if beside:
         right, low = (frames[0][3] + 1) * 4, 1 + (frames[0][2] + 1) * 2
