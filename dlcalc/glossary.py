@@ -689,6 +689,7 @@ LABELS = {
     "try": T("Try", "试一试"),
     "look": T("Look at", "看哪里"),
     "terms": T("Terms", "术语数"),
+    "drawn": T("In a diagram", "图中"),
 }
 
 
@@ -730,6 +731,13 @@ def explain_result(
         answer["match"] = {"query": query, "how": match.how, "key": match.key}
     definition = T(entry.definition.en, _compact(entry.definition.zh)) if terminal else entry.definition
     rows: list[tuple[Text, Any]] = [(LABELS["definition"], definition)]
+    drawn = drawn_caption(entry.id)
+    if drawn is not None:  # the caption `dlcalc draw` puts in its legend (dlcalc/draw/captions.py)
+        topics, caption = drawn
+        answer["caption"] = {"en": caption.en, "zh": caption.zh, "draw": list(topics)}
+        where = " · ".join(f"dlcalc draw {t}" for t in topics)
+        text = T(caption.en, _compact(caption.zh)) if terminal else caption
+        rows.append((LABELS["drawn"], T(f"{text.en} ({where})", f"{text.zh}（{where}）")))
     if entry.aliases:
         rows.append((LABELS["aliases"], ", ".join(entry.aliases)))
     rows.append((LABELS["topic"], TOPICS[entry.topic]))
@@ -766,6 +774,13 @@ def explain_result(
         notes=notes,
         figures=figures,
     )
+
+
+def drawn_caption(term_id: str) -> tuple[tuple[str, ...], Text] | None:
+    """The topics of `dlcalc draw` that label this term, and the caption their legend gives it."""
+    from dlcalc.draw.captions import drawn_in
+
+    return drawn_in(term_id)
 
 
 def _compact(zh: str) -> str:

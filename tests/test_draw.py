@@ -176,6 +176,7 @@ def test_json_gives_parts_and_captions(cli):
     assert data["dlcalc"] == 1 and data["kind"] == "draw" and data["topic"] == "lstm"
     labels = {p["label"]: p["caption"] for p in data["parts"]}
     assert "遗忘门 fₜ" in labels and "σ" in labels["遗忘门 fₜ"]
+    assert {p["label"]: p["term"] for p in data["parts"]}["遗忘门 fₜ"] == "forget-gate"
     assert data["picture"] == picture(diagram("lstm"), "zh")
     assert data["files"] == {}
 
@@ -189,35 +190,128 @@ def test_markdown_carries_the_picture(cli):
 # --- pictures ------------------------------------------------------------------------------------
 
 
+def svg_pixels(path: Path) -> tuple[int, int]:
+    """The SVG's declared size (points) in the PNG's pixels."""
+    from dlcalc.draw.figure import DPI
+
+    root = ET.parse(path).getroot()
+    return tuple(round(float(root.get(k).removesuffix("pt")) / 72 * DPI) for k in ("width", "height"))
+
+
+def wanted_texts(d, lang: str) -> set[str]:
+    """Every label the picture must carry as text: title, parts, nodes, grid values, legend rows."""
+    from dlcalc.draw.figure import text_cells
+
+    wanted = {d.title(lang)} | {p.label(lang) for p in d.parts}
+    for node in d.nodes:
+        if node.only != "terminal":
+            wanted |= {line for line in say(node.label, lang).split("\n") if line.strip()}
+    for grid in d.grids:
+        wanted |= {v for row in grid.values for v in row if v}
+    wanted |= {text for _, _, text in legend(d, lang, text_cells)[1] if text}
+    return wanted
+
+
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("name", NAMES)
-def test_svg_keeps_every_label_as_text_and_png_has_its_size(cli, tmp_path, name, lang):
-    from dlcalc.draw.figure import CELL_H, CELL_W, DPI, text_cells
+def test_svg_keeps_every_label_as_text_at_the_pictures_size(tmp_path, name, lang):
+    from dlcalc.draw import save
+    from dlcalc.draw.figure import CELL_H, CELL_W, DPI, pixel_size, text_cells
+
+    d = diagram(name)
+    svg = tmp_path / "d.svg"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns about every glyph no font has
+        size = save(d, str(svg), lang)
+    missing = wanted_texts(d, lang) - set(svg_texts(svg))
+    assert not missing, missing
+    assert "font-family" in svg.read_text(encoding="utf-8")
+    width, height = size
+    assert svg_pixels(svg) == size == pixel_size(d, lang)
+    assert width == round((d.width + 2) * CELL_W * DPI) == 1230  # every picture is as wide as 80 columns
+    rows = len(legend(d, lang, text_cells)[1])
+    assert height % round(CELL_H * DPI) == 0 and height > (d.height + rows) * CELL_H * DPI
+
+
+@pytest.mark.parametrize(("name", "lang"), [("neuron", "zh"), ("lstm", "en")])  # PNGs are slow: two here
+def test_png_has_the_size_it_reports(cli, tmp_path, name, lang):
+    from dlcalc.draw.figure import pixel_size
 
     svg, png = tmp_path / "d.svg", tmp_path / "d.png"
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # matplotlib warns about every glyph no font has
+        warnings.simplefilter("error")
         code, out, err = cli("draw", name, "--lang", lang, "--svg", str(svg), "--png", str(png), "--json")
     assert code == 0, err
-    d = diagram(name)
-
-    texts = svg_texts(svg)
-    wanted = {d.title(lang)} | {p.label(lang) for p in d.parts}
-    for node in d.nodes:
-        wanted |= {line for line in say(node.label, lang).split("\n") if line.strip()}
-    for grid in d.grids:
-        wanted |= {v for row in grid.values for v in row}
-    _, rows = legend(d, lang, text_cells)
-    wanted |= {text for _, _, text in rows if text}
-    missing = wanted - set(texts)
-    assert not missing, missing
-    assert "font-family" in svg.read_text(encoding="utf-8")
-
     width, height = png_size(png)
-    assert width == round((d.width + 2) * CELL_W * DPI) == 1230  # every picture is as wide as 80 columns
-    assert height % round(CELL_H * DPI) == 0 and height > (d.height + len(rows)) * CELL_H * DPI
+    assert (width, height) == pixel_size(diagram(name), lang) == svg_pixels(svg)
     assert f"{width}×{height}" in err and str(png) in err and str(svg) in err  # where each was saved
     assert json.loads(out)["files"] == {"svg": str(svg), "png": str(png)}
+
+
+# --- captions shared with `dlcalc explain` -------------------------------------------------------
+
+# part labels that look up a glossary entry but are not that term
+NOT_THE_TERM = {
+    ("neuron", "terminal"),  # "axon terminals" are not the axon
+    ("inception", "concat"),  # "filter concatenation" is not the filter (kernel)
+    ("transformer", "ff"),  # the position-wise feed-forward sublayer, not a feed-forward network
+    ("resnet-densenet", "shortcut"),  # "identity shortcut" is the residual connection, not the identity function
+}
+
+
+def _named_term(glossary, label: str) -> str | None:
+    """The glossary entry a part's label names exactly (ignoring trailing symbols such as fₜ, K×K)."""
+    for candidate in (label, re.sub(r"\s+\S+$", "", label), re.sub(r"\s*[（(].*$", "", label)):
+        match = glossary.lookup(candidate) if candidate else None
+        if match is not None and match.how == "exact":
+            return match.entry.id
+    return None
+
+
+def test_every_caption_is_a_glossary_term_drawn_where_it_says():
+    from dlcalc.draw.captions import CAPTIONS
+    from dlcalc.glossary import load
+
+    glossary = load(None)
+    assert set(CAPTIONS) <= set(glossary.by_id)
+    drawn: dict[str, set[str]] = {}
+    for t in TOPICS:
+        for part in t.build().parts:
+            if part.term:
+                drawn.setdefault(part.term, set()).add(t.name)
+    assert {term: set(topics) for term, (topics, _) in CAPTIONS.items()} == drawn
+
+
+def test_parts_naming_a_glossary_term_share_its_caption():
+    from dlcalc.draw.captions import CAPTIONS
+    from dlcalc.glossary import load
+
+    glossary = load(None)
+    for t in TOPICS:
+        for part in t.build().parts:
+            named = {_named_term(glossary, part.label(lang)) for lang in LANGS} - {None}
+            if (t.name, part.key) in NOT_THE_TERM:
+                continue
+            assert named <= {part.term}, (t.name, part.key, named)
+            if part.term:
+                shared = CAPTIONS[part.term][1]
+                for lang in LANGS:
+                    assert part.caption(lang).startswith(shared(lang)), (t.name, part.key)
+
+
+@pytest.mark.parametrize(("term", "lang"), [("forget gate", "en"), ("遗忘门", "zh"), ("padding", "zh")])
+def test_explain_shows_the_caption_draw_uses(cli, term, lang):
+    from dlcalc.draw.captions import CAPTIONS
+    from dlcalc.glossary import load
+
+    entry = load(None).lookup(term).entry
+    topics, caption = CAPTIONS[entry.id]
+    code, out, _ = cli("explain", term, "--lang", lang, "--json")
+    assert code == 0
+    assert json.loads(out)["caption"] == {"en": caption.en, "zh": caption.zh, "draw": list(topics)}
+    code, out, _ = cli("explain", term, "--lang", lang)
+    flat = re.sub(r"[\s│]+", "", out)
+    assert re.sub(r"\s+", "", caption(lang))[:20] in flat and f"dlcalcdraw{topics[0]}" in flat
 
 
 def test_an_unwritable_picture_is_one_line(cli, tmp_path):
@@ -332,21 +426,23 @@ def _labels(d, lang="en") -> str:
     return "\n".join(say(n.label, lang) for n in d.nodes)
 
 
-def _check_both_backends(d, tmp_path) -> None:
-    """Fits 80 columns in both languages; every label is text in the SVG; the PNG has its size."""
+def _check_both_backends(d, tmp_path, png: str | None = None) -> None:
+    """Fits 80 columns in both languages; every label is text in the SVG, which has the picture's
+    size; the PNG (in language `png` only: PNGs are slow) has the size `save` reports."""
     from dlcalc.draw import save
+    from dlcalc.draw.figure import pixel_size
 
     for lang in LANGS:
         assert all(cell_len(line) <= 80 for line in picture(d, lang))
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            save(d, str(tmp_path / f"{lang}.svg"), lang)
-            size = save(d, str(tmp_path / f"{lang}.png"), lang)
-        assert png_size(tmp_path / f"{lang}.png") == size
-        texts = set(svg_texts(tmp_path / f"{lang}.svg"))
-        for node in d.nodes:
-            if node.only != "terminal":
-                assert {line for line in say(node.label, lang).split("\n") if line.strip()} <= texts
+            size = save(d, str(tmp_path / f"{lang}.svg"), lang)
+            if lang == png:
+                reported = save(d, str(tmp_path / "p.png"), lang)
+                assert png_size(tmp_path / "p.png") == reported == size
+        assert svg_pixels(tmp_path / f"{lang}.svg") == size == pixel_size(d, lang)
+        missing = wanted_texts(d, lang) - set(svg_texts(tmp_path / f"{lang}.svg"))
+        assert not missing, missing
 
 
 def test_backprop_picture_shows_torchs_forward_values_and_gradients(tmp_path):
@@ -382,7 +478,7 @@ def test_backprop_picture_shows_torchs_forward_values_and_gradients(tmp_path):
                 (x0, y0), (x1, y1) = (src.x + src.w - 1, src.y + src.h // 2), (dst.x, dst.y + dst.h // 2)
                 cx, cy = label.x + 3, label.y
                 assert abs((x1 - x0) * (cy - y0) - (y1 - y0) * (cx - x0)) / math.hypot(x1 - x0, y1 - y0) < 1e-9
-    _check_both_backends(d, tmp_path)
+    _check_both_backends(d, tmp_path, png="en")
 
 
 def test_net_picture_shows_torchs_shapes(tmp_path):
@@ -406,7 +502,7 @@ def test_net_picture_shows_torchs_shapes(tmp_path):
             position = shown.index(shape, position)
     total = sum(p.numel() for p in model.parameters())
     assert f"{total:,} parameters" in shown
-    _check_both_backends(d, tmp_path)
+    _check_both_backends(d, tmp_path, png="zh")
 
 
 @given(
@@ -437,9 +533,13 @@ def test_conv_picture_shades_the_rows_torch_never_reads(size, kernel, stride, pa
     unread_rows = int((x.grad[0, 0].sum(dim=1) == 0).sum())
     grid = next(g for g in d.grids if g.id == "input")
     crossed_rows = sum(1 for row in grid.values if all(v == "×" for v in row))
-    assert crossed_rows == unread_rows
+    if not any("⋮" in row for row in grid.values):  # every row shown (else the caption counts them)
+        assert crossed_rows == unread_rows
+    assert f"never read: {unread_rows} row(s)" in _labels(d)
+    rows = (size + 2 * padding - span) // stride + 1
     out = next(g for g in d.grids if g.id == "output")
-    assert out.rows == (size + 2 * padding - span) // stride + 1
+    assert out.rows == rows if rows <= 8 else sum(1 for row in out.values if "⋮" not in row) == 7
+    assert f"output {rows}×{rows}" in _labels(d)
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
@@ -472,11 +572,27 @@ def test_recurrent_picture_shows_torchs_states(kind, tmp_path):
     _check_both_backends(d, tmp_path)
 
 
-def test_worked_pictures_refuse_what_they_cannot_draw():
+def test_worked_pictures_refuse_what_they_cannot_draw():  # in one clear line
     from dlcalc.draw.worked import picture_of
     from dlcalc.errors import DlcalcError
 
-    with pytest.raises(DlcalcError, match="too big"):
-        picture_of(_solve("conv", {"input": "3x227x227", "kernel": 11, "stride": 4}))
+    with pytest.raises(DlcalcError, match="transposed"):
+        picture_of(_solve("conv", {"input": "3x8x8", "kernel": 3, "stride": 2, "transposed": True}))
     with pytest.raises(DlcalcError, match="no picture"):
         picture_of(_solve("softmax", {"logits": "1, 2, 3"}))
+
+
+# --- the README's pictures -----------------------------------------------------------------------
+
+
+def test_the_readme_pictures_are_current():
+    """scripts/gen_draw_pictures.py writes them; a layout change that resizes one fails here."""
+    spec = importlib.util.spec_from_file_location("gen_draw_pictures", ROOT / "scripts" / "gen_draw_pictures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(module.PICTURES) == 2
+    for name in module.PICTURES:
+        assert f"(docs/draw/{name})" in readme
+        assert (ROOT / "docs" / "draw" / name).stat().st_size < 120_000  # small enough for the repository
+    assert module.stale() == []

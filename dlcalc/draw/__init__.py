@@ -41,7 +41,7 @@ def as_result(diagram: Diagram, lang: str, saved: dict[str, str] | None = None) 
     from dlcalc.result import Result
 
     lines = picture(diagram, lang)
-    parts = [{"key": p.key, "label": p.label(lang), "caption": p.caption(lang)} for p in diagram.parts]
+    parts = [{"key": p.key, "label": p.label(lang), "caption": p.caption(lang), "term": p.term} for p in diagram.parts]
     return Result(
         kind="draw",
         title=diagram.title,

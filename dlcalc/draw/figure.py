@@ -245,7 +245,10 @@ def _grid(ax, grid: Grid) -> None:
             (x0, y0), (x1, y1) = _xy(*grid.corner(r, c)), _xy(*grid.corner(r + 1, c + 1))
             fill = FILL.get(grid.shade.get((r, c), ""), "#ffffff")
             ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, facecolor=fill, edgecolor="#9a9a9a", linewidth=0.7))
-            ax.text((x0 + x1) / 2, (y0 + y1) / 2, grid.values[r][c], ha="center", va="center", color=INK, zorder=4)
+            # on a patch of the cell's own colour, so a line drawn across the grid never covers a value
+            patch = {"facecolor": fill, "edgecolor": "none", "pad": 0.6}
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2, grid.values[r][c], ha="center", va="center", color=INK, zorder=4,
+                    bbox=patch if grid.values[r][c] else None)  # fmt: skip
     for r0, c0, r1, c1, line in grid.frames:
         (x0, y0), (x1, y1) = _xy(*grid.corner(r0, c0)), _xy(*grid.corner(r1 + 1, c1 + 1))
         ax.add_patch(

@@ -122,6 +122,7 @@ class Part:
     key: str
     label: Text
     caption: Text
+    term: str | None = None  # the glossary id whose caption (dlcalc/draw/captions.py) this starts with
 
 
 @dataclass
@@ -185,8 +186,16 @@ class Sketch:
         self.diagram.grids.append(g)
         return g
 
-    def part(self, key: str, label: Text, caption: Text) -> None:
-        self.diagram.parts.append(Part(key, label, caption))
+    def part(self, key: str, label: Text, caption: Text | None = None, term: str | None = None) -> None:
+        """A legend entry. With a glossary `term`, the caption is the term's shared caption (the one
+        `dlcalc explain` shows), followed by `caption` if given: what this diagram adds."""
+        if term is not None:
+            from dlcalc.draw.captions import caption as shared
+
+            caption = shared(term, caption)
+        if caption is None:
+            raise ValueError(f"part {key!r} needs a caption or a glossary term")
+        self.diagram.parts.append(Part(key, label, caption, term))
 
     def note(self, text: Text) -> None:
         self.diagram.notes.append(text)

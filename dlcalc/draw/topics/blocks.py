@@ -59,16 +59,7 @@ def resnet_densenet() -> Diagram:
             "堆叠的几层要学习的只是对 x 的修正，而不是整个映射 H(x) = F(x) + x。",
         ),
     )
-    s.part(
-        "shortcut",
-        T("identity shortcut", "恒等捷径"),
-        T(
-            "x skips the layers and is added back (+, same shape; a 1×1 conv matches the shape when it changes). "
-            "The gradient flows through the + unchanged, so very deep nets still train; coarse and fine features merge.",
-            "x 跳过这几层直接加到输出上（+ 要求形状相同，形状变化时用 1×1 卷积匹配）。梯度经过 + 原样回传，"
-            "所以很深的网络也能训练；同时融合了粗糙与精细的特征。",
-        ),
-    )
+    s.part("shortcut", T("identity shortcut", "恒等捷径"), term="residual-connection")
     s.part(
         "H",
         T("H_ℓ (dense layer)", "H_ℓ（稠密层）"),
@@ -87,14 +78,7 @@ def resnet_densenet() -> Diagram:
             "每层都复用之前所有的特征；L 层共有 L(L+1)/2 条连接。",
         ),
     )
-    s.part(
-        "transition",
-        T("transition layer", "过渡层"),
-        T(
-            "Between dense blocks: 1×1 conv (fewer channels) and 2×2 average pooling (smaller maps).",
-            "稠密块之间：1×1 卷积减少通道，2×2 平均池化缩小特征图。",
-        ),
-    )
+    s.part("transition", T("transition layer", "过渡层"), term="transition-layer")
     s.note(T("ResNet adds (+): the channels stay the same and one shortcut spans each block. DenseNet concatenates "
              "(C): more connections, fewer parameters per layer, stronger feature reuse, but more memory.",
              "ResNet 相加（+）：通道数不变，每个块一条捷径；DenseNet 拼接（C）：连接更多、每层参数更少、特征复用更充分，但更占显存。"))  # fmt: skip
@@ -136,11 +120,12 @@ def inception() -> Diagram:
         "reduce",
         T("1×1 reduction", "1×1 降维"),
         T(
-            "A 1×1 conv before the 3×3 and 5×5 (and after the pool) cuts the channels first: e.g. 192 → 16 channels before "
-            "a 5×5 conv with 32 outputs needs 192·16 + 16·25·32 ≈ 16k weights instead of 192·25·32 ≈ 154k.",
-            "在 3×3、5×5 卷积之前（以及池化之后）先用 1×1 卷积减少通道数：例如先把 192 个通道降到 16，再做输出 32 "
-            "通道的 5×5 卷积，只需 192·16 + 16·25·32 ≈ 1.6 万个权重，而直接做要 192·25·32 ≈ 15.4 万。",
+            "E.g. 192 → 16 channels before a 5×5 conv with 32 outputs needs 192·16 + 16·25·32 ≈ 16k weights instead of "
+            "192·25·32 ≈ 154k.",
+            "例如先把 192 个通道降到 16，再做输出 32 通道的 5×5 卷积，只需 192·16 + 16·25·32 ≈ 1.6 万个权重，"
+            "而直接做要 192·25·32 ≈ 15.4 万。",
         ),
+        term="one-by-one-convolution",
     )
     s.part(
         "concat",

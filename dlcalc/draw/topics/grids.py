@@ -83,40 +83,12 @@ def conv() -> Diagram:
     s.part(
         "input",
         T("input feature map", "输入特征图"),
-        T(
-            f"H × W values per channel, here {n}×{n} with one channel.",
-            f"每个通道 H × W 个值，本图为 {n}×{n}、单通道。",
-        ),
+        T(f"Here {n}×{n} with one channel.", f"本图为 {n}×{n}、单通道。"),
+        term="feature-map",
     )
-    s.part(
-        "padding",
-        T("padding P", "补零 P"),
-        T(
-            f"P rings of zeros around the input (shaded), here P = {p}: the border is seen as often as the centre, "
-            "and P = (K − 1)/2 with stride 1 keeps the size.",
-            f"在输入四周补 P 圈 0（灰色），本图 P = {p}：边缘也能被充分卷积；步长为 1 时取 P = (K − 1)/2 可保持尺寸不变。",
-        ),
-    )
-    s.part(
-        "kernel",
-        T("kernel K×K", "卷积核 K×K"),
-        T(
-            "The weights, shared by every position of the window (weight sharing) and looking at a small patch only "
-            "(local receptive field). One kernel per output channel; with C input channels it is C×K×K, so the layer "
-            "has (C·K·K + 1)·C_out parameters.",
-            "卷积核即权重，窗口在所有位置共用同一组权重（权值共享），每次只看一个小区域（局部感知）。"
-            "每个输出通道一个卷积核；输入有 C 个通道时卷积核为 C×K×K，该层参数量为 (C·K·K + 1)·C_out。",
-        ),
-    )
-    s.part(
-        "stride",
-        T("stride S", "步长 S"),
-        T(
-            f"How far the window moves each step, here S = {st}; rows or columns a window cannot reach are dropped "
-            "(the floor in the formula).",
-            f"窗口每次移动的距离，本图 S = {st}；窗口够不到的行列被舍弃（公式中的向下取整）。",
-        ),
-    )
+    s.part("padding", T("padding P", "补零 P"), T(f"Here P = {p} (shaded).", f"本图 P = {p}（灰色）。"), term="padding")
+    s.part("kernel", T("kernel K×K", "卷积核 K×K"), term="kernel")
+    s.part("stride", T("stride S", "步长 S"), T(f"Here S = {st}.", f"本图 S = {st}。"), term="stride")
     s.part(
         "output",
         T("output cell", "输出单元"),
@@ -151,22 +123,8 @@ def pool() -> Diagram:
             "K×K 的区域（本图 2×2、步长 2，窗口互不重叠），每种颜色是一个窗口。",
         ),
     )
-    s.part(
-        "max",
-        T("max pooling", "最大池化"),
-        T(
-            "Keeps the strongest response in each window; the gradient flows back only to that position.",
-            "保留每个窗口中最强的响应；反向传播时梯度只传回最大值所在的位置。",
-        ),
-    )
-    s.part(
-        "avg",
-        T("average pooling", "平均池化"),
-        T(
-            "Keeps the mean of each window; the gradient is shared equally among its K·K inputs.",
-            "保留每个窗口的平均值；梯度平均分给窗口内的 K·K 个输入。",
-        ),
-    )
+    s.part("max", T("max pooling", "最大池化"), term="max-pooling")
+    s.part("avg", T("average pooling", "平均池化"), term="average-pooling")
     s.note(T("Pooling has no parameters; it shrinks the map (less computation, less overfitting) and makes the "
              "features tolerate small shifts.",
              "池化层没有参数；它缩小特征图（减少计算量、缓解过拟合），并使特征对小的平移不敏感。"))  # fmt: skip

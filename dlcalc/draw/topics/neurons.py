@@ -59,31 +59,23 @@ def neuron() -> Diagram:
     s.part(
         "dendrite",
         T("dendrites", "树突"),
-        T(
-            "Branches that receive signals from other neurons and carry them to the cell body. "
-            "In the model: the input connections xᵢ.",
-            "接收其他神经元传来的信号，并传给细胞体。对应人工神经元的输入连接 xᵢ。",
-        ),
+        T("In the model: the input connections xᵢ.", "对应人工神经元的输入连接 xᵢ。"),
+        term="dendrite",
     )
     s.part(
         "synapse",
         T("synapses", "突触"),
-        T(
-            "Junctions between an axon terminal and the next neuron's dendrite; excitatory or inhibitory, and their "
-            "strength changes as the brain learns. In the model: the weights wᵢ (sign = excitatory/inhibitory).",
-            "一个神经元的轴突末梢与下一个神经元树突之间的连接，分兴奋型和抑制型，强度随学习而改变。"
-            "对应权重 wᵢ（正负对应兴奋／抑制）。",
-        ),
+        T("In the model: the weights wᵢ (sign = excitatory/inhibitory).", "对应权重 wᵢ（正负对应兴奋／抑制）。"),
+        term="synapse",
     )
     s.part(
         "soma",
         T("cell body (soma)", "细胞体"),
         T(
-            "Adds up the incoming signals: excitatory input raises the membrane potential, inhibitory input lowers it; "
-            "past a threshold the neuron fires. In the model: the weighted sum Σ and the activation f (threshold θ = −b).",
-            "对传入信号求和：兴奋型输入使膜电位升高，抑制型使其降低；膜电位超过阈值时神经元放电。"
+            "In the model: the weighted sum Σ and the activation f (threshold θ = −b).",
             "对应加权求和 Σ 与激活函数 f（阈值 θ = −b）。",
         ),
+        term="soma",
     )
     s.part(
         "nucleus",
@@ -93,11 +85,8 @@ def neuron() -> Diagram:
     s.part(
         "axon",
         T("axon", "轴突"),
-        T(
-            "Carries the output impulse away from the cell body; the myelin sheath around it speeds the signal up. "
-            "In the model: the output y (the output connection).",
-            "把细胞体产生的输出冲动传出去；外面包裹的髓鞘使传导更快。对应输出 y（输出连接）。",
-        ),
+        T("In the model: the output y (the output connection).", "对应输出 y（输出连接）。"),
+        term="axon",
     )
     s.part(
         "terminal",
@@ -139,25 +128,13 @@ def perceptron() -> Diagram:
             "一个样本的各个特征；+1 是常数输入，它的权重就是偏置 b。",
         ),
     )
-    s.part(
-        "w",
-        T("weights wᵢ", "权重 wᵢ"),
-        T("How strongly each input counts, learned from data.", "每个输入的重要程度，由训练学到。"),
-    )
+    s.part("w", T("weights wᵢ", "权重 wᵢ"), term="weight")
     s.part(
         "sum",
         T("weighted sum z", "加权求和 z"),
         T("z = Σᵢ wᵢxᵢ + b: the net input (b = −θ, the threshold).", "z = Σᵢ wᵢxᵢ + b，即净输入（b = −θ，θ 为阈值）。"),
     )
-    s.part(
-        "f",
-        T("activation f", "激活函数 f"),
-        T(
-            "Turns z into the output: step or sgn in the M-P model and Rosenblatt's perceptron; sigmoid, tanh, ReLU in "
-            "networks trained by gradient descent (they are differentiable).",
-            "把 z 变成输出：M-P 模型与 Rosenblatt 感知机用阶跃函数或符号函数；用梯度下降训练的网络用 sigmoid、tanh、ReLU（可导）。",
-        ),
-    )
+    s.part("f", T("activation f", "激活函数 f"), term="activation-function")
     s.part(
         "y",
         T("output y", "输出 y"),
@@ -209,11 +186,8 @@ def mlp() -> Diagram:
     s.part(
         "hidden",
         T("hidden layer", "隐藏层"),
-        T(
-            "Every unit takes every input: h = f(W⁽¹⁾x + b⁽¹⁾), f non-linear (sigmoid, tanh, ReLU) — without it the "
-            "layers would collapse into one linear map.",
-            "每个单元接收全部输入：h = f(W⁽¹⁾x + b⁽¹⁾)，f 为非线性激活函数（sigmoid、tanh、ReLU）——否则多层叠加仍是线性映射。",
-        ),
+        T("Here h = f(W⁽¹⁾x + b⁽¹⁾).", "本图 h = f(W⁽¹⁾x + b⁽¹⁾)。"),
+        term="hidden-layer",
     )
     s.part(
         "output",

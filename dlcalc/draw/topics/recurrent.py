@@ -53,56 +53,21 @@ def lstm() -> Diagram:
         s.path((x, 16), (x, 13))
     s.text(14, 17, T("[hₜ₋₁, xₜ]: short-term memory and input", "[hₜ₋₁, xₜ]：短时记忆与当前输入"))
 
-    s.part(
-        "c",
-        T("cell state cₜ", "细胞状态 cₜ"),
-        T(
-            "The long-term memory, updated by addition: cₜ = fₜ ⊙ cₜ₋₁ + iₜ ⊙ Ĉₜ. Along this path ∂cₜ/∂cₜ₋₁ = fₜ — "
-            "no weight matrix, no tanh′ — so the gradient through many steps is a product of gates near 1 instead of "
-            "shrinking every step: this eases vanishing gradients.",
-            "长时记忆，用加法更新：cₜ = fₜ ⊙ cₜ₋₁ + iₜ ⊙ Ĉₜ。沿这条通路 ∂cₜ/∂cₜ₋₁ = fₜ，没有权重矩阵、也没有 tanh′，"
-            "多步之后梯度是一串接近 1 的门值之积，不会每步都缩小：这缓解了梯度消失。",
-        ),
-    )
-    s.part(
-        "f",
-        T("forget gate fₜ", "遗忘门 fₜ"),
-        T(
-            "fₜ = σ(W_f·[hₜ₋₁, xₜ] + b_f) ∈ (0, 1): how much of the old cell state to keep (0 forget, 1 keep).",
-            "fₜ = σ(W_f·[hₜ₋₁, xₜ] + b_f) ∈ (0, 1)：决定保留多少旧的细胞状态（0 全部遗忘，1 全部保留）。",
-        ),
-    )
-    s.part(
-        "i",
-        T("input gate iₜ", "输入门 iₜ"),
-        T(
-            "iₜ = σ(W_i·[hₜ₋₁, xₜ] + b_i): how much of the candidate to write into the cell.",
-            "iₜ = σ(W_i·[hₜ₋₁, xₜ] + b_i)：决定把多少候选值写入细胞状态。",
-        ),
-    )
+    s.part("c", T("cell state cₜ", "细胞状态 cₜ"), term="cell-state")
+    s.part("f", T("forget gate fₜ", "遗忘门 fₜ"), term="forget-gate")
+    s.part("i", T("input gate iₜ", "输入门 iₜ"), term="input-gate")
     s.part(
         "g",
         T("candidate Ĉₜ", "候选值 Ĉₜ"),
-        T(
-            "Ĉₜ = tanh(W_C·[hₜ₋₁, xₜ] + b_C) ∈ (−1, 1): the new content (tanh sets its range and sign).",
-            "Ĉₜ = tanh(W_C·[hₜ₋₁, xₜ] + b_C) ∈ (−1, 1)：本步要加入的新内容（tanh 调节范围，正负表示增减）。",
-        ),
+        T("Here Ĉₜ = tanh(W_C·[hₜ₋₁, xₜ] + b_C).", "本图 Ĉₜ = tanh(W_C·[hₜ₋₁, xₜ] + b_C)。"),
+        term="candidate-state",
     )
-    s.part(
-        "o",
-        T("output gate oₜ", "输出门 oₜ"),
-        T(
-            "oₜ = σ(W_o·[hₜ₋₁, xₜ] + b_o): how much of the cell to show as hₜ = oₜ ⊙ tanh(cₜ).",
-            "oₜ = σ(W_o·[hₜ₋₁, xₜ] + b_o)：决定输出多少细胞状态，hₜ = oₜ ⊙ tanh(cₜ)。",
-        ),
-    )
+    s.part("o", T("output gate oₜ", "输出门 oₜ"), term="output-gate")
     s.part(
         "h",
         T("hidden state hₜ", "隐藏状态 hₜ"),
-        T(
-            "The short-term memory and the cell's output, passed to the next step and the next layer.",
-            "短时记忆，也是本步的输出，传给下一时刻和下一层。",
-        ),
+        T("In an LSTM the short-term memory, hₜ = oₜ ⊙ tanh(cₜ).", "在 LSTM 中是短时记忆，hₜ = oₜ ⊙ tanh(cₜ)。"),
+        term="hidden-state",
     )
     s.note(T("(×) is the element-wise product ⊙; σ (0 to 1) opens and closes a gate, tanh (−1 to 1) scales content. "
              "torch names the candidate gₜ.",
@@ -148,9 +113,10 @@ def rnn() -> Diagram:
         "h",
         T("hidden state hₜ", "隐藏状态 hₜ"),
         T(
-            "The memory: hₜ = tanh(W_xh·xₜ + W_hh·hₜ₋₁ + b), carried to the next step (h₀ is usually 0).",
-            "记忆：hₜ = tanh(W_xh·xₜ + W_hh·hₜ₋₁ + b)，传给下一时刻（h₀ 通常为 0）。",
+            "Here hₜ = tanh(W_xh·xₜ + W_hh·hₜ₋₁ + b); h₀ is usually 0.",
+            "本图 hₜ = tanh(W_xh·xₜ + W_hh·hₜ₋₁ + b)，h₀ 通常为 0。",
         ),
+        term="hidden-state",
     )
     s.part(
         "W",
@@ -168,15 +134,7 @@ def rnn() -> Diagram:
             "yₜ = W_hy·hₜ（分类时再加 softmax），可以每步输出，也可以只在最后输出。",
         ),
     )
-    s.part(
-        "bptt",
-        T("BPTT", "BPTT"),
-        T(
-            "Backpropagation through time: ∂E/∂hₖ is a product of W_hh·tanh′ over the steps between, which vanishes "
-            "(or explodes) over long sequences — what LSTM and GRU fix.",
-            "随时间反向传播：∂E/∂hₖ 是中间各步 W_hh·tanh′ 的连乘，序列长时会消失（或爆炸），LSTM 与 GRU 正是为此设计。",
-        ),
-    )
+    s.part("bptt", T("BPTT", "BPTT"), term="bptt")
     return s.build()
 
 
@@ -217,36 +175,23 @@ def gru() -> Diagram:
     s.link("new", "add", into="bottom")
     s.text(21, 3, "zₜ", kind="tag")
     s.text(12, 18, T("[hₜ₋₁, xₜ]", "[hₜ₋₁, xₜ]"), kind="caption")
-    s.part(
-        "z",
-        T("update gate zₜ", "更新门 zₜ"),
-        T(
-            "zₜ = σ(W_z·[hₜ₋₁, xₜ]): how much of the state to renew — it plays both the forget and the input gate: "
-            "hₜ = (1 − zₜ) ⊙ hₜ₋₁ + zₜ ⊙ ĥₜ, so the more new content comes in, the less old is kept.",
-            "zₜ = σ(W_z·[hₜ₋₁, xₜ])：决定更新多少状态，兼任 LSTM 的遗忘门和输入门：hₜ = (1 − zₜ) ⊙ hₜ₋₁ + zₜ ⊙ ĥₜ，"
-            "加入的新内容越多，保留的旧信息就越少。",
-        ),
-    )
-    s.part(
-        "r",
-        T("reset gate rₜ", "重置门 rₜ"),
-        T(
-            "rₜ = σ(W_r·[hₜ₋₁, xₜ]): how much of the old state the candidate may see (0 = start afresh).",
-            "rₜ = σ(W_r·[hₜ₋₁, xₜ])：决定候选状态能看到多少旧状态（0 表示重新开始）。",
-        ),
-    )
+    s.part("z", T("update gate zₜ", "更新门 zₜ"), term="update-gate")
+    s.part("r", T("reset gate rₜ", "重置门 rₜ"), term="reset-gate")
     s.part(
         "n",
         T("candidate ĥₜ", "候选状态 ĥₜ"),
-        T("ĥₜ = tanh(W·[rₜ ⊙ hₜ₋₁, xₜ]): the proposed new state.", "ĥₜ = tanh(W·[rₜ ⊙ hₜ₋₁, xₜ])：本步提议的新状态。"),
+        T("Here ĥₜ = tanh(W·[rₜ ⊙ hₜ₋₁, xₜ]).", "本图 ĥₜ = tanh(W·[rₜ ⊙ hₜ₋₁, xₜ])。"),
+        term="candidate-state",
     )
     s.part(
         "h",
         T("hidden state hₜ", "隐藏状态 hₜ"),
         T(
-            "The only memory (no separate cell state); the (1 − zₜ) path is additive, like the LSTM's cell state.",
-            "唯一的记忆（没有单独的细胞状态）；(1 − zₜ) 这条通路是加法形式，与 LSTM 的细胞状态相似。",
+            "The GRU's only memory (no separate cell state); the (1 − zₜ) path is "
+            "additive, like the LSTM's cell state.",
+            "GRU 唯一的记忆（没有单独的细胞状态）；(1 − zₜ) 这条通路是加法形式，与 LSTM 的细胞状态相似。",
         ),
+        term="hidden-state",
     )
     s.note(T("GRU vs LSTM: 2 gates instead of 3 and no cell state, so fewer parameters and faster steps; "
              "LSTM's separate long-term memory can suit long, complex sequences better. "

@@ -82,42 +82,27 @@ def transformer() -> Diagram:
     s.text(dec, 0, T("output probabilities", "输出概率"), w=23, align="center")
     s.path((dc, 2), (dc, 1), src="softmax")
 
-    s.part(
-        "pe",
-        T("positional encoding", "位置编码"),
-        T(
-            "Attention alone ignores word order, so a position vector (sines and cosines of different frequencies) is "
-            "added to each embedding.",
-            "注意力本身不区分词序（QKV 的乘法只是排列组合），所以要把位置向量（不同频率的正弦、余弦）加到每个词嵌入上。",
-        ),
-    )
+    s.part("pe", T("positional encoding", "位置编码"), term="positional-encoding")
     s.part(
         "mha",
         T("multi-head self-attention", "多头自注意力"),
         T(
-            "Q, K and V all come from the layer below: softmax(QKᵀ/√d_k)·V, computed by h heads with their own "
-            "projections, concatenated and projected back; every word looks at every word.",
-            "Q、K、V 都来自下一层：softmax(QKᵀ/√d_k)·V，由 h 个头各自投影后计算，再拼接并线性变换；每个词都能关注所有词。",
+            "Self-attention: Q, K and V all come from the layer below, so every word looks at every word.",
+            "自注意力：Q、K、V 都来自下一层，每个词都能关注所有词。",
         ),
+        term="multi-head-attention",
     )
     s.part(
         "masked",
         T("masked self-attention", "掩码自注意力"),
         T(
-            "In the decoder, position i may only look at positions ≤ i: scores of later positions are set to −∞ "
-            "before the softmax (weight 0), so training in parallel cannot peek at the answer.",
-            "解码器中位置 i 只能看到 i 及之前的位置：后面位置的得分在 softmax 前置为 −∞（权重为 0），"
-            "这样并行训练时不会看到未来的答案。",
+            "In the decoder, position i may only look at positions ≤ i, so training in parallel cannot peek at the "
+            "answer.",
+            "解码器中位置 i 只能看到 i 及之前的位置，这样并行训练时不会看到未来的答案。",
         ),
+        term="mask",
     )
-    s.part(
-        "cross",
-        T("cross-attention", "交叉注意力"),
-        T(
-            "Q from the decoder, K and V from the encoder's output: each output word looks at the whole input sentence.",
-            "Q 来自解码器，K、V 来自编码器的输出：每个输出词都能关注整个输入句子。",
-        ),
-    )
+    s.part("cross", T("cross-attention", "交叉注意力"), term="cross-attention")
     s.part(
         "addnorm",
         T("Add & Norm", "残差连接 + 层归一化"),
@@ -184,47 +169,19 @@ def attention() -> Diagram:
         s.text(xx + 4, 23, name)
         s.path((xx + 4, 22), (xx + 4, 20), dst=f"lin{name}")
     s.text(37, 25, "Attention(Q, K, V) = softmax(QKᵀ/√d_k)·V")
-    s.part(
-        "qkv",
-        T("Q, K, V", "Q、K、V"),
-        T(
-            "Queries, keys and values: each word's vector times W^Q, W^K, W^V. A query is matched against every key; "
-            "the values are what gets mixed.",
-            "查询、键、值：每个词的向量分别乘 W^Q、W^K、W^V。用查询与所有键计算匹配度，值是被加权混合的内容。",
-        ),
-    )
-    s.part(
-        "scores",
-        T("QKᵀ / √d_k", "QKᵀ / √d_k"),
-        T(
-            "Dot products measure how well each query matches each key; dividing by √d_k keeps them from growing with "
-            "the dimension, which would push the softmax into saturation.",
-            "点积衡量每个查询与每个键的匹配程度；除以 √d_k 防止数值随维度增大，使 softmax 进入饱和区。",
-        ),
-    )
-    s.part(
-        "mask",
-        T("mask", "掩码"),
-        T(
-            "Sets chosen scores to −∞ (future positions in the decoder, padding) so their weight becomes 0.",
-            "把指定位置的得分置为 −∞（解码器中的未来位置、补齐的位置），使其权重为 0。",
-        ),
-    )
+    s.part("qkv", T("Q, K, V", "Q、K、V"), term="qkv")
+    s.part("scores", T("QKᵀ / √d_k", "QKᵀ / √d_k"), term="scaled-dot-product-attention")
+    s.part("mask", T("mask", "掩码"), term="mask")
     s.part(
         "softmax",
         T("softmax", "softmax"),
-        T(
-            "Turns each query's scores into weights α that are positive and sum to 1.",
-            "把每个查询的得分变成为正且和为 1 的权重 α。",
-        ),
+        T("Here each query's scores become its weights α.", "本图中每个查询的得分变成它的权重 α。"),
+        term="softmax",
     )
     s.part(
         "heads",
         T("h heads", "h 个头"),
-        T(
-            "Each head has its own projections and can attend to a different kind of relation (like several conv "
-            "kernels); their outputs are concatenated and mixed by Wᴼ.",
-            "每个头有自己的投影矩阵，可以关注不同类型的关系（类似多个卷积核）；各头的输出拼接后再乘 Wᴼ。",
-        ),
+        T("Like several conv kernels, each looks for its own pattern.", "类似多个卷积核，各自寻找自己的模式。"),
+        term="multi-head-attention",
     )
     return s.build()
