@@ -36,6 +36,7 @@ from dlcalc.parse.layers import LayerCall, _clip, parse_layers
 from dlcalc.result import Result, Step, Table
 from dlcalc.solvers import conv, pool
 from dlcalc.text import T, Text
+from dlcalc.declare import Input, Solver
 
 FIELDS = {"input", "layers", "model", "layout"}
 SHAPE_KEEPING = {
@@ -75,6 +76,18 @@ class LayerRow:
     macs: int
     macs_torchinfo: int
     receptive_field: tuple[Fraction, Fraction] | None  # None once the map is flattened
+
+
+SOLVER = Solver(
+    name="net",
+    help=T("A whole network's shapes, parameters, multiply-adds and receptive fields, like torchinfo without torch.",
+           "整个网络的各层形状、参数量、乘加次数与感受野，如同不用 torch 的 torchinfo。"),
+    example='dlcalc net -i 1x28x28 "Conv2d(1, 25, 3)" "MaxPool2d(2)" "Conv2d(25, 50, 3)" "MaxPool2d(2)"',
+    inputs=(),
+    fields=tuple(sorted(FIELDS)),
+    picture=True,
+    read_all=lambda inputs: parse_spec(inputs),
+)
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> NetSpec:
