@@ -30,7 +30,7 @@ _dlcalc_options() {
         "loss") echo "--logits --target --kind --json --latex --md --lang --check --help -h" ;;
         "lstm") echo "--sequence --h0 --c0 --weight-ih --weight-hh --bias-ih --bias-hh --file -f --set --png --svg --x --json --latex --md --lang --check --help -h" ;;
         "metrics") echo "--tp --fp --fn --tn --y-true --y-pred --positive --data --json --latex --md --lang --check --help -h" ;;
-        "net") echo "--input -i --file -f --model -m --list-models --layout --steps --png --svg --json --latex --md --lang --check --help -h" ;;
+        "net") echo "--input -i --file -f --model -m --class --list-models --expand --full --steps --compare --layout --png --svg --json --latex --md --lang --check --help -h" ;;
         "optim") echo "--function --grads --optimizer --lr --start --steps --momentum --betas --eps --alpha --vars --compare --png --file -f --set --f --json --latex --md --lang --check --help -h" ;;
         "perceptron") echo "--samples --labels --lr --w0 --b0 --rule --no-bias --outputs --sign0 --max-epochs --plot --png --file -f --set --x --y --json --latex --md --lang --check --help -h" ;;
         "pool") echo "--kernel -k --stride -s --padding -p --dilation -d --avg --ceil-mode --layout --target --solve --json --latex --md --lang --check --help -h" ;;
@@ -145,6 +145,8 @@ _dlcalc_value() {
         "net|--input"|"net|-i") echo "" ;;
         "net|--file"|"net|-f") echo "__FILE__" ;;
         "net|--model"|"net|-m") echo "" ;;
+        "net|--class") echo "" ;;
+        "net|--compare") echo "" ;;
         "net|--layout") echo "auto chw hwc" ;;
         "net|--png") echo "" ;;
         "net|--svg") echo "" ;;

@@ -310,7 +310,9 @@ def test_cli_net_file_and_check(cli, tmp_path):
     data = json.loads(out)
     assert data["output_shape"] == [25, 13, 13] and data["check"]["ok"]
     code, out, err = cli("net", "--list-models", "--json")
-    assert {m["name"] for m in json.loads(out)} >= {
+    listing = json.loads(out)
+    assert listing["dlcalc"] == 1 and listing["kind"] == "net-models"
+    assert {m["name"] for m in listing["models"]} >= {
         "lenet5",
         "alexnet-2012",
         "alexnet-torchvision",

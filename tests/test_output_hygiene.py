@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 EXAMPLES = [line[2:].split("  #")[0].strip() for line in README.splitlines() if line.startswith("$ dlcalc ")]
 EXTRA = [
-    "dlcalc net --model vgg16 --steps",
+    "dlcalc net --model vgg16 --full",
     "dlcalc net --model vgg16 --json",
     "dlcalc bank list",
     "dlcalc conv --help",
@@ -110,7 +110,7 @@ def test_pipe_closed_before_the_first_write_every_command(tmp_path):
         assert "Traceback" not in err and "Exception ignored" not in err and "internal error" not in err, command
 
 
-@pytest.mark.parametrize("command", ["dlcalc net --model vgg16 --steps", "dlcalc bank list", "dlcalc conv --help"])
+@pytest.mark.parametrize("command", ["dlcalc net --model vgg16 --full", "dlcalc bank list", "dlcalc conv --help"])
 def test_pipe_closed_before_the_first_write(command):
     r, w = _small_pipe()
     os.close(r)
@@ -129,10 +129,10 @@ def test_pipe_closed_before_the_first_write(command):
 
 
 @pytest.mark.parametrize(
-    "command", ["dlcalc net --model vgg16 --steps", "dlcalc net --model vgg16 --json", "dlcalc bank list"]
+    "command", ["dlcalc net --model vgg16 --full", "dlcalc net --model vgg16 --json", "dlcalc bank list"]
 )
 def test_pipe_closed_after_the_first_line(command):
-    # `dlcalc net --model vgg16 --steps | head -1` exited 1 ("checked and wrong")
+    # `dlcalc net --model vgg16 --full | head -1` exited 1 ("checked and wrong")
     r, w = _small_pipe()
     proc = subprocess.Popen(
         [sys.executable, "-m", "dlcalc", *shlex.split(command)[1:]],
@@ -151,7 +151,7 @@ def test_pipe_closed_after_the_first_line(command):
 
 def test_shell_head_ends_quietly():
     out = subprocess.run(
-        f"{shlex.quote(sys.executable)} -m dlcalc net --model vgg16 --steps | head -1; exit ${{PIPESTATUS[0]}}",
+        f"{shlex.quote(sys.executable)} -m dlcalc net --model vgg16 --full | head -1; exit ${{PIPESTATUS[0]}}",
         shell=True,
         executable="/bin/bash",
         capture_output=True,

@@ -102,7 +102,7 @@ def test_piped_output_keeps_every_figure(args):
     if args[0] == "bank":
         expected = [p["id"] for p in parsed["problems"]]
     elif "--list-models" in args:
-        expected = [f"{m['published_params']:,}" for m in parsed]
+        expected = [f"{m['published_params']:,}" for m in parsed["models"]]
     else:
         expected = [f"{r['params']:,}" for r in parsed["layers"]] + [f"{r['macs']:,}" for r in parsed["layers"]]
     tables = _table_text(out.stdout)

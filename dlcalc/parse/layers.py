@@ -94,15 +94,117 @@ SIGNATURES: dict[str, list[tuple[str, Any]]] = {
     "Tanh": [],
     "Softmax": [("dim", None)],
     "LogSoftmax": [("dim", None)],
+    "Hardswish": [("inplace", False)],
+    "Hardsigmoid": [("inplace", False)],
+    "Mish": [("inplace", False)],
+    "Softplus": [("beta", 1.0), ("threshold", 20.0)],
+    "PReLU": [("num_parameters", 1), ("init", 0.25)],
+    "Dropout1d": [("p", 0.5), ("inplace", False)],
+    # --- 1-D maps (N, C, L) ---------------------------------------------------------------------
+    "Conv1d": [
+        ("in_channels", _NO),
+        ("out_channels", _NO),
+        ("kernel_size", _NO),
+        ("stride", 1),
+        ("padding", 0),
+        ("dilation", 1),
+        ("groups", 1),
+        ("bias", True),
+        ("padding_mode", "zeros"),
+    ],
+    "MaxPool1d": [
+        ("kernel_size", _NO),
+        ("stride", None),
+        ("padding", 0),
+        ("dilation", 1),
+        ("return_indices", False),
+        ("ceil_mode", False),
+    ],
+    "AvgPool1d": [
+        ("kernel_size", _NO),
+        ("stride", None),
+        ("padding", 0),
+        ("ceil_mode", False),
+        ("count_include_pad", True),
+    ],
+    "AdaptiveAvgPool1d": [("output_size", _NO)],
+    "AdaptiveMaxPool1d": [("output_size", _NO), ("return_indices", False)],
+    # --- normalisation, padding, resizing ---------------------------------------------------------
+    "LayerNorm": [("normalized_shape", _NO), ("eps", 1e-5), ("elementwise_affine", True), ("bias", True)],
+    "GroupNorm": [("num_groups", _NO), ("num_channels", _NO), ("eps", 1e-5), ("affine", True)],
+    "Upsample": [
+        ("size", None),
+        ("scale_factor", None),
+        ("mode", "nearest"),
+        ("align_corners", None),
+        ("recompute_scale_factor", None),
+    ],
+    "ZeroPad2d": [("padding", _NO)],
+    "ZeroPad1d": [("padding", _NO)],
+    # --- sequences ---------------------------------------------------------------------------------
+    "Embedding": [
+        ("num_embeddings", _NO),
+        ("embedding_dim", _NO),
+        ("padding_idx", None),
+        ("max_norm", None),
+        ("norm_type", 2.0),
+        ("scale_grad_by_freq", False),
+        ("sparse", False),
+    ],
+    "MultiheadAttention": [
+        ("embed_dim", _NO),
+        ("num_heads", _NO),
+        ("dropout", 0.0),
+        ("bias", True),
+        ("add_bias_kv", False),
+        ("add_zero_attn", False),
+        ("kdim", None),
+        ("vdim", None),
+        ("batch_first", False),
+    ],
+    "RNN": [
+        ("input_size", _NO),
+        ("hidden_size", _NO),
+        ("num_layers", 1),
+        ("nonlinearity", "tanh"),
+        ("bias", True),
+        ("batch_first", False),
+        ("dropout", 0.0),
+        ("bidirectional", False),
+    ],
+    "LSTM": [
+        ("input_size", _NO),
+        ("hidden_size", _NO),
+        ("num_layers", 1),
+        ("bias", True),
+        ("batch_first", False),
+        ("dropout", 0.0),
+        ("bidirectional", False),
+        ("proj_size", 0),
+    ],
+    "GRU": [
+        ("input_size", _NO),
+        ("hidden_size", _NO),
+        ("num_layers", 1),
+        ("bias", True),
+        ("batch_first", False),
+        ("dropout", 0.0),
+        ("bidirectional", False),
+    ],
 }
 
 # Keyword-only arguments (after torch's `*`): BatchNorm's `bias` (torch 2.13 prints it).
 KEYWORD_ONLY: dict[str, list[tuple[str, Any]]] = {
     "BatchNorm2d": [("bias", True)],
     "BatchNorm1d": [("bias", True)],
+    "GroupNorm": [("bias", True)],
 }
+# Accepted on every layer and dropped: where the weights live changes no count.
+PLACEMENT = ("device", "dtype")
 
 ALIASES = {name.lower(): name for name in SIGNATURES}
+# print(model) names MultiheadAttention's output projection so; it is a Linear.
+ALIASES["nondynamicallyquantizablelinear"] = "Linear"
 
 
 @dataclass
@@ -160,37 +262,81 @@ def _layer_name(func: ast.AST) -> str | None:
     return None
 
 
+def canonical_name(name: str) -> str | None:
+    """The torch spelling of a known layer name (`relu` → `ReLU`), or None."""
+    return name if name in SIGNATURES else ALIASES.get(name.lower())
+
+
 def _bind(name: str, node: ast.Call, text: str) -> LayerCall:
     where = _clip(text)
-    canonical = name if name in SIGNATURES else ALIASES.get(name.lower())
+    args: list[Any] = []
+    for value in node.args:
+        if isinstance(value, ast.Starred):
+            raise DlcalcError(f"{where}: *args are not allowed")
+        args.append(_literal(value, where))
+    kwargs: dict[str, Any] = {}
+    for kw in node.keywords:
+        if kw.arg is None:
+            raise DlcalcError(f"{where}: **kwargs are not allowed")
+        if kw.arg in kwargs:
+            raise DlcalcError(f"{where}: argument {kw.arg!r} given twice")
+        kwargs[kw.arg] = _literal(kw.value, where)
+    return bind_values(name, args, kwargs, text)
+
+
+def bind_values(name: str, args: list[Any], kwargs: dict[str, Any], text: str | None = None) -> LayerCall:
+    """A layer call from argument values (already read: literals, or values module code computed),
+    bound to torch's signature; `text` is how the call is shown (built from the values when None)."""
+    canonical = canonical_name(name)
+    where = _clip(text) if text is not None else name
     if canonical is None:
         known = ", ".join(sorted(SIGNATURES))
         raise DlcalcError(f"{where}: unknown layer {name!r} (dlcalc knows {known})")
     signature = SIGNATURES[canonical]
-    if len(node.args) > len(signature):
+    if len(args) > len(signature):
         raise DlcalcError(f"{where}: {canonical} takes at most {len(signature)} positional arguments")
-    args: dict[str, Any] = {}
-    for (param, _), value in zip(signature, node.args):
-        if isinstance(value, ast.Starred):
-            raise DlcalcError(f"{where}: *args are not allowed")
-        args[param] = _literal(value, where)
+    bound: dict[str, Any] = {}
+    for (param, _), value in zip(signature, args):
+        bound[param] = value
     keyword_only = KEYWORD_ONLY.get(canonical, [])
     names = {p for p, _ in signature} | {p for p, _ in keyword_only}
-    for kw in node.keywords:
-        if kw.arg is None:
-            raise DlcalcError(f"{where}: **kwargs are not allowed")
-        if kw.arg not in names:
-            raise DlcalcError(f"{where}: {canonical} has no argument {kw.arg!r}")
-        if kw.arg in args:
-            raise DlcalcError(f"{where}: argument {kw.arg!r} given twice")
-        args[kw.arg] = _literal(kw.value, where)
-    explicit = set(args)
+    for key, value in kwargs.items():
+        if key in PLACEMENT:
+            continue
+        if key not in names:
+            raise DlcalcError(f"{where}: {canonical} has no argument {key!r}")
+        if key in bound:
+            raise DlcalcError(f"{where}: argument {key!r} given twice")
+        bound[key] = value
+    explicit = set(bound)
     for param, default in signature + keyword_only:
-        if param not in args:
+        if param not in bound:
             if default is _NO:
                 raise DlcalcError(f"{where}: {canonical} needs {param!r}")
-            args[param] = default
-    return LayerCall(canonical, args, text, explicit)
+            bound[param] = default
+    if text is None:
+        text = format_call(canonical, bound, explicit)
+    return LayerCall(canonical, bound, text, explicit)
+
+
+def format_call(name: str, args: dict[str, Any], explicit: set[str]) -> str:
+    """`Conv2d(64, 128, kernel_size=3, stride=2, padding=1, bias=False)`: the required arguments
+    by position, the others that were given by keyword, in torch's order."""
+    signature = SIGNATURES[name] + KEYWORD_ONLY.get(name, [])
+    parts: list[str] = []
+    for param, default in signature:
+        if default is _NO:
+            parts.append(_show(args[param]))
+        elif param in explicit and args[param] != default:
+            parts.append(f"{param}={_show(args[param])}")
+    return f"{name}({', '.join(parts)})"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        inner = ", ".join(_show(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    return repr(value)
 
 
 class _Source:

@@ -146,7 +146,7 @@ def pool(rng: random.Random, difficulty: int = 1) -> Draft:
     )
 
 
-def net(rng: random.Random, difficulty: int = 1) -> Draft:
+def net_chain(rng: random.Random, difficulty: int = 1) -> Draft:
     """conv → 2×2 pool → conv → 2×2 pool, sized so every step divides exactly."""
     k1, k2 = rng.choice([3, 5]), rng.choice([3, 5])
     a = rng.randint(2, 6) * 2  # size after the second conv: even, so the last pool divides it
@@ -517,6 +517,13 @@ def metrics(rng: random.Random, difficulty: int = 1) -> Draft:
     )
     parts = [part(m, METRIC_NAMES[m][0], METRIC_NAMES[m][1], FOUR, names=(m,)) for m in asked]
     return Draft("metrics", "metrics", {"tp": tp, "fp": fp, "fn": fn}, stmt, parts, difficulty=difficulty)
+
+
+def net(rng: random.Random, difficulty: int = 1) -> Draft:
+    """`net`: the conv-pool chain below, or a block question (dlcalc.quiz.net_templates)."""
+    from dlcalc.quiz.net_templates import with_blocks
+
+    return with_blocks(net_chain)(rng, difficulty)
 
 
 class _Templates(Mapping[str, Callable[[random.Random, int], Draft]]):

@@ -101,9 +101,18 @@ def _table(table: Table, lang: str) -> list[str]:
     out = [r"\par\medskip"]
     if table.title:
         out.append(rf"\textbf{{{tx(table.title(lang))}}}\par\smallskip")
-    out += [r"{\small", rf"\begin{{tabular}}{{{'l' * len(table.columns)}}}", r"\hline"]
+    # the one column a table lets wrap (Table.wrap) becomes a paragraph column, so a long cell (a
+    # layer's constructor call) breaks at its spaces instead of running off the page
+    spec = "".join(r"p{0.3\linewidth}" if i == table.wrap else "l" for i in range(len(table.columns)))
+    out += [r"{\small", rf"\begin{{tabular}}{{{spec}}}", r"\hline"]
     out.append(" & ".join(tx(c(lang)) for c in table.columns) + r" \\ \hline")
-    out += [" & ".join(tx(say(cell, lang)) for cell in row) + r" \\" for row in table.rows]
+
+    def cell(i: int, value: object) -> str:
+        text = tx(say(value, lang))
+        return r"\raggedright " + text if i == table.wrap and text else text
+
+    end = r" \tabularnewline" if table.wrap is not None else r" \\"  # \\ would be \raggedright's
+    out += [" & ".join(cell(i, c) for i, c in enumerate(row)) + end for row in table.rows]
     out += [r"\hline", r"\end{tabular}}\par\medskip"]
     return out
 

@@ -21,7 +21,7 @@ HEADINGS = {
     "what": T("quantity", "项目"),
     "ours": T("dlcalc", "dlcalc"),
     "torch": T("torch", "torch"),
-    "folded": T("({n} derivation steps not shown: add --steps)", "（省略 {n} 步推导：加 --steps 显示）"),
+    "folded": T("({n} derivation steps not shown: add --full)", "（省略 {n} 步推导：加 --full 显示）"),
 }
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -337,85 +337,130 @@ def _name(kind: str, l: int, j: int | None = None, i: int | None = None) -> m.Ma
     return m.Math(f"{kind}{l}{idx}", latex)
 
 
+@dataclass
+class Derivation:
+    """The worked solution as it is written: its steps, and which step computes each named value
+    (`a1[2]`, `grads.W2[1,1]`), so `--mine` can point at the first line a student got wrong."""
+
+    steps: list[Step] = field(default_factory=list)
+    anchors: dict[str, int] = field(default_factory=dict)
+
+    def add(self, step: Step, key: str | None = None) -> None:
+        if key is not None:
+            self.anchors[key] = len(self.steps)
+        self.steps.append(step)
+
+
 def solve(spec: BackpropSpec) -> Result:
+    """One training step written out: forward, loss, δ, gradients, update; then `steps - 1` more."""
     layers = list(spec.layers)
     first = run_pass(spec, layers)
-    steps: list[Step] = []
-    anchors: dict[str, int] = {}
+    work = Derivation()
+    forward(work, layers, first)
+    write_loss(work, spec, first)
+    output_deltas(work, spec, first)
+    hidden_deltas(work, layers, first)
+    gradients(work, spec, layers, first)
+    updated = descend(spec, layers, first)
+    update(work, spec, layers, updated, first)
+    current, history, after = keep_training(spec, updated, first)
+    return Result(
+        "backprop",
+        T("Backpropagation", "反向传播"),
+        _answer(first, current, history, after),
+        _summary(spec, layers, first, after),
+        work.steps,
+        [_parameter_table(layers, current, first)],
+        [_descent_note(spec)],
+        spec,
+        anchors=work.anchors,
+    )
 
-    def add(step: Step, key: str | None = None) -> None:
-        if key is not None:
-            anchors[key] = len(steps)
-        steps.append(step)
 
-    # forward pass, neuron by neuron
+def forward(work: Derivation, layers: list[DenseLayer], p: Pass) -> None:
+    """Layer by layer: each neuron's net input z, then the layer's activations a."""
     for l, layer in enumerate(layers, 1):
-        prev = first.activations[l - 1]
-        for j, row in enumerate(layer.weights, 1):
-            bj = layer.bias[0] if layer.shared_bias else layer.bias[j - 1]
-            terms_sym = [
-                _name("W", l, j, i) * (_name("a", l - 1, i) if l > 1 else m.Math(f"x{i}", f"x_{i}"))
-                for i in range(1, len(row) + 1)
-            ]
-            sym_expr = terms_sym[0]
-            for t_ in terms_sym[1:]:
-                sym_expr = sym_expr + t_
-            num_expr = _n(row[0]) * _n(prev[0])
-            for w, x in zip(row[1:], prev[1:]):
-                num_expr = num_expr + _n(w) * _n(x)
-            bsym = m.Math(f"b{l}", f"b^{{({l})}}") if layer.shared_bias else _name("b", l, j)
-            add(
-                Step(
-                    T("Forward: net input", "前向：净输入"),
-                    _name("z", l, j),
-                    [sym_expr + bsym, num_expr + _n(bj), _n(first.zs[l - 1][j - 1])],
-                ),
-                f"z{l}[{j}]",
-            )
+        for j in range(1, len(layer.weights) + 1):
+            _net_input(work, l, j, layer, p)
         if layer.activation == "softmax":
-            z = [float(v) for v in first.zs[l - 1]]
-            top = max(z)
-            exps = [math.exp(v - top) for v in z]
-            denominator = m.total([m.sym("e") ** (_n(v) - _n(top)) for v in z])
-            for j in range(1, len(layer.weights) + 1):
-                add(
-                    Step(
-                        T("Forward: softmax", "前向：softmax"),
-                        _name("a", l, j),
-                        [
-                            m.Math(
-                                f"e^(z{l}[{j}] - max z) / Σ_k e^(z{l}[k] - max z)",
-                                rf"\frac{{e^{{z^{{({l})}}_{j} - \max z}}}}{{\sum_k e^{{z^{{({l})}}_k - \max z}}}}",
-                            ),
-                            m.frac(m.sym("e") ** (_n(z[j - 1]) - _n(top)), denominator),
-                            m.frac(_n(exps[j - 1]), m.total([_n(e) for e in exps])),
-                            _n(first.activations[l][j - 1]),
-                        ],
-                    ),
-                    f"a{l}[{j}]",
-                )
+            _softmax_outputs(work, l, layer, p)
         else:
-            ft, fl = ACT_TEXT[layer.activation]
-            for j in range(1, len(layer.weights) + 1):
-                z = first.zs[l - 1][j - 1]
-                chain = (
-                    [
-                        m.Math(f"{ft}({_name('z', l, j).text})", rf"{fl}\left({_name('z', l, j).latex}\right)"),
-                        m.Math(f"{ft}({_n(z).text})", rf"{fl}\left({_n(z).latex}\right)"),
-                        _n(first.activations[l][j - 1]),
-                    ]
-                    if ft
-                    else [_name("z", l, j), _n(first.activations[l][j - 1])]
-                )
-                add(Step(T("Forward: activation", "前向：激活"), _name("a", l, j), chain), f"a{l}[{j}]")
-    # loss
-    L = len(layers)
-    o = first.activations[-1]
-    add(Step(T("Loss", "损失"), m.sym("E"), _loss_chain(spec, first), _loss_note(spec, layers[-1])), "loss")
-    # backward: deltas
-    last = layers[-1]
+            _activations(work, l, layer, p)
+
+
+def _net_input(work: Derivation, l: int, j: int, layer: DenseLayer, p: Pass) -> None:
+    row, prev = layer.weights[j - 1], p.activations[l - 1]
+    bj = layer.bias[0] if layer.shared_bias else layer.bias[j - 1]
+    terms_sym = [
+        _name("W", l, j, i) * (_name("a", l - 1, i) if l > 1 else m.Math(f"x{i}", f"x_{i}"))
+        for i in range(1, len(row) + 1)
+    ]
+    sym_expr = terms_sym[0]
+    for t_ in terms_sym[1:]:
+        sym_expr = sym_expr + t_
+    num_expr = _n(row[0]) * _n(prev[0])
+    for w, x in zip(row[1:], prev[1:]):
+        num_expr = num_expr + _n(w) * _n(x)
+    bsym = m.Math(f"b{l}", f"b^{{({l})}}") if layer.shared_bias else _name("b", l, j)
+    work.add(
+        Step(
+            T("Forward: net input", "前向：净输入"),
+            _name("z", l, j),
+            [sym_expr + bsym, num_expr + _n(bj), _n(p.zs[l - 1][j - 1])],
+        ),
+        f"z{l}[{j}]",
+    )
+
+
+def _softmax_outputs(work: Derivation, l: int, layer: DenseLayer, p: Pass) -> None:
+    z = [float(v) for v in p.zs[l - 1]]
+    top = max(z)
+    exps = [math.exp(v - top) for v in z]
+    denominator = m.total([m.sym("e") ** (_n(v) - _n(top)) for v in z])
+    for j in range(1, len(layer.weights) + 1):
+        work.add(
+            Step(
+                T("Forward: softmax", "前向：softmax"),
+                _name("a", l, j),
+                [
+                    m.Math(
+                        f"e^(z{l}[{j}] - max z) / Σ_k e^(z{l}[k] - max z)",
+                        rf"\frac{{e^{{z^{{({l})}}_{j} - \max z}}}}{{\sum_k e^{{z^{{({l})}}_k - \max z}}}}",
+                    ),
+                    m.frac(m.sym("e") ** (_n(z[j - 1]) - _n(top)), denominator),
+                    m.frac(_n(exps[j - 1]), m.total([_n(e) for e in exps])),
+                    _n(p.activations[l][j - 1]),
+                ],
+            ),
+            f"a{l}[{j}]",
+        )
+
+
+def _activations(work: Derivation, l: int, layer: DenseLayer, p: Pass) -> None:
+    ft, fl = ACT_TEXT[layer.activation]
+    for j in range(1, len(layer.weights) + 1):
+        z = p.zs[l - 1][j - 1]
+        chain = (
+            [
+                m.Math(f"{ft}({_name('z', l, j).text})", rf"{fl}\left({_name('z', l, j).latex}\right)"),
+                m.Math(f"{ft}({_n(z).text})", rf"{fl}\left({_n(z).latex}\right)"),
+                _n(p.activations[l][j - 1]),
+            ]
+            if ft
+            else [_name("z", l, j), _n(p.activations[l][j - 1])]
+        )
+        work.add(Step(T("Forward: activation", "前向：激活"), _name("a", l, j), chain), f"a{l}[{j}]")
+
+
+def write_loss(work: Derivation, spec: BackpropSpec, p: Pass) -> None:
+    work.add(Step(T("Loss", "损失"), m.sym("E"), _loss_chain(spec, p), _loss_note(spec, spec.layers[-1])), "loss")
+
+
+def output_deltas(work: Derivation, spec: BackpropSpec, p: Pass) -> None:
+    """δ_L = ∂E/∂a_L ⊙ f'(z_L), collapsing to o - t for cross-entropy on softmax or sigmoid."""
+    last, L, o = spec.layers[-1], len(spec.layers), p.activations[-1]
     for j in range(1, len(o) + 1):
-        d = first.deltas[-1][j - 1]
+        d = p.deltas[-1][j - 1]
         aj, tj = _n(o[j - 1]), _n(spec.target[j - 1])
         if spec.loss == "cross_entropy":
             t_sum = sum(float(v) for v in spec.target)
@@ -455,30 +500,32 @@ def solve(spec: BackpropSpec) -> Result:
                     f"∂E/∂a{L}[{j}] · f'(z{L}[{j}])",
                     rf"\frac{{\partial E}}{{\partial a^{{({L})}}_{j}}} f'(z^{{({L})}}_{j})",
                 ),
-                _times_fprime(
-                    _dE_math(spec, o[j - 1], spec.target[j - 1], len(o)), last, first.zs[-1][j - 1], o[j - 1]
-                ),
+                _times_fprime(_dE_math(spec, o[j - 1], spec.target[j - 1], len(o)), last, p.zs[-1][j - 1], o[j - 1]),
                 _n(d),
             ]
             note = _dE_note(spec) + T("; ", "；") + DERIV_TEXT[last.activation]
-        add(Step(T("Backward: output δ", "反向：输出层 δ"), _name("δ", L, j), chain, note), f"delta{L}[{j}]")
-    for l in range(L - 1, 0, -1):
+        work.add(Step(T("Backward: output δ", "反向：输出层 δ"), _name("δ", L, j), chain, note), f"delta{L}[{j}]")
+
+
+def hidden_deltas(work: Derivation, layers: list[DenseLayer], p: Pass) -> None:
+    """δ_l = (W_{l+1}ᵀ δ_{l+1}) ⊙ f_l'(z_l), from the last hidden layer back to the first."""
+    for l in range(len(layers) - 1, 0, -1):
         nxt, layer = layers[l], layers[l - 1]
         for j in range(1, len(layer.weights) + 1):
             ks = range(1, len(nxt.weights) + 1)
             sym = m.total([_name("W", l + 1, k, j) * _name("δ", l + 1, k) for k in ks])
-            numeric = m.total([_n(nxt.weights[k - 1][j - 1]) * _n(first.deltas[l][k - 1]) for k in ks])
+            numeric = m.total([_n(nxt.weights[k - 1][j - 1]) * _n(p.deltas[l][k - 1]) for k in ks])
             chain = [
                 m.Math(f"({sym.text})·f'(z{l}[{j}])", rf"\left({sym.latex}\right) f'(z^{{({l})}}_{j})"),
                 _times_fprime(
                     m.Math(f"({numeric.text})", rf"\left({numeric.latex}\right)"),
                     layer,
-                    first.zs[l - 1][j - 1],
-                    first.activations[l][j - 1],
+                    p.zs[l - 1][j - 1],
+                    p.activations[l][j - 1],
                 ),
-                _n(first.deltas[l - 1][j - 1]),
+                _n(p.deltas[l - 1][j - 1]),
             ]
-            add(
+            work.add(
                 Step(
                     T("Backward: hidden δ", "反向：隐藏层 δ"),
                     _name("δ", l, j),
@@ -488,66 +535,77 @@ def solve(spec: BackpropSpec) -> Result:
                 ),
                 f"delta{l}[{j}]",
             )
-    # gradients
-    for l in range(L, 0, -1):
+
+
+def gradients(work: Derivation, spec: BackpropSpec, layers: list[DenseLayer], p: Pass) -> None:
+    """∂E/∂W_l[j,i] = δ_l[j]·a_{l-1}[i] and ∂E/∂b_l[j] = δ_l[j], last layer first."""
+    for l in range(len(layers), 0, -1):
         layer = layers[l - 1]
-        prev = first.activations[l - 1]
         for j in range(1, len(layer.weights) + 1):
-            for i in range(1, len(prev) + 1):
-                src = _name("a", l - 1, i) if l > 1 else m.Math(f"x{i}", f"x_{i}")
-                g = first.grads_w[l - 1][j - 1][i - 1]
-                chain = [
-                    m.Math(
-                        f"∂E/∂a · ∂a/∂z · ∂z/∂w = δ{l}[{j}]·{src.text}",
-                        rf"\frac{{\partial E}}{{\partial a}}\frac{{\partial a}}{{\partial z}}\frac{{\partial z}}{{\partial w}} = "
-                        rf"{_name('δ', l, j).latex} {src.latex}",
-                    ),
-                    _n(first.deltas[l - 1][j - 1]) * _n(prev[i - 1]),
-                    _n(g),
-                ]
-                add(
-                    Step(
-                        T("Gradient", "梯度"),
-                        m.Math(f"∂E/∂W{l}[{j},{i}]", rf"\frac{{\partial E}}{{\partial {_name('W', l, j, i).latex}}}"),
-                        chain,
-                    ),
-                    f"grads.W{l}[{j},{i}]",
-                )
+            for i in range(1, len(p.activations[l - 1]) + 1):
+                _weight_gradient(work, l, j, i, p)
         if spec.update_bias:
-            gb = first.grads_b[l - 1]
-            if layer.shared_bias:
-                add(
-                    Step(
-                        T("Gradient of the shared bias", "共享偏置的梯度"),
-                        m.Math(f"∂E/∂b{l}", rf"\frac{{\partial E}}{{\partial b^{{({l})}}}}"),
-                        m.dedupe(
-                            [
-                                m.Math(f"Σ_j δ{l}[j]", rf"\sum_j \delta^{{({l})}}_j"),
-                                m.total([_n(v) for v in first.deltas[l - 1]]),
-                                _n(gb[0]),
-                            ]
-                        ),
-                    ),
-                    f"grads.b{l}[1]",
-                )
-            else:
-                for j in range(1, len(gb) + 1):
-                    add(
-                        Step(
-                            T("Gradient", "梯度"),
-                            m.Math(f"∂E/∂b{l}[{j}]", rf"\frac{{\partial E}}{{\partial b^{{({l})}}_{j}}}"),
-                            [_name("δ", l, j), _n(gb[j - 1])],
-                        ),
-                        f"grads.b{l}[{j}]",
-                    )
-    # the update
-    updated = descend(spec, layers, first)
-    for l in range(1, L + 1):
+            _bias_gradients(work, l, layer, p)
+
+
+def _weight_gradient(work: Derivation, l: int, j: int, i: int, p: Pass) -> None:
+    src = _name("a", l - 1, i) if l > 1 else m.Math(f"x{i}", f"x_{i}")
+    chain = [
+        m.Math(
+            f"∂E/∂a · ∂a/∂z · ∂z/∂w = δ{l}[{j}]·{src.text}",
+            rf"\frac{{\partial E}}{{\partial a}}\frac{{\partial a}}{{\partial z}}\frac{{\partial z}}{{\partial w}} = "
+            rf"{_name('δ', l, j).latex} {src.latex}",
+        ),
+        _n(p.deltas[l - 1][j - 1]) * _n(p.activations[l - 1][i - 1]),
+        _n(p.grads_w[l - 1][j - 1][i - 1]),
+    ]
+    work.add(
+        Step(
+            T("Gradient", "梯度"),
+            m.Math(f"∂E/∂W{l}[{j},{i}]", rf"\frac{{\partial E}}{{\partial {_name('W', l, j, i).latex}}}"),
+            chain,
+        ),
+        f"grads.W{l}[{j},{i}]",
+    )
+
+
+def _bias_gradients(work: Derivation, l: int, layer: DenseLayer, p: Pass) -> None:
+    gb = p.grads_b[l - 1]
+    if layer.shared_bias:
+        work.add(
+            Step(
+                T("Gradient of the shared bias", "共享偏置的梯度"),
+                m.Math(f"∂E/∂b{l}", rf"\frac{{\partial E}}{{\partial b^{{({l})}}}}"),
+                m.dedupe(
+                    [
+                        m.Math(f"Σ_j δ{l}[j]", rf"\sum_j \delta^{{({l})}}_j"),
+                        m.total([_n(v) for v in p.deltas[l - 1]]),
+                        _n(gb[0]),
+                    ]
+                ),
+            ),
+            f"grads.b{l}[1]",
+        )
+        return
+    for j in range(1, len(gb) + 1):
+        work.add(
+            Step(
+                T("Gradient", "梯度"),
+                m.Math(f"∂E/∂b{l}[{j}]", rf"\frac{{\partial E}}{{\partial b^{{({l})}}_{j}}}"),
+                [_name("δ", l, j), _n(gb[j - 1])],
+            ),
+            f"grads.b{l}[{j}]",
+        )
+
+
+def update(work: Derivation, spec: BackpropSpec, layers: list[DenseLayer], updated: list[DenseLayer], p: Pass) -> None:
+    """W ← W - η·∂E/∂W for every weight (and bias, unless update_bias is false), first layer first."""
+    for l in range(1, len(layers) + 1):
         for j, (row, new_row, grow) in enumerate(
-            zip(layers[l - 1].weights, updated[l - 1].weights, first.grads_w[l - 1]), 1
+            zip(layers[l - 1].weights, updated[l - 1].weights, p.grads_w[l - 1]), 1
         ):
             for i, (w, w2, g) in enumerate(zip(row, new_row, grow), 1):
-                add(
+                work.add(
                     Step(
                         T("Update", "更新"),
                         m.Math(f"W{l}[{j},{i}]⁺", rf"{_name('W', l, j, i).latex}{{}}^{{+}}"),
@@ -563,8 +621,8 @@ def solve(spec: BackpropSpec) -> Result:
                     f"updated.W{l}[{j},{i}]",
                 )
         if spec.update_bias:
-            for j, (b, b2, g) in enumerate(zip(layers[l - 1].bias, updated[l - 1].bias, first.grads_b[l - 1]), 1):
-                add(
+            for j, (b, b2, g) in enumerate(zip(layers[l - 1].bias, updated[l - 1].bias, p.grads_b[l - 1]), 1):
+                work.add(
                     Step(
                         T("Update", "更新"),
                         m.Math(f"b{l}[{j}]⁺", rf"b^{{({l})}}_{j}{{}}^{{+}}"),
@@ -572,7 +630,14 @@ def solve(spec: BackpropSpec) -> Result:
                     ),
                     f"updated.b{l}[{j}]",
                 )
-    history = [{"step": 1, "loss": first.loss}]
+
+
+def keep_training(
+    spec: BackpropSpec, updated: list[DenseLayer], first: Pass
+) -> tuple[list[DenseLayer], list[dict[str, Any]], Any]:
+    """The remaining `steps - 1` gradient-descent steps (not written out): the final layers, the
+    loss before each step, and the loss after the last."""
+    history: list[dict[str, Any]] = [{"step": 1, "loss": first.loss}]
     current = updated
     for s in range(2, spec.steps + 1):
         p = run_pass(spec, current, s)
@@ -580,7 +645,11 @@ def solve(spec: BackpropSpec) -> Result:
         current = descend(spec, current, p, s)
     after = run_pass(spec, current, spec.steps + 1).loss
     history.append({"step": spec.steps + 1, "loss": after})
+    return current, history, after
 
+
+def _answer(first: Pass, current: list[DenseLayer], history: list[dict[str, Any]], after: Any) -> dict[str, Any]:
+    L = len(current)
     grads = {}
     for l in range(1, L + 1):
         grads[f"W{l}"] = first.grads_w[l - 1]
@@ -589,7 +658,7 @@ def solve(spec: BackpropSpec) -> Result:
     for l, layer in enumerate(current, 1):
         params[f"W{l}"] = [list(r) for r in layer.weights]
         params[f"b{l}"] = list(layer.bias)
-    answer = {
+    return {
         "loss": first.loss,
         "loss_after": after,
         "forward": {
@@ -601,7 +670,10 @@ def solve(spec: BackpropSpec) -> Result:
         "updated": params,
         "history": history,
     }
-    summary = [
+
+
+def _summary(spec: BackpropSpec, layers: list[DenseLayer], first: Pass, after: Any) -> list[tuple[Text, Text | str]]:
+    return [
         (
             T("Network", "网络"),
             " → ".join([str(len(spec.input))] + [f"{len(ly.weights)} {ly.activation}" for ly in layers]),
@@ -609,14 +681,18 @@ def solve(spec: BackpropSpec) -> Result:
         (T("Loss before", "更新前损失"), m.fmt_number(first.loss, DIGITS)),
         (T("Loss after {n} step(s)", "{n} 步后损失").format(n=spec.steps), m.fmt_number(after, DIGITS)),
     ]
-    notes = [
-        T("gradient descent with η = {lr}; biases {b}", "梯度下降，η = {lr}；偏置{bz}").format(
-            lr=m.fmt_number(spec.lr),
-            b="updated" if spec.update_bias else "kept fixed (update_bias: false)",
-            bz="参与更新" if spec.update_bias else "保持不变（update_bias: false）",
-        )
-    ]
-    table = Table(
+
+
+def _descent_note(spec: BackpropSpec) -> Text:
+    return T("gradient descent with η = {lr}; biases {b}", "梯度下降，η = {lr}；偏置{bz}").format(
+        lr=m.fmt_number(spec.lr),
+        b="updated" if spec.update_bias else "kept fixed (update_bias: false)",
+        bz="参与更新" if spec.update_bias else "保持不变（update_bias: false）",
+    )
+
+
+def _parameter_table(layers: list[DenseLayer], current: list[DenseLayer], first: Pass) -> Table:
+    return Table(
         [T("parameter", "参数"), T("value", "原值"), T("∂E/∂·", "∂E/∂·"), T("updated", "更新后")],
         [
             [
@@ -625,14 +701,11 @@ def solve(spec: BackpropSpec) -> Result:
                 m.fmt_number(first.grads_w[l - 1][j - 1][i - 1], DIGITS),
                 m.fmt_number(current[l - 1].weights[j - 1][i - 1], DIGITS),
             ]
-            for l in range(1, L + 1)
+            for l in range(1, len(layers) + 1)
             for j in range(1, len(layers[l - 1].weights) + 1)
             for i in range(1, len(layers[l - 1].weights[0]) + 1)
         ],
         T("Parameters, gradients and the update", "参数、梯度与更新"),
-    )
-    return Result(
-        "backprop", T("Backpropagation", "反向传播"), answer, summary, steps, [table], notes, spec, anchors=anchors
     )
 
 
