@@ -97,7 +97,10 @@ def app_for(argv: list[str]) -> typer.Typer:
     wanted = argv[0]
     small = typer.Typer(**APP_SETTINGS)
     small.registered_callback = app.registered_callback
-    if wanted in _cli_modules() or wanted == "net":
+    hand_written = wanted == "net" or (
+        wanted in _cli_modules() and not hasattr(importlib.import_module(f"dlcalc.cli.{wanted}"), "run_command")
+    )  # a module with `run_command` only extends the command built from the solver's declaration
+    if hand_written:
         importlib.import_module(f"dlcalc.cli.{wanted if wanted != 'net' else 'layers'}")
         for info in app.registered_commands:
             name = info.name or typer.main.get_command_name(info.callback.__name__)  # type: ignore[union-attr]
