@@ -232,15 +232,14 @@ def render_all() -> dict[str, str]:
 def render_index() -> str:
     """dlcalc/cli/index.py: every command, where it comes from, and its one line in both languages —
     what the bare `dlcalc --help` lists without importing a solver. Computed from the app."""
+    import importlib
+
     import typer
 
     from dlcalc.cli import full_app
     from dlcalc.cli.app import COMMAND_HELP
-    from dlcalc.solvers import declared
-
-    import importlib
-
     from dlcalc.quiz import templates as quiz_templates
+    from dlcalc.solvers import declared
 
     everything = declared()
     solvers = {s.name: s for s in everything if s.command}

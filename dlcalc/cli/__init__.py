@@ -7,9 +7,9 @@ import importlib
 import os
 import re
 import sys
+from typing import Any
 
 import typer
-from typing import Any
 
 from dlcalc.cli.app import APP_SETTINGS, app
 from dlcalc.cli.options import fail
@@ -162,7 +162,7 @@ def run(argv: list[str] | None = None) -> int:
 def _run(command: Any, argv: list[str], lang: str) -> int:
     """Run the click command; every way it can end becomes an exit code (and one stderr line)."""
     try:
-        command.main(args=argv, prog_name="dlcalc", standalone_mode=False)  # type: ignore[attr-defined]
+        command.main(args=argv, prog_name="dlcalc", standalone_mode=False)
     except DlcalcError as e:
         fail(e.in_language(lang))
         return 2

@@ -154,7 +154,7 @@ def _annotation(i: Input, *, hidden: bool = False, names: tuple[str, ...] | None
     if i.choices and not hidden:
         from enum import Enum
 
-        kind = Enum(i.name.title().replace("_", ""), {c: c for c in i.choices}, type=str)  # type: ignore[misc]
+        kind = Enum(i.name.title().replace("_", ""), {c: c for c in i.choices}, type=str)  # type: ignore[misc,no-redef]
     if i.switch:
         option = typer.Option(*names, help=option_help(i), hidden=hidden)
         return Annotated[bool, option], False

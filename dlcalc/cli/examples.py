@@ -35,7 +35,8 @@ def examples(
     ] = None,
     out: Output | None = None,
 ) -> None:
-    from dlcalc.data import example_path, examples as shipped
+    from dlcalc.data import example_path
+    from dlcalc.data import examples as shipped
     from dlcalc.errors import DlcalcError
 
     assert out is not None

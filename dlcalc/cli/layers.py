@@ -9,8 +9,8 @@ import typer
 
 from dlcalc.cli.app import app
 from dlcalc.cli.build import PNG, SVG, say
-from dlcalc.text import T
 from dlcalc.cli.options import Output, emit, output_options
+from dlcalc.text import T
 
 
 class Layout(str, Enum):

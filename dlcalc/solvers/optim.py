@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlcalc import mathfmt as m
+from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_int, parse_matrix, parse_number, parse_vector
 from dlcalc.result import Result, Step, Table
 from dlcalc.text import T
-from dlcalc.declare import Input, Solver
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.1, "nesterov": 0.1, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.1}
