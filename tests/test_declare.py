@@ -204,3 +204,18 @@ def test_examples_and_completions_work_outside_the_repository(installed, tmp_pat
 def test_completion_help_has_an_install_hint(cli):
     code, out, _ = cli("completion", "--help")
     assert code == 0 and "~/.bashrc" in out
+
+
+def test_a_results_tables_render_in_all_four_formats(cli):
+    """One renderer: the same Table in the terminal, --json (with kind), --md and --latex."""
+    outputs = {fmt: cli("examples", *flags) for fmt, flags in
+               (("terminal", ()), ("json", ("--json",)), ("md", ("--md",)), ("latex", ("--latex",)))}  # fmt: skip
+    for fmt, (code, out, err) in outputs.items():
+        assert code == 0, (fmt, err)
+        assert "mazur.yaml" in out and "dlcalc backprop -f mazur.yaml" in out, fmt
+    import json
+
+    data = json.loads(outputs["json"][1])
+    assert data["dlcalc"] and data["kind"] == "examples"
+    assert [t["kind"] for t in data["tables"]] == ["table"]
+    assert ["mazur.yaml", "backprop", "dlcalc backprop -f mazur.yaml"] in data["tables"][0]["rows"]
