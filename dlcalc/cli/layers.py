@@ -1,4 +1,4 @@
-"""`dlcalc conv` and `dlcalc pool`: one layer's output shape and parameters."""
+"""`dlcalc net`: a whole network (its body is the net engineer's; conv and pool are built from their declarations)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,9 @@ from typing import Annotated, Optional
 import typer
 
 from dlcalc.cli.app import app
+from dlcalc.cli.build import PNG, SVG, say
 from dlcalc.cli.options import Output, emit, output_options
-
-
-class Unknown(str, Enum):
-    padding = "padding"
-    stride = "stride"
-    kernel = "kernel"
+from dlcalc.text import T
 
 
 class Layout(str, Enum):
@@ -23,134 +19,39 @@ class Layout(str, Enum):
     hwc = "hwc"
 
 
-InputArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="INPUT", help="Input size: H, HxW, CxHxW or HxWxC (x, × or * between sizes).", show_default=False
-    ),
-]
-KernelOpt = Annotated[
-    Optional[str],
-    typer.Option("--kernel", "-k", help="Kernel size: N or NxM (height x width).", show_default=False),
-]
-PaddingHelp = "Zero padding on each side: N or NxM"
 LayoutOpt = Annotated[
     Layout,
     typer.Option(
         "--layout",
-        help="Order of a 3-size input: chw (torch), hwc (channels last, 227x227x3), or auto: hwc when the "
-        "last size is 1, 3 or 4 and far smaller than the other two.",
+        help=say(T("Order of a 3-size input: chw (torch), hwc (channels last, 227x227x3), or auto: hwc when the "
+                   "last size is 1, 3 or 4 and far smaller than the other two.",
+                   "三个尺寸的输入顺序：chw（torch）、hwc（通道在后，227x227x3），或 auto：最后一个尺寸为 1、3 或 4 "
+                   "且远小于另两个时按 hwc。")),  # fmt: skip
     ),
 ]
-TargetOpt = Annotated[
-    Optional[str], typer.Option("--target", help="Wanted output size (H or HxW), with --solve.", show_default=False)
-]
-SolveOpt = Annotated[
-    Optional[Unknown], typer.Option("--solve", help="Find every value of this setting that gives --target.")
-]
 
 
-def _inverse(module_name: str, inputs: dict, target: str | None, solve: Unknown | None, out: Output) -> bool:
-    """Answer --target/--solve when given (True), with the same pairing rule for conv and pool."""
-    if solve is None and target is None:
-        return False
-    import importlib
-
-    from dlcalc.errors import DlcalcError
-
-    if solve is None or target is None:
-        raise DlcalcError("--target and --solve go together, e.g. --target 56 --solve padding")
-    module = importlib.import_module(f"dlcalc.solvers.{module_name}")
-    spec = module.parse_spec({**inputs, "target": target, "solve": solve.value})
-    emit(module.solve(spec), out)
-    return True
+NET_HELP = T(
+    "A whole network's shapes, parameters, multiply-adds and receptive fields, like torchinfo without torch.\n\n"
+    "Reads layers, PyTorch module code (never run) or print(model) text.\n\n"
+    'Example: dlcalc net -i 1x28x28 "Conv2d(1, 25, 3)" "MaxPool2d(2)" "Conv2d(25, 50, 3)" "MaxPool2d(2)"',
+    "整个网络的各层形状、参数量、乘加次数与感受野，如同不用 torch 的 torchinfo。\n\n"
+    "可读取层列表、PyTorch 模块代码（从不运行）或 print(model) 的文本。\n\n"
+    '示例：dlcalc net -i 1x28x28 "Conv2d(1, 25, 3)" "MaxPool2d(2)" "Conv2d(25, 50, 3)" "MaxPool2d(2)"',
+)
 
 
-@app.command()
-@output_options
-def conv(
-    input: InputArg,
-    kernel: KernelOpt = None,
-    stride: Annotated[str, typer.Option("--stride", "-s", help="Stride: N or NxM.")] = "1",
-    padding: Annotated[str, typer.Option("--padding", "-p", help=PaddingHelp + ", 'same' or 'valid'.")] = "0",
-    dilation: Annotated[str, typer.Option("--dilation", "-d", help="Dilation: N or NxM.")] = "1",
-    out_channels: Annotated[
-        Optional[str], typer.Option("--out-channels", "-o", help="Number of kernels F (output channels).")
-    ] = None,
-    groups: Annotated[str, typer.Option("--groups", "-g", help="Grouped convolution: groups dividing C and F.")] = "1",
-    no_bias: Annotated[bool, typer.Option("--no-bias", help="The layer has no bias terms.")] = False,
-    transposed: Annotated[
-        bool, typer.Option("--transposed", help="A transposed convolution (ConvTranspose2d).")
-    ] = False,
-    output_padding: Annotated[
-        str, typer.Option("--output-padding", help="Extra rows/columns on one side (transposed only): N or NxM.")
-    ] = "0",
-    layout: LayoutOpt = Layout.auto,
-    target: TargetOpt = None,
-    solve: SolveOpt = None,
-    out: Output | None = None,
-) -> None:
-    """Output shape and parameter count of one convolution layer, worked step by step.
-
-    Example (AlexNet CONV1): dlcalc conv 3x227x227 -k 11 -s 4 -o 96
-    Inverse question: dlcalc conv 64x56x56 -k 3 --target 56 --solve padding
-    """
-    inputs = {
-        "input": input, "kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation,
-        "out_channels": out_channels, "groups": groups, "bias": not no_bias, "transposed": transposed,
-        "output_padding": output_padding, "layout": layout.value,
-    }  # fmt: skip
-    if _inverse("conv_inverse", inputs, target, solve, out):
-        return
-    from dlcalc.solvers import conv as solver
-
-    emit(solver.solve(solver.parse_spec(inputs)), out)
-
-
-@app.command()
-@output_options
-def pool(
-    input: InputArg,
-    kernel: KernelOpt = None,
-    stride: Annotated[
-        Optional[str], typer.Option("--stride", "-s", help="Stride: N or NxM  [default: the kernel size]")
-    ] = None,
-    padding: Annotated[str, typer.Option("--padding", "-p", help=PaddingHelp + " (at most half the kernel).")] = "0",
-    dilation: Annotated[str, typer.Option("--dilation", "-d", help="Dilation (max pooling only): N or NxM.")] = "1",
-    avg: Annotated[bool, typer.Option("--avg", help="Average pooling instead of max pooling.")] = False,
-    ceil_mode: Annotated[
-        bool, typer.Option("--ceil-mode", help="Round the output size up (torch's ceil_mode).")
-    ] = False,
-    layout: LayoutOpt = Layout.auto,
-    target: TargetOpt = None,
-    solve: SolveOpt = None,
-    out: Output | None = None,
-) -> None:
-    """Output shape of one max or average pooling layer, worked step by step.
-
-    Example (AlexNet POOL1): dlcalc pool 96x55x55 -k 3 -s 2
-    Inverse question: dlcalc pool 64x56x56 --target 7 --solve kernel
-    """
-    inputs = {
-        "input": input, "kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation,
-        "ceil_mode": ceil_mode, "avg": avg, "layout": layout.value,
-    }  # fmt: skip
-    if _inverse("pool_inverse", inputs, target, solve, out):
-        return
-    from dlcalc.solvers import pool as solver
-
-    emit(solver.solve(solver.parse_spec(inputs)), out)
-
-
-@app.command()
+@app.command(help=say(NET_HELP))
 @output_options
 def net(
     layers: Annotated[
         Optional[list[str]],
         typer.Argument(
             metavar="LAYER...",
-            help='Layers in PyTorch syntax, e.g. "Conv2d(3, 64, 3)" "ReLU()"; or one argument holding module '
-            "code (class Net(nn.Module): …) or print(model) text.",
+            help=say(T('Layers in PyTorch syntax, e.g. "Conv2d(3, 64, 3)" "ReLU()"; or one argument holding module '
+                       "code (class Net(nn.Module): …) or print(model) text.",
+                       '按 PyTorch 写法给出各层，例如 "Conv2d(3, 64, 3)" "ReLU()"；或用一个参数给出模块代码'
+                       "（class Net(nn.Module): …）或 print(model) 的文本。")),  # fmt: skip
             show_default=False,
         ),
     ] = None,
@@ -159,8 +60,10 @@ def net(
         typer.Option(
             "--input",
             "-i",
-            help="Input shape CxHxW (or F for a linear net, LxE for a sequence); repeat -i for a forward "
-            "that takes several inputs (src, tgt).",
+            metavar="SHAPE",
+            help=say(T("Input shape CxHxW (or F for a linear net, LxE for a sequence); repeat -i for a forward "
+                       "that takes several inputs (src, tgt).",
+                       "输入形状 CxHxW（全连接网络为 F，序列为 LxE）；forward 有多个输入（src、tgt）时重复 -i。")),  # fmt: skip
             show_default=False,
         ),
     ] = None,
@@ -169,40 +72,50 @@ def net(
         typer.Option(
             "--file",
             "-f",
-            help="YAML (input, layers), a .py file of module code, or print(model) text.",
+            metavar="FILE",
+            help=say(T("YAML (input, layers), a .py file of module code, or print(model) text.",
+                       "YAML（input、layers）、模块代码的 .py 文件，或 print(model) 的文本。")),
             show_default=False,
         ),
     ] = None,
     model: Annotated[
-        Optional[str], typer.Option("--model", "-m", help="A classic network (see --list-models).")
+        Optional[str], typer.Option("--model", "-m", metavar="NAME", help=say(T("A classic network (see --list-models).", "经典网络（见 --list-models）。")))
     ] = None,
     class_: Annotated[
         Optional[str],
         typer.Option(
             "--class",
-            help="Which class of the module code is the network, or its constructor call: --class Net, "
-            "--class 'ResNet(BasicBlock, [2, 2, 2, 2])'.",
+            metavar="NAME",
+            help=say(T("Which class of the module code is the network, or its constructor call: --class Net, "
+                       "--class 'ResNet(BasicBlock, [2, 2, 2, 2])'.",
+                       "模块代码中哪个类是网络，或其构造调用：--class Net、"
+                       "--class 'ResNet(BasicBlock, [2, 2, 2, 2])'。")),  # fmt: skip
             show_default=False,
         ),
     ] = None,
-    list_models: Annotated[bool, typer.Option("--list-models", help="List the classic networks and exit.")] = False,
+    list_models: Annotated[bool, typer.Option("--list-models", help=say(T("List the classic networks and exit.", "列出经典网络后退出。")))] = False,
     expand: Annotated[
-        bool, typer.Option("--expand", help="Show every layer inside the blocks (they fold into one row each).")
+        bool, typer.Option("--expand", help=say(T("Show every layer inside the blocks (they fold into one row each).", "显示块内的每一层（默认每块折叠为一行）。")))
     ] = False,
     full: Annotated[
-        bool, typer.Option("--full", help="Show everything: every layer (--expand) and every derivation step.")
+        bool, typer.Option("--full", help=say(T("Show everything: every layer (--expand) and every derivation step.", "显示全部：每一层（--expand）与每一步推导。")))
     ] = False,
     steps: Annotated[bool, typer.Option("--steps", hidden=True, help="Old name of --full.")] = False,
     compare: Annotated[
         Optional[str],
         typer.Option(
             "--compare",
-            help="A side-by-side exam comparison: inception-5x5, residual-blocks, resnet50-densenet121 "
-            "(or two zoo models: resnet18,resnet50); 'list' lists them.",
+            metavar="NAME",
+            help=say(T("A side-by-side exam comparison: inception-5x5, residual-blocks, resnet50-densenet121 "
+                       "(or two zoo models: resnet18,resnet50); 'list' lists them.",
+                       "考试常见的并列比较：inception-5x5、residual-blocks、resnet50-densenet121"
+                       "（或两个模型库中的模型：resnet18,resnet50）；'list' 列出全部。")),  # fmt: skip
             show_default=False,
         ),
     ] = None,
     layout: LayoutOpt = Layout.auto,
+    png: Annotated[Optional[str], typer.Option("--png", metavar="FILE", help=say(PNG))] = None,
+    svg: Annotated[Optional[str], typer.Option("--svg", metavar="FILE", help=say(SVG))] = None,
     out: Output | None = None,
 ) -> None:
     """A whole network's shapes, parameters, multiply-adds and receptive fields, like torchinfo without torch.
@@ -240,6 +153,9 @@ def net(
         inputs["expand"] = True
     result = solver.solve(solver.parse_spec(inputs))
     result.show_steps = result.show_steps or full
+    from dlcalc.cli.build import save_pictures
+
+    save_pictures(result, {k: v for k, v in (("png", png), ("svg", svg)) if v is not None}, out.lang)
     emit(result, out)
     if steps:  # the old name still works; say once, after the answer, what it is called now
         import sys

@@ -61,6 +61,16 @@ def to_dict(result: Result, lang: str = "en", check: Any = None) -> dict[str, An
         for s in result.steps
     ]
     out["notes"] = [n(lang) for n in result.notes]
+    if result.tables and "tables" not in out:  # the same tables the terminal, Markdown and LaTeX show
+        out["tables"] = [
+            {
+                "kind": "table",
+                "title": t.title(lang) if t.title else None,
+                "columns": [c(lang) for c in t.columns],
+                "rows": [[say(c, lang) for c in row] for row in t.rows],
+            }
+            for t in result.tables
+        ]
     if check is not None:
         out["check"] = check.to_dict()
     return out

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlcalc import mathfmt as m
+from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_int, parse_matrix, parse_number, parse_vector
 from dlcalc.result import Result, Step, Table
@@ -57,6 +58,36 @@ class OptimSpec:
         return 1e-10 if self.optimizer == "adagrad" else 1e-8
 
 
+SOLVER = Solver(
+    name="optim",
+    help=T("Worked steps of SGD, momentum, Nesterov, AdaGrad, RMSProp and Adam, as torch.optim computes them.",
+           "按 torch.optim 的算法逐步计算 SGD、动量、Nesterov、AdaGrad、RMSProp 与 Adam。"),
+    example='dlcalc optim --function "w^2 + 3*w" --optimizer adam --lr 0.1 --start 1 --steps 3',
+    inputs=(
+        Input("f", help=T('The function to minimize, e.g. "w^2 + 3*w" or "x^2 + 10*y^2".',
+                          '要最小化的函数，例如 "w^2 + 3*w" 或 "x^2 + 10*y^2"。'), flag="--function", aliases=("--f",),
+              metavar="EXPR"),
+        Input("grads", help=T('Or a gradient per step: "0.5; -0.2; 0.1" (rows: steps).', '或逐步给出梯度："0.5; -0.2; 0.1"（每行一步）。'),
+              metavar="MATRIX"),
+        Input("optimizer", help=T("The update rule (torch.optim's).", "更新规则（同 torch.optim）。"), choices=OPTIMIZERS,
+              default="sgd"),
+        Input("lr", help=T("Learning rate.", "学习率。"), metavar="NUMBER", shown_default=T("0.1; 0.01 for rmsprop", "0.1；rmsprop 为 0.01")),
+        Input("start", help=T('Starting point, e.g. "1,2".', '起点，例如 "1,2"。'), metavar="LIST", shown_default=T("zeros", "全零")),
+        Input("steps", help=T("Number of steps.", "迭代步数。"), metavar="N", shown_default=T("5, or one per gradient", "5，或每个梯度一步")),
+        Input("momentum", help=T("μ for momentum/nesterov.", "momentum/nesterov 的 μ。"), metavar="NUMBER", default="0.9"),
+        Input("betas", help=T("Adam's β1,β2.", "Adam 的 β1,β2。"), metavar="B1,B2", default="0.9,0.999"),
+        Input("eps", help=T("ε.", "ε。"), metavar="NUMBER", shown_default=T("torch's: 1e-10 adagrad, 1e-8 otherwise", "同 torch：adagrad 为 1e-10，其余为 1e-8")),
+        Input("alpha", help=T("RMSProp's smoothing α.", "RMSProp 的平滑系数 α。"), metavar="NUMBER", default="0.99"),
+        Input("vars", help=T("Order of the variables, e.g. x,y.", "变量顺序，例如 x,y。"), metavar="NAMES",
+              shown_default=T("sorted", "按字母序")),
+        Input("compare", help=T('Run several side by side: "sgd,momentum,adam".', '并排比较多种优化器："sgd,momentum,adam"。'),
+              metavar="NAMES"),
+    ),
+    file=True,
+    read_all=lambda inputs: parse_spec(inputs),
+)
+
+
 def parse_spec(inputs: Mapping[str, Any]) -> OptimSpec:
     only_keys(inputs, FIELDS, "optim")
     opt = str(inputs.get("optimizer") or "sgd").strip().lower()
@@ -74,17 +105,17 @@ def parse_spec(inputs: Mapping[str, Any]) -> OptimSpec:
     grads = None
     names: tuple[str, ...] = ()
     if inputs.get("f") is not None and inputs.get("grads") is not None:
-        raise DlcalcError("optim: give either --f (a function) or --grads (a gradient sequence), not both")
+        raise DlcalcError("optim: give either --function (a function) or --grads (a gradient sequence), not both")
     if inputs.get("f") is not None:
         from dlcalc.parse.expr import NAME, parse_tree, to_sympy, variables
 
         f_text = str(inputs["f"])
-        tree = parse_tree(f_text, "--f")
+        tree = parse_tree(f_text, "--function")
         f = to_sympy(tree)
         found = sorted(variables(tree))
         names = tuple(str(n).strip() for n in str(inputs["vars"]).split(",")) if inputs.get("vars") else tuple(found)
         if not names or not all(names):
-            raise DlcalcError("--f: the function has no variable to optimize")
+            raise DlcalcError("--function: the function has no variable to optimize")
         for n in names:
             if not NAME.fullmatch(n):
                 raise DlcalcError(f"--vars: {n!r} is not a variable name")
@@ -189,7 +220,7 @@ def run(spec: OptimSpec, optimizer: str) -> tuple[list[dict[str, Any]], Stopped 
         except Stopped as stop:
             if t == 1:
                 raise DlcalcError(
-                    f"--f: {spec.f_text} or its gradient is undefined at the start ({_point(spec, w)}): {stop.reason.en}"
+                    f"--function: {spec.f_text} or its gradient is undefined at the start ({_point(spec, w)}): {stop.reason.en}"
                 ) from None
             return out, stop
         row: dict[str, Any] = {"step": t, "w_before": w, "grad": g}
