@@ -908,3 +908,53 @@ COMPARE_NOTES = [
         "梯度噪声：各次更新中 ‖g_批 − ∇L‖/‖∇L‖ 的平均，∇L 为同一点处全部样本上的梯度（批量梯度下降为 0）",
     ),
 ]
+
+
+# --- a quiz question from the same solver -----------------------------------------------------------
+
+
+def template(rng: Any, difficulty: int = 1) -> Any:
+    """Updates per epoch for a drawn N, B and epochs (difficulty 1), or one mini-batch update of a
+    linear model on small integer data, asked exactly (difficulty 2 and up)."""
+    from dlcalc.quiz.templates import Draft, number, part
+
+    if difficulty <= 1:
+        n = rng.randint(5, 40)
+        batch = rng.choice([b for b in (1, 2, 3, 4, 5, 8, 10, 16, 32) if b <= n] + [n])
+        epochs = rng.randint(2, 5)
+        xs = list(range(1, n + 1))
+        statement = T(
+            "A training set of {n} samples, batch size {b}, {e} epochs, the last short batch kept (torch's "
+            "drop_last=False). How many updates per epoch, and how many updates in all?",
+            "训练集有 {n} 个样本，批大小为 {b}，训练 {e} 轮，保留最后不满的一批（torch 的 drop_last=False）。每轮更新多少次？共更新多少次？",
+        ).format(n=n, b=batch, e=epochs)
+        inputs = {"x": "; ".join(map(str, xs)), "y": "; ".join(map(str, xs)), "batch": batch, "lr": "0.001", "epochs": epochs}
+        parts = [
+            part("updates_per_epoch", "updates per epoch", "每轮更新次数", "exact", names=("每轮更新",)),
+            part("updates", "updates in all", "总更新次数", "exact", names=("共更新",)),
+        ]
+        return Draft("gd", "gd", inputs, statement, parts, difficulty=difficulty)
+    n, batch = rng.choice([(4, 2), (6, 2), (8, 4)])  # 2/B·lr stays a terminating decimal
+    points = [(rng.randint(-2, 3), rng.randint(-2, 3)) for _ in range(n)]
+    targets = [rng.randint(-3, 4) for _ in range(n)]
+    lr = rng.choice(["0.1", "0.05", "0.2"])
+    x_text = ", ".join(f"({number(a)}, {number(b)})" for a, b in points)
+    statement = T(
+        "Samples x = {x} with targets y = {y}; the linear model ŷ = w·x + b from w = 0, b = 0; the loss is the batch's "
+        "mean squared error L = (1/B)Σ(ŷ − y)²; learning rate {lr}, batch size B = {b}, samples in order. After the "
+        "first mini-batch update, what are the new w and b?",
+        "样本 x = {x}，目标 y = {y}；线性模型 ŷ = w·x + b，w、b 初值为 0；损失为本批均方误差 L = (1/B)Σ(ŷ − y)²；"
+        "学习率 {lr}，批大小 B = {b}，按顺序取样。第一次小批量更新后新的 w 与 b 是多少？",
+    ).format(x=x_text, y=", ".join(number(t) for t in targets), lr=lr, b=batch)
+    inputs = {
+        "x": "; ".join(f"{a},{b}" for a, b in points),
+        "y": "; ".join(map(str, targets)),
+        "batch": batch,
+        "lr": lr,
+        "epochs": 1,
+    }
+    parts = [
+        part("history[1].params.w", "new w", "新的 w", "exact", names=("w",), items=("w1", "w2")),
+        part("history[1].params.b", "new b", "新的 b", "exact", names=("b",)),
+    ]
+    return Draft("gd", "gd", inputs, statement, parts, difficulty=difficulty)
