@@ -538,9 +538,14 @@ def _shown(n: int, head: int = 20, tail: int = 5) -> list[int]:
 
 def model_steps(spec: GDSpec) -> list[Step]:
     if spec.model == "mlp":
-        forward_m = m.Math(
-            f"h = {spec.activation}(W1·x + b1),  ŷ = w2·h + b2", rf"h = \mathrm{{{spec.activation}}}(W_1 x + b_1),\ \hat y = w_2 \cdot h + b_2"
-        )
+        if spec.loss == "bce":
+            forward_m = m.Math(
+                f"h = {spec.activation}(W1·x + b1),  p = σ(w2·h + b2)", rf"h = \mathrm{{{spec.activation}}}(W_1 x + b_1),\ p = \sigma(w_2 \cdot h + b_2)"
+            )
+        else:
+            forward_m = m.Math(
+                f"h = {spec.activation}(W1·x + b1),  ŷ = w2·h + b2", rf"h = \mathrm{{{spec.activation}}}(W_1 x + b_1),\ \hat y = w_2 \cdot h + b_2"
+            )
     elif spec.model == "logistic":
         forward_m = m.Math("p = σ(w·x + b)", r"p = \sigma(w \cdot x + b)")
     else:
@@ -593,7 +598,8 @@ def update_steps(spec: GDSpec, u: Update) -> list[Step]:
             Step(label, m.Math("h (one row per sample)", "h"), [m.matrix(u.fw.h, DIGITS)],
                  T("h = {a}(W1·x + b1)", "h = {a}(W1·x + b1)").format(a=spec.activation))  # fmt: skip
         )
-        steps.append(Step(T("Outputs", "输出"), m.Math("ŷ = w2·h + b2", r"\hat y = w_2 \cdot h + b_2"), [_vec(u.fw.z)]))
+        out = m.Math("z = w2·h + b2", r"z = w_2 \cdot h + b_2") if spec.loss == "bce" else m.Math("ŷ = w2·h + b2", r"\hat y = w_2 \cdot h + b_2")
+        steps.append(Step(T("Outputs", "输出"), out, [_vec(u.fw.z)]))
     else:
         w, b = u.before["w"], u.before["b"][0]
         scores = [m.total([_n(wk) * _n(xk) for wk, xk in zip(w, spec.x[i])] + [_n(b)]) for i in u.rows]
@@ -647,7 +653,9 @@ def update_steps(spec: GDSpec, u: Update) -> list[Step]:
         steps.append(
             Step(
                 T("Backward: output δ", "反向：输出层 δ"),
-                m.Math("δ_i = ∂L/∂ŷ_i", r"\delta_i = \partial L/\partial \hat y_i"),
+                m.Math("δ_i = ∂L/∂z_i", r"\delta_i = \partial L/\partial z_i")
+                if spec.loss == "bce"
+                else m.Math("δ_i = ∂L/∂ŷ_i", r"\delta_i = \partial L/\partial \hat y_i"),
                 [_vec(output_deltas(spec, u.fw, u.rows))],
                 T("then ∂L/∂w2 = Σ δ_i h_i, ∂L/∂b2 = Σ δ_i, δh = δ_i w2 ⊙ {a}'(a), ∂L/∂W1 = Σ δh_i x_iᵀ",
                   "再由 ∂L/∂w2 = Σ δ_i h_i，∂L/∂b2 = Σ δ_i，δh = δ_i w2 ⊙ {a}'(a)，∂L/∂W1 = Σ δh_i x_iᵀ").format(a=spec.activation),  # fmt: skip
@@ -750,6 +758,7 @@ def _run_json(run: Run) -> dict[str, Any]:
         "updates": len(run.updates),
         "initial_loss": run.initial_loss,
         "epoch_loss": run.epoch_loss,
+        "update_loss": [u.loss for u in run.updates],
         "final_loss": run.epoch_loss[-1],
         "final": _params_json(run.final),
         "loss_rises": run.rises,
