@@ -196,7 +196,7 @@ def test_compare_counts_updates_and_sees_sgd_noise():
                                             lr=0.01, epochs=4, seed=1)  # fmt: skip
         assert flat(run["final"]) == pytest.approx(params[-1], rel=1e-9)
         assert [float(v) for v in run["epoch_loss"]] == pytest.approx(epoch_loss, rel=1e-9)
-    assert r.figures and any("B: B = 8" in line for line in r.figures[0])
+    assert r.figures and any("B batch (B = 8)" in line for line in r.figures[0])
 
 
 def test_last_batch_is_smaller_and_its_mean_divides_by_its_size():
@@ -249,3 +249,26 @@ def test_the_check_module_agrees_and_catches_a_wrong_answer():
     assert run(r).ok
     r.answer["history"][1]["params"]["b"] += Fraction(1, 1000)
     assert not run(r).ok
+
+
+# --- the quiz template -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("difficulty", [1, 2])
+def test_quiz_template_asks_what_it_grades(difficulty):
+    import random
+
+    from dlcalc.bank.parts import lookup, statement_problems
+    from dlcalc.render import jsonable
+
+    for seed in range(15):
+        draft = gd.template(random.Random(seed), difficulty)
+        answer = jsonable(gd.solve(gd.parse_spec(draft.inputs)).answer)
+        raws = [lookup(answer, p.key) for p in draft.parts]
+        assert statement_problems(draft.statement, draft.parts, raws) == []
+        if difficulty == 1:  # ⌈N/B⌉ by hand, from the statement's own numbers
+            n, b, e = draft.inputs["x"].count(";") + 1, draft.inputs["batch"], draft.inputs["epochs"]
+            assert raws == [math.ceil(n / b), e * math.ceil(n / b)]
+        else:  # exact answers: terminating decimals a student can type
+            values = flat({"w": raws[0], "b": raws[1]})
+            assert all(abs(v * 10**6 - round(v * 10**6)) < 1e-6 for v in values)

@@ -718,23 +718,27 @@ def loss_chart(spec: GDSpec, runs: list[Run], width: int = CHART_WIDTH, height: 
         series.append(pts)
     values = [v for pts in series for _, v in pts if math.isfinite(v)]
     lo, hi = min(values), max(values)
-    if hi - lo < 1e-12:
-        hi = lo + 1.0
+    log = lo > 0 and hi / lo > 50  # a loss falling by orders of magnitude: a log scale keeps the tail readable
+    scale = math.log10 if log else (lambda v: v)
+    top, bottom = scale(hi), scale(lo)
+    if top - bottom < 1e-12:
+        top = bottom + 1.0
     grid = [[" "] * width for _ in range(height)]
     for mark, pts in zip(_marks(runs, spec.n), series):
         for x, v in pts:
             if not math.isfinite(v):
                 continue
             c = round(x / spec.epochs * (width - 1))
-            r = round((hi - v) / (hi - lo) * (height - 1))
+            r = round((top - scale(v)) / (top - bottom) * (height - 1))
             grid[r][c] = mark if grid[r][c] in (" ", mark) else "*"
     lines = [f"{_fmt_axis(hi):>9} ┤" + "".join(grid[0])]
     lines += ["          │" + "".join(row) for row in grid[1:-1]]
     lines.append(f"{_fmt_axis(lo):>9} ┤" + "".join(grid[-1]))
     lines.append("          └" + "─" * width)
     lines.append("          0" + f"{'epoch':^{width - 1}}"[: width - 1 - len(str(spec.epochs))] + str(spec.epochs))
-    legend = "   ".join(f"{mk}: B = {run.batch}" for mk, run in zip(_marks(runs, spec.n), runs))
-    lines.append(f"          loss over all {spec.n} samples after each update")
+    names = {"B": "batch", "M": "mini-batch", "S": "stochastic"}
+    legend = "   ".join(f"{mk} {names[mk]} (B = {run.batch})" for mk, run in zip(_marks(runs, spec.n), runs))
+    lines.append(f"          loss over all {spec.n} samples after each update" + (" (log scale)" if log else ""))
     lines.append(f"          {legend}   *: overlap")
     return lines
 
