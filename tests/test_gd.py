@@ -234,6 +234,9 @@ def test_long_exact_runs_fall_back_to_floats_with_a_note():
         (dict(x="1; 2", y="1; 2", model="mlp", w0="1, 2"), "parameters"),
         (dict(x="1; 2", y="1; 2", model="cubic"), "model"),
         (dict(y="1; 2"), "x is missing"),
+        (dict(x="1; 2; 3", y="1; 2; 3", lr=10, epochs=100, batch=1), "diverged"),
+        (dict(x="; ".join(f"{i},{i}" for i in range(20)), y="; ".join("1" * 20), model="mlp", hidden=16, epochs=900,
+              batch=1, compare=True), "too much to work out"),  # fmt: skip
     ],
 )
 def test_bad_input_is_one_clear_error(inputs, words):

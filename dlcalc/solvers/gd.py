@@ -41,6 +41,8 @@ FIELDS = {
 }  # fmt: skip
 MAX_EPOCHS = 1000
 MAX_UPDATES = 20_000  # updates of one run (epochs × updates per epoch)
+MAX_WORK = 3_000_000  # updates × (N + B) × parameters over every run: a few seconds at most
+DIVERGED = 10**12  # a parameter beyond this has left every exam's scale: the run stops, asking for a smaller lr
 EXACT_DIGITS = 12  # exact fractions while every denominator has at most this many digits
 WORKED = 6  # updates worked out in full (then the last one); the table lists them all
 DIGITS = 6
@@ -140,6 +142,7 @@ def parse_spec(inputs: Mapping[str, Any]) -> GDSpec:
         raise DlcalcError(T("hidden: expected 1 to 16 units, got {h}", "hidden：应为 1 到 16 个单元，得到 {h}").format(h=hidden))
     activation = _choice(inputs.get("activation"), ACTIVATIONS, "activation", "sigmoid")
     init = _initial(inputs, model, d, hidden)
+    _refuse_too_much_work(n, d, hidden if model == "mlp" else 0, batch, epochs, compare)
     exact = model == "linear" and loss == "mse"
     if not exact:
         x = [[float(v) for v in row] for row in x]
@@ -150,6 +153,21 @@ def parse_spec(inputs: Mapping[str, Any]) -> GDSpec:
         x=tuple(tuple(r) for r in x), y=tuple(y), model=model, loss=loss, batch=batch, lr=lr, epochs=epochs,
         init=init, seed=seed, hidden=hidden, activation=activation, compare=compare, exact=exact,
     )  # fmt: skip
+
+
+def _refuse_too_much_work(n: int, d: int, hidden: int, batch: int, epochs: int, compare: bool) -> None:
+    """Every update runs the batch forward and back and the whole set forward (its loss, and the
+    full gradient the noise is measured against): about updates × (N + B) × parameters operations."""
+    params = hidden * d + 2 * hidden + 1 if hidden else d + 1
+    sizes = [n, max(2, n // 4) if not 1 < batch < n else batch, 1] if compare else [batch]
+    work = sum(epochs * -(-n // b) * (n + b) * params for b in set(sizes) if 1 <= b <= n)
+    if work > MAX_WORK:
+        raise DlcalcError(
+            T("gd: {n} samples, {p} parameters and {e} epochs are too much to work out by hand (about {w:,} operations, "
+              "at most {m:,}); use fewer epochs, samples or hidden units",
+              "gd：{n} 个样本、{p} 个参数、{e} 轮的计算量过大（约 {w:,} 次运算，上限 {m:,}）；请减少轮数、样本或隐藏单元").format(
+                n=n, p=params, e=epochs, w=work, m=MAX_WORK)  # fmt: skip
+        )
 
 
 def _column(value: Any) -> bool:
@@ -458,6 +476,11 @@ def train(spec: GDSpec, batch: int | None = None) -> Run:
                 size = _norm(_flat(full))
                 deviation = _norm([a - b for a, b in zip(_flat(g), _flat(full))]) / size if size > 1e-300 else None
             after = _apply(params, g, spec.lr)
+            if any(not abs(v) <= DIVERGED for v in _flat(after)):  # also catches inf and nan
+                raise DlcalcError(
+                    T("gd: the parameters diverged at epoch {e}, update {k} (|θ| > 1e12); try a smaller --lr",
+                      "gd：第 {e} 轮第 {k} 次更新时参数发散（|θ| > 1e12）；请减小 --lr").format(e=epoch, k=number)  # fmt: skip
+                )
             if spec.exact and any(
                 isinstance(v, Fraction) and v.denominator >= 10**EXACT_DIGITS for v in _flat(after)
             ):
