@@ -26,6 +26,7 @@ from dlcalc.result import Result, Step
 from dlcalc.solvers import stable
 from dlcalc.solvers.stable import sigmoid
 from dlcalc.text import T
+from dlcalc.declare import Input, Solver
 
 LOSSES = ("cross_entropy", "mse", "bce", "nll")
 FIELDS = {"logits", "target", "loss", "temperature"}
@@ -41,6 +42,21 @@ class SoftmaxSpec:
     temperature: float = 1.0
     rows: tuple[tuple[float, ...], ...] = ()  # nll: log-probabilities, one row per sample
     classes: tuple[int, ...] = ()  # nll: the target class of each row
+
+
+SOLVER = Solver(
+    name="softmax",
+    help=T("Softmax computed stably (shift by the max, log-sum-exp), with its Jacobian.",
+           "稳定地计算 softmax（减去最大值、log-sum-exp），并给出雅可比矩阵。"),
+    example='dlcalc softmax "2, 1, 0.1"',
+    inputs=(
+        Input("logits", help=T('The logits, e.g. "2, 1, 0.1".', '各 logit，例如 "2, 1, 0.1"。'), positional=True,
+              required=True, metavar="LOGITS"),
+        Input("temperature", help=T("Divide the logits by T first.", "先把 logit 除以温度 T。"), default=1, metavar="NUMBER"),
+    ),
+    fields=("loss", "target"),
+    read_all=lambda inputs: parse_spec(inputs),
+)
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> SoftmaxSpec:
