@@ -46,7 +46,8 @@ SOLVER = Solver(
     ),
     example='dlcalc act sigmoid --at "-6, 0, 2"',
     inputs=(
-        Input("function", help=T("sigmoid, tanh, relu, leaky_relu, elu or gelu.", "sigmoid、tanh、relu、leaky_relu、elu 或 gelu。"),
+        Input("function", help=T("sigmoid, tanh, relu, leaky_relu, elu, gelu, softplus or silu.",
+                                 "sigmoid、tanh、relu、leaky_relu、elu、gelu、softplus 或 silu。"),
               positional=True, required=True, metavar="FUNCTION", choices=FUNCTIONS),
         Input("at", help=T('The points, e.g. "-2, 0, 3".', '求值点，例如 "-2, 0, 3"。'), required=True, metavar="LIST"),
         Input("alpha", help=T("Slope (leaky_relu) or α (elu).", "斜率（leaky_relu）或 α（elu）。"), metavar="NUMBER",

@@ -74,7 +74,7 @@ SOLVER = Solver(
         Input("mode", help=T("train (batch statistics) or eval (running ones).", "train（用批统计量）或 eval（用滑动统计量）。"),
               choices=("train", "eval"), shown_default=T("train", "train")),
     ),
-    fields=("x", "gamma", "beta", "eps", "momentum", "running_mean", "running_var"),
+    fields=("x", "gamma", "beta", "eps", "momentum", "running_mean", "running_var", "num_batches_tracked"),
     file=True,
     read_all=lambda inputs: parse_spec(inputs),
 )

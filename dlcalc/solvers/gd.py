@@ -26,6 +26,7 @@ from fractions import Fraction
 from typing import Any
 
 from dlcalc import mathfmt as m
+from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_int, parse_matrix, parse_number, parse_vector
 from dlcalc.result import Result, Step, Table
@@ -72,6 +73,49 @@ class GDSpec:
     @property
     def kind(self) -> Text:
         return batch_kind(self.batch, self.n)
+
+
+SOLVER = Solver(
+    name="gd",
+    help=T(
+        "Batch, mini-batch and stochastic gradient descent on a small dataset: every update worked out, the three kinds compared.",
+        "在小数据集上做批量、小批量与随机梯度下降：逐次写出每次更新，并比较三种方法。",
+    ),
+    example='dlcalc gd --samples "1,2; 2,0; 3,1; 0,1" --targets "3; 2; 4; 1" --batch 2 --lr 0.1 --epochs 1',
+    inputs=(
+        Input("x", help=T('Samples, one per row: "1,2; 2,3; 3,5" (one number per sample: "1; 2; 3").',
+                          '样本，每行一个："1,2; 2,3; 3,5"（每个样本一个数时："1; 2; 3"）。'),
+              flag="--samples", aliases=("--x", "--inputs"), metavar="MATRIX"),
+        Input("y", help=T('Targets, one per sample: "3; 5; 8" (0 or 1 for logistic).', '目标值，每个样本一个："3; 5; 8"（logistic 时为 0 或 1）。'),
+              flag="--targets", aliases=("--y",), metavar="LIST"),
+        Input("model", help=T("linear (ŷ = w·x + b), logistic (σ, binary cross-entropy) or mlp (one hidden layer).",
+                              "linear（ŷ = w·x + b）、logistic（σ，二元交叉熵）或 mlp（一个隐藏层）。"),
+              choices=MODELS, default="linear"),
+        Input("loss", help=T("mse (torch's MSELoss, the batch mean) or bce (BCEWithLogitsLoss).",
+                             "mse（torch 的 MSELoss，对本批取平均）或 bce（BCEWithLogitsLoss）。"),
+              choices=LOSSES, shown_default=T("mse; bce for logistic", "mse；logistic 为 bce")),
+        Input("batch", help=T("Samples per update: full (batch GD), N (mini-batch) or 1 (stochastic).",
+                              "每次更新用的样本数：full（批量）、N（小批量）或 1（随机）。"),
+              metavar="full|N|1", shown_default=T("full", "full")),
+        Input("lr", help=T("Learning rate.", "学习率。"), metavar="NUMBER", shown_default=T("0.1", "0.1")),
+        Input("epochs", help=T("Passes over the data.", "遍历数据的轮数。"), metavar="N", shown_default=T("5", "5")),
+        Input("w0", help=T('Initial weights, e.g. "0.5,-1" (mlp: every parameter, W1 row by row, b1, w2, b2).',
+                           '初始权重，例如 "0.5,-1"（mlp：全部参数，依次为按行的 W1、b1、w2、b2）。'),
+              metavar="LIST", shown_default=T("zeros", "全零")),
+        Input("b0", help=T("Initial bias.", "初始偏置。"), metavar="NUMBER", shown_default=T("0", "0")),
+        Input("seed", help=T("Shuffle every epoch as torch's DataLoader(shuffle=True, generator=torch.Generator().manual_seed(N)).",
+                             "每轮按 torch 的 DataLoader(shuffle=True, generator=torch.Generator().manual_seed(N)) 打乱样本。"),
+              metavar="N", shown_default=T("none: the samples in order", "不打乱：按给定顺序")),
+        Input("hidden", help=T("Hidden units of the mlp.", "mlp 的隐藏单元数。"), metavar="N", shown_default=T("2", "2")),
+        Input("activation", help=T("The mlp's hidden activation.", "mlp 隐藏层的激活函数。"), choices=ACTIVATIONS,
+              shown_default=T("sigmoid", "sigmoid")),
+        Input("compare", help=T("Also run batch GD, a mini-batch and SGD side by side: a table and a loss chart.",
+                                "同时并排运行批量、小批量与随机梯度下降：给出表格与损失曲线图。"), switch=True),
+    ),  # fmt: skip
+    fields=("W1", "b1", "w2", "b2"),
+    file=True,
+    read_all=lambda inputs: parse_spec(inputs),
+)
 
 
 # --- reading the problem ------------------------------------------------------------------------
@@ -866,7 +910,7 @@ def solve(spec: GDSpec) -> Result:
         "loss": spec.loss,
         "samples": spec.n,
         "batch_size": spec.batch,
-        "kind": "full" if spec.batch == spec.n else "stochastic" if spec.batch == 1 else "mini-batch",
+        "method": "full" if spec.batch == spec.n else "stochastic" if spec.batch == 1 else "mini-batch",
         "updates_per_epoch": run.per_epoch,
         "updates": len(run.updates),
         "lr": spec.lr,

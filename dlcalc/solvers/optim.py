@@ -72,8 +72,8 @@ class OptimSpec:
 
 SOLVER = Solver(
     name="optim",
-    help=T("Worked steps of SGD, momentum, Nesterov, AdaGrad, RMSProp and Adam, as torch.optim computes them.",
-           "按 torch.optim 的算法逐步计算 SGD、动量、Nesterov、AdaGrad、RMSProp 与 Adam。"),
+    help=T("Worked steps of SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam and AdamW, as torch.optim computes them.",
+           "按 torch.optim 的算法逐步计算 SGD、动量、Nesterov、AdaGrad、RMSProp、Adam 与 AdamW。"),
     example='dlcalc optim --function "w^2 + 3*w" --optimizer adam --lr 0.1 --start 1 --steps 3',
     inputs=(
         Input("f", help=T('The function to minimize, e.g. "w^2 + 3*w" or "x^2 + 10*y^2".',
@@ -90,6 +90,9 @@ SOLVER = Solver(
         Input("betas", help=T("Adam's β1,β2.", "Adam 的 β1,β2。"), metavar="B1,B2", default="0.9,0.999"),
         Input("eps", help=T("ε.", "ε。"), metavar="NUMBER", shown_default=T("torch's: 1e-10 adagrad, 1e-8 otherwise", "同 torch：adagrad 为 1e-10，其余为 1e-8")),
         Input("alpha", help=T("RMSProp's smoothing α.", "RMSProp 的平滑系数 α。"), metavar="NUMBER", default="0.99"),
+        Input("weight_decay", help=T("λ: L2 in the gradient (g + λ·w) for every rule, decoupled (w·(1 − lr·λ)) for adamw, as torch.optim.",
+                                     "λ：除 adamw 外加在梯度上（g + λ·w），adamw 为解耦衰减（w·(1 − lr·λ)），同 torch.optim。"),
+              metavar="NUMBER", shown_default=T("0; 0.01 for adamw", "0；adamw 为 0.01")),
         Input("vars", help=T("Order of the variables, e.g. x,y.", "变量顺序，例如 x,y。"), metavar="NAMES",
               shown_default=T("sorted", "按字母序")),
         Input("compare", help=T('Run several side by side: "sgd,momentum,adam".', '并排比较多种优化器："sgd,momentum,adam"。'),
