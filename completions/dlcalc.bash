@@ -25,7 +25,7 @@ _dlcalc_options() {
         "exam") echo "--seed --minutes --paper --key --pdf --tex --resume --db --lang --json --help -h" ;;
         "examples") echo "--copy --json --latex --md --lang --check --help -h" ;;
         "explain") echo "--list --topic --example -e --path --json --latex --md --lang --check --help -h" ;;
-        "gd") echo "--samples --targets --model --loss --batch --lr --epochs --w0 --b0 --seed --hidden --activation --compare --png --file -f --set --x --inputs --y --json --latex --md --lang --check --help -h" ;;
+        "gd") echo "--samples --targets --model --loss --batch --lr --epochs --w0 --b0 --seed --hidden --activation --compare --full --png --file -f --set --x --inputs --y --json --latex --md --lang --check --help -h" ;;
         "grad") echo "--wrt --at --claim --json --latex --md --lang --check --help -h" ;;
         "gru") echo "--sequence --h0 --weight-ih --weight-hh --bias-ih --bias-hh --convention --file -f --set --png --svg --x --json --latex --md --lang --check --help -h" ;;
         "loss") echo "--logits --target --kind --json --latex --md --lang --check --help -h" ;;

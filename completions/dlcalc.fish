@@ -178,6 +178,7 @@ complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l seed -x -d 'Shuffle ev
 complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l hidden -x -d 'Hidden units of the mlp.  [default: 2]'
 complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l activation -x -a 'sigmoid tanh relu' -d 'The mlp\'s hidden activation.  [default: sigmoid]'
 complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l compare -d 'Also run batch GD, a mini-batch and SGD side by side: a table and a loss chart'
+complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l full -d 'Show the worked updates in the terminal with --compare too'
 complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l png -x -d 'Plot the loss after every update (each batch size with --compare) to a PNG file'
 complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l file -s f -x -d 'A YAML file with the same fields (options override it)'
 complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l set -x -d 'Any field by its YAML name, e.g. --set "W_f=0.5" (repeatable)'

@@ -275,3 +275,37 @@ def test_quiz_template_asks_what_it_grades(difficulty):
         else:  # exact answers: terminating decimals a student can type
             values = flat({"w": raws[0], "b": raws[1]})
             assert all(abs(v * 10**6 - round(v * 10**6)) < 1e-6 for v in values)
+
+
+# --- the command ------------------------------------------------------------------------------------
+
+
+def test_command_checks_clean_and_prints_json(cli, tmp_path):
+    import json
+
+    code, out, err = cli("gd", "--samples", "1,2; 2,0; 3,1; 0,1", "--targets", "3; 2; 4; 1", "--batch", "2",
+                         "--seed", "4", "--compare", "--check", "--json")  # fmt: skip
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["dlcalc"] == 1 and data["kind"] == "gd" and data["method"] == "mini-batch" and data["check"]["ok"]
+    png = tmp_path / "loss.png"
+    code, out, err = cli("gd", "--x", "1; 2; 3", "--y", "2; 4; 6", "--batch", "1", "--compare", "--png", str(png))
+    assert code == 0 and png.stat().st_size > 1000
+    assert "derivation steps not shown" in out  # --compare folds the updates …
+    code, out, _ = cli("gd", "--x", "1; 2; 3", "--y", "2; 4; 6", "--batch", "1", "--compare", "--full")
+    assert "Epoch 1, update 1: samples 1" in out  # … and --full shows them
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (("--samples", "1; 2", "--targets", "1; 2; 3"), "3 targets for 2 samples"),
+        (("--samples", "1; 2", "--targets", "1; 2", "--batch", "half"), "batch"),
+        (("--samples", "1; 2", "--targets", "1; 2", "--model", "cubic"), "cubic"),
+        (("--targets", "1; 2"), "x is missing"),
+    ],
+)
+def test_command_refuses_bad_input_in_one_line(cli, args, words):
+    code, out, err = cli("gd", *args)
+    assert code == 2 and words in err and "Traceback" not in err
+    assert len([line for line in err.splitlines() if line.startswith("dlcalc: error")]) == 1

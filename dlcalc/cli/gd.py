@@ -8,6 +8,8 @@ from dlcalc.declare import Input, Solver
 from dlcalc.text import T
 
 OPTIONS = (
+    Input("full", help=T("Show the worked updates in the terminal with --compare too.", "配合 --compare 时也在终端显示逐次更新的推导。"),
+          switch=True),
     Input("png", help=T("Plot the loss after every update (each batch size with --compare) to a PNG file.",
                         "把每次更新后的损失（配合 --compare 时为各批大小）画成 PNG 文件。"), metavar="FILE"),
 )  # fmt: skip
@@ -18,6 +20,8 @@ def run_command(solver: Solver, inputs: dict[str, Any], options: dict[str, Any],
     from dlcalc.solvers import gd, spec_of
 
     result = gd.solve(spec_of("gd", inputs))
+    if options.get("full"):
+        result.show_steps = True
     if options.get("png") is not None:
         loss_png(options["png"], result)
     emit(result, out)

@@ -963,7 +963,9 @@ def solve(spec: GDSpec) -> Result:
         (T("Final parameters", "最终参数"), _params_text(run.final)),
     ]  # fmt: skip
     title = T(f"Gradient descent: {spec.kind.en}", f"梯度下降：{spec.kind.zh}")
-    return Result("gd", title, answer, summary, steps, tables, notes=notes, spec=spec, figures=figures)
+    result = Result("gd", title, answer, summary, steps, tables, notes=notes, spec=spec, figures=figures)
+    result.show_steps = not spec.compare  # the side-by-side is the answer; the terminal folds the updates (--full)
+    return result
 
 
 COMPARE_NOTES = [
