@@ -21,17 +21,17 @@ def build(spec: Any) -> torch.nn.Module:
     p = spec.init
     with torch.no_grad():
         if spec.model != "mlp":
-            model: torch.nn.Module = torch.nn.Linear(d, 1).double()
-            model.weight.copy_(torch.tensor([[float(v) for v in p["w"]]], dtype=torch.float64))
-            model.bias.copy_(torch.tensor([float(p["b"][0])], dtype=torch.float64))
-            return model
+            linear = torch.nn.Linear(d, 1).double()
+            linear.weight.copy_(torch.tensor([[float(v) for v in p["w"]]], dtype=torch.float64))
+            linear.bias.copy_(torch.tensor([float(p["b"][0])], dtype=torch.float64))
+            return linear
         act = {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[spec.activation]()
-        model = torch.nn.Sequential(torch.nn.Linear(d, spec.hidden), act, torch.nn.Linear(spec.hidden, 1)).double()
-        model[0].weight.copy_(torch.tensor([[float(v) for v in r] for r in p["W1"]], dtype=torch.float64))
-        model[0].bias.copy_(torch.tensor([float(v) for v in p["b1"]], dtype=torch.float64))
-        model[2].weight.copy_(torch.tensor([[float(v) for v in p["w2"]]], dtype=torch.float64))
-        model[2].bias.copy_(torch.tensor([float(p["b2"][0])], dtype=torch.float64))
-        return model
+        first, second = torch.nn.Linear(d, spec.hidden).double(), torch.nn.Linear(spec.hidden, 1).double()
+        first.weight.copy_(torch.tensor([[float(v) for v in r] for r in p["W1"]], dtype=torch.float64))
+        first.bias.copy_(torch.tensor([float(v) for v in p["b1"]], dtype=torch.float64))
+        second.weight.copy_(torch.tensor([[float(v) for v in p["w2"]]], dtype=torch.float64))
+        second.bias.copy_(torch.tensor([float(p["b2"][0])], dtype=torch.float64))
+        return torch.nn.Sequential(first, act, second)
 
 
 def replay(spec: Any, batch: int) -> dict[str, Any]:

@@ -188,11 +188,12 @@ def parse_spec(inputs: Mapping[str, Any]) -> GDSpec:
     init = _initial(inputs, model, d, hidden)
     _refuse_too_much_work(n, d, hidden if model == "mlp" else 0, batch, epochs, compare)
     exact = model == "linear" and loss == "mse"
-    if not exact:
-        x = [[float(v) for v in row] for row in x]
-        y = [float(v) for v in y]
-        lr = float(lr)
-        init = {k: _to_float(v) for k, v in init.items()}
+    if not exact:  # σ or an mlp: float64, as torch
+        return GDSpec(
+            x=tuple(tuple(float(v) for v in r) for r in x), y=tuple(float(v) for v in y), model=model, loss=loss,
+            batch=batch, lr=float(lr), epochs=epochs, init={k: _to_float(v) for k, v in init.items()}, seed=seed,
+            hidden=hidden, activation=activation, compare=compare, exact=False,
+        )  # fmt: skip
     return GDSpec(
         x=tuple(tuple(r) for r in x), y=tuple(y), model=model, loss=loss, batch=batch, lr=lr, epochs=epochs,
         init=init, seed=seed, hidden=hidden, activation=activation, compare=compare, exact=exact,
@@ -750,7 +751,7 @@ def compare_table(spec: GDSpec, runs: list[Run]) -> Table:
         T("loss after each epoch", "每轮后的损失"), T("final loss", "最终损失"),
         T("loss rose after", "损失上升次数"), T("gradient noise", "梯度噪声"),
     ]  # fmt: skip
-    rows = []
+    rows: list[list[Text | str]] = []
     for run in runs:
         curve = [_fmt(v) for v in run.epoch_loss]
         if len(curve) > 8:
@@ -900,9 +901,12 @@ def solve(spec: GDSpec) -> Result:
         T(f"{spec.kind.en}: one row per update", f"{spec.kind.zh}：每次更新一行"),
         wrap=5,
     )  # fmt: skip
+    epoch_rows: list[list[Text | str]] = [["0", _fmt(run.initial_loss)]]
+    for e, v in list(enumerate(run.epoch_loss, 1))[-40:]:
+        epoch_rows.append([str(e), _fmt(v)])
     epochs_table = Table(
         [T("epoch", "轮"), T("loss (all samples)", "损失（全部样本）")],
-        [["0", _fmt(run.initial_loss)]] + [[str(e), _fmt(v)] for e, v in enumerate(run.epoch_loss, 1)][-40:],
+        epoch_rows,
         T("Loss after each epoch (0: at the start)", "每轮结束时的损失（0：开始时）"),
     )
     answer: dict[str, Any] = {
@@ -955,7 +959,7 @@ def solve(spec: GDSpec) -> Result:
             T("the last batch of each epoch is smaller ({r} of {b}); torch keeps it (drop_last=False)",
               "每轮最后一批较小（{r}/{b}）；torch 默认保留它（drop_last=False）").format(r=spec.n % spec.batch, b=spec.batch)  # fmt: skip
         )
-    summary = [
+    summary: list[tuple[Text, Text | str]] = [
         (T("Method", "方法"), spec.kind + T(" (B = {b} of N = {n})", "（B = {b}，N = {n}）").format(b=spec.batch, n=spec.n)),
         (T("Updates per epoch", "每轮更新次数"), f"⌈{spec.n}/{spec.batch}⌉ = {run.per_epoch}"),
         (T("Loss at the start", "初始损失"), _fmt(run.initial_loss)),
