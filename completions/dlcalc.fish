@@ -39,7 +39,7 @@ complete -c dlcalc -n '__fish_seen_subcommand_from act' -l help -s h -d 'Show th
 
 complete -c dlcalc -n '__fish_seen_subcommand_from attention' -l causal -d 'The decoder\'s mask: no token sees a later one'
 complete -c dlcalc -n '__fish_seen_subcommand_from attention' -l heads -x -d 'Number of heads (then W_O is needed).  [default: 1]'
-complete -c dlcalc -n '__fish_seen_subcommand_from attention' -l file -s f -x -d 'A YAML file with the same fields (options override it)'
+complete -c dlcalc -n '__fish_seen_subcommand_from attention' -l file -s f -r -F -d 'A YAML file with the same fields (options override it)'
 complete -c dlcalc -n '__fish_seen_subcommand_from attention' -l set -x -d 'Any field by its YAML name, e.g. --set "W_f=0.5" (repeatable)'
 complete -c dlcalc -n '__fish_seen_subcommand_from attention' -l json -d 'Print one JSON object (stable keys, see README) to stdout'
 complete -c dlcalc -n '__fish_seen_subcommand_from attention' -l latex -d 'Print the derivation as LaTeX (amsmath) for your notes'
@@ -47,20 +47,22 @@ complete -c dlcalc -n '__fish_seen_subcommand_from attention' -l md -d 'Print th
 complete -c dlcalc -n '__fish_seen_subcommand_from attention' -l lang -x -a 'en zh' -d 'Language of step names, prose, errors and help (or DLCALC_LANG)'
 complete -c dlcalc -n '__fish_seen_subcommand_from attention' -l check -d 'Rebuild the computation in torch and compare; exit 1 on any mismatch'
 complete -c dlcalc -n '__fish_seen_subcommand_from attention' -l help -s h -d 'Show the help and exit'
+complete -c dlcalc -n '__fish_seen_subcommand_from attention' -F
 
 complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l steps -x -d 'Gradient-descent steps to take.  [default: 1]'
-complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l mine -x -d 'YAML of your own values (z1, a1, loss, delta2, grads, updated…) to mark'
+complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l mine -r -F -d 'YAML of your own values (z1, a1, loss, delta2, grads, updated…) to mark'
 complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l tol -x -d 'Relative tolerance for --mine.  [default: 0.001]'
-complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l file -s f -x -d 'A YAML file with the same fields (options override it)'
+complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l file -s f -r -F -d 'A YAML file with the same fields (options override it)'
 complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l set -x -d 'Any field by its YAML name, e.g. --set "W_f=0.5" (repeatable)'
-complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l png -x -d 'Save the worked picture as a PNG file'
-complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l svg -x -d 'Save the worked picture as an SVG file'
+complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l png -r -F -d 'Save the worked picture as a PNG file'
+complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l svg -r -F -d 'Save the worked picture as an SVG file'
 complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l json -d 'Print one JSON object (stable keys, see README) to stdout'
 complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l latex -d 'Print the derivation as LaTeX (amsmath) for your notes'
 complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l md -d 'Print the derivation as Markdown with $…$ math'
 complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l lang -x -a 'en zh' -d 'Language of step names, prose, errors and help (or DLCALC_LANG)'
 complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l check -d 'Rebuild the computation in torch and compare; exit 1 on any mismatch'
 complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -l help -s h -d 'Show the help and exit'
+complete -c dlcalc -n '__fish_seen_subcommand_from backprop' -F
 
 complete -c dlcalc -n '__fish_seen_subcommand_from bank; and not __fish_seen_subcommand_from check list show' -a check -d 'Load every problem, solve it, compare with the stored answer and cross-check with torch'
 complete -c dlcalc -n '__fish_seen_subcommand_from bank; and not __fish_seen_subcommand_from check list show' -a list -d 'List the problems: id, topic, difficulty, title (JSON: problems, each {id, topic, title, difficulty, tags, solver})'
@@ -92,7 +94,7 @@ complete -c dlcalc -n '__fish_seen_subcommand_from bank; and __fish_seen_subcomm
 complete -c dlcalc -n '__fish_seen_subcommand_from bank; and __fish_seen_subcommand_from show' -l help -s h -d 'Show the help and exit'
 
 complete -c dlcalc -n '__fish_seen_subcommand_from batchnorm' -l mode -x -a 'train eval' -d 'train (batch statistics) or eval (running ones).  [default: train]'
-complete -c dlcalc -n '__fish_seen_subcommand_from batchnorm' -l file -s f -x -d 'A YAML file with the same fields (options override it)'
+complete -c dlcalc -n '__fish_seen_subcommand_from batchnorm' -l file -s f -r -F -d 'A YAML file with the same fields (options override it)'
 complete -c dlcalc -n '__fish_seen_subcommand_from batchnorm' -l set -x -d 'Any field by its YAML name, e.g. --set "W_f=0.5" (repeatable)'
 complete -c dlcalc -n '__fish_seen_subcommand_from batchnorm' -l json -d 'Print one JSON object (stable keys, see README) to stdout'
 complete -c dlcalc -n '__fish_seen_subcommand_from batchnorm' -l latex -d 'Print the derivation as LaTeX (amsmath) for your notes'
@@ -100,6 +102,7 @@ complete -c dlcalc -n '__fish_seen_subcommand_from batchnorm' -l md -d 'Print th
 complete -c dlcalc -n '__fish_seen_subcommand_from batchnorm' -l lang -x -a 'en zh' -d 'Language of step names, prose, errors and help (or DLCALC_LANG)'
 complete -c dlcalc -n '__fish_seen_subcommand_from batchnorm' -l check -d 'Rebuild the computation in torch and compare; exit 1 on any mismatch'
 complete -c dlcalc -n '__fish_seen_subcommand_from batchnorm' -l help -s h -d 'Show the help and exit'
+complete -c dlcalc -n '__fish_seen_subcommand_from batchnorm' -F
 
 complete -c dlcalc -n '__fish_seen_subcommand_from completion' -l help -s h -d 'Show the help and exit'
 
@@ -115,8 +118,8 @@ complete -c dlcalc -n '__fish_seen_subcommand_from conv' -l output-padding -x -d
 complete -c dlcalc -n '__fish_seen_subcommand_from conv' -l layout -x -a 'auto chw hwc' -d 'Order of a 3-size input: chw (torch), hwc (channels last, 227x227x3), or auto: hwc when the last size is 1, 3 or 4 and far smaller than the other two.  [default: auto]'
 complete -c dlcalc -n '__fish_seen_subcommand_from conv' -l target -x -d 'Wanted output size (H or HxW), with --solve'
 complete -c dlcalc -n '__fish_seen_subcommand_from conv' -l solve -x -a 'padding stride kernel' -d 'Find every value of this setting that gives --target'
-complete -c dlcalc -n '__fish_seen_subcommand_from conv' -l png -x -d 'Save the worked picture as a PNG file'
-complete -c dlcalc -n '__fish_seen_subcommand_from conv' -l svg -x -d 'Save the worked picture as an SVG file'
+complete -c dlcalc -n '__fish_seen_subcommand_from conv' -l png -r -F -d 'Save the worked picture as a PNG file'
+complete -c dlcalc -n '__fish_seen_subcommand_from conv' -l svg -r -F -d 'Save the worked picture as an SVG file'
 complete -c dlcalc -n '__fish_seen_subcommand_from conv' -l json -d 'Print one JSON object (stable keys, see README) to stdout'
 complete -c dlcalc -n '__fish_seen_subcommand_from conv' -l latex -d 'Print the derivation as LaTeX (amsmath) for your notes'
 complete -c dlcalc -n '__fish_seen_subcommand_from conv' -l md -d 'Print the derivation as Markdown with $…$ math'
@@ -146,7 +149,7 @@ complete -c dlcalc -n '__fish_seen_subcommand_from exam' -l lang -x -a 'en zh' -
 complete -c dlcalc -n '__fish_seen_subcommand_from exam' -l json -d 'The paper (with --paper) or the graded result as one JSON object on stdout'
 complete -c dlcalc -n '__fish_seen_subcommand_from exam' -l help -s h -d 'Show the help and exit'
 
-complete -c dlcalc -n '__fish_seen_subcommand_from examples' -l copy -x -d 'Copy the example into DIR (e.g. .)'
+complete -c dlcalc -n '__fish_seen_subcommand_from examples' -l copy -r -F -d 'Copy the example into DIR (e.g. .)'
 complete -c dlcalc -n '__fish_seen_subcommand_from examples' -l json -d 'Print one JSON object (stable keys, see README) to stdout'
 complete -c dlcalc -n '__fish_seen_subcommand_from examples' -l latex -d 'Print the derivation as LaTeX (amsmath) for your notes'
 complete -c dlcalc -n '__fish_seen_subcommand_from examples' -l md -d 'Print the derivation as Markdown with $…$ math'
@@ -179,8 +182,8 @@ complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l hidden -x -d 'Hidden u
 complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l activation -x -a 'sigmoid tanh relu' -d 'The mlp\'s hidden activation.  [default: sigmoid]'
 complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l compare -d 'Also run batch GD, a mini-batch and SGD side by side: a table and a loss chart'
 complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l full -d 'Show the worked updates in the terminal with --compare too'
-complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l png -x -d 'Plot the loss after every update (each batch size with --compare) to a PNG file'
-complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l file -s f -x -d 'A YAML file with the same fields (options override it)'
+complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l png -r -F -d 'Plot the loss after every update (each batch size with --compare) to a PNG file'
+complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l file -s f -r -F -d 'A YAML file with the same fields (options override it)'
 complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l set -x -d 'Any field by its YAML name, e.g. --set "W_f=0.5" (repeatable)'
 complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l x -x -d 'Samples, one per row: "1,2; 2,3; 3,5" (one number per sample: "1; 2; 3")'
 complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l inputs -x -d 'Samples, one per row: "1,2; 2,3; 3,5" (one number per sample: "1; 2; 3")'
@@ -191,6 +194,7 @@ complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l md -d 'Print the deriv
 complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l lang -x -a 'en zh' -d 'Language of step names, prose, errors and help (or DLCALC_LANG)'
 complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l check -d 'Rebuild the computation in torch and compare; exit 1 on any mismatch'
 complete -c dlcalc -n '__fish_seen_subcommand_from gd' -l help -s h -d 'Show the help and exit'
+complete -c dlcalc -n '__fish_seen_subcommand_from gd' -F
 
 complete -c dlcalc -n '__fish_seen_subcommand_from grad' -l wrt -x -d 'The variable to differentiate by'
 complete -c dlcalc -n '__fish_seen_subcommand_from grad' -l at -x -d 'Where to evaluate, e.g. "x=1, w=0.5"'
@@ -209,10 +213,10 @@ complete -c dlcalc -n '__fish_seen_subcommand_from gru' -l weight-hh -x -d 'torc
 complete -c dlcalc -n '__fish_seen_subcommand_from gru' -l bias-ih -x -d 'torch layout: input bias'
 complete -c dlcalc -n '__fish_seen_subcommand_from gru' -l bias-hh -x -d 'torch layout: hidden bias'
 complete -c dlcalc -n '__fish_seen_subcommand_from gru' -l convention -x -a 'torch textbook cho' -d 'torch: n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn)), h = (1-z)⊙n + z⊙h.  textbook: n = tanh(W_in x + b_in + W_hn(r⊙h) + b_hn), h = (1-z)⊙h + z⊙n.  cho: n as textbook, h = z⊙h + (1-z)⊙n.  [default: torch]'
-complete -c dlcalc -n '__fish_seen_subcommand_from gru' -l file -s f -x -d 'A YAML file with the same fields (options override it)'
+complete -c dlcalc -n '__fish_seen_subcommand_from gru' -l file -s f -r -F -d 'A YAML file with the same fields (options override it)'
 complete -c dlcalc -n '__fish_seen_subcommand_from gru' -l set -x -d 'Any field by its YAML name, e.g. --set "W_f=0.5" (repeatable)'
-complete -c dlcalc -n '__fish_seen_subcommand_from gru' -l png -x -d 'Save the worked picture as a PNG file'
-complete -c dlcalc -n '__fish_seen_subcommand_from gru' -l svg -x -d 'Save the worked picture as an SVG file'
+complete -c dlcalc -n '__fish_seen_subcommand_from gru' -l png -r -F -d 'Save the worked picture as a PNG file'
+complete -c dlcalc -n '__fish_seen_subcommand_from gru' -l svg -r -F -d 'Save the worked picture as an SVG file'
 complete -c dlcalc -n '__fish_seen_subcommand_from gru' -l x -x -d 'The sequence, one step per row: "1; 2; 3" or "1,0; 0,1"'
 complete -c dlcalc -n '__fish_seen_subcommand_from gru' -l json -d 'Print one JSON object (stable keys, see README) to stdout'
 complete -c dlcalc -n '__fish_seen_subcommand_from gru' -l latex -d 'Print the derivation as LaTeX (amsmath) for your notes'
@@ -220,6 +224,7 @@ complete -c dlcalc -n '__fish_seen_subcommand_from gru' -l md -d 'Print the deri
 complete -c dlcalc -n '__fish_seen_subcommand_from gru' -l lang -x -a 'en zh' -d 'Language of step names, prose, errors and help (or DLCALC_LANG)'
 complete -c dlcalc -n '__fish_seen_subcommand_from gru' -l check -d 'Rebuild the computation in torch and compare; exit 1 on any mismatch'
 complete -c dlcalc -n '__fish_seen_subcommand_from gru' -l help -s h -d 'Show the help and exit'
+complete -c dlcalc -n '__fish_seen_subcommand_from gru' -F
 
 complete -c dlcalc -n '__fish_seen_subcommand_from loss' -l logits -x -d 'Logits (predictions for mse; log-probabilities for nll, a row per sample), e.g. "2, 1, 0.1"'
 complete -c dlcalc -n '__fish_seen_subcommand_from loss' -l target -x -d 'A class index for cross_entropy (one per row for nll), or a target vector'
@@ -238,10 +243,10 @@ complete -c dlcalc -n '__fish_seen_subcommand_from lstm' -l weight-ih -x -d 'tor
 complete -c dlcalc -n '__fish_seen_subcommand_from lstm' -l weight-hh -x -d 'torch layout: hidden-to-hidden weights'
 complete -c dlcalc -n '__fish_seen_subcommand_from lstm' -l bias-ih -x -d 'torch layout: input bias'
 complete -c dlcalc -n '__fish_seen_subcommand_from lstm' -l bias-hh -x -d 'torch layout: hidden bias'
-complete -c dlcalc -n '__fish_seen_subcommand_from lstm' -l file -s f -x -d 'A YAML file with the same fields (options override it)'
+complete -c dlcalc -n '__fish_seen_subcommand_from lstm' -l file -s f -r -F -d 'A YAML file with the same fields (options override it)'
 complete -c dlcalc -n '__fish_seen_subcommand_from lstm' -l set -x -d 'Any field by its YAML name, e.g. --set "W_f=0.5" (repeatable)'
-complete -c dlcalc -n '__fish_seen_subcommand_from lstm' -l png -x -d 'Save the worked picture as a PNG file'
-complete -c dlcalc -n '__fish_seen_subcommand_from lstm' -l svg -x -d 'Save the worked picture as an SVG file'
+complete -c dlcalc -n '__fish_seen_subcommand_from lstm' -l png -r -F -d 'Save the worked picture as a PNG file'
+complete -c dlcalc -n '__fish_seen_subcommand_from lstm' -l svg -r -F -d 'Save the worked picture as an SVG file'
 complete -c dlcalc -n '__fish_seen_subcommand_from lstm' -l x -x -d 'The sequence, one step per row: "1; 2; 3" or "1,0; 0,1"'
 complete -c dlcalc -n '__fish_seen_subcommand_from lstm' -l json -d 'Print one JSON object (stable keys, see README) to stdout'
 complete -c dlcalc -n '__fish_seen_subcommand_from lstm' -l latex -d 'Print the derivation as LaTeX (amsmath) for your notes'
@@ -249,6 +254,7 @@ complete -c dlcalc -n '__fish_seen_subcommand_from lstm' -l md -d 'Print the der
 complete -c dlcalc -n '__fish_seen_subcommand_from lstm' -l lang -x -a 'en zh' -d 'Language of step names, prose, errors and help (or DLCALC_LANG)'
 complete -c dlcalc -n '__fish_seen_subcommand_from lstm' -l check -d 'Rebuild the computation in torch and compare; exit 1 on any mismatch'
 complete -c dlcalc -n '__fish_seen_subcommand_from lstm' -l help -s h -d 'Show the help and exit'
+complete -c dlcalc -n '__fish_seen_subcommand_from lstm' -F
 
 complete -c dlcalc -n '__fish_seen_subcommand_from metrics' -l tp -x -d 'True positives'
 complete -c dlcalc -n '__fish_seen_subcommand_from metrics' -l fp -x -d 'False positives'
@@ -275,8 +281,8 @@ complete -c dlcalc -n '__fish_seen_subcommand_from net' -l full -d 'Show everyth
 complete -c dlcalc -n '__fish_seen_subcommand_from net' -l steps -d 'Old name of --full'
 complete -c dlcalc -n '__fish_seen_subcommand_from net' -l compare -x -d 'A side-by-side exam comparison: inception-5x5, residual-blocks, resnet50-densenet121 (or two zoo models: resnet18,resnet50); \'list\' lists them'
 complete -c dlcalc -n '__fish_seen_subcommand_from net' -l layout -x -a 'auto chw hwc' -d 'Order of a 3-size input: chw (torch), hwc (channels last, 227x227x3), or auto: hwc when the last size is 1, 3 or 4 and far smaller than the other two'
-complete -c dlcalc -n '__fish_seen_subcommand_from net' -l png -x -d 'Save the worked picture as a PNG file'
-complete -c dlcalc -n '__fish_seen_subcommand_from net' -l svg -x -d 'Save the worked picture as an SVG file'
+complete -c dlcalc -n '__fish_seen_subcommand_from net' -l png -r -F -d 'Save the worked picture as a PNG file'
+complete -c dlcalc -n '__fish_seen_subcommand_from net' -l svg -r -F -d 'Save the worked picture as an SVG file'
 complete -c dlcalc -n '__fish_seen_subcommand_from net' -l json -d 'Print one JSON object (stable keys, see README) to stdout'
 complete -c dlcalc -n '__fish_seen_subcommand_from net' -l latex -d 'Print the derivation as LaTeX (amsmath) for your notes'
 complete -c dlcalc -n '__fish_seen_subcommand_from net' -l md -d 'Print the derivation as Markdown with $…$ math'
@@ -297,8 +303,8 @@ complete -c dlcalc -n '__fish_seen_subcommand_from optim' -l alpha -x -d 'RMSPro
 complete -c dlcalc -n '__fish_seen_subcommand_from optim' -l weight-decay -x -d 'λ: L2 in the gradient (g + λ·w) for every rule, decoupled (w·(1 − lr·λ)) for adamw, as torch.optim.  [default: 0; 0.01 for adamw]'
 complete -c dlcalc -n '__fish_seen_subcommand_from optim' -l vars -x -d 'Order of the variables, e.g. x,y.  [default: sorted]'
 complete -c dlcalc -n '__fish_seen_subcommand_from optim' -l compare -x -d 'Run several side by side: "sgd,momentum,adam"'
-complete -c dlcalc -n '__fish_seen_subcommand_from optim' -l png -x -d 'With --compare: plot the paths to a PNG file'
-complete -c dlcalc -n '__fish_seen_subcommand_from optim' -l file -s f -x -d 'A YAML file with the same fields (options override it)'
+complete -c dlcalc -n '__fish_seen_subcommand_from optim' -l png -r -F -d 'With --compare: plot the paths to a PNG file'
+complete -c dlcalc -n '__fish_seen_subcommand_from optim' -l file -s f -r -F -d 'A YAML file with the same fields (options override it)'
 complete -c dlcalc -n '__fish_seen_subcommand_from optim' -l set -x -d 'Any field by its YAML name, e.g. --set "W_f=0.5" (repeatable)'
 complete -c dlcalc -n '__fish_seen_subcommand_from optim' -l f -x -d 'The function to minimize, e.g. "w^2 + 3*w" or "x^2 + 10*y^2"'
 complete -c dlcalc -n '__fish_seen_subcommand_from optim' -l json -d 'Print one JSON object (stable keys, see README) to stdout'
@@ -307,6 +313,7 @@ complete -c dlcalc -n '__fish_seen_subcommand_from optim' -l md -d 'Print the de
 complete -c dlcalc -n '__fish_seen_subcommand_from optim' -l lang -x -a 'en zh' -d 'Language of step names, prose, errors and help (or DLCALC_LANG)'
 complete -c dlcalc -n '__fish_seen_subcommand_from optim' -l check -d 'Rebuild the computation in torch and compare; exit 1 on any mismatch'
 complete -c dlcalc -n '__fish_seen_subcommand_from optim' -l help -s h -d 'Show the help and exit'
+complete -c dlcalc -n '__fish_seen_subcommand_from optim' -F
 
 complete -c dlcalc -n '__fish_seen_subcommand_from perceptron' -l samples -x -d 'Samples, one per row: "3,3; 4,3; 1,1"'
 complete -c dlcalc -n '__fish_seen_subcommand_from perceptron' -l labels -x -d 'Labels: "1,1,-1" (or 0/1 with --outputs 01)'
@@ -319,8 +326,8 @@ complete -c dlcalc -n '__fish_seen_subcommand_from perceptron' -l outputs -x -a 
 complete -c dlcalc -n '__fish_seen_subcommand_from perceptron' -l sign0 -x -d 'The output when w·x + b = 0: 1, -1 or 0.  [default: 1]'
 complete -c dlcalc -n '__fish_seen_subcommand_from perceptron' -l max-epochs -x -d 'Give up after this many passes.  [default: 100]'
 complete -c dlcalc -n '__fish_seen_subcommand_from perceptron' -l plot -d 'Draw 2-D samples and the boundary in the terminal'
-complete -c dlcalc -n '__fish_seen_subcommand_from perceptron' -l png -x -d 'Also save that picture as a PNG file'
-complete -c dlcalc -n '__fish_seen_subcommand_from perceptron' -l file -s f -x -d 'A YAML file with the same fields (options override it)'
+complete -c dlcalc -n '__fish_seen_subcommand_from perceptron' -l png -r -F -d 'Also save that picture as a PNG file'
+complete -c dlcalc -n '__fish_seen_subcommand_from perceptron' -l file -s f -r -F -d 'A YAML file with the same fields (options override it)'
 complete -c dlcalc -n '__fish_seen_subcommand_from perceptron' -l set -x -d 'Any field by its YAML name, e.g. --set "W_f=0.5" (repeatable)'
 complete -c dlcalc -n '__fish_seen_subcommand_from perceptron' -l x -x -d 'Samples, one per row: "3,3; 4,3; 1,1"'
 complete -c dlcalc -n '__fish_seen_subcommand_from perceptron' -l y -x -d 'Labels: "1,1,-1" (or 0/1 with --outputs 01)'
@@ -330,6 +337,7 @@ complete -c dlcalc -n '__fish_seen_subcommand_from perceptron' -l md -d 'Print t
 complete -c dlcalc -n '__fish_seen_subcommand_from perceptron' -l lang -x -a 'en zh' -d 'Language of step names, prose, errors and help (or DLCALC_LANG)'
 complete -c dlcalc -n '__fish_seen_subcommand_from perceptron' -l check -d 'Rebuild the computation in torch and compare; exit 1 on any mismatch'
 complete -c dlcalc -n '__fish_seen_subcommand_from perceptron' -l help -s h -d 'Show the help and exit'
+complete -c dlcalc -n '__fish_seen_subcommand_from perceptron' -F
 
 complete -c dlcalc -n '__fish_seen_subcommand_from pool' -l kernel -s k -x -d 'Kernel size: N or NxM (height x width)'
 complete -c dlcalc -n '__fish_seen_subcommand_from pool' -l stride -s s -x -d 'Stride: N or NxM.  [default: the kernel size]'
@@ -396,10 +404,10 @@ complete -c dlcalc -n '__fish_seen_subcommand_from rnn' -l weight-hh -x -d 'torc
 complete -c dlcalc -n '__fish_seen_subcommand_from rnn' -l bias-ih -x -d 'torch layout: input bias'
 complete -c dlcalc -n '__fish_seen_subcommand_from rnn' -l bias-hh -x -d 'torch layout: hidden bias'
 complete -c dlcalc -n '__fish_seen_subcommand_from rnn' -l nonlinearity -x -a 'tanh relu' -d 'tanh or relu.  [default: tanh]'
-complete -c dlcalc -n '__fish_seen_subcommand_from rnn' -l file -s f -x -d 'A YAML file with the same fields (options override it)'
+complete -c dlcalc -n '__fish_seen_subcommand_from rnn' -l file -s f -r -F -d 'A YAML file with the same fields (options override it)'
 complete -c dlcalc -n '__fish_seen_subcommand_from rnn' -l set -x -d 'Any field by its YAML name, e.g. --set "W_f=0.5" (repeatable)'
-complete -c dlcalc -n '__fish_seen_subcommand_from rnn' -l png -x -d 'Save the worked picture as a PNG file'
-complete -c dlcalc -n '__fish_seen_subcommand_from rnn' -l svg -x -d 'Save the worked picture as an SVG file'
+complete -c dlcalc -n '__fish_seen_subcommand_from rnn' -l png -r -F -d 'Save the worked picture as a PNG file'
+complete -c dlcalc -n '__fish_seen_subcommand_from rnn' -l svg -r -F -d 'Save the worked picture as an SVG file'
 complete -c dlcalc -n '__fish_seen_subcommand_from rnn' -l x -x -d 'The sequence, one step per row: "1; 2; 3" or "1,0; 0,1"'
 complete -c dlcalc -n '__fish_seen_subcommand_from rnn' -l json -d 'Print one JSON object (stable keys, see README) to stdout'
 complete -c dlcalc -n '__fish_seen_subcommand_from rnn' -l latex -d 'Print the derivation as LaTeX (amsmath) for your notes'
@@ -407,6 +415,7 @@ complete -c dlcalc -n '__fish_seen_subcommand_from rnn' -l md -d 'Print the deri
 complete -c dlcalc -n '__fish_seen_subcommand_from rnn' -l lang -x -a 'en zh' -d 'Language of step names, prose, errors and help (or DLCALC_LANG)'
 complete -c dlcalc -n '__fish_seen_subcommand_from rnn' -l check -d 'Rebuild the computation in torch and compare; exit 1 on any mismatch'
 complete -c dlcalc -n '__fish_seen_subcommand_from rnn' -l help -s h -d 'Show the help and exit'
+complete -c dlcalc -n '__fish_seen_subcommand_from rnn' -F
 
 complete -c dlcalc -n '__fish_seen_subcommand_from softmax' -l temperature -x -d 'Divide the logits by T first.  [default: 1]'
 complete -c dlcalc -n '__fish_seen_subcommand_from softmax' -l json -d 'Print one JSON object (stable keys, see README) to stdout'

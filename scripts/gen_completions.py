@@ -34,7 +34,7 @@ class Cmd:
 
 
 def _short_help(text: str | None) -> str:
-    first = (text or "").strip().split("\n")[0]
+    first = (text or "").strip().split("\n")[0].replace("\\[", "[")
     return first.rstrip(".")
 
 
@@ -50,7 +50,9 @@ def collect() -> Cmd:
         takes_file = False
         for p in cmd.params:
             if p.param_type_name == "argument":
-                takes_file = takes_file or "path" in type(p.type).__name__.lower() or p.name in ("file", "path")
+                takes_file = takes_file or "path" in type(p.type).__name__.lower() or p.name in ("file", "path") or (
+                    p.metavar in ("FILE", "[FILE]")
+                )
                 continue
             choices = list(getattr(p.type, "choices", []) or [])
             options.append(
@@ -59,7 +61,9 @@ def collect() -> Cmd:
                     help=_short_help(getattr(p, "help", "")),
                     takes_value=not getattr(p, "is_flag", False),
                     choices=[str(c) for c in choices],
-                    is_path="path" in type(p.type).__name__.lower() or p.name in ("file", "path", "db", "mine"),
+                    is_path="path" in type(p.type).__name__.lower()
+                    or p.name in ("file", "path", "db", "mine")
+                    or p.metavar in ("FILE", "DIR"),
                 )
             )
         options.append(Opt(["--help", "-h"], "Show the help and exit", False, [], False))

@@ -137,7 +137,8 @@ def option_help(i: Input) -> str:
     text = say(i.help)
     default = i.default_text(help_lang())
     if default is not None:
-        text += "  " + say(T("[default: {d}]", "[默认：{d}]")).format(d=default)
+        # escaped: Typer reads help as rich markup, where a bare [default: 1] is a (dropped) style tag
+        text += "  \\" + say(T("[default: {d}]", "[默认：{d}]")).format(d=default)
     return text
 
 
