@@ -112,7 +112,7 @@ def parse_spec(inputs: Mapping[str, Any]) -> OptimSpec:
     if inputs.get("compare"):
         raw = inputs["compare"]
         items = raw if isinstance(raw, (list, tuple)) else str(raw).replace(";", ",").split(",")
-        compare = tuple(dict.fromkeys(s.strip().lower() for s in items if str(s).strip()))
+        compare = tuple(dict.fromkeys(str(s).strip().lower() for s in items if str(s).strip()))
         for c in compare:
             if c not in OPTIMIZERS:
                 raise DlcalcError(f"compare: unknown optimizer {c!r} (expected {', '.join(OPTIMIZERS)})")
