@@ -2,7 +2,7 @@
 
 _dlcalc_subcommands() {
     case "$1" in
-        "") echo "act attention backprop bank batchnorm completion conv draw exam examples explain grad gru loss lstm metrics net optim perceptron pool quiz rnn softmax" ;;
+        "") echo "act attention backprop bank batchnorm completion conv draw exam examples explain gd grad gru loss lstm metrics net optim perceptron pool quiz rnn softmax" ;;
         "bank") echo "check list show" ;;
         "quiz") echo "history review stats" ;;
     esac
@@ -25,13 +25,14 @@ _dlcalc_options() {
         "exam") echo "--seed --minutes --paper --key --pdf --tex --resume --db --lang --json --help -h" ;;
         "examples") echo "--copy --json --latex --md --lang --check --help -h" ;;
         "explain") echo "--list --topic --example -e --path --json --latex --md --lang --check --help -h" ;;
+        "gd") echo "--samples --targets --model --loss --batch --lr --epochs --w0 --b0 --seed --hidden --activation --compare --full --png --file -f --set --x --inputs --y --json --latex --md --lang --check --help -h" ;;
         "grad") echo "--wrt --at --claim --json --latex --md --lang --check --help -h" ;;
         "gru") echo "--sequence --h0 --weight-ih --weight-hh --bias-ih --bias-hh --convention --file -f --set --png --svg --x --json --latex --md --lang --check --help -h" ;;
         "loss") echo "--logits --target --kind --json --latex --md --lang --check --help -h" ;;
         "lstm") echo "--sequence --h0 --c0 --weight-ih --weight-hh --bias-ih --bias-hh --file -f --set --png --svg --x --json --latex --md --lang --check --help -h" ;;
         "metrics") echo "--tp --fp --fn --tn --y-true --y-pred --positive --data --json --latex --md --lang --check --help -h" ;;
         "net") echo "--input -i --file -f --model -m --class --list-models --expand --full --steps --compare --layout --png --svg --json --latex --md --lang --check --help -h" ;;
-        "optim") echo "--function --grads --optimizer --lr --start --steps --momentum --betas --eps --alpha --vars --compare --png --file -f --set --f --json --latex --md --lang --check --help -h" ;;
+        "optim") echo "--function --grads --optimizer --lr --start --steps --momentum --betas --eps --alpha --weight-decay --vars --compare --png --file -f --set --f --json --latex --md --lang --check --help -h" ;;
         "perceptron") echo "--samples --labels --lr --w0 --b0 --rule --no-bias --outputs --sign0 --max-epochs --plot --png --file -f --set --x --y --json --latex --md --lang --check --help -h" ;;
         "pool") echo "--kernel -k --stride -s --padding -p --dilation -d --avg --ceil-mode --layout --target --solve --json --latex --md --lang --check --help -h" ;;
         "quiz") echo "--topic -t --n -n --seed --difficulty --review --export --out -o --db --lang --json --help -h" ;;
@@ -99,6 +100,25 @@ _dlcalc_value() {
         "explain|--topic") echo "" ;;
         "explain|--path") echo "__FILE__" ;;
         "explain|--lang") echo "en zh" ;;
+        "gd|--samples") echo "" ;;
+        "gd|--targets") echo "" ;;
+        "gd|--model") echo "linear logistic mlp" ;;
+        "gd|--loss") echo "mse bce" ;;
+        "gd|--batch") echo "" ;;
+        "gd|--lr") echo "" ;;
+        "gd|--epochs") echo "" ;;
+        "gd|--w0") echo "" ;;
+        "gd|--b0") echo "" ;;
+        "gd|--seed") echo "" ;;
+        "gd|--hidden") echo "" ;;
+        "gd|--activation") echo "sigmoid tanh relu" ;;
+        "gd|--png") echo "__FILE__" ;;
+        "gd|--file"|"gd|-f") echo "__FILE__" ;;
+        "gd|--set") echo "" ;;
+        "gd|--x") echo "" ;;
+        "gd|--inputs") echo "" ;;
+        "gd|--y") echo "" ;;
+        "gd|--lang") echo "en zh" ;;
         "grad|--wrt") echo "" ;;
         "grad|--at") echo "" ;;
         "grad|--claim") echo "" ;;
@@ -118,7 +138,7 @@ _dlcalc_value() {
         "gru|--lang") echo "en zh" ;;
         "loss|--logits") echo "" ;;
         "loss|--target") echo "" ;;
-        "loss|--kind") echo "cross_entropy mse bce" ;;
+        "loss|--kind") echo "cross_entropy mse bce nll" ;;
         "loss|--lang") echo "en zh" ;;
         "lstm|--sequence") echo "" ;;
         "lstm|--h0") echo "" ;;
@@ -153,7 +173,7 @@ _dlcalc_value() {
         "net|--lang") echo "en zh" ;;
         "optim|--function") echo "" ;;
         "optim|--grads") echo "" ;;
-        "optim|--optimizer") echo "sgd momentum nesterov adagrad rmsprop adam" ;;
+        "optim|--optimizer") echo "sgd momentum nesterov adagrad rmsprop adam adamw" ;;
         "optim|--lr") echo "" ;;
         "optim|--start") echo "" ;;
         "optim|--steps") echo "" ;;
@@ -161,6 +181,7 @@ _dlcalc_value() {
         "optim|--betas") echo "" ;;
         "optim|--eps") echo "" ;;
         "optim|--alpha") echo "" ;;
+        "optim|--weight-decay") echo "" ;;
         "optim|--vars") echo "" ;;
         "optim|--compare") echo "" ;;
         "optim|--png") echo "__FILE__" ;;

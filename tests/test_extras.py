@@ -28,6 +28,7 @@ def _torch_path(name, f, start, lr, steps, **kw):
         "adagrad": torch.optim.Adagrad,
         "rmsprop": torch.optim.RMSprop,
         "adam": torch.optim.Adam,
+        "adamw": torch.optim.AdamW,
     }[name]
     extra = (
         {"momentum": 0.9} if name == "momentum" else {"momentum": 0.9, "nesterov": True} if name == "nesterov" else {}

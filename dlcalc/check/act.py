@@ -20,6 +20,8 @@ def check(result: Result) -> CheckReport:
         "leaky_relu": lambda x: F.leaky_relu(x, spec.alpha),
         "elu": lambda x: F.elu(x, spec.alpha),
         "gelu": F.gelu,
+        "softplus": F.softplus,  # torch's defaults: beta=1, threshold=20
+        "silu": F.silu,
     }[spec.function]
     report = CheckReport(f"{torch_version()} torch.nn.functional + autograd (float64)")
     x = torch.tensor(spec.points, dtype=torch.float64, requires_grad=True)

@@ -13,13 +13,14 @@ TOL = 1e-9
 def check(result: Result) -> CheckReport:
     spec = result.spec
     c = spec.shape[1]
-    cls = torch.nn.BatchNorm1d if len(spec.shape) == 2 else torch.nn.BatchNorm2d
+    cls = torch.nn.BatchNorm2d if len(spec.shape) == 4 else torch.nn.BatchNorm1d  # 1d takes N×C and N×C×L
     bn = cls(c, eps=spec.eps, momentum=spec.momentum, dtype=torch.float64)
     with torch.no_grad():
         bn.weight.copy_(torch.tensor(spec.gamma, dtype=torch.float64))
         bn.bias.copy_(torch.tensor(spec.beta, dtype=torch.float64))
         bn.running_mean.copy_(torch.tensor(spec.running_mean, dtype=torch.float64))
         bn.running_var.copy_(torch.tensor(spec.running_var, dtype=torch.float64))
+        bn.num_batches_tracked.fill_(spec.num_batches_tracked)  # momentum=None averages over these
         bn.train(spec.mode == "train")
         y = bn(torch.tensor(spec.x, dtype=torch.float64))
     report = CheckReport(f"{torch_version()} nn.{cls.__name__} ({spec.mode} mode, float64)")

@@ -12,15 +12,22 @@ TOL = 1e-9
 
 def torch_optimizer(name: str, params, spec):
     eps = spec.eps
+    wd = spec.decay(name)  # torch's own weight_decay: L2 in the gradient, decoupled in AdamW
     if name == "sgd":
-        return torch.optim.SGD(params, lr=spec.lr)
+        return torch.optim.SGD(params, lr=spec.lr, weight_decay=wd)
     if name in ("momentum", "nesterov"):
-        return torch.optim.SGD(params, lr=spec.lr, momentum=spec.momentum, nesterov=name == "nesterov")
+        return torch.optim.SGD(
+            params, lr=spec.lr, momentum=spec.momentum, nesterov=name == "nesterov", weight_decay=wd
+        )
     if name == "adagrad":
-        return torch.optim.Adagrad(params, lr=spec.lr, eps=1e-10 if eps is None else eps)
+        return torch.optim.Adagrad(params, lr=spec.lr, eps=1e-10 if eps is None else eps, weight_decay=wd)
     if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=spec.lr, alpha=spec.alpha, eps=1e-8 if eps is None else eps)
-    return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, eps=1e-8 if eps is None else eps)
+        return torch.optim.RMSprop(
+            params, lr=spec.lr, alpha=spec.alpha, eps=1e-8 if eps is None else eps, weight_decay=wd
+        )
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=spec.lr, betas=spec.betas, eps=1e-8 if eps is None else eps, weight_decay=wd)
+    return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, eps=1e-8 if eps is None else eps, weight_decay=wd)
 
 
 def replay(spec, name: str, limit: int | None = None) -> list[list[float]]:

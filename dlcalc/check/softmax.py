@@ -29,6 +29,8 @@ def check(result: Result) -> CheckReport:
         ok = jacobian_agrees(a["jacobian"], jac.tolist(), p.tolist())
         report.add("Jacobian", _fmt(sum(a["jacobian"], [])), _fmt(sum(jac.tolist(), [])), ok)
         return report
+    if spec.loss == "nll":
+        return _check_nll(result, report)
     t = torch.tensor(spec.target, dtype=torch.float64)
     if spec.loss == "cross_entropy":
         loss = F.cross_entropy((z / spec.temperature).unsqueeze(0), t.unsqueeze(0))
@@ -41,6 +43,20 @@ def check(result: Result) -> CheckReport:
         "loss", f"{a['loss']:.12g}", f"{loss.item():.12g}", abs(a["loss"] - loss.item()) <= TOL * (1 + abs(loss.item()))
     )
     report.add("gradient", _fmt(a["gradient"]), _fmt(g.tolist()), _close(a["gradient"], g.tolist()))
+    return report
+
+
+def _check_nll(result: Result, report: CheckReport) -> CheckReport:
+    spec, a = result.spec, result.answer
+    inp = torch.tensor(spec.rows, dtype=torch.float64, requires_grad=True)
+    loss = F.nll_loss(inp, torch.tensor(spec.classes, dtype=torch.long))  # reduction="mean"
+    (g,) = torch.autograd.grad(loss, inp)
+    report.add(
+        "nll_loss", f"{a['loss']:.12g}", f"{loss.item():.12g}", abs(a["loss"] - loss.item()) <= TOL * (1 + abs(loss.item()))
+    )
+    ours = a["gradient"] if len(spec.rows) > 1 else [a["gradient"]]
+    flat_ours, flat_theirs = sum(ours, []), sum(g.tolist(), [])
+    report.add("gradient", _fmt(flat_ours), _fmt(flat_theirs), _close(flat_ours, flat_theirs))
     return report
 
 

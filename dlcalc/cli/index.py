@@ -13,13 +13,14 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ('exam', 'cli.exam', "Sit a mock final exam in the course's structure, with points and a clock.", '按课程期末结构参加模拟考试，计分并计时。'),
     ('examples', 'cli.examples', 'The example problems shipped with dlcalc: list them, print one, or copy one out (--copy DIR).', 'dlcalc 自带的示例题：列出、打印其中一个，或复制出来（--copy DIR）。'),
     ('explain', 'cli.explain', 'Look a term up in the course glossary: definition, formula, related terms, the command to try.', '在课程术语表中查词：定义、公式、相关术语与可试的命令。'),
+    ('gd', 'solvers.gd', 'Batch, mini-batch and stochastic gradient descent on a small dataset: every update worked out, the three kinds compared.', '在小数据集上做批量、小批量与随机梯度下降：逐次写出每次更新，并比较三种方法。'),
     ('grad', 'solvers.grad', 'Differentiate step by step, naming each rule; check a hand-derived derivative with --claim.', '逐步求导并写出每条法则；用 --claim 检查手算的导数。'),
     ('gru', 'solvers.gru', "A GRU's forward pass: reset and update gates, candidate and hidden state, in a named convention.", 'GRU 的前向传播：重置门、更新门、候选值与隐藏状态，可选约定。'),
     ('loss', 'solvers.loss', 'A loss and its gradient with respect to the logits: cross-entropy gives p - t.', '损失及其对 logit 的梯度：交叉熵的梯度为 p - t。'),
     ('lstm', 'solvers.lstm', "An LSTM's forward pass: input, forget and output gates, candidate, cell and hidden state.", 'LSTM 的前向传播：输入门、遗忘门、输出门、候选值、细胞状态与隐藏状态。'),
     ('metrics', 'solvers.metrics', 'Precision, recall, F1 and accuracy from counts or labels; min-max vs z-score scaling of data.', '由计数或标签求精确率、召回率、F1 与准确率；数据的 min-max 与 z-score 缩放。'),
     ('net', 'cli.net', "A whole network's shapes, parameters, multiply-adds and receptive fields, like torchinfo without torch.", '整个网络的各层形状、参数量、乘加次数与感受野，如同不用 torch 的 torchinfo。'),
-    ('optim', 'solvers.optim', 'Worked steps of SGD, momentum, Nesterov, AdaGrad, RMSProp and Adam, as torch.optim computes them.', '按 torch.optim 的算法逐步计算 SGD、动量、Nesterov、AdaGrad、RMSProp 与 Adam。'),
+    ('optim', 'solvers.optim', 'Worked steps of SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam and AdamW, as torch.optim computes them.', '按 torch.optim 的算法逐步计算 SGD、动量、Nesterov、AdaGrad、RMSProp、Adam 与 AdamW。'),
     ('perceptron', 'solvers.perceptron', 'Train a perceptron by hand: every presented sample, every update, until a clean pass.', '手算训练感知机：逐个样本、逐次更新，直到一整轮无错。'),
     ('pool', 'solvers.pool', 'Output shape of one max or average pooling layer, worked step by step.', '逐步算出一个最大或平均池化层的输出形状。'),
     ('quiz', 'cli.quiz', 'Practice quizzes, graded, with worked solutions, a study history and its review.', '练习测验：自动批改、附完整解答，并记录学习历史以便复习。'),
@@ -27,7 +28,7 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ('softmax', 'solvers.softmax', 'Softmax computed stably (shift by the max, log-sum-exp), with its Jacobian.', '稳定地计算 softmax（减去最大值、log-sum-exp），并给出雅可比矩阵。'),
 ]
 # every solver, by module name (some are reached through another command: conv --solve)
-SOLVERS: tuple[str, ...] = ('act', 'attention', 'backprop', 'batchnorm', 'conv', 'conv_inverse', 'grad', 'gru', 'loss', 'lstm', 'metrics', 'net', 'optim', 'perceptron', 'pool', 'pool_inverse', 'rnn', 'softmax')
+SOLVERS: tuple[str, ...] = ('act', 'attention', 'backprop', 'batchnorm', 'conv', 'conv_inverse', 'gd', 'grad', 'gru', 'loss', 'lstm', 'metrics', 'net', 'optim', 'perceptron', 'pool', 'pool_inverse', 'rnn', 'softmax')
 # quiz topics with a question template, and the module whose `template` draws one
 TEMPLATES: dict[str, str] = {
     'act': 'dlcalc.quiz.templates',
@@ -35,6 +36,7 @@ TEMPLATES: dict[str, str] = {
     'backprop': 'dlcalc.quiz.templates',
     'batchnorm': 'dlcalc.quiz.templates',
     'conv': 'dlcalc.quiz.templates',
+    'gd': 'dlcalc.solvers.gd',
     'grad': 'dlcalc.quiz.templates',
     'gru': 'dlcalc.quiz.templates',
     'loss': 'dlcalc.quiz.templates',

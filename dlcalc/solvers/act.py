@@ -6,6 +6,8 @@ ReLU(x) = max(0, x),                  ReLU'(x) = 1 for x > 0, else 0 (torch's ch
 LeakyReLU(x) = x or αx,               1 for x > 0, else α
 ELU(x) = x or α(e^x - 1),             1 for x > 0, else α·e^x
 GELU(x) = x·Φ(x) (exact, erf form),   Φ(x) + x·φ(x)
+softplus(x) = ln(1 + e^x),            σ(x)    (torch: x itself, slope 1, above its threshold x > 20)
+SiLU(x) = x·σ(x) (swish),             σ(x)(1 + x(1 - σ(x)))
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from dlcalc.result import Result, Step, Table
 from dlcalc.solvers.stable import sigmoid
 from dlcalc.text import T, Text
 
-FUNCTIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu")
+FUNCTIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "softplus", "silu")
 FIELDS = {"function", "at", "alpha"}
+SOFTPLUS_THRESHOLD = 20  # torch's default: softplus is the identity above it
 SATURATED = 0.01  # a slope below this is what the notes call the saturated (vanishing-gradient) region
 
 
@@ -43,7 +46,8 @@ SOLVER = Solver(
     ),
     example='dlcalc act sigmoid --at "-6, 0, 2"',
     inputs=(
-        Input("function", help=T("sigmoid, tanh, relu, leaky_relu, elu or gelu.", "sigmoid、tanh、relu、leaky_relu、elu 或 gelu。"),
+        Input("function", help=T("sigmoid, tanh, relu, leaky_relu, elu, gelu, softplus or silu.",
+                                 "sigmoid、tanh、relu、leaky_relu、elu、gelu、softplus 或 silu。"),
               positional=True, required=True, metavar="FUNCTION", choices=FUNCTIONS),
         Input("at", help=T('The points, e.g. "-2, 0, 3".', '求值点，例如 "-2, 0, 3"。'), required=True, metavar="LIST"),
         Input("alpha", help=T("Slope (leaky_relu) or α (elu).", "斜率（leaky_relu）或 α（elu）。"), metavar="NUMBER",
@@ -81,6 +85,13 @@ def value_and_slope(fn: str, x: float, alpha: float) -> tuple[float, float]:
         return (x, 1.0) if x > 0 else (alpha * x, alpha)
     if fn == "elu":
         return (x, 1.0) if x > 0 else (alpha * math.expm1(x), alpha * math.exp(x))
+    if fn == "softplus":
+        if x > SOFTPLUS_THRESHOLD:  # torch.nn.Softplus(beta=1, threshold=20) returns x there
+            return x, 1.0
+        return max(x, 0.0) + math.log1p(math.exp(-abs(x))), sigmoid(x)
+    if fn == "silu":
+        s = sigmoid(x)
+        return x * s, s * (1 + x * (1 - s))
     cdf = 0.5 * (1 + math.erf(x / math.sqrt(2)))
     pdf = math.exp(-x * x / 2) / math.sqrt(2 * math.pi)
     return x * cdf, cdf + x * pdf
@@ -102,6 +113,8 @@ FORMULAS = {
         m.Math("1 if x > 0 else α·e^x", r"x > 0 \,?\, 1 : \alpha e^x"),
     ),
     "gelu": (m.Math("x·Φ(x)", r"x\,\Phi(x)"), m.Math("Φ(x) + x·φ(x)", r"\Phi(x) + x\,\varphi(x)")),
+    "softplus": (m.Math("ln(1 + e^x)", r"\ln(1 + e^x)"), m.Math("σ(x)", r"\sigma(x)")),
+    "silu": (m.Math("x·σ(x)", r"x\,\sigma(x)"), m.Math("σ(x)(1 + x(1 - σ(x)))", r"\sigma(x)(1 + x(1 - \sigma(x)))")),
 }
 
 
@@ -124,6 +137,26 @@ def worked(fn: str, x: float, alpha: float) -> tuple[list[m.Math], list[m.Math],
             [phi(X) + X * m.call("φ", X, latex_name=r"\varphi"), n(cdf) + X * n(pdf)],
             T("Φ is the standard normal CDF, φ its density", "Φ 为标准正态分布函数，φ 为其密度"),
         )
+    if fn == "softplus":
+        if x > SOFTPLUS_THRESHOLD:
+            above = T(
+                "x > 20: torch's softplus returns x itself there (threshold=20), slope 1",
+                "x > 20：torch 的 softplus 在此直接返回 x（threshold=20），导数为 1",
+            )
+            return [X], [n(1.0)], above
+        stable = T(
+            "computed as max(x, 0) + ln(1 + e^(-|x|)): never e^x of a large x",
+            "按 max(x, 0) + ln(1 + e^(-|x|)) 计算：不会对大的 x 求 e^x",
+        )
+        ln = lambda v: m.call("ln", v, latex_name=r"\ln")  # noqa: E731
+        return (
+            [ln(1 + m.sym("e") ** X), m.call("max", X, 0, latex_name=r"\max") + ln(1 + m.sym("e") ** n(-abs(x)))],
+            [m.call("σ", X, latex_name=r"\sigma")],
+            stable,
+        )
+    if fn == "silu":
+        s = sigmoid(x)
+        return [X * n(s)], [n(s) * (1 + X * (1 - n(s)))], T("σ(x) = {s}", "σ(x) = {s}").format(s=m.fmt_number(s, 9))
     positive = x > 0
     side = (
         T("x = {x} > 0: the positive branch", "x = {x} > 0：正半轴分支")

@@ -1,10 +1,13 @@
 """Batch normalization forward on a small batch, as torch computes it.
 
-Training mode, per feature (BatchNorm1d on N×F) or per channel (BatchNorm2d on N×C×H×W):
-    μ = mean over the batch (and H, W),   σ² = the biased variance (divide by m, the count)
+Training mode, per feature (BatchNorm1d on N×F), per channel (BatchNorm1d on N×C×L, BatchNorm2d on
+N×C×H×W):
+    μ = mean over the batch (and L, or H and W),   σ² = the biased variance (divide by m, the count)
     x̂ = (x - μ)/√(σ² + ε),   y = γ·x̂ + β
     running_mean ← (1 - momentum)·running_mean + momentum·μ
     running_var  ← (1 - momentum)·running_var  + momentum·σ²_unbiased   (divide by m - 1)
+With momentum None (YAML `momentum: null`) the running statistics are torch's cumulative average:
+momentum is replaced by 1/k, k = num_batches_tracked after this batch (the batches seen before + 1).
 Eval mode normalizes with the running statistics instead of the batch's.
 """
 
@@ -18,11 +21,11 @@ from typing import Any
 from dlcalc import mathfmt as m
 from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
-from dlcalc.parse import only_keys, parse_number, parse_vector
+from dlcalc.parse import only_keys, parse_int, parse_number, parse_vector
 from dlcalc.result import Result, Step
 from dlcalc.text import T
 
-FIELDS = {"x", "gamma", "beta", "eps", "momentum", "running_mean", "running_var", "mode"}
+FIELDS = {"x", "gamma", "beta", "eps", "momentum", "running_mean", "running_var", "mode", "num_batches_tracked"}
 DIGITS = 6
 
 
@@ -33,10 +36,16 @@ class BatchNormSpec:
     gamma: tuple[float, ...]
     beta: tuple[float, ...]
     eps: float = 1e-5
-    momentum: float = 0.1
+    momentum: float | None = 0.1  # None: the cumulative moving average
     running_mean: tuple[float, ...] = ()
     running_var: tuple[float, ...] = ()
     mode: str = "train"
+    num_batches_tracked: int = 0  # batches seen before this one (torch's buffer)
+
+    @property
+    def factor(self) -> float:
+        """The weight of this batch in the running statistics: momentum, or 1/k when it is None."""
+        return self.momentum if self.momentum is not None else 1 / (self.num_batches_tracked + 1)
 
 
 def _shape(x: Any, what: str = "x") -> tuple[int, ...]:
@@ -65,7 +74,7 @@ SOLVER = Solver(
         Input("mode", help=T("train (batch statistics) or eval (running ones).", "train（用批统计量）或 eval（用滑动统计量）。"),
               choices=("train", "eval"), shown_default=T("train", "train")),
     ),
-    fields=("x", "gamma", "beta", "eps", "momentum", "running_mean", "running_var"),
+    fields=("x", "gamma", "beta", "eps", "momentum", "running_mean", "running_var", "num_batches_tracked"),
     file=True,
     read_all=lambda inputs: parse_spec(inputs),
 )
@@ -80,15 +89,15 @@ def parse_spec(inputs: Mapping[str, Any]) -> BatchNormSpec:
         raw = [[v for v in parse_vector(r, "x")] for r in raw.split(";")]
     x = _floats(raw)
     shape = _shape(x)
-    if len(shape) not in (2, 4):
+    if len(shape) not in (2, 3, 4):
         raise DlcalcError(
-            f"x: expected N×F (BatchNorm1d) or N×C×H×W (BatchNorm2d), got shape {'×'.join(map(str, shape)) or 'a number'}"
+            f"x: expected N×F or N×C×L (BatchNorm1d) or N×C×H×W (BatchNorm2d), got shape {'×'.join(map(str, shape)) or 'a number'}"
         )
     c = shape[1]
     mode = str(inputs.get("mode") or "train").strip().lower()
     if mode not in ("train", "eval"):
         raise DlcalcError(f"mode: expected train or eval, got {mode!r}")
-    count = shape[0] * (shape[2] * shape[3] if len(shape) == 4 else 1)
+    count = math.prod(shape) // c
     if mode == "train" and count < 2:
         raise DlcalcError("x: training mode needs more than one value per feature (torch refuses a batch of 1)")
 
@@ -103,9 +112,18 @@ def parse_spec(inputs: Mapping[str, Any]) -> BatchNormSpec:
         return tuple(v)
 
     eps = float(parse_number(inputs.get("eps", "1e-5"), "eps"))
-    momentum = float(parse_number(inputs.get("momentum", "0.1"), "momentum"))
-    if eps <= 0 or not 0 <= momentum <= 1:
-        raise DlcalcError("eps must be positive and momentum within [0, 1]")
+    raw_momentum = inputs.get("momentum", "0.1")
+    cumulative = raw_momentum is None or str(raw_momentum).strip().lower() in ("null", "none", "~", "cumulative")
+    momentum = None if cumulative else float(parse_number(raw_momentum, "momentum"))
+    if eps <= 0 or not (momentum is None or 0 <= momentum <= 1):
+        raise DlcalcError("eps must be positive and momentum within [0, 1] (or null: the cumulative average)")
+    tracked = inputs.get("num_batches_tracked")
+    num_batches_tracked = parse_int(tracked, "num_batches_tracked") if tracked is not None else 0
+    if not 0 <= num_batches_tracked <= 10**15:
+        raise DlcalcError(
+            T("num_batches_tracked: expected a count of batches (0 or more), got {n}",
+              "num_batches_tracked：应为已处理的批数（0 或更多），得到 {n}").format(n=num_batches_tracked)  # fmt: skip
+        )
     rv = per_feature("running_var", 1.0)
     if any(v < 0 for v in rv):
         raise DlcalcError("running_var: a variance cannot be negative")
@@ -119,18 +137,23 @@ def parse_spec(inputs: Mapping[str, Any]) -> BatchNormSpec:
         per_feature("running_mean", 0.0),
         rv,
         mode,
+        num_batches_tracked,
     )
 
 
 def _values(spec: BatchNormSpec, ch: int) -> list[float]:
     if len(spec.shape) == 2:
         return [row[ch] for row in spec.x]
+    if len(spec.shape) == 3:  # N×C×L: the channel's values over the batch and the length
+        return [v for sample in spec.x for v in sample[ch]]
     return [v for sample in spec.x for row in sample[ch] for v in row]
 
 
 def _apply(spec: BatchNormSpec, fn) -> Any:
     if len(spec.shape) == 2:
         return [[fn(ch, v) for ch, v in enumerate(row)] for row in spec.x]
+    if len(spec.shape) == 3:
+        return [[[fn(ch, v) for v in seq] for ch, seq in enumerate(sample)] for sample in spec.x]
     return [[[[fn(ch, v) for v in row] for row in plane] for ch, plane in enumerate(sample)] for sample in spec.x]
 
 
@@ -143,7 +166,16 @@ def solve(spec: BatchNormSpec) -> Result:
     steps: list[Step] = []
     means, variances, unbiased, new_rm, new_rv = [], [], [], [], []
     unit = T("feature", "特征") if len(spec.shape) == 2 else T("channel", "通道")
-    mom = _n(spec.momentum)
+    tracked = spec.num_batches_tracked + 1  # torch counts this batch before averaging
+    mom = _n(spec.momentum) if spec.momentum is not None else m.frac(1, tracked)
+    cumulative = (
+        T(
+            "momentum=None: the cumulative average, this batch weighted 1/k with k = num_batches_tracked = {k}",
+            "momentum=None：累积平均，本批权重为 1/k，k = num_batches_tracked = {k}",
+        ).format(k=tracked)
+        if spec.momentum is None
+        else None
+    )
     for ch in range(c):
         vals = _values(spec, ch)
         n = len(vals)
@@ -180,8 +212,8 @@ def solve(spec: BatchNormSpec) -> Result:
                     ],
                 )
             )
-            rm = (1 - spec.momentum) * spec.running_mean[ch] + spec.momentum * mu
-            rv = (1 - spec.momentum) * spec.running_var[ch] + spec.momentum * unbiased[-1]
+            rm = (1 - spec.factor) * spec.running_mean[ch] + spec.factor * mu
+            rv = (1 - spec.factor) * spec.running_var[ch] + spec.factor * unbiased[-1]
             new_rm.append(rm)
             new_rv.append(rv)
             steps.append(
@@ -196,6 +228,7 @@ def solve(spec: BatchNormSpec) -> Result:
                         (1 - mom) * _n(spec.running_mean[ch]) + mom * _n(mu),
                         _n(rm),
                     ],
+                    cumulative,
                 )
             )
             steps.append(
@@ -254,10 +287,11 @@ def solve(spec: BatchNormSpec) -> Result:
         )
     answer: dict[str, Any] = {"output": out, "mode": spec.mode, "mean": means, "var": variances}
     if spec.mode == "train":
-        answer.update(running_mean=new_rm, running_var=new_rv, var_unbiased=unbiased)
-    layer = "BatchNorm1d" if len(spec.shape) == 2 else "BatchNorm2d"
+        answer.update(running_mean=new_rm, running_var=new_rv, var_unbiased=unbiased, num_batches_tracked=tracked)
+    layer = "BatchNorm2d" if len(spec.shape) == 4 else "BatchNorm1d"
+    momentum = "None" if spec.momentum is None else f"{spec.momentum:g}"
     summary = [
-        (T("Layer", "层"), f"{layer}({c}, eps={spec.eps:g}, momentum={spec.momentum:g}), {spec.mode} mode"),
+        (T("Layer", "层"), f"{layer}({c}, eps={spec.eps:g}, momentum={momentum}), {spec.mode} mode"),
         (T("Batch mean", "批均值"), m.vec(means, DIGITS).text),
         (T("Batch variance", "批方差"), m.vec(variances, DIGITS).text),
     ]

@@ -20,11 +20,14 @@ SOLVER = Solver(
            "损失及其对 logit 的梯度：交叉熵的梯度为 p - t。"),  # fmt: skip
     example='dlcalc loss --logits "2, 1, 0.1" --target 0',
     inputs=(
-        Input("logits", help=T('Logits (or predictions for mse), e.g. "2, 1, 0.1".', '各 logit（mse 时为预测值），例如 "2, 1, 0.1"。'),
+        Input("logits", help=T('Logits (predictions for mse; log-probabilities for nll, a row per sample), e.g. "2, 1, 0.1".',
+                               '各 logit（mse 时为预测值；nll 时为对数概率，每行一个样本），例如 "2, 1, 0.1"。'),
               required=True, metavar="LIST"),
-        Input("target", help=T("A class index for cross_entropy, or a target vector.", "cross_entropy 时为类别下标，否则为目标向量。"),
+        Input("target", help=T("A class index for cross_entropy (one per row for nll), or a target vector.",
+                               "cross_entropy 时为类别下标（nll 时每行一个），否则为目标向量。"),
               required=True, metavar="INDEX|LIST"),
-        Input("loss", help=T("cross_entropy (softmax), mse or bce (sigmoid).", "cross_entropy（softmax）、mse 或 bce（sigmoid）。"),
+        Input("loss", help=T("cross_entropy (softmax), mse, bce (sigmoid) or nll (log-probabilities in, as torch.nn.NLLLoss).",
+                             "cross_entropy（softmax）、mse、bce（sigmoid）或 nll（输入为对数概率，同 torch.nn.NLLLoss）。"),
               flag="--kind", choices=LOSSES, default="cross_entropy"),
     ),  # fmt: skip
     fields=("temperature",),

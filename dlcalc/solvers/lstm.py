@@ -6,6 +6,11 @@ g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)    candidate cell (the notes' 
 o_t = σ(W_io x_t + b_io + W_ho h_{t-1} + b_ho)       output gate
 c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t
 h_t = o_t ⊙ tanh(c_t)
+
+Peephole connections (Gers & Schmidhuber 2000; fields p_i, p_f, p_o, one weight per unit, diagonal):
+the input and forget gates also see c_{t-1} (+ p_i ⊙ c_{t-1}, + p_f ⊙ c_{t-1}), and the output gate
+sees the new cell state (+ p_o ⊙ c_t), so o_t is computed after c_t. torch.nn.LSTM has none: the check
+writes these equations out in torch operations.
 """
 
 from __future__ import annotations
@@ -29,7 +34,11 @@ ALIASES = {
     "g": (("W_g", "W_c"), ("U_g", "U_c"), ("b_g", "b_c")),
     "o": (("W_o",), ("U_o",), ("b_o",)),
 }
-FIELDS = {"x", "h0", "c0", *R.TORCH_KEYS} | {k for names in ALIASES.values() for group in names for k in group}
+PEEPHOLES = ("p_i", "p_f", "p_o")
+FIELDS = (
+    {"x", "h0", "c0", *R.TORCH_KEYS, *PEEPHOLES}
+    | {k for names in ALIASES.values() for group in names for k in group}
+)
 NAMES = {
     "i": (T("input gate", "输入门"), "σ"),
     "f": (T("forget gate", "遗忘门"), "σ"),
@@ -44,6 +53,10 @@ class LSTMSpec:
     h0: tuple[float, ...]
     c0: tuple[float, ...]
     weights: R.Weights
+    peephole: tuple[tuple[str, tuple[float, ...]], ...] = ()  # (gate, diagonal weights) for i, f, o
+
+    def peep(self, gate: str) -> list[float] | None:
+        return next((list(p) for g, p in self.peephole if g == gate), None)
 
 
 SOLVER = Solver(
@@ -76,12 +89,45 @@ def parse_spec(inputs: Mapping[str, Any]) -> LSTMSpec:
     w = R.read_weights(inputs, GATES, ALIASES, n_in)
     if inputs.get("h0") is not None and len(R.initial_state(inputs, "h0", w.hidden)) != w.hidden:
         raise DlcalcError(f"h0: expected {w.hidden} values")
+    peephole = []
+    for key in PEEPHOLES:
+        if inputs.get(key) is not None:
+            from dlcalc.parse import parse_vector
+
+            values = tuple(float(v) for v in parse_vector(inputs[key], key))
+            if len(values) != w.hidden:
+                raise DlcalcError(
+                    T("{k}: expected {h} peephole weights (one per hidden unit), got {n}",
+                      "{k}：应有 {h} 个窥视孔权重（每个隐藏单元一个），得到 {n} 个").format(k=key, h=w.hidden, n=len(values))  # fmt: skip
+                )
+            peephole.append((key[-1], values))
     return LSTMSpec(
         tuple(map(tuple, x)),
         tuple(R.initial_state(inputs, "h0", w.hidden)),
         tuple(R.initial_state(inputs, "c0", w.hidden)),
         w,
+        tuple(peephole),
     )
+
+
+def _gate(spec: LSTMSpec, gate: str, t: int, x: list[float], h: list[float], c_seen: list[float]) -> tuple[list[float], Step]:
+    """One gate's activation and its worked step; a peephole adds p ⊙ c (c_{t-1}, or c_t for o)."""
+    w = spec.weights
+    p = spec.peep(gate)
+    pre = R.add(R.matvec(w.block("ih", gate), x), w.bias("ih", gate), R.matvec(w.block("hh", gate), h), w.bias("hh", gate))
+    formula = R.affine_formula(w.named(gate), t)
+    units = [R.affine_numbers(w, gate, x, h, i) for i in range(w.hidden)]
+    if p is not None:
+        pre = R.add(pre, R.mul(p, c_seen))
+        c_name = R.indexed("c", t if gate == "o" else t - 1)
+        formula = formula + m.Math(f"p_{gate}⊙{c_name.text}", rf"p_{{{gate}}} \odot {c_name.latex}")
+        units = [units[i] + R.num(p[i]) * R.num(c_seen[i]) for i in range(w.hidden)]
+    label, fn = NAMES[gate]
+    post = R.sigmoid(pre) if fn == "σ" else R.tanh(pre)
+    step = R.gate_step(T("t = {t}: ", "t = {t}：").format(t=t) + label, R.indexed(gate, t), formula, pre, post, fn, units)
+    if p is not None:
+        step.note = T("peephole: the gate also sees the cell state", "窥视孔连接：该门也看到细胞状态")
+    return post, step
 
 
 def solve(spec: LSTMSpec) -> Result:
@@ -90,30 +136,14 @@ def solve(spec: LSTMSpec) -> Result:
     hs, cs, gates_log, steps = [], [], [], []
     n = w.hidden
     num = R.num
+    peephole = spec.peep("o") is not None
     for t, x in enumerate(spec.x, 1):
         gates = {}
-        for gate in GATES:
-            pre = R.add(
-                R.matvec(w.block("ih", gate), list(x)),
-                w.bias("ih", gate),
-                R.matvec(w.block("hh", gate), h),
-                w.bias("hh", gate),
-            )
-            label, fn = NAMES[gate]
-            post = R.sigmoid(pre) if fn == "σ" else R.tanh(pre)
-            gates[gate] = post
-            steps.append(
-                R.gate_step(
-                    T("t = {t}: ", "t = {t}：").format(t=t) + label,
-                    R.indexed(gate, t),
-                    R.affine_formula(w.named(gate), t),
-                    pre,
-                    post,
-                    fn,
-                    [R.affine_numbers(w, gate, list(x), h, i) for i in range(n)],
-                )
-            )
-        f_, i_, g_, o_ = gates["f"], gates["i"], gates["g"], gates["o"]
+        # with an output peephole, o_t needs c_t: the cell state comes first
+        for gate in ("i", "f", "g") if peephole else GATES:
+            gates[gate], step = _gate(spec, gate, t, list(x), h, c)
+            steps.append(step)
+        f_, i_, g_ = gates["f"], gates["i"], gates["g"]
         c_new = R.add(R.mul(f_, c), R.mul(i_, g_))
         steps.append(
             Step(
@@ -131,6 +161,10 @@ def solve(spec: LSTMSpec) -> Result:
                 T("forget part of the old memory, add the gated candidate", "遗忘部分旧记忆，加入门控后的候选记忆"),
             )
         )
+        if peephole:
+            gates["o"], step = _gate(spec, "o", t, list(x), h, c_new)
+            steps.append(step)
+        o_ = gates["o"]
         h_new = R.mul(o_, R.tanh(c_new))
         steps.append(
             Step(
@@ -161,6 +195,7 @@ def solve(spec: LSTMSpec) -> Result:
             "hidden_size": w.hidden,
             "input_size": w.inputs,
             "weights_form": w.form,
+            **({"peephole": {f"p_{g}": list(p) for g, p in spec.peephole}} if spec.peephole else {}),
         },
         summary=[
             (T("Sizes", "尺寸"), f"input {w.inputs}, hidden {w.hidden}, {len(spec.x)} step(s)"),
@@ -173,6 +208,16 @@ def solve(spec: LSTMSpec) -> Result:
                 "gate order i, f, g, o as in torch; g is the candidate cell C̃",
                 "门顺序为 i、f、g、o（与 torch 一致）；g 即候选记忆 C̃",
             )
-        ],
+        ]
+        + (
+            [
+                T(
+                    "peephole connections ({p}): torch.nn.LSTM has none, so --check writes these equations out in torch operations",
+                    "窥视孔连接（{p}）：torch.nn.LSTM 没有窥视孔，因此 --check 用 torch 运算逐式写出这些方程",
+                ).format(p=", ".join(f"p_{g}" for g, _ in spec.peephole))
+            ]
+            if spec.peephole
+            else []
+        ),
         spec=spec,
     )

@@ -7,6 +7,9 @@
     rmsprop   v ← α·v + (1 - α)·g²,  w ← w - lr·g/(√v + ε)                          (alpha 0.99, eps 1e-8)
     adam      m ← β1·m + (1 - β1)·g,  v ← β2·v + (1 - β2)·g²,
               m̂ = m/(1 - β1ᵗ),  v̂ = v/(1 - β2ᵗ),  w ← w - lr·m̂/(√v̂ + ε)             (betas 0.9, 0.999; eps 1e-8)
+    adamw     w ← w·(1 - lr·λ) first (decoupled weight decay), then adam's steps with g  (weight_decay 0.01)
+weight decay λ (--weight-decay): for sgd, momentum, nesterov, adagrad, rmsprop and adam it is L2 in
+the gradient, g ← g + λ·w, before the rule (torch's weight_decay); adamw shrinks w itself instead.
 g is the gradient of --f at the current point, or the t-th row of a given gradient sequence. The
 function is compiled once (symbolic.Program: reverse-mode gradient in float64 with domain checks),
 so 10,000 steps over 8 variables cost a loop each, never a symbolic evaluation per step. Where f
@@ -28,9 +31,12 @@ from dlcalc.parse import only_keys, parse_int, parse_matrix, parse_number, parse
 from dlcalc.result import Result, Step, Table
 from dlcalc.text import T
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
-DEFAULT_LR = {"sgd": 0.1, "momentum": 0.1, "nesterov": 0.1, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.1}
-FIELDS = {"f", "grads", "optimizer", "lr", "start", "steps", "momentum", "betas", "eps", "alpha", "vars", "compare"}
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.1, "nesterov": 0.1, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.1, "adamw": 0.1}
+FIELDS = {
+    "f", "grads", "optimizer", "lr", "start", "steps", "momentum", "betas", "eps", "alpha", "vars", "compare",
+    "weight_decay",
+}  # fmt: skip
 DIGITS = 6
 
 
@@ -50,6 +56,12 @@ class OptimSpec:
     alpha: float = 0.99
     compare: tuple[str, ...] = ()
     tree: tuple | None = None  # the function as typed, compiled once for the numbers
+    weight_decay: float | None = None  # λ; None: torch's default (0.01 for adamw, 0 otherwise)
+
+    def decay(self, optimizer: str) -> float:
+        if self.weight_decay is not None:
+            return self.weight_decay
+        return 0.01 if optimizer == "adamw" else 0.0
 
     @property
     def epsilon(self) -> float:
@@ -60,8 +72,8 @@ class OptimSpec:
 
 SOLVER = Solver(
     name="optim",
-    help=T("Worked steps of SGD, momentum, Nesterov, AdaGrad, RMSProp and Adam, as torch.optim computes them.",
-           "按 torch.optim 的算法逐步计算 SGD、动量、Nesterov、AdaGrad、RMSProp 与 Adam。"),
+    help=T("Worked steps of SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam and AdamW, as torch.optim computes them.",
+           "按 torch.optim 的算法逐步计算 SGD、动量、Nesterov、AdaGrad、RMSProp、Adam 与 AdamW。"),
     example='dlcalc optim --function "w^2 + 3*w" --optimizer adam --lr 0.1 --start 1 --steps 3',
     inputs=(
         Input("f", help=T('The function to minimize, e.g. "w^2 + 3*w" or "x^2 + 10*y^2".',
@@ -78,6 +90,9 @@ SOLVER = Solver(
         Input("betas", help=T("Adam's β1,β2.", "Adam 的 β1,β2。"), metavar="B1,B2", default="0.9,0.999"),
         Input("eps", help=T("ε.", "ε。"), metavar="NUMBER", shown_default=T("torch's: 1e-10 adagrad, 1e-8 otherwise", "同 torch：adagrad 为 1e-10，其余为 1e-8")),
         Input("alpha", help=T("RMSProp's smoothing α.", "RMSProp 的平滑系数 α。"), metavar="NUMBER", default="0.99"),
+        Input("weight_decay", help=T("λ: L2 in the gradient (g + λ·w) for every rule, decoupled (w·(1 − lr·λ)) for adamw, as torch.optim.",
+                                     "λ：除 adamw 外加在梯度上（g + λ·w），adamw 为解耦衰减（w·(1 − lr·λ)），同 torch.optim。"),
+              metavar="NUMBER", shown_default=T("0; 0.01 for adamw", "0；adamw 为 0.01")),
         Input("vars", help=T("Order of the variables, e.g. x,y.", "变量顺序，例如 x,y。"), metavar="NAMES",
               shown_default=T("sorted", "按字母序")),
         Input("compare", help=T('Run several side by side: "sgd,momentum,adam".', '并排比较多种优化器："sgd,momentum,adam"。'),
@@ -97,7 +112,7 @@ def parse_spec(inputs: Mapping[str, Any]) -> OptimSpec:
     if inputs.get("compare"):
         raw = inputs["compare"]
         items = raw if isinstance(raw, (list, tuple)) else str(raw).replace(";", ",").split(",")
-        compare = tuple(dict.fromkeys(s.strip().lower() for s in items if str(s).strip()))
+        compare = tuple(dict.fromkeys(str(s).strip().lower() for s in items if str(s).strip()))
         for c in compare:
             if c not in OPTIMIZERS:
                 raise DlcalcError(f"compare: unknown optimizer {c!r} (expected {', '.join(OPTIMIZERS)})")
@@ -155,7 +170,16 @@ def parse_spec(inputs: Mapping[str, Any]) -> OptimSpec:
     eps = float(parse_number(inputs["eps"], "eps")) if inputs.get("eps") is not None else None
     if not 0 <= momentum < 1 or not 0 <= alpha < 1 or (eps is not None and eps < 0):
         raise DlcalcError("momentum and alpha lie in [0, 1), eps is not negative")
-    return OptimSpec(opt, lr, start, steps, f, f_text, names, grads, momentum, betas, eps, alpha, compare, tree)
+    weight_decay = (
+        float(parse_number(inputs["weight_decay"], "weight_decay")) if inputs.get("weight_decay") is not None else None
+    )
+    if weight_decay is not None and weight_decay < 0:
+        raise DlcalcError(
+            T("weight_decay: must not be negative, got {v}", "weight_decay：不能为负，得到 {v}").format(v=weight_decay)
+        )
+    return OptimSpec(
+        opt, lr, start, steps, f, f_text, names, grads, momentum, betas, eps, alpha, compare, tree, weight_decay
+    )
 
 
 class Stopped(Exception):
@@ -224,6 +248,13 @@ def run(spec: OptimSpec, optimizer: str) -> tuple[list[dict[str, Any]], Stopped 
                 ) from None
             return out, stop
         row: dict[str, Any] = {"step": t, "w_before": w, "grad": g}
+        decay = spec.decay(optimizer)
+        if decay and optimizer == "adamw":  # decoupled: shrink w, the gradient stays as it is
+            w = [wi * (1 - spec.lr * decay) for wi in w]
+            row["w_decayed"] = w
+        elif decay:  # L2 in the gradient, as torch.optim's weight_decay
+            g = [gi + decay * wi for gi, wi in zip(g, w)]
+            row["grad_l2"] = g
         if optimizer == "sgd":
             w = [wi - spec.lr * gi for wi, gi in zip(w, g)]
         elif optimizer in ("momentum", "nesterov"):
@@ -287,6 +318,14 @@ RULES = {
         ("v", "←", "α·v + (1 − α)·g²", r"\alpha v + (1 - \alpha)\, g^{2}"),
         ("w", "←", "w − lr·g/(√v + ε)", r"w - \mathrm{lr}\,\frac{g}{\sqrt{v} + \varepsilon}"),
     ],
+    "adamw": [
+        ("w", "←", "w·(1 − lr·λ)", r"w\,(1 - \mathrm{lr}\,\lambda)"),
+        ("m", "←", "β1·m + (1 − β1)·g", r"\beta_{1} m + (1 - \beta_{1})\, g"),
+        ("v", "←", "β2·v + (1 − β2)·g²", r"\beta_{2} v + (1 - \beta_{2})\, g^{2}"),
+        ("m̂", "=", "m/(1 − β1ᵗ)", r"\frac{m}{1 - \beta_{1}^{t}}"),
+        ("v̂", "=", "v/(1 − β2ᵗ)", r"\frac{v}{1 - \beta_{2}^{t}}"),
+        ("w", "←", "w − lr·m̂/(√v̂ + ε)", r"w - \mathrm{lr}\,\frac{\hat{m}}{\sqrt{\hat{v}} + \varepsilon}"),
+    ],
     "adam": [
         ("m", "←", "β1·m + (1 − β1)·g", r"\beta_{1} m + (1 - \beta_{1})\, g"),
         ("v", "←", "β2·v + (1 − β2)·g²", r"\beta_{2} v + (1 - \beta_{2})\, g^{2}"),
@@ -295,13 +334,22 @@ RULES = {
         ("w", "←", "w − lr·m̂/(√v̂ + ε)", r"w - \mathrm{lr}\,\frac{\hat{m}}{\sqrt{\hat{v}} + \varepsilon}"),
     ],
 }
+L2_RULE = ("g", "←", "g + λ·w", r"g + \lambda w")  # torch's weight_decay for every rule but adamw's
 _LATEX_NAMES = {"m̂": r"\hat{m}", "v̂": r"\hat{v}"}
+
+
+def rules(optimizer: str, decay: float) -> list[tuple[str, str, str, str]]:
+    """The update rule's lines; with weight decay, the L2 term first (adamw: its decoupled shrink)."""
+    if optimizer == "adamw":
+        return RULES["adamw"] if decay else RULES["adam"]
+    return ([L2_RULE] if decay else []) + RULES[optimizer]
 STATE_KEYS = {
     "momentum": ("velocity",),
     "nesterov": ("velocity", "direction"),
     "adagrad": ("sum_sq",),
     "rmsprop": ("sq_avg",),
     "adam": ("m", "v", "m_hat", "v_hat"),
+    "adamw": ("m", "v", "m_hat", "v_hat"),
     "sgd": (),
 }
 WORKED = 5  # steps worked out in full (and the last one); the table has every step
@@ -333,7 +381,7 @@ def _sqrt(x: m.Math) -> m.Math:
 def _worked(spec: OptimSpec, optimizer: str, r: dict[str, Any]) -> list[Step]:
     """Step t written out: the gradient, then each update with the numbers put in."""
     t = r["step"]
-    lr, g = _c(spec.lr), _n(r["grad"])
+    lr, g = _c(spec.lr), _n(r.get("grad_l2", r["grad"]))
     eps = _c(spec.eps if spec.eps is not None else (1e-10 if optimizer == "adagrad" else 1e-8))
     label = T("Step {t}", "第 {t} 步").format(t=t)
     then = T("step {t}, continued", "第 {t} 步（续）").format(t=t)
@@ -348,10 +396,19 @@ def _worked(spec: OptimSpec, optimizer: str, r: dict[str, Any]) -> list[Step]:
         )
     ]
     w0 = _n(r["w_before"])
+    decay = spec.decay(optimizer)
+    lines = rules(optimizer, decay)
 
     def line(key: str, chain: list[m.Math]) -> None:
-        name, joiner, text, latex = next(rule for rule in RULES[optimizer] if rule[0] == key)
+        name, joiner, text, latex = next(rule for rule in reversed(lines) if rule[0] == key)  # the last w ← …
         steps.append(Step(then, _rule_head(name, joiner, text, latex), chain))
+
+    lam = _c(decay)
+    if "grad_l2" in r:  # L2 in the gradient
+        steps.append(Step(then, _rule_head(*L2_RULE), [_n(r["grad"]) + lam * w0, g]))
+    if "w_decayed" in r:  # adamw: decoupled decay of the weights, before the adam step
+        steps.append(Step(then, _rule_head(*lines[0]), [w0 * (m.num(1) - lr * lam), _n(r["w_decayed"])]))
+        w0 = _n(r["w_decayed"])
 
     if optimizer == "sgd":
         line("w", [w0 - lr * g, _n(r["w"])])
@@ -375,7 +432,7 @@ def _worked(spec: OptimSpec, optimizer: str, r: dict[str, Any]) -> list[Step]:
         v = _n(r["sq_avg"])
         line("v", [a * _n(r["sq_avg_before"]) + _c(1 - spec.alpha) * g ** m.num(2), v])
         line("w", [w0 - lr * m.frac(g, _sqrt(v) + eps), _n(r["w"])])
-    else:
+    else:  # adam, adamw
         b1, b2 = (_c(b) for b in spec.betas)
         line("m", [b1 * _n(r["m_before"]) + _c(1 - spec.betas[0]) * g, _n(r["m"])])
         line("v", [b2 * _n(r["v_before"]) + _c(1 - spec.betas[1]) * g ** m.num(2), _n(r["v"])])
@@ -408,18 +465,23 @@ def _gradient_chain(spec: OptimSpec, r: dict[str, Any]) -> list:
 def solve(spec: OptimSpec) -> Result:
     rows, stop = run(spec, spec.optimizer)
     steps = []
-    for i, (name, joiner, text, latex) in enumerate(RULES[spec.optimizer]):
+    decay = spec.decay(spec.optimizer)
+    lines = rules(spec.optimizer, decay)
+    for i, (name, joiner, text, latex) in enumerate(lines):
         steps.append(
             Step(
                 T("Update rule ({o})", "更新规则（{o}）").format(o=spec.optimizer) if i == 0 else T("then", "然后"),
                 _rule_head(name, joiner, text, latex),
                 [],
-                T("lr = {lr}; as torch.optim.{cls} computes it", "lr = {lr}；与 torch.optim.{cls} 的计算一致").format(
-                    lr=m.fmt_number(spec.lr), cls=_torch_class(spec.optimizer)
-                )
-                if i == len(RULES[spec.optimizer]) - 1
+                T("lr = {lr}{wd}; as torch.optim.{cls} computes it", "lr = {lr}{wd}；与 torch.optim.{cls} 的计算一致").format(
+                    lr=m.fmt_number(spec.lr), cls=_torch_class(spec.optimizer),
+                    wd=f", λ = weight_decay = {m.fmt_number(decay)}" if decay else "",
+                )  # fmt: skip
+                if i == len(lines) - 1
                 else T("b = g at step 1 (torch's convention)", "第 1 步 b = g（torch 的约定）")
                 if name == "b"
+                else _decay_note(spec.optimizer)
+                if name in ("g", "w") and i == 0 and decay
                 else None,
             )
         )
@@ -463,6 +525,7 @@ def solve(spec: OptimSpec) -> Result:
     answer: dict[str, Any] = {
         "optimizer": spec.optimizer,
         "lr": spec.lr,
+        "weight_decay": spec.decay(spec.optimizer),
         "start": list(spec.start),
         "path": [r["w"] for r in rows],
         "final": rows[-1]["w"],
@@ -494,7 +557,11 @@ def solve(spec: OptimSpec) -> Result:
             )
         )
     summary = [
-        (T("Optimizer", "优化器"), f"{spec.optimizer} (lr = {m.fmt_number(spec.lr)})"),
+        (
+            T("Optimizer", "优化器"),
+            f"{spec.optimizer} (lr = {m.fmt_number(spec.lr)}"
+            + (f", weight_decay = {m.fmt_number(spec.decay(spec.optimizer))})" if spec.decay(spec.optimizer) else ")"),
+        ),
         (
             T("Start → end", "起点 → 终点"),
             T("{a} → {b} after {n} step(s)", "{a} → {b}（{n} 步后）").format(
@@ -542,4 +609,17 @@ def _torch_class(name: str) -> str:
         "adagrad": "Adagrad",
         "rmsprop": "RMSprop",
         "adam": "Adam",
+        "adamw": "AdamW",
     }[name]
+
+
+def _decay_note(optimizer: str) -> Any:
+    if optimizer == "adamw":
+        return T(
+            "decoupled weight decay (AdamW): w shrinks by lr·λ·w on its own, the gradient in m and v is f's alone",
+            "解耦的权重衰减（AdamW）：w 自身按 lr·λ·w 缩小，m 与 v 中只用 f 的梯度",
+        )
+    return T(
+        "weight decay as torch.optim applies it: L2 in the gradient (the gradient of f + (λ/2)·‖w‖²), before the rule",
+        "torch.optim 的权重衰减：L2 项加入梯度（即 f + (λ/2)·‖w‖² 的梯度），再套用更新规则",
+    )

@@ -7,6 +7,8 @@ cross-entropy with target distribution t:  E = -Σ t_i ln p_i,  ln p_i = (z_i - 
 MSE on predictions y:                      E = (1/n) Σ (y_i - t_i)²,               ∂E/∂y = 2(y - t)/n
 binary cross-entropy on a logit z:         E = -(1/n) Σ [t ln σ(z) + (1 - t) ln σ(-z)], ∂E/∂z = (σ(z) - t)/n
                                            (ln(1 - σ(z)) = ln σ(-z), and ln σ(z) = -softplus(-z))
+NLL on log-probabilities a (rows: samples),  E = -(1/N) Σ_n a[n, t_n],           ∂E/∂a[n, c] = -1/N if c = t_n else 0
+                                           (torch.nn.NLLLoss, reduction="mean": cross_entropy = log_softmax + NLL)
 Every step writes the numbers into its formula; a list longer than a dozen is shown by its ends.
 """
 
@@ -26,7 +28,7 @@ from dlcalc.solvers import stable
 from dlcalc.solvers.stable import sigmoid
 from dlcalc.text import T
 
-LOSSES = ("cross_entropy", "mse", "bce")
+LOSSES = ("cross_entropy", "mse", "bce", "nll")
 FIELDS = {"logits", "target", "loss", "temperature"}
 DIGITS = 9
 
@@ -38,6 +40,8 @@ class SoftmaxSpec:
     target: tuple[float, ...] | None = None
     target_index: int | None = None
     temperature: float = 1.0
+    rows: tuple[tuple[float, ...], ...] = ()  # nll: log-probabilities, one row per sample
+    classes: tuple[int, ...] = ()  # nll: the target class of each row
 
 
 SOLVER = Solver(
@@ -59,11 +63,13 @@ def parse_spec(inputs: Mapping[str, Any]) -> SoftmaxSpec:
     only_keys(inputs, FIELDS, "softmax")
     if inputs.get("logits") is None:
         raise DlcalcError('softmax: give the logits, e.g. "2, 1, 0.1"')
-    z = tuple(float(v) for v in parse_vector(inputs["logits"], "logits"))
     loss = inputs.get("loss")
     loss = None if loss is None else str(loss).strip().lower().replace("-", "_")
     if loss is not None and loss not in LOSSES:
         raise DlcalcError(f"loss: expected one of {', '.join(LOSSES)}, got {inputs.get('loss')!r}")
+    if loss == "nll":
+        return _nll_spec(inputs)
+    z = tuple(float(v) for v in parse_vector(inputs["logits"], "logits"))
     temperature = float(parse_number(inputs.get("temperature", 1), "temperature"))
     if temperature <= 0:
         raise DlcalcError(f"temperature: must be positive, got {temperature}")
@@ -89,6 +95,91 @@ def parse_spec(inputs: Mapping[str, Any]) -> SoftmaxSpec:
             if loss == "bce" and any(not 0 <= t <= 1 for t in target):
                 raise DlcalcError("target: binary cross-entropy targets lie in [0, 1]")
     return SoftmaxSpec(z, loss, target, index, temperature)
+
+
+def _nll_spec(inputs: Mapping[str, Any]) -> SoftmaxSpec:
+    """NLL: the input is log-probabilities, one row per sample ("-0.2,-1.9; -2.3,-0.1"), and one
+    class index per row; a single row is one sample."""
+    from dlcalc.parse import parse_matrix
+
+    rows = tuple(tuple(float(v) for v in row) for row in parse_matrix(inputs["logits"], "logits"))
+    if inputs.get("target") is None:
+        raise DlcalcError(
+            T("target: give the class index of each row, e.g. 0 or \"0, 2\"", "target：给出每行的类别下标，例如 0 或 \"0, 2\"")
+        )
+    raw = inputs["target"]
+    items = raw if isinstance(raw, (list, tuple)) else str(raw).replace(";", ",").split(",")
+    classes = tuple(parse_int(v, "target") for v in items)
+    if len(classes) != len(rows):
+        raise DlcalcError(
+            T("target: {a} class indices for {b} rows of log-probabilities", "target：{a} 个类别下标，但有 {b} 行对数概率").format(
+                a=len(classes), b=len(rows)
+            )
+        )
+    width = len(rows[0])
+    for c in classes:
+        if not 0 <= c < width:
+            raise DlcalcError(
+                T("target: class index {c} is outside 0..{w}", "target：类别下标 {c} 不在 0..{w} 内").format(c=c, w=width - 1)
+            )
+    if inputs.get("temperature") not in (None, 1, "1"):
+        raise DlcalcError(T("temperature: NLL takes log-probabilities as they are", "temperature：NLL 直接使用给定的对数概率"))
+    return SoftmaxSpec(rows[0], "nll", None, classes[0], 1.0, rows, classes)
+
+
+def _nll(spec: SoftmaxSpec) -> Result:
+    """torch.nn.NLLLoss (reduction="mean", no class weights): minus the mean picked log-probability."""
+    rows, classes = spec.rows, spec.classes
+    N = len(rows)
+    picked = [row[c] for row, c in zip(rows, classes)]
+    loss = -math.fsum(picked) / N
+    grad = [[-1.0 / N if j == c else 0.0 for j in range(len(row))] for row, c in zip(rows, classes)]
+    steps = [
+        Step(
+            T("Pick each sample's log-probability of its target class", "取每个样本目标类别的对数概率"),
+            m.Math("a[n, t_n]", r"a_{n, t_n}"),
+            [_vec([m.Math(f"a[{n}, {c}]", rf"a_{{{n},{c}}}") for n, c in enumerate(classes)]), _vec(picked)],
+            T("NLLLoss does no softmax: its input is already log-probabilities (log_softmax's output)",
+              "NLLLoss 不做 softmax：输入已经是对数概率（log_softmax 的输出）"),  # fmt: skip
+        ),
+        Step(
+            T("Negative log-likelihood (mean over the {n} sample(s))", "负对数似然（对 {n} 个样本取平均）").format(n=N),
+            m.sym("E"),
+            m.dedupe([
+                m.Math("-(1/N) Σ_n a[n, t_n]", r"-\frac{1}{N}\sum_n a_{n, t_n}"),
+                -(m.frac(1, N) * m.Math(f"({m.total([_n(v) for v in picked]).text})",
+                                        rf"\left({m.total([_n(v) for v in picked]).latex}\right)")),
+                _n(loss),
+            ]),  # fmt: skip
+        ),
+        Step(
+            T("Gradient with respect to the input", "对输入的梯度"),
+            m.Math("∂E/∂a[n, c]", r"\partial E/\partial a_{n,c}"),
+            [m.Math("-1/N where c = t_n, else 0", r"-\tfrac{1}{N}\ [c = t_n]"), m.matrix(grad, DIGITS) if N > 1 else _vec(grad[0])],
+        ),
+    ]
+    notes = []
+    off = [n + 1 for n, row in enumerate(rows) if abs(math.fsum(math.exp(v) for v in row) - 1) > 1e-6]
+    if off:
+        notes.append(
+            T(
+                "row(s) {r}: e^a does not sum to 1, so these are not log-probabilities; NLLLoss does not mind, but for raw "
+                "logits the loss you want is cross_entropy (log_softmax, then NLL)",
+                "第 {r} 行：e^a 之和不为 1，因此不是对数概率；NLLLoss 不检查，但对原始 logits 应使用 cross_entropy（先 log_softmax 再 NLL）",
+            ).format(r=", ".join(map(str, off)))
+        )
+    answer = {
+        "input": [list(r) for r in rows] if N > 1 else list(rows[0]),
+        "target": list(classes) if N > 1 else classes[0],
+        "loss": loss,
+        "gradient": grad if N > 1 else grad[0],
+    }
+    summary = [
+        (T("Log-probabilities", "对数概率"), m.matrix([list(r) for r in rows], DIGITS).text if N > 1 else m.vec(list(rows[0]), DIGITS).text),
+        (T("Targets", "目标类别"), ", ".join(map(str, classes))),
+        (T("Loss", "损失"), m.fmt_number(loss, DIGITS)),
+    ]  # fmt: skip
+    return Result("softmax", T("Loss: nll", "损失：nll"), answer, summary, steps, notes=notes, spec=spec)
 
 
 def _n(v: float) -> m.Math:
@@ -161,6 +252,8 @@ def _softmax_steps(z: list[float], steps: list[Step]) -> tuple[list[float], list
 
 
 def solve(spec: SoftmaxSpec) -> Result:
+    if spec.loss == "nll":
+        return _nll(spec)
     z = [v / spec.temperature for v in spec.logits]
     T_ = spec.temperature
     steps: list[Step] = []
