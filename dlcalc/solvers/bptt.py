@@ -1031,8 +1031,9 @@ def lag_table(spec: BPTTSpec, lags: list[Lag]) -> Table:
     return Table(cols, rows, title=T("The gradient through time, lag by lag", "梯度随时间间隔的变化"))
 
 
-def chart(spec: BPTTSpec, lags: list[Lag]) -> list[str]:
-    """A text bar chart of ‖∂h_T/∂h_t‖₂ (#) and, for an LSTM, the cell path (=), one row per lag."""
+def chart(spec: BPTTSpec, lags: list[Lag]) -> tuple[list[str], bool]:
+    """A text bar chart of ‖∂h_T/∂h_t‖₂ (#) and, for an LSTM, the cell path (=), one row per lag;
+    ASCII only (it is set verbatim in LaTeX), its legend a bilingual note. True: a log scale."""
     series: list[tuple[str, list[float]]] = [("#", [lag.norm for lag in lags])]
     if spec.cell == "lstm":
         series.append(("=", [lag.cell_path_norm or 0.0 for lag in lags]))
@@ -1040,7 +1041,6 @@ def chart(spec: BPTTSpec, lags: list[Lag]) -> list[str]:
     top = max(values)
     tiny = min((v for v in values if v > 0), default=0.0)
     log = top > 0 and tiny > 0 and top / tiny > 1000
-    last = lags[0].t
 
     def length(v: float) -> int:
         if v <= 0 or top <= 0:
@@ -1050,16 +1050,14 @@ def chart(spec: BPTTSpec, lags: list[Lag]) -> list[str]:
         span = math.log10(top) - math.log10(tiny)
         return max(1, round(CHART_WIDTH * (1 + (math.log10(v) - math.log10(top)) / (span * 1.05))))
 
-    scale = "log scale" if log else "linear scale"
-    head = f"‖∂h{last}/∂h_t‖₂ (#)" + (" and the cell path ‖Π f_k‖ (=)" if spec.cell == "lstm" else "")
-    lines = [f"{head} by lag T − t, {scale}:"]
-    label_w = len(f"lag {lags[-1].lag} (t={lags[-1].t})")
+    lines = []
+    label_w = len(f"T-t={lags[-1].lag}, t={lags[-1].t}")
     for k, lag in enumerate(lags):
         for s, (mark, vs) in enumerate(series):
-            label = f"lag {lag.lag} (t={lag.t})" if s == 0 else ""
+            label = f"T-t={lag.lag}, t={lag.t}" if s == 0 else ""
             bar = mark * length(vs[k])
             lines.append(f"{label:<{label_w}} |{bar} {m.fmt_number(vs[k], 4)}")
-    return lines
+    return lines, log
 
 
 def verdict(spec: BPTTSpec, lags: list[Lag]) -> tuple[float | None, Text]:
@@ -1136,6 +1134,7 @@ def _solve(spec: BPTTSpec) -> Result:
     lags = through_time(spec, f)
     _finite(loss, grads, lags)
     rate, says = verdict(spec, lags)
+    picture, log = chart(spec, lags)
 
     steps = list(f.result.steps)
     steps.append(loss_step(spec, f, loss))
@@ -1241,6 +1240,13 @@ def _solve(spec: BPTTSpec) -> Result:
             "更新为一步梯度下降 W′ = W − η·∂L/∂W，η = {lr}",
         ).format(lr=m.fmt_number(spec.lr, R.DIGITS)),
     ]
+    legend = T("the chart: # is ‖∂h_T/∂h_t‖₂", "图：# 为 ‖∂h_T/∂h_t‖₂")
+    if spec.cell == "lstm":
+        legend = legend + T(", = is the cell path ‖Π f_k‖", "，= 为细胞通路 ‖Π f_k‖")
+    legend = legend + (
+        T(", bars on a log scale", "，条长按对数刻度") if log else T(", bars on a linear scale", "，条长按线性刻度")
+    )
+    notes.append(legend)
     if spec.cell == "lstm":
         notes.append(
             T(
@@ -1273,7 +1279,7 @@ def _solve(spec: BPTTSpec) -> Result:
         tables=[contributions_table(spec, per_step, grads), lag_table(spec, lags)],
         notes=notes,
         spec=spec,
-        figures=[chart(spec, lags)],
+        figures=[picture],
     )
 
 
@@ -1292,3 +1298,19 @@ def _overflow() -> DlcalcError:
             "bptt：数值溢出（梯度爆炸超出浮点范围）；请用更小的权重或更少的步数",
         )
     )
+
+
+# --- the quiz --------------------------------------------------------------------------------
+
+
+def template(rng: Any, difficulty: int = 1) -> Any:
+    """A quiz question on BPTT (dlcalc.quiz.bptt_template draws it; this solver answers it)."""
+    from dlcalc.quiz.bptt_template import template as draw
+
+    return draw(rng, difficulty)
+
+
+def well_posed(q: Any) -> bool:
+    from dlcalc.quiz.bptt_template import well_posed as fit
+
+    return fit(q)
