@@ -2,7 +2,7 @@
 
 _dlcalc_subcommands() {
     case "$1" in
-        "") echo "act attention backprop bank batchnorm conv draw exam explain grad gru loss lstm metrics net optim perceptron pool quiz rnn softmax" ;;
+        "") echo "act attention backprop bank batchnorm bptt conv draw exam explain grad gru loss lstm metrics net optim perceptron pool quiz rnn softmax" ;;
         "bank") echo "check list show" ;;
         "quiz") echo "history review stats" ;;
     esac
@@ -19,6 +19,7 @@ _dlcalc_options() {
         "bank list") echo "--topic -t --path --json --md --latex --lang --help -h" ;;
         "bank show") echo "--solution --path --json --md --latex --lang --help -h" ;;
         "batchnorm") echo "--mode --json --latex --md --lang --check --help -h" ;;
+        "bptt") echo "--x --target --cell --h0 --c0 --weight-ih --weight-hh --bias-ih --bias-hh --nonlinearity --loss --lr --truncate --png --full --set --json --latex --md --lang --check --help -h" ;;
         "conv") echo "--kernel -k --stride -s --padding -p --dilation -d --out-channels -o --groups -g --no-bias --transposed --output-padding --layout --target --solve --json --latex --md --lang --check --help -h" ;;
         "draw") echo "--list --png --svg --json --latex --md --lang --check --help -h" ;;
         "exam") echo "--seed --minutes --paper --key --pdf --tex --resume --db --lang --json --help -h" ;;
@@ -62,6 +63,22 @@ _dlcalc_value() {
         "bank show|--lang") echo "en zh" ;;
         "batchnorm|--mode") echo "train eval" ;;
         "batchnorm|--lang") echo "en zh" ;;
+        "bptt|--x") echo "" ;;
+        "bptt|--target") echo "" ;;
+        "bptt|--cell") echo "rnn lstm" ;;
+        "bptt|--h0") echo "" ;;
+        "bptt|--c0") echo "" ;;
+        "bptt|--weight-ih") echo "" ;;
+        "bptt|--weight-hh") echo "" ;;
+        "bptt|--bias-ih") echo "" ;;
+        "bptt|--bias-hh") echo "" ;;
+        "bptt|--nonlinearity") echo "" ;;
+        "bptt|--loss") echo "half_sse mse" ;;
+        "bptt|--lr") echo "" ;;
+        "bptt|--truncate") echo "" ;;
+        "bptt|--png") echo "" ;;
+        "bptt|--set") echo "" ;;
+        "bptt|--lang") echo "en zh" ;;
         "conv|--kernel"|"conv|-k") echo "" ;;
         "conv|--stride"|"conv|-s") echo "" ;;
         "conv|--padding"|"conv|-p") echo "" ;;

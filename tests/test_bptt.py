@@ -403,3 +403,64 @@ def test_json_has_every_gradient_under_its_own_name():
     assert set(data["grads"]) == {"weight_ih", "weight_hh", "bias_ih", "bias_hh", "W_hy", "b_y"}
     assert set(data["updated"]) == set(data["grads"]) == set(data["contributions"])
     assert all({"lag", "t", "norm", "dh_dh"} <= set(row) for row in data["through_time"])
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+SCALAR = ["--x", "1; 2; 3", "--set", "W=0.5", "--set", "U=0.1"]
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (SCALAR, "target is missing"),
+        ([*SCALAR, "--target", "1; 2"], "target: expected one value per step"),
+        ([*SCALAR, "--target", "1", "--truncate", "0"], "truncate"),
+        ([*SCALAR, "--target", "1", "--lr", "fast"], "lr"),
+        ([*SCALAR, "--target", "1", "--cell", "gru"], "cell"),
+        ([*SCALAR, "--target", "1", "--set", "bogus=1"], "unknown field"),
+        (["--x", "1; 2", "--set", "W_i=0.5", "--cell", "lstm", "--target", "1"], "missing"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(cli, args, words):
+    code, out, err = cli("bptt", *args)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and words in err and "Traceback" not in err
+
+
+def test_cli_bad_input_speaks_chinese(cli):
+    code, _, err = cli("bptt", *SCALAR, "--target", "1", "--truncate", "0", "--lang", "zh")
+    assert code == 2 and "至少回传 1 步" in err
+
+
+def test_cli_json_lists_every_gradient_under_its_name(cli):
+    code, out, _ = cli("bptt", "--cell", "lstm", "--x", "1; 2", "--weight-ih", "0.1; 0.2; 0.3; 0.4",
+                       "--weight-hh", "0.1; 0.1; 0.1; 0.1", "--target", "0.5", "--json")  # fmt: skip
+    assert code == 0
+    data = json.loads(out)
+    assert data["dlcalc"] == 1 and data["kind"] == "bptt" and data["cell"] == "lstm"
+    assert set(data["grads"]) == {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}
+    assert data["grads"]["bias_ih"] == data["grads"]["bias_hh"]  # both biases add into the same net input
+    assert {"cell_path", "cell_path_norm", "dc_dc", "dc_norm"} <= set(data["through_time"][1])
+
+
+def test_cli_check_agrees_and_a_wrong_solver_exits_1(cli, monkeypatch):
+    code, out, _ = cli("bptt", *SCALAR, "--target", "0; 0; 1", "--truncate", "2", "--check")
+    assert code == 0 and "torch agrees" in out
+    real = bptt.summed_dz
+
+    def off_by_a_little(spec, runs):
+        dz = real(spec, runs)
+        dz[1] = [v * 1.001 for v in dz[1]]
+        return dz
+
+    monkeypatch.setattr(bptt, "summed_dz", off_by_a_little)
+    code, out, _ = cli("bptt", *SCALAR, "--target", "0; 0; 1", "--truncate", "2", "--check")
+    assert code == 1 and "DISAGREES" in out
+
+
+def test_cli_png_draws_the_picture(cli, tmp_path):
+    path = tmp_path / "through-time.png"
+    code, _, err = cli("bptt", *SCALAR, "--target", "0.5", "--png", str(path))
+    assert code == 0 and str(path) in err
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

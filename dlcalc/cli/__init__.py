@@ -27,6 +27,7 @@ COMMAND_MODULES = {
     "rnn": "sequences",
     "lstm": "sequences",
     "gru": "sequences",
+    "bptt": "bptt",
     "optim": "extras",
     "attention": "extras",
     "batchnorm": "extras",

@@ -45,6 +45,7 @@ MAX_HIDDEN = 8  # BPTT by hand: a few units; the Jacobian products stay quick in
 MAX_STEPS = 50
 DEFAULT_LR = 0.1
 CHART_WIDTH = 40
+STEPS_SHOWN = 40  # a longer derivation (an LSTM's) is folded in the terminal unless asked (--full)
 
 
 @dataclass(frozen=True)
@@ -1024,7 +1025,8 @@ def lag_table(spec: BPTTSpec, lags: list[Lag]) -> Table:
             row += ["" if lag.factor is None else fmt(lag.factor), fmt(lag.norm)]
         else:
             assert lag.cell_path is not None and lag.dc_norm is not None
-            row += [fmt(lag.norm), _plain([round(v, 6) for v in lag.cell_path]), fmt(lag.dc_norm)]
+            path = [fmt(v) for v in lag.cell_path]
+            row += [fmt(lag.norm), path[0] if len(path) == 1 else "(" + ", ".join(path) + ")", fmt(lag.dc_norm)]
         if spec.truncate is not None:
             row.append(T("reached", "回传到") if lag.lag < spec.truncate else T("cut", "截断"))
         rows.append(row)
@@ -1280,6 +1282,7 @@ def _solve(spec: BPTTSpec) -> Result:
         notes=notes,
         spec=spec,
         figures=[picture],
+        show_steps=len(steps) <= STEPS_SHOWN,
     )
 
 
