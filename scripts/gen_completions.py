@@ -1,4 +1,4 @@
-"""Write completions/dlcalc.{bash,zsh,fish} from the Typer app itself.
+"""Write completions/dlcalc.{bash,zsh,fish} and dlcalc/cli/index.py from the Typer app itself.
 
 Run `python scripts/gen_completions.py` after changing a command or an option; the test suite
 regenerates them in memory and fails when the committed files have drifted from the app.
@@ -225,12 +225,67 @@ def render_all() -> dict[str, str]:
     return {"dlcalc.bash": bash(root), "_dlcalc": zsh(root), "dlcalc.fish": fish(root)}
 
 
+def render_index() -> str:
+    """dlcalc/cli/index.py: every command, where it comes from, and its one line in both languages —
+    what the bare `dlcalc --help` lists without importing a solver. Computed from the app."""
+    import typer
+
+    from dlcalc.cli import full_app
+    from dlcalc.cli.app import COMMAND_HELP
+    from dlcalc.solvers import declared
+
+    import importlib
+
+    from dlcalc.quiz import templates as quiz_templates
+
+    everything = declared()
+    solvers = {s.name: s for s in everything if s.command}
+    root = typer.main.get_command(full_app())
+    templates = []
+    for s in everything:
+        own = getattr(importlib.import_module(s.module), "template", None)
+        if own is not None:
+            templates.append(f"    {s.name!r}: {s.module!r},")
+        elif s.command and callable(getattr(quiz_templates, s.name, None)):
+            templates.append(f"    {s.name!r}: 'dlcalc.quiz.templates',")
+    rows = []
+    for name in sorted(root.commands):  # type: ignore[attr-defined]
+        if name in COMMAND_HELP:
+            origin, text = f"cli.{name}", COMMAND_HELP[name]
+        else:
+            origin, text = f"solvers.{name}", solvers[name].help
+        rows.append(f"    ({name!r}, {origin!r}, {text.en!r}, {text.zh!r}),")
+    return "\n".join(
+        [
+            f'"""Every command of dlcalc ({HEADER})."""',
+            "",
+            "COMMANDS: list[tuple[str, str, str, str]] = [",
+            "    # (command, where it comes from, one line in English, in Chinese)",
+            *rows,
+            "]",
+            "# every solver, by module name (some are reached through another command: conv --solve)",
+            f"SOLVERS: tuple[str, ...] = {tuple(s.name for s in everything)!r}",
+            "# quiz topics with a question template, and the module whose `template` draws one",
+            "TEMPLATES: dict[str, str] = {",
+            *templates,
+            "}",
+            "",
+        ]
+    )
+
+
+def generated() -> dict[Path, str]:
+    """Every generated file, by path: the completions and the command index."""
+    files = {ROOT / "completions" / name: text for name, text in render_all().items()}
+    files[ROOT / "dlcalc" / "cli" / "index.py"] = render_index()
+    return files
+
+
 def main() -> int:
-    out = ROOT / "completions"
-    out.mkdir(exist_ok=True)
-    for name, text in render_all().items():
-        (out / name).write_text(text, encoding="utf-8")
-        print(f"wrote completions/{name}")
+    (ROOT / "completions").mkdir(exist_ok=True)
+    for path, text in generated().items():
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 

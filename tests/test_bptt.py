@@ -407,7 +407,7 @@ def test_json_has_every_gradient_under_its_own_name():
 
 # --- the command ----------------------------------------------------------------------------------
 
-SCALAR = ["--x", "1; 2; 3", "--set", "W=0.5", "--set", "U=0.1"]
+SCALAR = ["--sequence", "1; 2; 3", "--set", "W=0.5", "--set", "U=0.1"]
 
 
 @pytest.mark.parametrize(
@@ -419,7 +419,7 @@ SCALAR = ["--x", "1; 2; 3", "--set", "W=0.5", "--set", "U=0.1"]
         ([*SCALAR, "--target", "1", "--lr", "fast"], "lr"),
         ([*SCALAR, "--target", "1", "--cell", "gru"], "cell"),
         ([*SCALAR, "--target", "1", "--set", "bogus=1"], "unknown field"),
-        (["--x", "1; 2", "--set", "W_i=0.5", "--cell", "lstm", "--target", "1"], "missing"),
+        (["--sequence", "1; 2", "--set", "W_i=0.5", "--cell", "lstm", "--target", "1"], "missing"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(cli, args, words):
@@ -434,7 +434,7 @@ def test_cli_bad_input_speaks_chinese(cli):
 
 
 def test_cli_json_lists_every_gradient_under_its_name(cli):
-    code, out, _ = cli("bptt", "--cell", "lstm", "--x", "1; 2", "--weight-ih", "0.1; 0.2; 0.3; 0.4",
+    code, out, _ = cli("bptt", "--cell", "lstm", "--sequence", "1; 2", "--weight-ih", "0.1; 0.2; 0.3; 0.4",
                        "--weight-hh", "0.1; 0.1; 0.1; 0.1", "--target", "0.5", "--json")  # fmt: skip
     assert code == 0
     data = json.loads(out)
@@ -464,3 +464,25 @@ def test_cli_png_draws_the_picture(cli, tmp_path):
     code, _, err = cli("bptt", *SCALAR, "--target", "0.5", "--png", str(path))
     assert code == 0 and str(path) in err
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_old_spelling_still_works_with_a_note(cli):
+    code, out, err = cli("bptt", "--x", "1; 2", "--set", "W=0.5", "--set", "U=0.1", "--target", "0.5", "--json")
+    assert code == 0 and json.loads(out)["kind"] == "bptt" and "--sequence" in err
+
+
+def test_cli_full_shows_a_folded_derivation(cli):
+    lstm = [
+        "--cell",
+        "lstm",
+        "--sequence",
+        "1; 1; 1",
+        "--weight-ih",
+        "0.5; 0.5; 0.5; 0.5",
+        "--weight-hh",
+        "0.5; 0.5; 0.5; 0.5",
+    ]
+    code, out, _ = cli("bptt", *lstm, "--target", "0.5")
+    assert code == 0 and "add --full" in out and "δc2" not in out
+    code, out, _ = cli("bptt", *lstm, "--target", "0.5", "--full")
+    assert code == 0 and "δc2" in out and "add --full" not in out

@@ -37,7 +37,7 @@ def _bash(words, cword):
 
 
 def test_bash():
-    assert _bash(["dlcalc", "co"], 1) == ["conv"]
+    assert _bash(["dlcalc", "con"], 1) == ["conv"]
     assert _bash(["dlcalc", "conv", "--st"], 2) == ["--stride"]
     assert _bash(["dlcalc", "pool", "3", "--lang", ""], 4) == ["en", "zh"]
     assert "--ceil-mode" in _bash(["dlcalc", "pool", "--"], 2)
@@ -50,7 +50,7 @@ def test_fish():
         out = subprocess.run(["fish", "-c", cmd], capture_output=True, text=True, check=True).stdout
         return [row.split("\t")[0] for row in out.splitlines()]
 
-    assert complete("dlcalc co") == ["conv"]
+    assert complete("dlcalc con") == ["conv"]
     assert complete("dlcalc conv --st") == ["--stride"]
     assert complete("dlcalc conv 3 --lang ") == ["en", "zh"]
 
@@ -78,7 +78,7 @@ def test_zsh():
         ).stdout
         return out.strip().removeprefix("RESULT: ").strip()
 
-    assert complete("dlcalc co") == "dlcalc conv"
+    assert complete("dlcalc con") == "dlcalc conv"
     assert complete("dlcalc conv --st") == "dlcalc conv --stride"
 
 

@@ -8,7 +8,6 @@ no YAML tag can build a Python object.
 
 from __future__ import annotations
 
-import importlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,45 +16,25 @@ from typing import Any
 from dlcalc.bank.parts import Part, default_part, parse_parts
 from dlcalc.errors import DlcalcError
 
-SOLVERS = {
-    "conv": "dlcalc.solvers.conv",
-    "conv_inverse": "dlcalc.solvers.conv_inverse",
-    "pool": "dlcalc.solvers.pool",
-    "net": "dlcalc.solvers.net",
-    "perceptron": "dlcalc.solvers.perceptron",
-    "backprop": "dlcalc.solvers.backprop",
-    "grad": "dlcalc.solvers.grad",
-    "rnn": "dlcalc.solvers.rnn",
-    "lstm": "dlcalc.solvers.lstm",
-    "gru": "dlcalc.solvers.gru",
-    "optim": "dlcalc.solvers.optim",
-    "attention": "dlcalc.solvers.attention",
-    "batchnorm": "dlcalc.solvers.batchnorm",
-    "softmax": "dlcalc.solvers.softmax",
-    "act": "dlcalc.solvers.act",
-    "metrics": "dlcalc.solvers.metrics",
-}
-# Topics are named as the commands they exercise (softmax probabilities: `softmax`; cross-entropy
-# and other losses: `loss`; activation slopes: `act`), then the concept questions.
-TOPICS = (
-    "conv",
-    "pool",
-    "net",
-    "perceptron",
-    "backprop",
-    "grad",
-    "rnn",
-    "lstm",
-    "gru",
-    "optim",
-    "attention",
-    "batchnorm",
-    "softmax",
-    "loss",
-    "act",
-    "metrics",
-    "concept",
-)
+def _solvers() -> tuple[str, ...]:
+    """Every solver a problem may name: found in dlcalc/solvers (the generated command index)."""
+    from dlcalc.cli import index
+
+    return tuple(getattr(index, "SOLVERS", ()))  # () only while the index itself is being generated
+
+
+def _topics() -> tuple[str, ...]:
+    """Topics are named as the commands they exercise (softmax probabilities: `softmax`;
+    cross-entropy and other losses: `loss`; activation slopes: `act`), then the concept questions."""
+    from dlcalc.cli.index import COMMANDS
+
+    return tuple(name for name, origin, _en, _zh in COMMANDS if origin.startswith("solvers.") or name == "net") + (
+        "concept",
+    )
+
+
+SOLVERS = _solvers()
+TOPICS = _topics()
 # Older topic names, still read (a bank file, `--topic`, a history) as the new ones.
 RENAMED_TOPICS = {"activation": "act"}
 
@@ -305,9 +284,10 @@ def find(problems: list[Problem], problem_id: str) -> Problem:
 
 
 def solve(problem: Problem):
-    """Run the problem's solver on its inputs: the same parse_spec the CLI uses."""
-    module = importlib.import_module(SOLVERS[problem.solver])
-    return module.solve(module.parse_spec(problem.inputs))
+    """Run the problem's solver on its inputs: the same spec reader the CLI uses."""
+    from dlcalc.solvers import solve as run_solver
+
+    return run_solver(problem.solver, problem.inputs)
 
 
 def matches(expected: Any, got: Any, tol: float) -> bool:

@@ -9,45 +9,64 @@ import re
 import sys
 
 import typer
+from typing import Any
 
 from dlcalc.cli.app import APP_SETTINGS, app
 from dlcalc.cli.options import fail
 from dlcalc.errors import CheckFailed, DlcalcError
 
-__all__ = ["COMMAND_MODULES", "flushed", "full_app", "main", "run"]
+__all__ = ["COMMAND_MODULES", "command_modules", "flushed", "full_app", "main", "run"]
 
-# Which module registers each command: running one command imports only its module.
-COMMAND_MODULES = {
-    "conv": "layers",
-    "pool": "layers",
-    "net": "layers",
-    "perceptron": "training",
-    "backprop": "gradients",
-    "grad": "gradients",
-    "rnn": "sequences",
-    "lstm": "sequences",
-    "gru": "sequences",
-    "bptt": "bptt",
-    "optim": "extras",
-    "attention": "extras",
-    "batchnorm": "extras",
-    "softmax": "extras",
-    "loss": "extras",
-    "act": "extras",
-    "metrics": "extras",
-    "bank": "bank",
-    "quiz": "quiz",
-    "exam": "exam",
-    "explain": "explain",
-    "draw": "draw",
-}
+# Modules of this package that hold no command of their own.
+_MACHINERY = {"app", "argv", "build", "files", "index", "options", "layers"}
+
+
+def _cli_modules() -> list[str]:
+    import pkgutil
+
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in _MACHINERY)
+
+
+def command_modules() -> dict[str, str]:
+    """{command: where it comes from} — computed: `dlcalc/cli/NAME.py` for a hand-written command,
+    `dlcalc/solvers/NAME.py` for one built from a solver's declaration (see `dlcalc.cli.index`)."""
+    from dlcalc.cli.index import COMMANDS
+
+    return {name: origin for name, origin, _en, _zh in COMMANDS}
+
+
+def __getattr__(name: str) -> object:
+    if name == "COMMAND_MODULES":  # computed on first use, never kept by hand
+        return command_modules()
+    raise AttributeError(name)
 
 
 def full_app() -> typer.Typer:
-    """The app with every command registered (for --help, completions, and tests)."""
-    for module in sorted(set(COMMAND_MODULES.values())):
+    """The app with every command registered (for completions, generated docs, and tests)."""
+    from dlcalc.cli.build import command_for
+    from dlcalc.solvers import declared
+
+    for module in _cli_modules():
         importlib.import_module(f"dlcalc.cli.{module}")
+    importlib.import_module("dlcalc.cli.layers")
+    have = _registered_names(app)
+    for solver in declared():
+        if solver.command and solver.name not in have:
+            command_for(solver, app)
+            have.add(solver.name)
+    _sort_commands(app)
     return app
+
+
+def _registered_names(application: typer.Typer) -> set[str]:
+    names = {info.name or typer.main.get_command_name(info.callback.__name__) for info in application.registered_commands}  # type: ignore[union-attr]
+    return names | {g.name for g in application.registered_groups if g.name}
+
+
+def _sort_commands(application: typer.Typer) -> None:
+    application.registered_commands.sort(
+        key=lambda info: info.name or typer.main.get_command_name(info.callback.__name__)  # type: ignore[union-attr]
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -68,37 +87,81 @@ def app_for(argv: list[str]) -> typer.Typer:
     """The app with only the command about to run, when argv names one.
 
     Typer builds a click command for every registered function before dispatching; building just
-    the one in use keeps `dlcalc conv …` from paying for all the others. Help and completion
-    generation use the full app.
+    the one in use keeps `dlcalc conv …` from paying for all the others. The command is found by
+    name: `dlcalc/cli/NAME.py` (hand-written), else the solver module `dlcalc/solvers/NAME.py`
+    built from its declaration. The bare `dlcalc --help` lists the commands from the generated
+    index, importing no solver.
     """
-    if not argv or argv[0].startswith("-") or argv[0] not in COMMAND_MODULES:
-        return full_app()
+    if not argv or argv[0].startswith("-"):
+        return _index_app() if not argv or argv[0] in ("-h", "--help") else full_app()
     wanted = argv[0]
-    importlib.import_module(f"dlcalc.cli.{COMMAND_MODULES[wanted]}")
     small = typer.Typer(**APP_SETTINGS)
     small.registered_callback = app.registered_callback
-    for info in app.registered_commands:
-        name = info.name or typer.main.get_command_name(info.callback.__name__)
-        if name == wanted:
-            small.registered_commands = [info]
-            return small
-    for group in app.registered_groups:
-        if group.name == wanted:
-            small.registered_groups = [group]
-            return small
+    if wanted in _cli_modules() or wanted == "net":
+        importlib.import_module(f"dlcalc.cli.{wanted if wanted != 'net' else 'layers'}")
+        for info in app.registered_commands:
+            name = info.name or typer.main.get_command_name(info.callback.__name__)  # type: ignore[union-attr]
+            if name == wanted:
+                small.registered_commands = [info]
+                return small
+        for group in app.registered_groups:
+            if group.name == wanted:
+                small.registered_groups = [group]
+                return small
+    from dlcalc.solvers import declaration, module_names
+
+    solver = declaration(wanted) if wanted in module_names() else None
+    if solver is not None and solver.command:
+        from dlcalc.cli.build import command_for
+
+        command_for(solver, small)
+        return small
     return full_app()
+
+
+def _index_app() -> typer.Typer:
+    """`dlcalc --help`: every command with its one line, from the generated index (no imports)."""
+    from dlcalc.cli.build import help_lang
+    from dlcalc.cli.index import COMMANDS
+
+    listing = typer.Typer(**APP_SETTINGS)
+    listing.registered_callback = app.registered_callback
+    for name, _origin, en, zh in COMMANDS:
+        listing.command(name=name, help=zh if help_lang() == "zh" else en)(_placeholder)
+    return listing
+
+
+def _placeholder() -> None:  # pragma: no cover - only listed by the bare --help, never run
+    pass
 
 
 def run(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = typer.main.get_command(app_for(argv))
+    from dlcalc.cli.build import choose_help_lang, translate_help_options
+
+    lang = choose_help_lang(argv)
+    try:
+        command = typer.main.get_command(app_for(argv))
+    except DlcalcError as e:
+        fail(e.in_language(lang))
+        return 2
+    translate_help_options(command)
     from dlcalc.cli.argv import protect_values
 
     argv = protect_values(command, argv)
+    code = _run(command, argv, lang)
+    from dlcalc.cli.build import flush_notes
+
+    flush_notes(code in (0, 1))
+    return code
+
+
+def _run(command: Any, argv: list[str], lang: str) -> int:
+    """Run the click command; every way it can end becomes an exit code (and one stderr line)."""
     try:
-        command.main(args=argv, prog_name="dlcalc", standalone_mode=False)
+        command.main(args=argv, prog_name="dlcalc", standalone_mode=False)  # type: ignore[attr-defined]
     except DlcalcError as e:
-        fail(e.message)
+        fail(e.in_language(lang) if e.text is not None else e.message)
         return 2
     except CheckFailed:
         return 1
@@ -114,7 +177,7 @@ def run(argv: list[str] | None = None) -> int:
         if type(e).__name__ == "NoArgsIsHelpError":
             e.show()  # type: ignore[attr-defined]
             return 0
-        fail(usage_message(e))
+        fail(usage_message(e, lang))
         return getattr(e, "exit_code", 2)
     except BrokenPipeError:
         _silence_stdout()
@@ -153,7 +216,21 @@ def _silence_stdout() -> None:
         pass
 
 
-def usage_message(e: Exception) -> str:
+# click's usage errors, read back into Chinese (click has no Chinese catalogue of its own).
+_USAGE_ZH = [
+    (r"no such option:? (\S+)", r"没有选项 \1"),
+    (r"no such command:? (\S+)", r"没有命令 \1"),
+    (r"missing argument '([^']*)'", r"缺少参数 '\1'"),
+    (r"missing option '([^']*)'", r"缺少选项 '\1'"),
+    (r"missing parameter:? (\S+)", r"缺少参数 \1"),
+    (r"option '([^']*)' requires an argument", r"选项 '\1' 需要一个值"),
+    (r"(?:got )?unexpected extra arguments? \((.*)\)", r"多余的参数（\1）"),
+    (r"invalid value for '([^']*)': '([^']*)' is not one of (.*)", r"'\1' 的值无效：'\2' 不是 \3 之一"),
+    (r"invalid value for '([^']*)': (.*)", r"'\1' 的值无效：\2"),
+]
+
+
+def usage_message(e: Exception, lang: str = "en") -> str:
     """click's usage error as one dlcalc line: `conv: no such option --bogus (did you mean …?)`."""
     ctx = getattr(e, "ctx", None)
     path = ctx.command_path if ctx is not None else "dlcalc"
@@ -163,5 +240,14 @@ def usage_message(e: Exception) -> str:
     message = re.sub(r"\s*Did you mean (.*)\?$", r" (did you mean \1?)", message)
     if message[:1].isupper() and not message[1:2].isupper():
         message = message[0].lower() + message[1:]
+    if lang == "zh":
+        hint = re.search(r" \(did you mean (.*)\?\)$", message)
+        body = message[: hint.start()] if hint else message
+        for pattern, replacement in _USAGE_ZH:
+            if re.fullmatch(pattern, body):
+                body = re.sub(pattern, replacement, body)
+                break
+        message = body + (f"（是不是 {hint.group(1)}？）" if hint else "")
+        return f"{where}：{message}；参见 {path} --help" if where else f"{message}；参见 {path} --help"
     help_hint = f"see {path} --help"
     return f"{where}: {message}; {help_hint}" if where else f"{message}; {help_hint}"

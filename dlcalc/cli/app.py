@@ -32,3 +32,19 @@ def root(
     ] = None,
 ) -> None:
     """Worked, torch-checked answers to deep-learning exam calculations."""
+
+
+# The one line of each hand-written command in both languages (the bare `dlcalc --help` lists
+# them from the generated index; commands built from a solver's declaration carry their own).
+from dlcalc.text import T  # noqa: E402
+
+COMMAND_HELP = {
+    "bank": T("The problem bank: list, show and check the bilingual exam problems.", "题库：列出、查看并核对中英双语考题。"),
+    "quiz": T("Practice quizzes, graded, with worked solutions, a study history and its review.", "练习测验：自动批改、附完整解答，并记录学习历史以便复习。"),
+    "exam": T("Sit a mock final exam in the course's structure, with points and a clock.", "按课程期末结构参加模拟考试，计分并计时。"),
+    "explain": T("Look a term up in the course glossary: definition, formula, related terms, the command to try.", "在课程术语表中查词：定义、公式、相关术语与可试的命令。"),
+    "draw": T("Draw an exam diagram (neuron, LSTM, transformer …), labelled, with what each part does.", "画出考试常考的示意图（神经元、LSTM、Transformer…），并标注各部分作用。"),
+    "net": T("A whole network's shapes, parameters, multiply-adds and receptive fields, like torchinfo without torch.", "整个网络的各层形状、参数量、乘加次数与感受野，如同不用 torch 的 torchinfo。"),
+    "examples": T("The example problems shipped with dlcalc: list them, print one, or copy one out (--copy DIR).", "dlcalc 自带的示例题：列出、打印其中一个，或复制出来（--copy DIR）。"),
+    "completion": T("Print the shell completion script (static: pressing TAB never starts Python).", "打印 shell 补全脚本（静态脚本：按 TAB 不会启动 Python）。"),
+}  # fmt: skip

@@ -1,104 +1,32 @@
-"""`dlcalc bptt`: backpropagation through time worked out, and `--png`, the gradient-through-time picture.
-
-The solver (dlcalc.solvers.bptt) does the mathematics; this module reads the options, hands the
-result to the one renderer, and draws the picture with matplotlib (imported only for --png).
-"""
+"""`dlcalc bptt`: built from the bptt solver's declaration, plus `--png` (the gradient through time
+drawn with matplotlib, imported only then) and `--full` (every derivation step of a long one)."""
 
 from __future__ import annotations
 
-from enum import Enum
-from typing import Annotated, Any, Optional
+from typing import Any
 
-import typer
+from dlcalc.declare import Input, Solver
+from dlcalc.text import T
 
-from dlcalc.cli.app import app
-from dlcalc.cli.options import Output, emit, output_options
-from dlcalc.cli.sequences import BhhOpt, BihOpt, FileArg, H0Opt, SetOpt, WhhOpt, WihOpt, XOpt, collect
-
-
-class Cell(str, Enum):
-    rnn = "rnn"
-    lstm = "lstm"
+OPTIONS = (
+    Input("png", help=T("Also draw ‖∂h_T/∂h_t‖ against the lag to a PNG file (matplotlib).",
+                        "另把 ‖∂h_T/∂h_t‖ 随时间间隔的变化画成 PNG 文件（matplotlib）。"), metavar="FILE"),
+    Input("full", help=T("Show every derivation step (a long derivation is folded).", "显示全部推导步骤（较长的推导默认折叠）。"),
+          switch=True),
+)  # fmt: skip
 
 
-class Loss(str, Enum):
-    half_sse = "half_sse"
-    mse = "mse"
+def run_command(solver: Solver, inputs: dict[str, Any], options: dict[str, Any], out: Any, pictures: dict[str, str]) -> None:
+    import typer
 
+    from dlcalc.cli.options import emit
+    from dlcalc.solvers import bptt, spec_of
 
-@app.command()
-@output_options
-def bptt(
-    file: FileArg = None,
-    x: XOpt = None,
-    target: Annotated[
-        Optional[str],
-        typer.Option(
-            "--target",
-            help='One target per step "0; 0; 1" (rows of vectors "1,0; 0,1"), or one value for the last step only.',
-        ),
-    ] = None,
-    cell: Annotated[Optional[Cell], typer.Option("--cell", help="rnn or lstm.  [default: rnn]")] = None,
-    h0: H0Opt = None,
-    c0: Annotated[Optional[str], typer.Option("--c0", help="LSTM: initial cell state.  [default: zeros]")] = None,
-    weight_ih: WihOpt = None,
-    weight_hh: WhhOpt = None,
-    bias_ih: BihOpt = None,
-    bias_hh: BhhOpt = None,
-    nonlinearity: Annotated[
-        Optional[str], typer.Option("--nonlinearity", help="RNN: tanh or relu.  [default: tanh]")
-    ] = None,
-    loss: Annotated[
-        Optional[Loss],
-        typer.Option("--loss", help="half_sse: Σ ½(o − y)², as backprop; mse: torch.nn.MSELoss.  [default: half_sse]"),
-    ] = None,
-    lr: Annotated[Optional[str], typer.Option("--lr", help="Learning rate of the update.  [default: 0.1]")] = None,
-    truncate: Annotated[
-        Optional[int],
-        typer.Option("--truncate", metavar="K", help="Truncated BPTT: each loss flows back K steps only."),
-    ] = None,
-    png: Annotated[
-        Optional[str],
-        typer.Option("--png", metavar="FILE", help="Also draw ‖∂h_T/∂h_t‖ against the lag to a PNG (matplotlib)."),
-    ] = None,
-    full: Annotated[bool, typer.Option("--full", help="Show every derivation step (a long one is folded).")] = False,
-    set_: SetOpt = None,
-    out: Output | None = None,
-) -> None:
-    """Backpropagation through time: δh_t back along the sequence, each gradient as a sum over steps, the update,
-    and ‖∂h_T/∂h_t‖ for every lag (the vanishing gradient; for an LSTM beside the cell path).
-
-    Example: dlcalc bptt --x "1; 2; 3" --set W=0.5 --set U=0.1 --target 0.5
-    """
-    from dlcalc.solvers import bptt as solver
-
-    inputs = collect(
-        file,
-        {
-            "x": x,
-            "target": target,
-            "cell": cell.value if cell else None,
-            "h0": h0,
-            "c0": c0,
-            "weight_ih": weight_ih,
-            "weight_hh": weight_hh,
-            "bias_ih": bias_ih,
-            "bias_hh": bias_hh,
-            "nonlinearity": nonlinearity,
-            "loss": loss.value if loss else None,
-            "lr": lr,
-            "truncate": truncate,
-        },
-        set_,
-    )
-    result = solver.solve(solver.parse_spec(inputs))
-    result.show_steps = result.show_steps or full
-    if png is not None:
-        from dlcalc.text import T
-
-        lang = out.lang if out is not None else "en"
-        draw_png(png, result, lang)
-        typer.echo("dlcalc: " + T("wrote {p}", "已写入 {p}")(lang).format(p=png), err=True)
+    result = bptt.solve(spec_of("bptt", inputs))
+    result.show_steps = result.show_steps or bool(options.get("full"))
+    if options.get("png") is not None:
+        draw_png(options["png"], result, out.lang)
+        typer.echo("dlcalc: " + T("wrote {p}", "已写入 {p}")(out.lang).format(p=options["png"]), err=True)
     emit(result, out)
 
 
@@ -107,7 +35,6 @@ def draw_png(path: str, result: Any, lang: str = "en") -> None:
     ‖∂c_T/∂c_t‖₂ beside it; a truncated run marks where the gradient is cut."""
     from dlcalc.quiz.reports import _font_family
     from dlcalc.render.plot import _pyplot, _save
-    from dlcalc.text import T
 
     plt = _pyplot()
     words = {

@@ -1,4 +1,4 @@
-"""`dlcalc conv` and `dlcalc pool`: one layer's output shape and parameters."""
+"""`dlcalc net`: a whole network (its body is the net engineer's; conv and pool are built from their declarations)."""
 
 from __future__ import annotations
 
@@ -11,29 +11,12 @@ from dlcalc.cli.app import app
 from dlcalc.cli.options import Output, emit, output_options
 
 
-class Unknown(str, Enum):
-    padding = "padding"
-    stride = "stride"
-    kernel = "kernel"
-
-
 class Layout(str, Enum):
     auto = "auto"
     chw = "chw"
     hwc = "hwc"
 
 
-InputArg = Annotated[
-    str,
-    typer.Argument(
-        metavar="INPUT", help="Input size: H, HxW, CxHxW or HxWxC (x, × or * between sizes).", show_default=False
-    ),
-]
-KernelOpt = Annotated[
-    Optional[str],
-    typer.Option("--kernel", "-k", help="Kernel size: N or NxM (height x width).", show_default=False),
-]
-PaddingHelp = "Zero padding on each side: N or NxM"
 LayoutOpt = Annotated[
     Layout,
     typer.Option(
@@ -42,104 +25,6 @@ LayoutOpt = Annotated[
         "last size is 1, 3 or 4 and far smaller than the other two.",
     ),
 ]
-TargetOpt = Annotated[
-    Optional[str], typer.Option("--target", help="Wanted output size (H or HxW), with --solve.", show_default=False)
-]
-SolveOpt = Annotated[
-    Optional[Unknown], typer.Option("--solve", help="Find every value of this setting that gives --target.")
-]
-
-
-def _inverse(module_name: str, inputs: dict, target: str | None, solve: Unknown | None, out: Output) -> bool:
-    """Answer --target/--solve when given (True), with the same pairing rule for conv and pool."""
-    if solve is None and target is None:
-        return False
-    import importlib
-
-    from dlcalc.errors import DlcalcError
-
-    if solve is None or target is None:
-        raise DlcalcError("--target and --solve go together, e.g. --target 56 --solve padding")
-    module = importlib.import_module(f"dlcalc.solvers.{module_name}")
-    spec = module.parse_spec({**inputs, "target": target, "solve": solve.value})
-    emit(module.solve(spec), out)
-    return True
-
-
-@app.command()
-@output_options
-def conv(
-    input: InputArg,
-    kernel: KernelOpt = None,
-    stride: Annotated[str, typer.Option("--stride", "-s", help="Stride: N or NxM.")] = "1",
-    padding: Annotated[str, typer.Option("--padding", "-p", help=PaddingHelp + ", 'same' or 'valid'.")] = "0",
-    dilation: Annotated[str, typer.Option("--dilation", "-d", help="Dilation: N or NxM.")] = "1",
-    out_channels: Annotated[
-        Optional[str], typer.Option("--out-channels", "-o", help="Number of kernels F (output channels).")
-    ] = None,
-    groups: Annotated[str, typer.Option("--groups", "-g", help="Grouped convolution: groups dividing C and F.")] = "1",
-    no_bias: Annotated[bool, typer.Option("--no-bias", help="The layer has no bias terms.")] = False,
-    transposed: Annotated[
-        bool, typer.Option("--transposed", help="A transposed convolution (ConvTranspose2d).")
-    ] = False,
-    output_padding: Annotated[
-        str, typer.Option("--output-padding", help="Extra rows/columns on one side (transposed only): N or NxM.")
-    ] = "0",
-    layout: LayoutOpt = Layout.auto,
-    target: TargetOpt = None,
-    solve: SolveOpt = None,
-    out: Output | None = None,
-) -> None:
-    """Output shape and parameter count of one convolution layer, worked step by step.
-
-    Example (AlexNet CONV1): dlcalc conv 3x227x227 -k 11 -s 4 -o 96
-    Inverse question: dlcalc conv 64x56x56 -k 3 --target 56 --solve padding
-    """
-    inputs = {
-        "input": input, "kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation,
-        "out_channels": out_channels, "groups": groups, "bias": not no_bias, "transposed": transposed,
-        "output_padding": output_padding, "layout": layout.value,
-    }  # fmt: skip
-    if _inverse("conv_inverse", inputs, target, solve, out):
-        return
-    from dlcalc.solvers import conv as solver
-
-    emit(solver.solve(solver.parse_spec(inputs)), out)
-
-
-@app.command()
-@output_options
-def pool(
-    input: InputArg,
-    kernel: KernelOpt = None,
-    stride: Annotated[
-        Optional[str], typer.Option("--stride", "-s", help="Stride: N or NxM  [default: the kernel size]")
-    ] = None,
-    padding: Annotated[str, typer.Option("--padding", "-p", help=PaddingHelp + " (at most half the kernel).")] = "0",
-    dilation: Annotated[str, typer.Option("--dilation", "-d", help="Dilation (max pooling only): N or NxM.")] = "1",
-    avg: Annotated[bool, typer.Option("--avg", help="Average pooling instead of max pooling.")] = False,
-    ceil_mode: Annotated[
-        bool, typer.Option("--ceil-mode", help="Round the output size up (torch's ceil_mode).")
-    ] = False,
-    layout: LayoutOpt = Layout.auto,
-    target: TargetOpt = None,
-    solve: SolveOpt = None,
-    out: Output | None = None,
-) -> None:
-    """Output shape of one max or average pooling layer, worked step by step.
-
-    Example (AlexNet POOL1): dlcalc pool 96x55x55 -k 3 -s 2
-    Inverse question: dlcalc pool 64x56x56 --target 7 --solve kernel
-    """
-    inputs = {
-        "input": input, "kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation,
-        "ceil_mode": ceil_mode, "avg": avg, "layout": layout.value,
-    }  # fmt: skip
-    if _inverse("pool_inverse", inputs, target, solve, out):
-        return
-    from dlcalc.solvers import pool as solver
-
-    emit(solver.solve(solver.parse_spec(inputs)), out)
 
 
 @app.command()
@@ -203,6 +88,8 @@ def net(
         ),
     ] = None,
     layout: LayoutOpt = Layout.auto,
+    png: Annotated[Optional[str], typer.Option("--png", metavar="FILE", help="Save the worked picture as a PNG file.")] = None,
+    svg: Annotated[Optional[str], typer.Option("--svg", metavar="FILE", help="Save the worked picture as an SVG file.")] = None,
     out: Output | None = None,
 ) -> None:
     """A whole network's shapes, parameters, multiply-adds and receptive fields, like torchinfo without torch.
@@ -240,6 +127,9 @@ def net(
         inputs["expand"] = True
     result = solver.solve(solver.parse_spec(inputs))
     result.show_steps = result.show_steps or full
+    from dlcalc.cli.build import save_pictures
+
+    save_pictures(result, {k: v for k, v in (("png", png), ("svg", svg)) if v is not None}, out.lang)
     emit(result, out)
     if steps:  # the old name still works; say once, after the answer, what it is called now
         import sys

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from dlcalc.errors import CheckFailed, DlcalcError
+from dlcalc.text import T
 
 
 class Lang(str, Enum):
@@ -20,13 +21,36 @@ class Lang(str, Enum):
     zh = "zh"
 
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object (stable keys, see README) to stdout.")]
-LatexOpt = Annotated[bool, typer.Option("--latex", help="Print the derivation as LaTeX (amsmath) for your notes.")]
-MdOpt = Annotated[bool, typer.Option("--md", help="Print the derivation as Markdown with $…$ math.")]
-LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of step names and prose.")]
-CheckOpt = Annotated[
-    bool, typer.Option("--check", help="Rebuild the computation in torch and compare; exit 1 on any mismatch.")
-]
+SHARED_HELP = {
+    "json": T("Print one JSON object (stable keys, see README) to stdout.", "向标准输出打印一个 JSON 对象（键名固定，见 README）。"),
+    "latex": T("Print the derivation as LaTeX (amsmath) for your notes.", "把推导过程打印为 LaTeX（amsmath），便于记笔记。"),
+    "md": T("Print the derivation as Markdown with $…$ math.", "把推导过程打印为 Markdown（公式写在 $…$ 中）。"),
+    "lang": T("Language of step names, prose, errors and help (or DLCALC_LANG).", "步骤名、说明、错误与帮助的语言（也可设 DLCALC_LANG）。"),
+    "check": T("Rebuild the computation in torch and compare; exit 1 on any mismatch.", "用 torch 重新计算并对照；不一致时退出码为 1。"),
+}
+
+
+def _help(key: str) -> str:
+    from dlcalc.cli.build import help_lang
+
+    return SHARED_HELP[key](help_lang())
+
+
+def _shared_annotations() -> dict[str, Any]:
+    return {
+        "json": Annotated[bool, typer.Option("--json", help=_help("json"))],
+        "latex": Annotated[bool, typer.Option("--latex", help=_help("latex"))],
+        "md": Annotated[bool, typer.Option("--md", help=_help("md"))],
+        "lang": Annotated[Lang, typer.Option("--lang", help=_help("lang"), envvar="DLCALC_LANG", show_envvar=False)],
+        "check": Annotated[bool, typer.Option("--check", help=_help("check"))],
+    }
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help=SHARED_HELP["json"].en)]
+LatexOpt = Annotated[bool, typer.Option("--latex", help=SHARED_HELP["latex"].en)]
+MdOpt = Annotated[bool, typer.Option("--md", help=SHARED_HELP["md"].en)]
+LangOpt = Annotated[Lang, typer.Option("--lang", help=SHARED_HELP["lang"].en, envvar="DLCALC_LANG", show_envvar=False)]
+CheckOpt = Annotated[bool, typer.Option("--check", help=SHARED_HELP["check"].en)]
 
 
 @dataclass
@@ -39,7 +63,9 @@ class Output:
 
     def __post_init__(self) -> None:
         if sum([self.json, self.latex, self.md]) > 1:
-            raise DlcalcError("choose one output format: --json, --latex or --md")
+            raise DlcalcError(
+                T("choose one output format: --json, --latex or --md", "只能选一种输出格式：--json、--latex 或 --md")
+            )
         self.lang = getattr(self.lang, "value", self.lang)
 
 
@@ -94,13 +120,22 @@ def _shorten(message: str) -> str:
     return cut if len(cut) <= 360 else cut[:359] + "…"
 
 
-_SHARED = [
-    inspect.Parameter("json", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=JsonOpt),
-    inspect.Parameter("latex", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=LatexOpt),
-    inspect.Parameter("md", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=MdOpt),
-    inspect.Parameter("lang", inspect.Parameter.KEYWORD_ONLY, default=Lang.en, annotation=LangOpt),
-    inspect.Parameter("check", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=CheckOpt),
-]
+_SHARED_NAMES = ("json", "latex", "md", "lang", "check")
+_SHARED_DEFAULTS: dict[str, Any] = {"json": False, "latex": False, "md": False, "lang": Lang.en, "check": False}
+
+
+def shared_parameters() -> list[inspect.Parameter]:
+    """--json, --latex, --md, --lang, --check as signature parameters, helped in the help's language."""
+    annotations = _shared_annotations()
+    return [
+        inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=_SHARED_DEFAULTS[n], annotation=annotations[n])
+        for n in _SHARED_NAMES
+    ]
+
+
+def output_from(kwargs: dict[str, Any]) -> Output:
+    """The shared options taken out of a command's keyword arguments, as one `Output`."""
+    return Output(*(kwargs.pop(n) for n in _SHARED_NAMES))
 
 
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -114,12 +149,12 @@ def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def with_output(*args: Any, **kwargs: Any) -> Any:
-        out = Output(*(kwargs.pop(p.name) for p in _SHARED))
+        out = output_from(kwargs)
         try:
             return command(*args, out=out, **kwargs)
         except DlcalcError as e:  # a bilingual refusal speaks the --lang of the command
             e.message = e.in_language(out.lang)
             raise
 
-    with_output.__signature__ = signature.replace(parameters=own + _SHARED)  # type: ignore[attr-defined]
+    with_output.__signature__ = signature.replace(parameters=own + shared_parameters())  # type: ignore[attr-defined]
     return with_output

@@ -137,12 +137,9 @@ def expected_format(question: Question, lang: str) -> str:
 
 def from_draft(draft: Any, index: int, seed: int) -> Question:
     """Run the solver on the template's inputs; every part's answer and the worked solution come from it."""
-    import importlib
+    from dlcalc.solvers import solve
 
-    from dlcalc.bank import SOLVERS
-
-    module = importlib.import_module(SOLVERS[draft.solver])
-    result = module.solve(module.parse_spec(draft.inputs))
+    result = solve(draft.solver, draft.inputs)
     try:
         parts = asked_parts(draft.parts, result.answer, draft.statement)
     except (KeyError, IndexError, TypeError, ValueError):

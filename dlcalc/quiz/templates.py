@@ -12,7 +12,7 @@ given, never from the global generator. Every statement passes the bank's statem
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,7 +146,7 @@ def pool(rng: random.Random, difficulty: int = 1) -> Draft:
     )
 
 
-def net(rng: random.Random, difficulty: int = 1) -> Draft:
+def net_chain(rng: random.Random, difficulty: int = 1) -> Draft:
     """conv → 2×2 pool → conv → 2×2 pool, sized so every step divides exactly."""
     k1, k2 = rng.choice([3, 5]), rng.choice([3, 5])
     a = rng.randint(2, 6) * 2  # size after the second conv: even, so the last pool divides it
@@ -519,28 +519,34 @@ def metrics(rng: random.Random, difficulty: int = 1) -> Draft:
     return Draft("metrics", "metrics", {"tp": tp, "fp": fp, "fn": fn}, stmt, parts, difficulty=difficulty)
 
 
-def net_with_blocks(rng: random.Random, difficulty: int = 1) -> Draft:
-    """`net`: the conv-pool chain above, or a block question (dlcalc.quiz.net_templates)."""
+def net(rng: random.Random, difficulty: int = 1) -> Draft:
+    """`net`: the conv-pool chain below, or a block question (dlcalc.quiz.net_templates)."""
     from dlcalc.quiz.net_templates import with_blocks
 
-    return with_blocks(net)(rng, difficulty)
+    return with_blocks(net_chain)(rng, difficulty)
 
 
-TEMPLATES: dict[str, Callable[[random.Random, int], Draft]] = {
-    "conv": conv,
-    "pool": pool,
-    "net": net_with_blocks,
-    "perceptron": perceptron,
-    "backprop": backprop,
-    "grad": grad,
-    "rnn": rnn,
-    "lstm": lstm,
-    "gru": gru,
-    "optim": optim,
-    "attention": attention,
-    "batchnorm": batchnorm,
-    "softmax": softmax,
-    "loss": loss,
-    "act": act,
-    "metrics": metrics,
-}
+class _Templates(Mapping[str, Callable[[random.Random, int], Draft]]):
+    """{topic: generate(rng, difficulty)}, found, not listed: a solver module's own `template`, or
+    the function of this module named as the topic (the generated index says which)."""
+
+    def __init__(self) -> None:
+        from dlcalc.cli import index
+
+        self._where: dict[str, str] = dict(getattr(index, "TEMPLATES", {}))  # {} only while generating the index
+
+    def __getitem__(self, topic: str) -> Callable[[random.Random, int], Draft]:
+        import importlib
+
+        module = importlib.import_module(self._where[topic])
+        found = getattr(module, "template" if module.__name__ != __name__ else topic)
+        return found  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+
+TEMPLATES: Mapping[str, Callable[[random.Random, int], Draft]] = _Templates()

@@ -54,4 +54,8 @@ def well_posed(q: Any) -> bool:
         return all(abs(float(v)) < 1e3 for v in values) and any(abs(float(v)) > 1e-3 for v in values)
     if q.topic == "grad":
         return abs(values[0]) < 100 and abs(values[0]) > 1e-3
-    return True
+    from dlcalc.solvers import load
+
+    module = load(q.topic)
+    own = getattr(module, "well_posed", None)  # a solver may say when its own questions are fit to ask
+    return bool(own(q)) if own is not None else True

@@ -21,6 +21,7 @@ from dlcalc.parse import only_keys, parse_number, parse_vector
 from dlcalc.result import Result, Step, Table
 from dlcalc.solvers.stable import sigmoid
 from dlcalc.text import T, Text
+from dlcalc.declare import Input, Solver
 
 FUNCTIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu")
 FIELDS = {"function", "at", "alpha"}
@@ -32,6 +33,24 @@ class ActSpec:
     function: str
     points: tuple[float, ...]
     alpha: float
+
+
+SOLVER = Solver(
+    name="act",
+    help=T(
+        "An activation's value and slope at given points, with the saturation and dead-unit remarks.",
+        "激活函数在给定点的值与斜率，并指出饱和区与“死亡”单元。",
+    ),
+    example='dlcalc act sigmoid --at "-6, 0, 2"',
+    inputs=(
+        Input("function", help=T("sigmoid, tanh, relu, leaky_relu, elu or gelu.", "sigmoid、tanh、relu、leaky_relu、elu 或 gelu。"),
+              positional=True, required=True, metavar="FUNCTION", choices=FUNCTIONS),
+        Input("at", help=T('The points, e.g. "-2, 0, 3".', '求值点，例如 "-2, 0, 3"。'), required=True, metavar="LIST"),
+        Input("alpha", help=T("Slope (leaky_relu) or α (elu).", "斜率（leaky_relu）或 α（elu）。"), metavar="NUMBER",
+              shown_default=T("0.01 for leaky_relu, 1 for elu", "leaky_relu 为 0.01，elu 为 1")),
+    ),
+    read_all=lambda inputs: parse_spec(inputs),
+)
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> ActSpec:

@@ -24,6 +24,7 @@ from dlcalc.parse import only_keys, parse_bool, parse_int, parse_matrix
 from dlcalc.result import Result, Step, Table
 from dlcalc.solvers.stable import softmax
 from dlcalc.text import T
+from dlcalc.declare import Input, Solver
 
 FIELDS = {"Q", "K", "V", "X", "W_Q", "W_K", "W_V", "W_O", "mask", "heads", "causal"}
 DIGITS = 6
@@ -54,6 +55,22 @@ def matmul(a: Matrix, b: Matrix) -> Matrix:
 
 def transpose(a: Matrix) -> Matrix:
     return [list(c) for c in zip(*a)]
+
+
+SOLVER = Solver(
+    name="attention",
+    help=T("Scaled dot-product attention worked out: QKᵀ, ÷√d_k, mask, softmax by row, weighted sum of V.",
+           "缩放点积注意力的完整计算：QKᵀ、÷√d_k、掩码、按行 softmax、对 V 加权求和。"),
+    example="dlcalc attention -f attention.yaml --causal --check",
+    inputs=(
+        Input("mask", help=T("The decoder's mask: no token sees a later one.", "解码器掩码：每个词元看不到其后的词元。"),
+              flag="--causal", switch=True, on="causal"),
+        Input("heads", help=T("Number of heads (then W_O is needed).", "头数（此时需要 W_O）。"), default=1, metavar="N"),
+    ),
+    fields=("Q", "K", "V", "X", "W_Q", "W_K", "W_V", "W_O", "causal"),
+    file=True,
+    read_all=lambda inputs: parse_spec(inputs),
+)
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> AttentionSpec:

@@ -27,6 +27,7 @@ from dlcalc.parse import only_keys, parse_bool, parse_int, parse_matrix, parse_n
 from dlcalc.result import Result, Step, Table
 from dlcalc.solvers.stable import log_softmax, sigmoid, sigmoid_minus_target, softmax, softmax_minus_target
 from dlcalc.text import T, Text
+from dlcalc.declare import Input, Solver
 
 FIELDS = {"input", "target", "layers", "loss", "lr", "update_bias", "steps"}
 LAYER_FIELDS = {"weights", "bias", "activation", "alpha"}
@@ -57,6 +58,21 @@ class BackpropSpec:
     @property
     def exact(self) -> bool:
         return all(isinstance(v, Fraction) for v in self.input)
+
+
+SOLVER = Solver(
+    name="backprop",
+    help=T("Backpropagation worked out: forward pass, loss, every δ and gradient, the updated weights.",
+           "完整的反向传播：前向传播、损失、每个 δ 与梯度、更新后的权重。"),
+    example="dlcalc backprop -f mazur.yaml --check",
+    inputs=(
+        Input("steps", help=T("Gradient-descent steps to take.", "梯度下降的步数。"), metavar="N", default=1),
+    ),
+    fields=("input", "target", "layers", "loss", "lr", "update_bias"),
+    file=True,
+    picture=True,
+    read_all=lambda inputs: parse_spec(inputs),
+)
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> BackpropSpec:

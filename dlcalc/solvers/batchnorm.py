@@ -20,6 +20,7 @@ from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_number, parse_vector
 from dlcalc.result import Result, Step
 from dlcalc.text import T
+from dlcalc.declare import Input, Solver
 
 FIELDS = {"x", "gamma", "beta", "eps", "momentum", "running_mean", "running_var", "mode"}
 DIGITS = 6
@@ -53,6 +54,21 @@ def _floats(x: Any) -> Any:
     if isinstance(x, (list, tuple)):
         return [_floats(v) for v in x]
     return float(parse_number(x, "x"))
+
+
+SOLVER = Solver(
+    name="batchnorm",
+    help=T("Batch normalization forward: per-feature mean and variance, normalize, γ and β, running statistics.",
+           "批归一化前向：逐特征均值与方差、标准化、γ 与 β、滑动统计量。"),
+    example="dlcalc batchnorm -f batchnorm.yaml --check",
+    inputs=(
+        Input("mode", help=T("train (batch statistics) or eval (running ones).", "train（用批统计量）或 eval（用滑动统计量）。"),
+              choices=("train", "eval"), shown_default=T("train", "train")),
+    ),
+    fields=("x", "gamma", "beta", "eps", "momentum", "running_mean", "running_var"),
+    file=True,
+    read_all=lambda inputs: parse_spec(inputs),
+)
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> BatchNormSpec:

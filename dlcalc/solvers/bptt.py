@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlcalc import mathfmt as m
+from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_int, parse_matrix, parse_number
 from dlcalc.result import Result, Step, Table
@@ -45,7 +46,7 @@ MAX_HIDDEN = 8  # BPTT by hand: a few units; the Jacobian products stay quick in
 MAX_STEPS = 50
 DEFAULT_LR = 0.1
 CHART_WIDTH = 40
-STEPS_SHOWN = 40  # a longer derivation (an LSTM's) is folded in the terminal unless asked (--full)
+STEPS_SHOWN = 30  # a longer derivation (an LSTM's) is folded in the terminal unless asked (--full)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,42 @@ class BPTTSpec:
     lr: float
     truncate: int | None
     params: tuple[Param, ...]
+
+
+SOLVER = Solver(
+    name="bptt",
+    help=T(
+        "Backpropagation through time: δh_t back along the sequence, each gradient as a sum over the steps, "
+        "the update, and ‖∂h_T/∂h_t‖ for every lag (vanishing gradients; an LSTM's cell path beside it).",
+        "随时间反向传播：沿序列回传 δh_t、各梯度为各时间步之和、参数更新，以及每个时间间隔的 ‖∂h_T/∂h_t‖"
+        "（梯度消失；LSTM 另给细胞通路）。",
+    ),
+    example='dlcalc bptt --sequence "1; 2; 3" --weight-ih 0.5 --weight-hh 0.1 --target 0.5',
+    inputs=(
+        Input("x", help=T('The sequence, one step per row: "1; 2; 3" or "1,0; 0,1".', '输入序列，每行一步："1; 2; 3" 或 "1,0; 0,1"。'),
+              flag="--sequence", aliases=("--x",), metavar="MATRIX"),
+        Input("target", help=T('One target per step ("0; 0; 1", vectors as rows "1,0; 0,1"), or one value: the last step only.',
+                               '每步一个目标（"0; 0; 1"，向量按行 "1,0; 0,1"），或只给一个值：仅最后一步。'), metavar="MATRIX"),
+        Input("cell", help=T("The recurrent cell.", "循环单元。"), choices=CELLS, default="rnn"),
+        Input("h0", help=T('Initial hidden state, e.g. "0,0".', '初始隐藏状态，例如 "0,0"。'), metavar="LIST", shown_default=T("zeros", "全零")),
+        Input("c0", help=T("LSTM: initial cell state.", "LSTM：初始细胞状态。"), metavar="LIST", shown_default=T("zeros", "全零")),
+        Input("weight_ih", help=T('torch layout: rows "0.1,0.2; 0.3,0.4" (gates stacked).', 'torch 排布：按行 "0.1,0.2; 0.3,0.4"（各门堆叠）。'),
+              metavar="MATRIX"),
+        Input("weight_hh", help=T("torch layout: hidden-to-hidden weights.", "torch 排布：隐藏到隐藏的权重。"), metavar="MATRIX"),
+        Input("bias_ih", help=T("torch layout: input bias.", "torch 排布：输入偏置。"), metavar="LIST"),
+        Input("bias_hh", help=T("torch layout: hidden bias.", "torch 排布：隐藏偏置。"), metavar="LIST"),
+        Input("nonlinearity", help=T("RNN: tanh or relu.", "RNN：tanh 或 relu。"), choices=("tanh", "relu"), default="tanh"),
+        Input("loss", help=T("half_sse: Σ ½(o − y)², as backprop; mse: torch.nn.MSELoss (the mean).",
+                             "half_sse：Σ ½(o − y)²，与 backprop 相同；mse：torch.nn.MSELoss（取平均）。"),
+              choices=LOSSES, default="half_sse"),
+        Input("lr", help=T("Learning rate η of the update.", "更新的学习率 η。"), metavar="NUMBER", default=DEFAULT_LR),
+        Input("truncate", help=T("Truncated BPTT: each loss flows back K steps only.", "截断 BPTT：每个损失只回传 K 步。"),
+              metavar="K"),
+    ),
+    fields=tuple(sorted(FIELDS)),
+    file=True,
+    read_all=lambda inputs: parse_spec(inputs),
+)  # fmt: skip
 
 
 # --- reading the problem ---------------------------------------------------------------------
@@ -157,7 +194,7 @@ def _targets(value: Any, steps: int, size: int) -> tuple[tuple[float, ...] | Non
         return tuple([None] * (steps - 1) + [tuple(grid[0])])
     raise DlcalcError(
         T(
-            "target: expected one value per step ({s} rows of {n}) or one for the last step ({n} values), got {r}x{c}",
+            "target: expected one value per step ({s} rows of {n}) or one for the last step ({n} value(s)), got {r}x{c}",
             "target：应为每步一个（{s} 行，每行 {n} 个）或只给最后一步（{n} 个数），得到 {r}x{c}",
         ).format(s=steps, n=size, r=len(grid), c=len(grid[0]))
     )
@@ -993,8 +1030,8 @@ def jacobian_steps(spec: BPTTSpec, f: Forward, lags: list[Lag]) -> list[Step]:
                 ),
                 m.dedupe([prod, nums, R.vec(lag.cell_path)]),
                 T(
-                    "beside it ‖∂h_T/∂h_t‖₂ = {h} (every path, through the gates and the cell)",
-                    "对照：‖∂h_T/∂h_t‖₂ = {h}（所有通路，经过各门与细胞）",
+                    "beside it ‖∂h_T/∂h_t‖₂ = {h} (c_t held: through the gates, and the cells after t)",
+                    "对照：‖∂h_T/∂h_t‖₂ = {h}（c_t 不变：经过各门及 t 之后的细胞）",
                 ).format(h=m.fmt_number(lag.norm, R.DIGITS)),
             )
         )
@@ -1011,7 +1048,7 @@ def lag_table(spec: BPTTSpec, lags: list[Lag]) -> Table:
         cols += [T("‖∂h_(t+1)/∂h_t‖₂", "‖∂h_(t+1)/∂h_t‖₂"), T(f"‖∂h{last}/∂h_t‖₂", f"‖∂h{last}/∂h_t‖₂")]
     else:
         cols += [
-            T(f"‖∂h{last}/∂h_t‖₂ (all paths)", f"‖∂h{last}/∂h_t‖₂（所有通路）"),
+            T(f"‖∂h{last}/∂h_t‖₂ (c_t held)", f"‖∂h{last}/∂h_t‖₂（c_t 不变）"),
             T("cell path Π f_k", "细胞通路 Π f_k"),
             T(f"‖∂c{last}/∂c_t‖₂ (all paths)", f"‖∂c{last}/∂c_t‖₂（所有通路）"),
         ]
@@ -1080,11 +1117,12 @@ def verdict(spec: BPTTSpec, lags: list[Lag]) -> tuple[float | None, Text]:
         if rate > 1.1
         else T("it neither vanishes nor explodes much over these steps", "在这些步内既无明显消失也无明显爆炸")
     )
+    held = T(" (c_0 held)", "（c_0 不变）") if spec.cell == "lstm" else T("", "")
     text = (
         T(
-            "‖∂h_T/∂h_0‖₂ = {v} after {n} steps: ×{r} per step on average — ",
-            "经过 {n} 步 ‖∂h_T/∂h_0‖₂ = {v}：平均每步 ×{r} —— ",
-        ).format(v=m.fmt_number(far.norm, 4), n=far.lag, r=m.fmt_number(rate, 3))
+            "‖∂h_T/∂h_0‖₂{h} = {v} after {n} steps: ×{r} per step on average — ",
+            "经过 {n} 步 ‖∂h_T/∂h_0‖₂{hz} = {v}：平均每步 ×{r} —— ",
+        ).format(h=held.en, hz=held.zh, v=m.fmt_number(far.norm, 4), n=far.lag, r=m.fmt_number(rate, 3))
         + what
     )
     if spec.cell == "lstm":
@@ -1146,21 +1184,8 @@ def _solve(spec: BPTTSpec) -> Result:
         if spec.truncate is not None:
             tag = T(" (loss at t = {s}, K = {k})", "（t = {s} 的损失，K = {k}）").format(s=run.top, k=spec.truncate)
         steps += sweep_steps(spec, f, run, {run.top: e[run.top]} if spec.truncate is not None else e, tag)
-    if spec.truncate is not None and len(runs) > 1:
-        steps.append(
-            Step(
-                T(
-                    "Truncated: each step's δz is the sum over the losses that reach it",
-                    "截断：每步的 δz 为能回传到该步的各损失之和",
-                ),
-                None,
-                [
-                    m.Math(f"δz{t} = {R.vec(dz[t]).text}", rf"\delta z_{{{t}}} = {R.vec(dz[t]).latex}")
-                    for t in range(last, 0, -1)
-                ],
-                joiner=";",
-            )
-        )
+    if spec.truncate is not None:
+        steps += truncated_sums(spec, runs, dz)
     steps += gradient_steps(spec, f, dz, dy, grads, per_step)
     steps += update_steps(spec, grads, updated)
     steps += jacobian_steps(spec, f, lags)
@@ -1284,6 +1309,25 @@ def _solve(spec: BPTTSpec) -> Result:
         figures=[picture],
         show_steps=len(steps) <= STEPS_SHOWN,
     )
+
+
+def truncated_sums(spec: BPTTSpec, runs: list[Backward], dz: list[list[float]]) -> list[Step]:
+    """δz_t = the sum of what each loss's sweep left at step t, where more than one reaches it."""
+    out = []
+    for t in range(len(spec.forward.x), 0, -1):
+        parts = [run.dz[t] for run in runs if t in run.dz]
+        if len(parts) < 2:
+            continue
+        out.append(
+            Step(
+                T("t = {t}: δz summed over the losses that reach it", "t = {t}：能回传到该步的各损失的 δz 之和").format(
+                    t=t
+                ),
+                idx("δz", t),
+                m.dedupe([m.total([R.vec(p) for p in parts], 10**6), R.vec(dz[t])]),
+            )
+        )
+    return out
 
 
 def _finite(loss: float, grads: dict[str, Any], lags: list[Lag]) -> None:

@@ -31,6 +31,7 @@ from dlcalc.solvers.window import (
     window_steps,
 )
 from dlcalc.text import T
+from dlcalc.declare import Input, Solver
 
 FIELDS = {
     "input",
@@ -81,6 +82,34 @@ def parse_padding(value: Any) -> tuple[int, int] | str:
         return parse_pair(value, "padding")
     except DlcalcError:
         raise DlcalcError(f"padding: expected N, NxM, 'same' or 'valid', got {value!r}") from None
+
+
+SOLVER = Solver(
+    name="conv",
+    help=T("Output shape and parameter count of one convolution layer, worked step by step.", "逐步算出一个卷积层的输出形状与参数量。"),
+    example="dlcalc conv 3x227x227 -k 11 -s 4 -o 96",
+    notes=(T("Inverse question: dlcalc conv 64x56x56 -k 3 --target 56 --solve padding", "反求：dlcalc conv 64x56x56 -k 3 --target 56 --solve padding"),),
+    inputs=(
+        Input("input", help=T("Input size: H, HxW, CxHxW or HxWxC (x, × or * between sizes).", "输入尺寸：H、HxW、CxHxW 或 HxWxC（尺寸之间用 x、× 或 *）。"),
+              positional=True, required=True, metavar="INPUT"),
+        Input("kernel", help=T("Kernel size: N or NxM (height x width).", "卷积核尺寸：N 或 NxM（高 x 宽）。"), short="-k", metavar="N|HxW"),
+        Input("stride", help=T("Stride: N or NxM.", "步幅：N 或 NxM。"), short="-s", metavar="N|HxW", default=(1, 1)),
+        Input("padding", help=T("Zero padding on each side: N or NxM, 'same' or 'valid'.", "每侧补零：N 或 NxM，或 'same'、'valid'。"),
+              short="-p", metavar="N|HxW", default=(0, 0)),
+        Input("dilation", help=T("Dilation: N or NxM.", "膨胀率：N 或 NxM。"), short="-d", metavar="N|HxW", default=(1, 1)),
+        Input("out_channels", help=T("Number of kernels F (output channels).", "卷积核个数 F（输出通道数）。"), short="-o", metavar="N"),
+        Input("groups", help=T("Grouped convolution: groups dividing C and F.", "分组卷积：组数须整除 C 与 F。"), short="-g", metavar="N", default=1),
+        Input("bias", help=T("The layer has no bias terms.", "该层没有偏置项。"), flag="--no-bias", switch=True, on=False),
+        Input("transposed", help=T("A transposed convolution (ConvTranspose2d).", "转置卷积（ConvTranspose2d）。"), switch=True),
+        Input("output_padding", help=T("Extra rows/columns on one side (transposed only): N or NxM.", "在一侧额外增加的行/列（仅转置卷积）：N 或 NxM。"),
+              metavar="N|HxW", default=(0, 0)),
+        Input("layout", help=T("Order of a 3-size input: chw (torch), hwc (channels last, 227x227x3), or auto: hwc when the last size is 1, 3 or 4 and far smaller than the other two.",
+                               "三维输入的顺序：chw（torch）、hwc（通道在后，如 227x227x3），或 auto：末维为 1、3 或 4 且远小于另两维时按 hwc。"),
+              choices=("auto", "chw", "hwc"), default="auto"),
+    ),
+    picture=True,
+    read_all=lambda inputs: parse_spec(inputs),
+)
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> ConvSpec:

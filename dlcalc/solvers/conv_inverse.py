@@ -25,8 +25,21 @@ from dlcalc.result import Result
 from dlcalc.solvers import conv
 from dlcalc.solvers.window_inverse import InverseSpec, read_unknown_and_target, target_pair
 from dlcalc.solvers.window_inverse import solve as solve_inverse
+from dlcalc.declare import Input, Solver
+from dlcalc.text import T
 
 UNKNOWNS = ("padding", "stride", "kernel")
+
+
+SOLVER = Solver(
+    name="conv_inverse",
+    help=T("A convolution's padding, stride or kernel solved from the output size it must give.", "由要求的输出尺寸反求卷积的补零、步幅或核尺寸。"),
+    example="dlcalc conv 64x56x56 -k 3 --target 56 --solve padding",
+    inputs=(),
+    fields=("target", "solve"),
+    command=False,
+    read_all=lambda inputs: parse_spec(inputs),
+)
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> InverseSpec:

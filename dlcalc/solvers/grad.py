@@ -32,6 +32,7 @@ from dlcalc.result import Result, Step
 from dlcalc.solvers import symbolic as S
 from dlcalc.solvers.symbolic import show
 from dlcalc.text import T
+from dlcalc.declare import Input, Solver
 
 FIELDS = {"expr", "wrt", "at", "claim"}
 SIMPLIFY_NODES = 300  # larger derivatives are shown as the rules produced them
@@ -53,6 +54,23 @@ class GradSpec:
     claim_text: str | None
     tree: tuple = ("n", 0)
     claim_tree: tuple | None = None
+
+
+SOLVER = Solver(
+    name="grad",
+    help=T("Differentiate step by step, naming each rule; check a hand-derived derivative with --claim.",
+           "逐步求导并写出每条法则；用 --claim 检查手算的导数。"),
+    example='dlcalc grad "sigmoid(w*x + b)" --wrt w --at "w=0.5, x=1, b=0"',
+    inputs=(
+        Input("expr", help=T('The function, e.g. "sigmoid(w*x + b)" (^ or ** for powers).', '函数，例如 "sigmoid(w*x + b)"（乘方用 ^ 或 **）。'),
+              positional=True, required=True, metavar="EXPR"),
+        Input("wrt", help=T("The variable to differentiate by.", "求导变量。"), metavar="NAME"),
+        Input("at", help=T('Where to evaluate, e.g. "x=1, w=0.5".', '求值点，例如 "x=1, w=0.5"。'), metavar="NAME=NUMBER,…"),
+        Input("claim", help=T("Your own derivative: dlcalc says whether it is right (exit 1 if not).", "你自己求的导数：dlcalc 判断是否正确（错误时退出码为 1）。"),
+              metavar="EXPR"),
+    ),
+    read_all=lambda inputs: parse_spec(inputs),
+)
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> GradSpec:

@@ -20,6 +20,7 @@ from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_int, parse_vector
 from dlcalc.result import Result, Step
 from dlcalc.text import T
+from dlcalc.declare import Input, Solver
 
 FIELDS = {"tp", "fp", "fn", "tn", "y_true", "y_pred", "positive", "data"}
 
@@ -32,6 +33,26 @@ class MetricsSpec:
     tn: int | None = None
     from_labels: bool = False
     data: tuple[Fraction, ...] | None = None
+
+
+SOLVER = Solver(
+    name="metrics",
+    help=T("Precision, recall, F1 and accuracy from counts or labels; min-max vs z-score scaling of data.",
+           "由计数或标签求精确率、召回率、F1 与准确率；数据的 min-max 与 z-score 缩放。"),
+    example="dlcalc metrics --tp 8 --fp 2 --fn 4 --tn 6",
+    inputs=(
+        Input("tp", help=T("True positives.", "真正例数。"), metavar="N"),
+        Input("fp", help=T("False positives.", "假正例数。"), metavar="N"),
+        Input("fn", help=T("False negatives.", "假反例数。"), metavar="N"),
+        Input("tn", help=T("True negatives (for accuracy).", "真反例数（求准确率用）。"), metavar="N"),
+        Input("y_true", help=T('Or labels: "1,0,1,1".', '或给标签："1,0,1,1"。'), metavar="LIST"),
+        Input("y_pred", help=T('Predicted labels: "1,1,0,1".', '预测标签："1,1,0,1"。'), metavar="LIST"),
+        Input("positive", help=T("The positive label.", "正类标签。"), default=1, metavar="LABEL"),
+        Input("data", help=T('A data vector to scale (min-max and z-score): "1, 2, 3, 10".',
+                             '要缩放的数据向量（min-max 与 z-score）："1, 2, 3, 10"。'), metavar="LIST"),
+    ),
+    read_all=lambda inputs: parse_spec(inputs),
+)
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> MetricsSpec:

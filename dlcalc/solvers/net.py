@@ -48,6 +48,7 @@ from dlcalc.parse.layers import LayerCall, _clip, parse_layers
 from dlcalc.result import Result, Step, Table
 from dlcalc.solvers import net_layers as rules
 from dlcalc.text import T, Text
+from dlcalc.declare import Input, Solver
 
 FIELDS = {"input", "inputs", "layers", "model", "layout", "code", "class", "expand"}
 _COMPOSITE = re.compile(
@@ -86,6 +87,18 @@ class Network:
 
 
 # --- reading the input ------------------------------------------------------------------------------
+
+
+SOLVER = Solver(
+    name="net",
+    help=T("A whole network's shapes, parameters, multiply-adds and receptive fields, like torchinfo without torch.",
+           "整个网络的各层形状、参数量、乘加次数与感受野，如同不用 torch 的 torchinfo。"),
+    example='dlcalc net -i 1x28x28 "Conv2d(1, 25, 3)" "MaxPool2d(2)" "Conv2d(25, 50, 3)" "MaxPool2d(2)"',
+    inputs=(),
+    fields=tuple(sorted(FIELDS)),
+    picture=True,
+    read_all=lambda inputs: parse_spec(inputs),
+)
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> NetSpec:

@@ -26,6 +26,7 @@ from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_int, parse_matrix, parse_number, parse_vector
 from dlcalc.result import Result, Step, Table
 from dlcalc.text import T
+from dlcalc.declare import Input, Solver
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.1, "nesterov": 0.1, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.1}
@@ -55,6 +56,36 @@ class OptimSpec:
         if self.eps is not None:
             return self.eps
         return 1e-10 if self.optimizer == "adagrad" else 1e-8
+
+
+SOLVER = Solver(
+    name="optim",
+    help=T("Worked steps of SGD, momentum, Nesterov, AdaGrad, RMSProp and Adam, as torch.optim computes them.",
+           "按 torch.optim 的算法逐步计算 SGD、动量、Nesterov、AdaGrad、RMSProp 与 Adam。"),
+    example='dlcalc optim --function "w^2 + 3*w" --optimizer adam --lr 0.1 --start 1 --steps 3',
+    inputs=(
+        Input("f", help=T('The function to minimize, e.g. "w^2 + 3*w" or "x^2 + 10*y^2".',
+                          '要最小化的函数，例如 "w^2 + 3*w" 或 "x^2 + 10*y^2"。'), flag="--function", aliases=("--f",),
+              metavar="EXPR"),
+        Input("grads", help=T('Or a gradient per step: "0.5; -0.2; 0.1" (rows: steps).', '或逐步给出梯度："0.5; -0.2; 0.1"（每行一步）。'),
+              metavar="MATRIX"),
+        Input("optimizer", help=T("The update rule (torch.optim's).", "更新规则（同 torch.optim）。"), choices=OPTIMIZERS,
+              default="sgd"),
+        Input("lr", help=T("Learning rate.", "学习率。"), metavar="NUMBER", shown_default=T("0.1; 0.01 for rmsprop", "0.1；rmsprop 为 0.01")),
+        Input("start", help=T('Starting point, e.g. "1,2".', '起点，例如 "1,2"。'), metavar="LIST", shown_default=T("zeros", "全零")),
+        Input("steps", help=T("Number of steps.", "迭代步数。"), metavar="N", shown_default=T("5, or one per gradient", "5，或每个梯度一步")),
+        Input("momentum", help=T("μ for momentum/nesterov.", "momentum/nesterov 的 μ。"), metavar="NUMBER", default="0.9"),
+        Input("betas", help=T("Adam's β1,β2.", "Adam 的 β1,β2。"), metavar="B1,B2", default="0.9,0.999"),
+        Input("eps", help=T("ε.", "ε。"), metavar="NUMBER", shown_default=T("torch's: 1e-10 adagrad, 1e-8 otherwise", "同 torch：adagrad 为 1e-10，其余为 1e-8")),
+        Input("alpha", help=T("RMSProp's smoothing α.", "RMSProp 的平滑系数 α。"), metavar="NUMBER", default="0.99"),
+        Input("vars", help=T("Order of the variables, e.g. x,y.", "变量顺序，例如 x,y。"), metavar="NAMES",
+              shown_default=T("sorted", "按字母序")),
+        Input("compare", help=T('Run several side by side: "sgd,momentum,adam".', '并排比较多种优化器："sgd,momentum,adam"。'),
+              metavar="NAMES"),
+    ),
+    file=True,
+    read_all=lambda inputs: parse_spec(inputs),
+)
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> OptimSpec:

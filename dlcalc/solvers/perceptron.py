@@ -22,6 +22,7 @@ from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_bool, parse_int, parse_matrix, parse_number, parse_vector
 from dlcalc.result import Result, Step, Table
 from dlcalc.text import T
+from dlcalc.declare import Input, Solver
 
 FIELDS = {"x", "y", "lr", "w0", "b0", "rule", "bias", "outputs", "sign0", "max_epochs"}
 RULES = ("error", "misclassified")
@@ -60,6 +61,33 @@ class Training:
     converged: bool = False
     epochs: int = 0
     cycle_from: int | None = None
+
+
+SOLVER = Solver(
+    name="perceptron",
+    help=T("Train a perceptron by hand: every presented sample, every update, until a clean pass.",
+           "手算训练感知机：逐个样本、逐次更新，直到一整轮无错。"),
+    example='dlcalc perceptron --samples "3,3; 4,3; 1,1" --labels "1,1,-1" --rule misclassified',
+    inputs=(
+        Input("x", help=T('Samples, one per row: "3,3; 4,3; 1,1".', '样本，每行一个："3,3; 4,3; 1,1"。'), flag="--samples",
+              aliases=("--x",), metavar="MATRIX"),
+        Input("y", help=T('Labels: "1,1,-1" (or 0/1 with --outputs 01).', '标签："1,1,-1"（配合 --outputs 01 时用 0/1）。'),
+              flag="--labels", aliases=("--y",), metavar="LIST"),
+        Input("lr", help=T("Learning rate η.", "学习率 η。"), metavar="NUMBER", default=1),
+        Input("w0", help=T('Initial weights, e.g. "0,0".', '初始权重，例如 "0,0"。'), metavar="LIST", shown_default=T("zeros", "全零")),
+        Input("b0", help=T("Initial bias.", "初始偏置。"), metavar="NUMBER", default=0),
+        Input("rule", help=T("error: w += η(d-o)x;  misclassified: if y(w·x+b) ≤ 0, w += ηyx.",
+                             "error：w += η(d-o)x；misclassified：若 y(w·x+b) ≤ 0，则 w += ηyx。"), choices=RULES, default="error"),
+        Input("bias", help=T("No separate bias: the samples already hold a constant input.", "不单独设偏置：样本中已含常数输入。"),
+              flag="--no-bias", switch=True, on=False),
+        Input("outputs", help=T("Output values: pm1 (sgn, ±1) or 01 (step).", "输出取值：pm1（符号函数，±1）或 01（阶跃）。"),
+              choices=("pm1", "01"), default="pm1"),
+        Input("sign0", help=T("The output when w·x + b = 0: 1, -1 or 0.", "w·x + b = 0 时的输出：1、-1 或 0。"), metavar="N", default=1),
+        Input("max_epochs", help=T("Give up after this many passes.", "最多训练的轮数。"), metavar="N", default=100),
+    ),
+    file=True,
+    read_all=lambda inputs: parse_spec(inputs),
+)
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> PerceptronSpec:

@@ -26,6 +26,7 @@ from dlcalc.solvers.window import (
     window_steps,
 )
 from dlcalc.text import T
+from dlcalc.declare import Input, Solver
 
 FIELDS = {"input", "kernel", "stride", "padding", "dilation", "ceil_mode", "avg", "layout"}
 
@@ -46,6 +47,31 @@ class PoolSpec:
     @property
     def torch_name(self) -> str:
         return "AvgPool2d" if self.avg else "MaxPool2d"
+
+
+SOLVER = Solver(
+    name="pool",
+    help=T("Output shape of one max or average pooling layer, worked step by step.", "逐步算出一个最大或平均池化层的输出形状。"),
+    example="dlcalc pool 96x55x55 -k 3 -s 2",
+    notes=(T("Inverse question: dlcalc pool 64x56x56 --target 7 --solve kernel", "反求：dlcalc pool 64x56x56 --target 7 --solve kernel"),),
+    inputs=(
+        Input("input", help=T("Input size: H, HxW, CxHxW or HxWxC (x, × or * between sizes).", "输入尺寸：H、HxW、CxHxW 或 HxWxC（尺寸之间用 x、× 或 *）。"),
+              positional=True, required=True, metavar="INPUT"),
+        Input("kernel", help=T("Kernel size: N or NxM (height x width).", "卷积核尺寸：N 或 NxM（高 x 宽）。"), short="-k", metavar="N|HxW"),
+        Input("stride", help=T("Stride: N or NxM.", "步幅：N 或 NxM。"), short="-s", metavar="N|HxW",
+              shown_default=T("the kernel size", "等于核尺寸")),
+        Input("padding", help=T("Zero padding on each side: N or NxM (at most half the kernel).", "每侧补零：N 或 NxM（至多为核的一半）。"),
+              short="-p", metavar="N|HxW", default=(0, 0)),
+        Input("dilation", help=T("Dilation (max pooling only): N or NxM.", "膨胀率（仅最大池化）：N 或 NxM。"), short="-d", metavar="N|HxW",
+              default=(1, 1)),
+        Input("avg", help=T("Average pooling instead of max pooling.", "用平均池化代替最大池化。"), switch=True),
+        Input("ceil_mode", help=T("Round the output size up (torch's ceil_mode).", "输出尺寸向上取整（torch 的 ceil_mode）。"), switch=True),
+        Input("layout", help=T("Order of a 3-size input: chw (torch), hwc (channels last, 227x227x3), or auto: hwc when the last size is 1, 3 or 4 and far smaller than the other two.",
+                               "三维输入的顺序：chw（torch）、hwc（通道在后，如 227x227x3），或 auto：末维为 1、3 或 4 且远小于另两维时按 hwc。"),
+              choices=("auto", "chw", "hwc"), default="auto"),
+    ),
+    read_all=lambda inputs: parse_spec(inputs),
+)
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> PoolSpec:

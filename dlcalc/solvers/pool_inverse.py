@@ -16,6 +16,19 @@ from dlcalc.result import Result
 from dlcalc.solvers import pool
 from dlcalc.solvers.window_inverse import InverseSpec, read_unknown_and_target, target_pair
 from dlcalc.solvers.window_inverse import solve as solve_inverse
+from dlcalc.declare import Input, Solver
+from dlcalc.text import T
+
+
+SOLVER = Solver(
+    name="pool_inverse",
+    help=T("A pooling layer's padding, stride or kernel solved from the output size it must give.", "由要求的输出尺寸反求池化的补零、步幅或核尺寸。"),
+    example="dlcalc pool 64x56x56 --target 7 --solve kernel",
+    inputs=(),
+    fields=("target", "solve"),
+    command=False,
+    read_all=lambda inputs: parse_spec(inputs),
+)
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> InverseSpec:

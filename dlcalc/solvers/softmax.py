@@ -24,6 +24,7 @@ from dlcalc.result import Result, Step
 from dlcalc.solvers import stable
 from dlcalc.solvers.stable import sigmoid
 from dlcalc.text import T
+from dlcalc.declare import Input, Solver
 
 LOSSES = ("cross_entropy", "mse", "bce")
 FIELDS = {"logits", "target", "loss", "temperature"}
@@ -37,6 +38,21 @@ class SoftmaxSpec:
     target: tuple[float, ...] | None = None
     target_index: int | None = None
     temperature: float = 1.0
+
+
+SOLVER = Solver(
+    name="softmax",
+    help=T("Softmax computed stably (shift by the max, log-sum-exp), with its Jacobian.",
+           "稳定地计算 softmax（减去最大值、log-sum-exp），并给出雅可比矩阵。"),
+    example='dlcalc softmax "2, 1, 0.1"',
+    inputs=(
+        Input("logits", help=T('The logits, e.g. "2, 1, 0.1".', '各 logit，例如 "2, 1, 0.1"。'), positional=True,
+              required=True, metavar="LOGITS"),
+        Input("temperature", help=T("Divide the logits by T first.", "先把 logit 除以温度 T。"), default=1, metavar="NUMBER"),
+    ),
+    fields=("loss", "target"),
+    read_all=lambda inputs: parse_spec(inputs),
+)
 
 
 def parse_spec(inputs: Mapping[str, Any]) -> SoftmaxSpec:
