@@ -20,6 +20,7 @@ targeted numbers (torch.nn.MSELoss). Floats throughout, as the forward pass (tan
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -546,11 +547,17 @@ def through_time(spec: BPTTSpec, f: Forward) -> list[Lag]:
 # --- showing it ------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
+def _num(v: float) -> m.Math:
+    """A number as the derivation writes it (the same values recur in many steps: formatted once)."""
+    return R.num(v)
+
+
 def show(v: Any) -> m.Math:
     """A number for a 1-vector or 1×1 matrix, else a tuple or a matrix."""
     if v and isinstance(v[0], list):
         if len(v) == 1 and len(v[0]) == 1:
-            return R.num(v[0][0])
+            return _num(v[0][0])
         return m.matrix(v, R.DIGITS, limit=10**6)
     return R.vec(list(v))
 
@@ -591,7 +598,7 @@ def _out_sym(spec: BPTTSpec, t: int) -> m.Math:
 def loss_step(spec: BPTTSpec, f: Forward, value: float) -> Step:
     o = _outputs(spec, f)
     pairs = [(t, k) for t, tgt in enumerate(spec.target, 1) if tgt is not None for k in range(len(tgt))]
-    terms = [(R.num(o[t][k]) - R.num(spec.target[t - 1][k])) ** 2 for t, k in pairs]  # type: ignore[index]
+    terms = [(_num(o[t][k]) - _num(spec.target[t - 1][k])) ** 2 for t, k in pairs]  # type: ignore[index]
     steps_ = [t for t, tgt in enumerate(spec.target, 1) if tgt is not None]
     names = [(_out_sym(spec, t) - _target_sym(t)) for t in steps_]
     if len(o[steps_[0]]) == 1:
@@ -604,7 +611,7 @@ def loss_step(spec: BPTTSpec, f: Forward, value: float) -> Step:
     else:
         n = len(terms)
         chain = [m.frac(1, n) * _paren(m.total(sym_terms, 10**6)), m.frac(1, n) * _paren(m.total(terms, 10**6))]
-    chain.append(R.num(value))
+    chain.append(_num(value))
     note = (
         T("half the sum of squared errors, as backprop uses", "误差平方和的一半（与 backprop 相同）")
         if spec.loss == "half_sse"
@@ -633,9 +640,7 @@ def direct_steps(spec: BPTTSpec, f: Forward, e: dict[int, list[float]], dy: dict
             err = m.frac(2, _n_targets(spec)) * _paren(err)
         nums = R.components(
             [
-                (m.frac(2, _n_targets(spec)) * _paren(R.num(a) - R.num(b)))
-                if spec.loss == "mse"
-                else R.num(a) - R.num(b)
+                (m.frac(2, _n_targets(spec)) * _paren(_num(a) - _num(b))) if spec.loss == "mse" else _num(a) - _num(b)
                 for a, b in zip(o[t], tgt)
             ]
         )
@@ -670,7 +675,7 @@ def direct_steps(spec: BPTTSpec, f: Forward, e: dict[int, list[float]], dy: dict
         w_name = fwd.out_names[0]
         w_hy = [list(r) for r in fwd.w_hy]
         units = [
-            m.total([R.num(w_hy[j][k]) * R.num(dy[t][j]) for j in range(len(w_hy))], limit=10**6)
+            m.total([_num(w_hy[j][k]) * _num(dy[t][j]) for j in range(len(w_hy))], limit=10**6)
             for k in range(fwd.weights.hidden)
         ]
         out.append(
@@ -695,7 +700,7 @@ def sweep_steps(spec: BPTTSpec, f: Forward, run: Backward, e: dict[int, list[flo
     """δh_t (and δc_t, the gates' δz for an LSTM) from the top step of the sweep down."""
     w = spec.forward.weights
     n = w.hidden
-    num = R.num
+    num = _num
     out = []
     prefix = (
         (lambda t: T("t = {t}", "t = {t}").format(t=t) + tag)
@@ -755,7 +760,7 @@ def sweep_steps(spec: BPTTSpec, f: Forward, run: Backward, e: dict[int, list[flo
 
 def _lstm_steps(spec: BPTTSpec, f: Forward, run: Backward, t: int, prefix: Text) -> list[Step]:
     n = spec.forward.weights.hidden
-    num = R.num
+    num = _num
     g = f.gates[t]
     tc = R.tanh(f.c[t])
     dh, dc = run.dh[t], run.dc[t]
@@ -822,12 +827,12 @@ def _lstm_steps(spec: BPTTSpec, f: Forward, run: Backward, t: int, prefix: Text)
 
 def _one_minus_square(v: float) -> m.Math:
     """(1 - 0.78^2), (1 - (-0.5)^2): the slope of tanh written from its value."""
-    return _paren(R.num(1.0) - R.num(v) ** 2)
+    return _paren(_num(1.0) - _num(v) ** 2)
 
 
 def _sig(v: float) -> m.Math:
     """σ′ written from the gate's value: 0.6·(1 − 0.6)."""
-    a = R.num(v)
+    a = _num(v)
     return a * m.Math(f"(1 - {a.text})", rf"\left(1 - {a.latex}\right)")
 
 
@@ -876,8 +881,8 @@ def _piece(spec: BPTTSpec, f: Forward, p: Param, t: int, dz: list[float], dy: di
         d = dz[_rows(p.part, p.gate, spec.forward.weights)][0]
     if p.part in ("ih", "hh", "wy"):
         src = {"ih": f.x[t - 1], "hh": f.h[t - 1], "wy": f.h[t]}[p.part]
-        return R.num(d) * R.num(src[0])
-    return R.num(d)
+        return _num(d) * _num(src[0])
+    return _num(d)
 
 
 def gradient_steps(
@@ -892,7 +897,7 @@ def gradient_steps(
     last = len(f.x)
     for p in spec.params:
         pieces = [_piece(spec, f, p, t, dz[t], dy) for t in range(1, last + 1) if not _is_zero(per_step[p.key][t - 1])]
-        chain = [_sum_formula(spec, p, last), m.total(pieces or [R.num(0.0)], 10**6), show(grads[p.key])]
+        chain = [_sum_formula(spec, p, last), m.total(pieces or [_num(0.0)], 10**6), show(grads[p.key])]
         out.append(
             Step(
                 T("Gradient of {p}: a sum over the time steps", "{p} 的梯度：各时间步之和").format(p=p.label),
@@ -920,7 +925,7 @@ def update_steps(spec: BPTTSpec, grads: dict[str, Any], updated: dict[str, Any])
     for p in spec.params:
         sym = R.symbol(p.label)
         now, g = current(spec, p), grads[p.key]
-        numbers = show(now) - R.num(spec.lr) * show(g)
+        numbers = show(now) - _num(spec.lr) * show(g)
         out.append(
             Step(
                 T("Update {p}", "更新 {p}").format(p=p.label),
@@ -947,8 +952,8 @@ def jacobian_steps(spec: BPTTSpec, f: Forward, lags: list[Lag]) -> list[Step]:
             hh = R.symbol(_hh_name(spec, "h"))
             if n == 1:
                 formula = m.Math(f"{slope_t}·{hh.text}", rf"{slope_l} \cdot {hh.latex}")
-                s = _one_minus_square(h[0]) if tanh else R.num(f.slope[k][0])
-                nums = s * R.num(w.w_hh[0][0])
+                s = _one_minus_square(h[0]) if tanh else _num(f.slope[k][0])
+                nums = s * _num(w.w_hh[0][0])
             else:
                 formula = m.Math(f"diag{slope_t}·{hh.text}", rf"\operatorname{{diag}}{slope_l} \cdot {hh.latex}")
                 nums = m.Math(f"diag{R.vec(f.slope[k]).text}·{show([list(r) for r in w.w_hh]).text}", "")
@@ -991,15 +996,15 @@ def jacobian_steps(spec: BPTTSpec, f: Forward, lags: list[Lag]) -> list[Step]:
             for j in js[1:]:
                 prod = prod * j
             if n == 1:
-                factors = [R.num(step_jacobian(spec, f, k)[0][0]) for k in range(last, t, -1)]
+                factors = [_num(step_jacobian(spec, f, k)[0][0]) for k in range(last, t, -1)]
                 nums = factors[0]
                 for x in factors[1:]:
                     nums = nums * x
-                chain = [prod, nums, R.num(lag.dh[0][0])]
+                chain = [prod, nums, _num(lag.dh[0][0])]
             else:
                 norm = m.Math(f"‖{prod.text}‖₂", rf"\left\|{prod.latex}\right\|_{{2}}")
                 lhs = m.Math(f"‖{lhs.text}‖₂", rf"\left\|{lhs.latex}\right\|_{{2}}")
-                chain = [norm, R.num(lag.norm)]
+                chain = [norm, _num(lag.norm)]
             out.append(
                 Step(
                     T("Lag {k}: the product of Jacobians", "间隔 {k}：雅可比矩阵的连乘").format(k=lag.lag),
@@ -1013,9 +1018,9 @@ def jacobian_steps(spec: BPTTSpec, f: Forward, lags: list[Lag]) -> list[Step]:
         for p_ in path[1:]:
             prod = m.Math(f"{prod.text} ⊙ {p_.text}", rf"{prod.latex} \odot {p_.latex}", m.MUL)
         if n == 1:
-            nums = R.num(f.gates[last]["f"][0])
+            nums = _num(f.gates[last]["f"][0])
             for k in range(last - 1, t, -1):
-                nums = nums * R.num(f.gates[k]["f"][0])
+                nums = nums * _num(f.gates[k]["f"][0])
         else:
             nums = m.Math(
                 " ⊙ ".join(R.vec(f.gates[k]["f"]).text for k in range(last, t, -1)),
