@@ -25,7 +25,13 @@ class DlcalcError(Exception):
         self.text = text
 
     def in_language(self, lang: str) -> str:
-        return self.text(lang) if self.text is not None else self.message
+        if self.text is not None:
+            return self.text(lang)
+        if lang == "zh":  # an English message from its raise site, read through the phrase table
+            from dlcalc.text import zh_message
+
+            return zh_message(self.message)
+        return self.message
 
 
 class CheckFailed(Exception):

@@ -34,7 +34,7 @@ class Cmd:
 
 
 def _short_help(text: str | None) -> str:
-    first = (text or "").strip().split("\n")[0]
+    first = (text or "").strip().split("\n")[0].replace("\\[", "[")
     return first.rstrip(".")
 
 
@@ -50,7 +50,9 @@ def collect() -> Cmd:
         takes_file = False
         for p in cmd.params:
             if p.param_type_name == "argument":
-                takes_file = takes_file or "path" in type(p.type).__name__.lower() or p.name in ("file", "path")
+                takes_file = takes_file or "path" in type(p.type).__name__.lower() or p.name in ("file", "path") or (
+                    p.metavar in ("FILE", "[FILE]")
+                )
                 continue
             choices = list(getattr(p.type, "choices", []) or [])
             options.append(
@@ -59,7 +61,9 @@ def collect() -> Cmd:
                     help=_short_help(getattr(p, "help", "")),
                     takes_value=not getattr(p, "is_flag", False),
                     choices=[str(c) for c in choices],
-                    is_path="path" in type(p.type).__name__.lower() or p.name in ("file", "path", "db", "mine"),
+                    is_path="path" in type(p.type).__name__.lower()
+                    or p.name in ("file", "path", "db", "mine")
+                    or p.metavar in ("FILE", "DIR"),
                 )
             )
         options.append(Opt(["--help", "-h"], "Show the help and exit", False, [], False))
@@ -228,15 +232,14 @@ def render_all() -> dict[str, str]:
 def render_index() -> str:
     """dlcalc/cli/index.py: every command, where it comes from, and its one line in both languages —
     what the bare `dlcalc --help` lists without importing a solver. Computed from the app."""
+    import importlib
+
     import typer
 
     from dlcalc.cli import full_app
     from dlcalc.cli.app import COMMAND_HELP
-    from dlcalc.solvers import declared
-
-    import importlib
-
     from dlcalc.quiz import templates as quiz_templates
+    from dlcalc.solvers import declared
 
     everything = declared()
     solvers = {s.name: s for s in everything if s.command}

@@ -52,8 +52,50 @@ def render_block(body: str) -> str:
     return "\n".join(out) + "\n"
 
 
+OPTION_TABLES = re.compile(r"(<!-- BEGIN option tables[^\n]*-->\n).*?(<!-- END option tables -->)", re.S)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def option_tables() -> str:
+    """One table per command built from a solver's declaration (dlcalc.declare): every option, its
+    value, its default, what it means, and its old spellings (hidden in --help, still accepted)."""
+    from dlcalc.cli.build import FILE_INPUT, PNG, SET_INPUT, SVG, extension
+    from dlcalc.declare import Input
+    from dlcalc.solvers import declared
+
+    out = []
+    for solver in sorted(declared(), key=lambda s: s.name):
+        if not solver.command or not solver.inputs:
+            continue
+        inputs = [i for i in solver.inputs if i.cli] + list(getattr(extension(solver.name), "OPTIONS", ()))
+        if solver.file:
+            inputs += [FILE_INPUT, SET_INPUT]
+        if solver.picture:
+            inputs += [Input("png", help=PNG, metavar="FILE"), Input("svg", help=SVG, metavar="FILE")]
+        out += [f"**`dlcalc {solver.name}`** — {solver.help('en')}", "", "| option | value | default | meaning | old spelling |",
+                "| --- | --- | --- | --- | --- |"]  # fmt: skip
+        for i in inputs:
+            name = f"`{i.metavar}` (argument)" if i.positional else ", ".join(f"`{n}`" for n in (i.short, i.option) if n)
+            value = "" if i.switch else ("`" + "|".join(i.choices) + "`" if i.choices else f"`{i.metavar}`")
+            value = _cell(value) if not (i.positional and not i.choices) else ""
+            default = i.default_text("en") or ""
+            old = ", ".join(f"`{a}`" for a in i.aliases)
+            if i is FILE_INPUT:
+                old = "positional `FILE`"
+            out.append(f"| {name} | {value} | {_cell(default)} | {_cell(i.help('en'))} | {old} |")
+        out.append("")
+    return "\n".join(out)
+
+
 def updated(text: str) -> str:
-    return BLOCK.sub(lambda mt: "```console\n" + render_block(mt.group(1)) + "```", text)
+    text = BLOCK.sub(lambda mt: "```console\n" + render_block(mt.group(1)) + "```", text)
+    if OPTION_TABLES.search(text):
+        tables = option_tables()
+        text = OPTION_TABLES.sub(lambda mt: mt.group(1) + "\n" + tables + "\n" + mt.group(2), text)
+    return text
 
 
 def main() -> int:

@@ -11,7 +11,7 @@ def test_every_subpackage_is_packaged():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     listed = set(config["tool"]["setuptools"]["packages"])
     found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "dlcalc").rglob("__init__.py")}
-    assert found | {"dlcalc.problems"} == listed
+    assert found | {"dlcalc.problems", "dlcalc.examples", "dlcalc.completions"} == listed
 
 
 def test_torch_is_pinned_to_the_cpu_wheel():

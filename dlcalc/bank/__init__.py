@@ -16,6 +16,7 @@ from typing import Any
 from dlcalc.bank.parts import Part, default_part, parse_parts
 from dlcalc.errors import DlcalcError
 
+
 def _solvers() -> tuple[str, ...]:
     """Every solver a problem may name: found in dlcalc/solvers (the generated command index)."""
     from dlcalc.cli import index

@@ -7,9 +7,9 @@ import importlib
 import os
 import re
 import sys
+from typing import Any
 
 import typer
-from typing import Any
 
 from dlcalc.cli.app import APP_SETTINGS, app
 from dlcalc.cli.options import fail
@@ -97,7 +97,10 @@ def app_for(argv: list[str]) -> typer.Typer:
     wanted = argv[0]
     small = typer.Typer(**APP_SETTINGS)
     small.registered_callback = app.registered_callback
-    if wanted in _cli_modules() or wanted == "net":
+    hand_written = wanted == "net" or (
+        wanted in _cli_modules() and not hasattr(importlib.import_module(f"dlcalc.cli.{wanted}"), "run_command")
+    )  # a module with `run_command` only extends the command built from the solver's declaration
+    if hand_written:
         importlib.import_module(f"dlcalc.cli.{wanted if wanted != 'net' else 'layers'}")
         for info in app.registered_commands:
             name = info.name or typer.main.get_command_name(info.callback.__name__)  # type: ignore[union-attr]
@@ -159,9 +162,9 @@ def run(argv: list[str] | None = None) -> int:
 def _run(command: Any, argv: list[str], lang: str) -> int:
     """Run the click command; every way it can end becomes an exit code (and one stderr line)."""
     try:
-        command.main(args=argv, prog_name="dlcalc", standalone_mode=False)  # type: ignore[attr-defined]
+        command.main(args=argv, prog_name="dlcalc", standalone_mode=False)
     except DlcalcError as e:
-        fail(e.in_language(lang) if e.text is not None else e.message)
+        fail(e.in_language(lang))
         return 2
     except CheckFailed:
         return 1
@@ -224,7 +227,7 @@ _USAGE_ZH = [
     (r"missing option '([^']*)'", r"缺少选项 '\1'"),
     (r"missing parameter:? (\S+)", r"缺少参数 \1"),
     (r"option '([^']*)' requires an argument", r"选项 '\1' 需要一个值"),
-    (r"(?:got )?unexpected extra arguments? \((.*)\)", r"多余的参数（\1）"),
+    (r"(?:got )?unexpected extra argument(?:s|\(s\))? \((.*)\)", r"多余的参数（\1）"),
     (r"invalid value for '([^']*)': '([^']*)' is not one of (.*)", r"'\1' 的值无效：'\2' 不是 \3 之一"),
     (r"invalid value for '([^']*)': (.*)", r"'\1' 的值无效：\2"),
 ]

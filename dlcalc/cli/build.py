@@ -137,7 +137,8 @@ def option_help(i: Input) -> str:
     text = say(i.help)
     default = i.default_text(help_lang())
     if default is not None:
-        text += "  " + say(T("[default: {d}]", "[默认：{d}]")).format(d=default)
+        # escaped: Typer reads help as rich markup, where a bare [default: 1] is a (dropped) style tag
+        text += "  \\" + say(T("[default: {d}]", "[默认：{d}]")).format(d=default)
     return text
 
 
@@ -153,7 +154,7 @@ def _annotation(i: Input, *, hidden: bool = False, names: tuple[str, ...] | None
     if i.choices and not hidden:
         from enum import Enum
 
-        kind = Enum(i.name.title().replace("_", ""), {c: c for c in i.choices}, type=str)  # type: ignore[misc]
+        kind = Enum(i.name.title().replace("_", ""), {c: c for c in i.choices}, type=str)  # type: ignore[misc,no-redef]
     if i.switch:
         option = typer.Option(*names, help=option_help(i), hidden=hidden)
         return Annotated[bool, option], False

@@ -35,7 +35,8 @@ def examples(
     ] = None,
     out: Output | None = None,
 ) -> None:
-    from dlcalc.data import example_path, examples as shipped
+    from dlcalc.data import example_path
+    from dlcalc.data import examples as shipped
     from dlcalc.errors import DlcalcError
 
     assert out is not None
@@ -74,7 +75,7 @@ def _listing(paths: list[Any]) -> Any:
     return Result(
         kind="examples",
         title=T("Shipped examples", "自带示例"),
-        answer={"examples": [{"name": r[0], "command": r[1], "run": r[2]} for r in rows]},
+        answer={"folder": str(paths[0].parent) if paths else "", "examples": [{"name": r[0], "command": r[1], "run": r[2]} for r in rows]},
         summary=[(T("Where", "位置"), str(paths[0].parent) if paths else "")],
         tables=[Table([T("example", "示例"), T("command", "命令"), T("run it", "运行")], [list(map(str, r)) for r in rows])],
     )

@@ -8,7 +8,9 @@ from typing import Annotated, Optional
 import typer
 
 from dlcalc.cli.app import app
+from dlcalc.cli.build import PNG, SVG, say
 from dlcalc.cli.options import Output, emit, output_options
+from dlcalc.text import T
 
 
 class Layout(str, Enum):
@@ -21,21 +23,35 @@ LayoutOpt = Annotated[
     Layout,
     typer.Option(
         "--layout",
-        help="Order of a 3-size input: chw (torch), hwc (channels last, 227x227x3), or auto: hwc when the "
-        "last size is 1, 3 or 4 and far smaller than the other two.",
+        help=say(T("Order of a 3-size input: chw (torch), hwc (channels last, 227x227x3), or auto: hwc when the "
+                   "last size is 1, 3 or 4 and far smaller than the other two.",
+                   "三个尺寸的输入顺序：chw（torch）、hwc（通道在后，227x227x3），或 auto：最后一个尺寸为 1、3 或 4 "
+                   "且远小于另两个时按 hwc。")),  # fmt: skip
     ),
 ]
 
 
-@app.command()
+NET_HELP = T(
+    "A whole network's shapes, parameters, multiply-adds and receptive fields, like torchinfo without torch.\n\n"
+    "Reads layers, PyTorch module code (never run) or print(model) text.\n\n"
+    'Example: dlcalc net -i 1x28x28 "Conv2d(1, 25, 3)" "MaxPool2d(2)" "Conv2d(25, 50, 3)" "MaxPool2d(2)"',
+    "整个网络的各层形状、参数量、乘加次数与感受野，如同不用 torch 的 torchinfo。\n\n"
+    "可读取层列表、PyTorch 模块代码（从不运行）或 print(model) 的文本。\n\n"
+    '示例：dlcalc net -i 1x28x28 "Conv2d(1, 25, 3)" "MaxPool2d(2)" "Conv2d(25, 50, 3)" "MaxPool2d(2)"',
+)
+
+
+@app.command(help=say(NET_HELP))
 @output_options
 def net(
     layers: Annotated[
         Optional[list[str]],
         typer.Argument(
             metavar="LAYER...",
-            help='Layers in PyTorch syntax, e.g. "Conv2d(3, 64, 3)" "ReLU()"; or one argument holding module '
-            "code (class Net(nn.Module): …) or print(model) text.",
+            help=say(T('Layers in PyTorch syntax, e.g. "Conv2d(3, 64, 3)" "ReLU()"; or one argument holding module '
+                       "code (class Net(nn.Module): …) or print(model) text.",
+                       '按 PyTorch 写法给出各层，例如 "Conv2d(3, 64, 3)" "ReLU()"；或用一个参数给出模块代码'
+                       "（class Net(nn.Module): …）或 print(model) 的文本。")),  # fmt: skip
             show_default=False,
         ),
     ] = None,
@@ -44,8 +60,10 @@ def net(
         typer.Option(
             "--input",
             "-i",
-            help="Input shape CxHxW (or F for a linear net, LxE for a sequence); repeat -i for a forward "
-            "that takes several inputs (src, tgt).",
+            metavar="SHAPE",
+            help=say(T("Input shape CxHxW (or F for a linear net, LxE for a sequence); repeat -i for a forward "
+                       "that takes several inputs (src, tgt).",
+                       "输入形状 CxHxW（全连接网络为 F，序列为 LxE）；forward 有多个输入（src、tgt）时重复 -i。")),  # fmt: skip
             show_default=False,
         ),
     ] = None,
@@ -54,42 +72,50 @@ def net(
         typer.Option(
             "--file",
             "-f",
-            help="YAML (input, layers), a .py file of module code, or print(model) text.",
+            metavar="FILE",
+            help=say(T("YAML (input, layers), a .py file of module code, or print(model) text.",
+                       "YAML（input、layers）、模块代码的 .py 文件，或 print(model) 的文本。")),
             show_default=False,
         ),
     ] = None,
     model: Annotated[
-        Optional[str], typer.Option("--model", "-m", help="A classic network (see --list-models).")
+        Optional[str], typer.Option("--model", "-m", metavar="NAME", help=say(T("A classic network (see --list-models).", "经典网络（见 --list-models）。")))
     ] = None,
     class_: Annotated[
         Optional[str],
         typer.Option(
             "--class",
-            help="Which class of the module code is the network, or its constructor call: --class Net, "
-            "--class 'ResNet(BasicBlock, [2, 2, 2, 2])'.",
+            metavar="NAME",
+            help=say(T("Which class of the module code is the network, or its constructor call: --class Net, "
+                       "--class 'ResNet(BasicBlock, [2, 2, 2, 2])'.",
+                       "模块代码中哪个类是网络，或其构造调用：--class Net、"
+                       "--class 'ResNet(BasicBlock, [2, 2, 2, 2])'。")),  # fmt: skip
             show_default=False,
         ),
     ] = None,
-    list_models: Annotated[bool, typer.Option("--list-models", help="List the classic networks and exit.")] = False,
+    list_models: Annotated[bool, typer.Option("--list-models", help=say(T("List the classic networks and exit.", "列出经典网络后退出。")))] = False,
     expand: Annotated[
-        bool, typer.Option("--expand", help="Show every layer inside the blocks (they fold into one row each).")
+        bool, typer.Option("--expand", help=say(T("Show every layer inside the blocks (they fold into one row each).", "显示块内的每一层（默认每块折叠为一行）。")))
     ] = False,
     full: Annotated[
-        bool, typer.Option("--full", help="Show everything: every layer (--expand) and every derivation step.")
+        bool, typer.Option("--full", help=say(T("Show everything: every layer (--expand) and every derivation step.", "显示全部：每一层（--expand）与每一步推导。")))
     ] = False,
     steps: Annotated[bool, typer.Option("--steps", hidden=True, help="Old name of --full.")] = False,
     compare: Annotated[
         Optional[str],
         typer.Option(
             "--compare",
-            help="A side-by-side exam comparison: inception-5x5, residual-blocks, resnet50-densenet121 "
-            "(or two zoo models: resnet18,resnet50); 'list' lists them.",
+            metavar="NAME",
+            help=say(T("A side-by-side exam comparison: inception-5x5, residual-blocks, resnet50-densenet121 "
+                       "(or two zoo models: resnet18,resnet50); 'list' lists them.",
+                       "考试常见的并列比较：inception-5x5、residual-blocks、resnet50-densenet121"
+                       "（或两个模型库中的模型：resnet18,resnet50）；'list' 列出全部。")),  # fmt: skip
             show_default=False,
         ),
     ] = None,
     layout: LayoutOpt = Layout.auto,
-    png: Annotated[Optional[str], typer.Option("--png", metavar="FILE", help="Save the worked picture as a PNG file.")] = None,
-    svg: Annotated[Optional[str], typer.Option("--svg", metavar="FILE", help="Save the worked picture as an SVG file.")] = None,
+    png: Annotated[Optional[str], typer.Option("--png", metavar="FILE", help=say(PNG))] = None,
+    svg: Annotated[Optional[str], typer.Option("--svg", metavar="FILE", help=say(SVG))] = None,
     out: Output | None = None,
 ) -> None:
     """A whole network's shapes, parameters, multiply-adds and receptive fields, like torchinfo without torch.

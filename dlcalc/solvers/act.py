@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlcalc import mathfmt as m
+from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_number, parse_vector
 from dlcalc.result import Result, Step, Table
 from dlcalc.solvers.stable import sigmoid
 from dlcalc.text import T, Text
-from dlcalc.declare import Input, Solver
 
 FUNCTIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu")
 FIELDS = {"function", "at", "alpha"}

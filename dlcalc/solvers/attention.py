@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlcalc import mathfmt as m
+from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_bool, parse_int, parse_matrix
 from dlcalc.result import Result, Step, Table
 from dlcalc.solvers.stable import softmax
 from dlcalc.text import T
-from dlcalc.declare import Input, Solver
 
 FIELDS = {"Q", "K", "V", "X", "W_Q", "W_K", "W_V", "W_O", "mask", "heads", "causal"}
 DIGITS = 6

@@ -22,12 +22,12 @@ from fractions import Fraction
 from typing import Any
 
 from dlcalc import mathfmt as m
+from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_bool, parse_int, parse_matrix, parse_number, parse_vector
 from dlcalc.result import Result, Step, Table
 from dlcalc.solvers.stable import log_softmax, sigmoid, sigmoid_minus_target, softmax, softmax_minus_target
 from dlcalc.text import T, Text
-from dlcalc.declare import Input, Solver
 
 FIELDS = {"input", "target", "layers", "loss", "lr", "update_bias", "steps"}
 LAYER_FIELDS = {"weights", "bias", "activation", "alpha"}

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlcalc import mathfmt as m
+from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_number, parse_vector
 from dlcalc.result import Result, Step
 from dlcalc.text import T
-from dlcalc.declare import Input, Solver
 
 FIELDS = {"x", "gamma", "beta", "eps", "momentum", "running_mean", "running_var", "mode"}
 DIGITS = 6

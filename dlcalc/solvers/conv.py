@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlcalc import mathfmt as m
+from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_bool, parse_int, parse_pair
 from dlcalc.result import Result, Step
@@ -31,7 +32,6 @@ from dlcalc.solvers.window import (
     window_steps,
 )
 from dlcalc.text import T
-from dlcalc.declare import Input, Solver
 
 FIELDS = {
     "input",

@@ -19,13 +19,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from dlcalc.declare import Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import parse_bool
 from dlcalc.result import Result
 from dlcalc.solvers import conv
 from dlcalc.solvers.window_inverse import InverseSpec, read_unknown_and_target, target_pair
 from dlcalc.solvers.window_inverse import solve as solve_inverse
-from dlcalc.declare import Input, Solver
 from dlcalc.text import T
 
 UNKNOWNS = ("padding", "stride", "kernel")

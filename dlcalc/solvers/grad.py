@@ -26,13 +26,13 @@ from typing import Any
 import sympy
 
 from dlcalc import mathfmt as m
+from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse.expr import CONSTANTS, FUNCTIONS, NAME, parse_assignments, parse_tree, to_sympy, variables
 from dlcalc.result import Result, Step
 from dlcalc.solvers import symbolic as S
 from dlcalc.solvers.symbolic import show
 from dlcalc.text import T
-from dlcalc.declare import Input, Solver
 
 FIELDS = {"expr", "wrt", "at", "claim"}
 SIMPLIFY_NODES = 300  # larger derivatives are shown as the rules produced them

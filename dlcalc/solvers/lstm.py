@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlcalc import mathfmt as m
+from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys
 from dlcalc.result import Result, Step
 from dlcalc.solvers import recurrent as R
 from dlcalc.text import T
-from dlcalc.declare import Input, Solver
 
 GATES = ("i", "f", "g", "o")
 ALIASES = {

@@ -16,11 +16,11 @@ from fractions import Fraction
 from typing import Any
 
 from dlcalc import mathfmt as m
+from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_int, parse_vector
 from dlcalc.result import Result, Step
 from dlcalc.text import T
-from dlcalc.declare import Input, Solver
 
 FIELDS = {"tp", "fp", "fn", "tn", "y_true", "y_pred", "positive", "data"}
 

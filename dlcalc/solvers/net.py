@@ -42,13 +42,13 @@ from fractions import Fraction
 from typing import Any
 
 from dlcalc import mathfmt as m
+from dlcalc.declare import Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import parse_dims
 from dlcalc.parse.layers import LayerCall, _clip, parse_layers
 from dlcalc.result import Result, Step, Table
 from dlcalc.solvers import net_layers as rules
 from dlcalc.text import T, Text
-from dlcalc.declare import Input, Solver
 
 FIELDS = {"input", "inputs", "layers", "model", "layout", "code", "class", "expand"}
 _COMPOSITE = re.compile(

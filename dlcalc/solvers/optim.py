@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlcalc import mathfmt as m
+from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_int, parse_matrix, parse_number, parse_vector
 from dlcalc.result import Result, Step, Table
 from dlcalc.text import T
-from dlcalc.declare import Input, Solver
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.1, "nesterov": 0.1, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.1}
@@ -105,17 +105,17 @@ def parse_spec(inputs: Mapping[str, Any]) -> OptimSpec:
     grads = None
     names: tuple[str, ...] = ()
     if inputs.get("f") is not None and inputs.get("grads") is not None:
-        raise DlcalcError("optim: give either --f (a function) or --grads (a gradient sequence), not both")
+        raise DlcalcError("optim: give either --function (a function) or --grads (a gradient sequence), not both")
     if inputs.get("f") is not None:
         from dlcalc.parse.expr import NAME, parse_tree, to_sympy, variables
 
         f_text = str(inputs["f"])
-        tree = parse_tree(f_text, "--f")
+        tree = parse_tree(f_text, "--function")
         f = to_sympy(tree)
         found = sorted(variables(tree))
         names = tuple(str(n).strip() for n in str(inputs["vars"]).split(",")) if inputs.get("vars") else tuple(found)
         if not names or not all(names):
-            raise DlcalcError("--f: the function has no variable to optimize")
+            raise DlcalcError("--function: the function has no variable to optimize")
         for n in names:
             if not NAME.fullmatch(n):
                 raise DlcalcError(f"--vars: {n!r} is not a variable name")
@@ -220,7 +220,7 @@ def run(spec: OptimSpec, optimizer: str) -> tuple[list[dict[str, Any]], Stopped 
         except Stopped as stop:
             if t == 1:
                 raise DlcalcError(
-                    f"--f: {spec.f_text} or its gradient is undefined at the start ({_point(spec, w)}): {stop.reason.en}"
+                    f"--function: {spec.f_text} or its gradient is undefined at the start ({_point(spec, w)}): {stop.reason.en}"
                 ) from None
             return out, stop
         row: dict[str, Any] = {"step": t, "w_before": w, "grad": g}

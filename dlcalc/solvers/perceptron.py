@@ -18,11 +18,11 @@ from fractions import Fraction
 from typing import Any
 
 from dlcalc import mathfmt as m
+from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_bool, parse_int, parse_matrix, parse_number, parse_vector
 from dlcalc.result import Result, Step, Table
 from dlcalc.text import T
-from dlcalc.declare import Input, Solver
 
 FIELDS = {"x", "y", "lr", "w0", "b0", "rule", "bias", "outputs", "sign0", "max_epochs"}
 RULES = ("error", "misclassified")

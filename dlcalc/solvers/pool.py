@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_bool, parse_pair
 from dlcalc.result import Result, Step
@@ -26,7 +27,6 @@ from dlcalc.solvers.window import (
     window_steps,
 )
 from dlcalc.text import T
-from dlcalc.declare import Input, Solver
 
 FIELDS = {"input", "kernel", "stride", "padding", "dilation", "ceil_mode", "avg", "layout"}
 

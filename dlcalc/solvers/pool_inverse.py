@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from dlcalc.declare import Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.result import Result
 from dlcalc.solvers import pool
 from dlcalc.solvers.window_inverse import InverseSpec, read_unknown_and_target, target_pair
 from dlcalc.solvers.window_inverse import solve as solve_inverse
-from dlcalc.declare import Input, Solver
 from dlcalc.text import T
-
 
 SOLVER = Solver(
     name="pool_inverse",

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlcalc import mathfmt as m
+from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_int, parse_number, parse_vector
 from dlcalc.result import Result, Step
 from dlcalc.solvers import stable
 from dlcalc.solvers.stable import sigmoid
 from dlcalc.text import T
-from dlcalc.declare import Input, Solver
 
 LOSSES = ("cross_entropy", "mse", "bce")
 FIELDS = {"logits", "target", "loss", "temperature"}
