@@ -86,8 +86,8 @@ _dlcalc_value() {
         "bptt|--loss") echo "half_sse mse" ;;
         "bptt|--lr") echo "" ;;
         "bptt|--truncate") echo "" ;;
-        "bptt|--png") echo "" ;;
-        "bptt|--file"|"bptt|-f") echo "" ;;
+        "bptt|--png") echo "__FILE__" ;;
+        "bptt|--file"|"bptt|-f") echo "__FILE__" ;;
         "bptt|--set") echo "" ;;
         "bptt|--x") echo "" ;;
         "bptt|--lang") echo "en zh" ;;

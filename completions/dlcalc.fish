@@ -117,9 +117,9 @@ complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -l nonlinearity -x -a '
 complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -l loss -x -a 'half_sse mse' -d 'half_sse: Σ ½(o − y)², as backprop; mse: torch.nn.MSELoss (the mean).  [default: half_sse]'
 complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -l lr -x -d 'Learning rate η of the update.  [default: 0.1]'
 complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -l truncate -x -d 'Truncated BPTT: each loss flows back K steps only'
-complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -l png -x -d 'Also draw ‖∂h_T/∂h_t‖ against the lag to a PNG file (matplotlib)'
+complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -l png -r -F -d 'Also draw ‖∂h_T/∂h_t‖ against the lag to a PNG file (matplotlib)'
 complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -l full -d 'Show every derivation step (a long derivation is folded)'
-complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -l file -s f -x -d 'A YAML file with the same fields (options override it)'
+complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -l file -s f -r -F -d 'A YAML file with the same fields (options override it)'
 complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -l set -x -d 'Any field by its YAML name, e.g. --set "W_f=0.5" (repeatable)'
 complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -l x -x -d 'The sequence, one step per row: "1; 2; 3" or "1,0; 0,1"'
 complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -l json -d 'Print one JSON object (stable keys, see README) to stdout'
@@ -128,6 +128,7 @@ complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -l md -d 'Print the der
 complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -l lang -x -a 'en zh' -d 'Language of step names, prose, errors and help (or DLCALC_LANG)'
 complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -l check -d 'Rebuild the computation in torch and compare; exit 1 on any mismatch'
 complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -l help -s h -d 'Show the help and exit'
+complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -F
 
 complete -c dlcalc -n '__fish_seen_subcommand_from completion' -l help -s h -d 'Show the help and exit'
 
