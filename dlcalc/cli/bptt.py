@@ -16,7 +16,9 @@ OPTIONS = (
 )  # fmt: skip
 
 
-def run_command(solver: Solver, inputs: dict[str, Any], options: dict[str, Any], out: Any, pictures: dict[str, str]) -> None:
+def run_command(
+    solver: Solver, inputs: dict[str, Any], options: dict[str, Any], out: Any, pictures: dict[str, str]
+) -> None:
     import typer
 
     from dlcalc.cli.options import emit
