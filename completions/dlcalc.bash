@@ -2,7 +2,7 @@
 
 _dlcalc_subcommands() {
     case "$1" in
-        "") echo "act attention backprop bank batchnorm completion conv draw exam examples explain gd grad gru loss lstm metrics net optim perceptron pool quiz rnn softmax" ;;
+        "") echo "act attention backprop bank batchnorm bptt completion conv draw exam examples explain gd grad gru loss lstm metrics net optim perceptron pool quiz rnn softmax" ;;
         "bank") echo "check list show" ;;
         "quiz") echo "history review stats" ;;
     esac
@@ -19,6 +19,7 @@ _dlcalc_options() {
         "bank list") echo "--topic -t --path --json --md --latex --lang --help -h" ;;
         "bank show") echo "--solution --path --json --md --latex --lang --help -h" ;;
         "batchnorm") echo "--mode --file -f --set --json --latex --md --lang --check --help -h" ;;
+        "bptt") echo "--sequence --target --cell --h0 --c0 --weight-ih --weight-hh --bias-ih --bias-hh --nonlinearity --loss --lr --truncate --png --full --file -f --set --x --json --latex --md --lang --check --help -h" ;;
         "completion") echo "--help -h" ;;
         "conv") echo "--kernel -k --stride -s --padding -p --dilation -d --out-channels -o --groups -g --no-bias --transposed --output-padding --layout --target --solve --png --svg --json --latex --md --lang --check --help -h" ;;
         "draw") echo "--list --png --svg --json --latex --md --lang --check --help -h" ;;
@@ -73,6 +74,24 @@ _dlcalc_value() {
         "batchnorm|--file"|"batchnorm|-f") echo "__FILE__" ;;
         "batchnorm|--set") echo "" ;;
         "batchnorm|--lang") echo "en zh" ;;
+        "bptt|--sequence") echo "" ;;
+        "bptt|--target") echo "" ;;
+        "bptt|--cell") echo "rnn lstm" ;;
+        "bptt|--h0") echo "" ;;
+        "bptt|--c0") echo "" ;;
+        "bptt|--weight-ih") echo "" ;;
+        "bptt|--weight-hh") echo "" ;;
+        "bptt|--bias-ih") echo "" ;;
+        "bptt|--bias-hh") echo "" ;;
+        "bptt|--nonlinearity") echo "tanh relu" ;;
+        "bptt|--loss") echo "half_sse mse" ;;
+        "bptt|--lr") echo "" ;;
+        "bptt|--truncate") echo "" ;;
+        "bptt|--png") echo "__FILE__" ;;
+        "bptt|--file"|"bptt|-f") echo "__FILE__" ;;
+        "bptt|--set") echo "" ;;
+        "bptt|--x") echo "" ;;
+        "bptt|--lang") echo "en zh" ;;
         "conv|--kernel"|"conv|-k") echo "" ;;
         "conv|--stride"|"conv|-s") echo "" ;;
         "conv|--padding"|"conv|-p") echo "" ;;

@@ -7,6 +7,7 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ('backprop', 'solvers.backprop', 'Backpropagation worked out: forward pass, loss, every δ and gradient, the updated weights.', '完整的反向传播：前向传播、损失、每个 δ 与梯度、更新后的权重。'),
     ('bank', 'cli.bank', 'The problem bank: list, show and check the bilingual exam problems.', '题库：列出、查看并核对中英双语考题。'),
     ('batchnorm', 'solvers.batchnorm', 'Batch normalization forward: per-feature mean and variance, normalize, γ and β, running statistics.', '批归一化前向：逐特征均值与方差、标准化、γ 与 β、滑动统计量。'),
+    ('bptt', 'solvers.bptt', "Backpropagation through time: δh_t back along the sequence, each gradient as a sum over the steps, the update, and ‖∂h_T/∂h_t‖ for every lag (vanishing gradients; an LSTM's cell path beside it).", '随时间反向传播：沿序列回传 δh_t、各梯度为各时间步之和、参数更新，以及每个时间间隔的 ‖∂h_T/∂h_t‖（梯度消失；LSTM 另给细胞通路）。'),
     ('completion', 'cli.completion', 'Print the shell completion script (static: pressing TAB never starts Python).', '打印 shell 补全脚本（静态脚本：按 TAB 不会启动 Python）。'),
     ('conv', 'solvers.conv', 'Output shape and parameter count of one convolution layer, worked step by step.', '逐步算出一个卷积层的输出形状与参数量。'),
     ('draw', 'cli.draw', 'Draw an exam diagram (neuron, LSTM, transformer …), labelled, with what each part does.', '画出考试常考的示意图（神经元、LSTM、Transformer…），并标注各部分作用。'),
@@ -28,13 +29,14 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ('softmax', 'solvers.softmax', 'Softmax computed stably (shift by the max, log-sum-exp), with its Jacobian.', '稳定地计算 softmax（减去最大值、log-sum-exp），并给出雅可比矩阵。'),
 ]
 # every solver, by module name (some are reached through another command: conv --solve)
-SOLVERS: tuple[str, ...] = ('act', 'attention', 'backprop', 'batchnorm', 'conv', 'conv_inverse', 'gd', 'grad', 'gru', 'loss', 'lstm', 'metrics', 'net', 'optim', 'perceptron', 'pool', 'pool_inverse', 'rnn', 'softmax')
+SOLVERS: tuple[str, ...] = ('act', 'attention', 'backprop', 'batchnorm', 'bptt', 'conv', 'conv_inverse', 'gd', 'grad', 'gru', 'loss', 'lstm', 'metrics', 'net', 'optim', 'perceptron', 'pool', 'pool_inverse', 'rnn', 'softmax')
 # quiz topics with a question template, and the module whose `template` draws one
 TEMPLATES: dict[str, str] = {
     'act': 'dlcalc.quiz.templates',
     'attention': 'dlcalc.quiz.templates',
     'backprop': 'dlcalc.quiz.templates',
     'batchnorm': 'dlcalc.quiz.templates',
+    'bptt': 'dlcalc.solvers.bptt',
     'conv': 'dlcalc.quiz.templates',
     'gd': 'dlcalc.solvers.gd',
     'grad': 'dlcalc.quiz.templates',
