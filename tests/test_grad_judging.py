@@ -335,3 +335,11 @@ def test_unicode_claims_are_judged():
     assert solve(expr="x^3", wrt="x", claim="3x²").answer["equivalent"] is True
     assert solve(expr="sqrt(x)", wrt="x", claim="1/(2√x)").answer["equivalent"] is True
     assert solve(expr="x^3", wrt="x", claim="3x").answer["equivalent"] is False
+
+
+@pytest.mark.parametrize("expr", ["max(w, log((w) - (w), 3))", "w*log2(w - w)", "sigmoid(log(w - w)) + w", "w + log10(x - x)"])
+def test_a_logarithm_of_an_argument_that_is_identically_zero_is_refused_clearly(cli, expr):
+    # sympy: log(0) is complex infinity, whatever the base
+    assert sympy.log(sympy.Integer(0)) == sympy.zoo
+    code, out, err = cli("grad", expr, "--wrt", "w")
+    assert code == 2 and "no real value" in err and "internal" not in err, err

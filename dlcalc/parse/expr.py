@@ -300,6 +300,7 @@ def to_sympy(node: tuple) -> Any:
     import sympy
 
     from dlcalc.solvers import symbolic as s
+    from dlcalc.solvers.symbolic import tree_text
 
     memo: dict[int, Any] = {}
 
@@ -318,8 +319,11 @@ def to_sympy(node: tuple) -> Any:
         elif kind == "neg":
             out = -build(n[1])
         elif kind == "f":
+            args = [build(a) for a in n[2]]
+            if any(a.has(sympy.zoo, sympy.nan) for a in args):
+                raise DlcalcError(f"expression: {tree_text(n)} has no real value (an argument is infinite)")
             try:
-                out = s.FUNCTION_BUILDERS[n[1]](*[build(a) for a in n[2]])
+                out = s.FUNCTION_BUILDERS[n[1]](*args)
             except (ValueError, TypeError) as e:  # sympy's Max/Min compare numbers it cannot order
                 raise DlcalcError(f"expression: cannot build {n[1]}(…): {e}") from None
         else:

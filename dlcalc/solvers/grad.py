@@ -779,7 +779,7 @@ def _solve(spec: GradSpec) -> Result:
         elif verdict["equivalent"]:
             kinks = verdict.get("breakpoints", 0)
             sides = (
-                T(", incl. both sides of each of its {k} breakpoints", "，包括 {k} 个分段点两侧的点").format(k=kinks)
+                T(", incl. both sides of each breakpoint ({k} found)", "，包括每个分段点两侧的点（共 {k} 个分段点）").format(k=kinks)
                 if kinks
                 else T("", "")
             )

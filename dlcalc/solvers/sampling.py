@@ -134,6 +134,7 @@ def sample_points(trees: Iterable[tuple | None], names: list[str], seed: int = 7
 
     kink_points: list[dict] = []
     locations = 0
+    seen: set = set()  # a breakpoint in one variable is the same wherever the others are
     for g in breakpoints(trees):
         program = S.compile_tree(g)
         for name in sorted(program.names):
@@ -141,8 +142,10 @@ def sample_points(trees: Iterable[tuple | None], names: list[str], seed: int = 7
                 base = draw(base_scale)
                 for r in _roots_along(program, base, name)[:6]:
                     r = float(f"{r:.12g}")  # 4.999999999999 → 5
-                    if locations >= MAX_ROOTS:
-                        break
+                    key = (name, r) if len(program.names) == 1 else (name, r, tuple(sorted(base.items())))
+                    if locations >= MAX_ROOTS or key in seen:
+                        continue
+                    seen.add(key)
                     locations += 1
                     size = max(1.0, abs(r))
                     for off in OFFSETS:

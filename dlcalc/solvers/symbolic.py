@@ -175,6 +175,12 @@ class softsign(_Named):  # noqa: N801
 class logb(_Named):  # noqa: N801
     """log_b(z) = ln z / ln b, for a number b (log2, log10, log(z, b))."""
 
+    @classmethod
+    def eval(cls, z, b):
+        if z.is_zero:  # as sympy's log(0): infinite, so `log(w - w, 3)` is refused like `log(w - w)`
+            return sympy.zoo
+        return None
+
     def fdiff(self, argindex: int = 1):
         return 1 / (self.args[0] * sympy.log(self.args[1]))
 
