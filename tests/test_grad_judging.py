@@ -142,6 +142,7 @@ def test_quiz_expression_grading_catches_a_kink_far_from_zero():
     assert same_expression("2*w + 3", "2w + 3 + 1e-12") is False
     assert same_expression("x^2", "x²") is True
     assert same_expression("abs(x)", "|x|") is True
+    assert same_expression("2*w*x", "2w·x") is True and same_expression("2*w*x", "2w×x") is True
     assert same_expression("2*x", "2x + heaviside(x - 400)") is False
 
 
@@ -244,7 +245,15 @@ def _fraction(text):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(atom=CONST_ATOMS, c=CONSTANTS, p=POWERS, q=POWERS, nest=st.integers(0, 2), shape=SHAPES, at=st.sampled_from([None, 0.7, -1.3]))
+@given(
+    atom=CONST_ATOMS,
+    c=CONSTANTS,
+    p=POWERS,
+    q=POWERS,
+    nest=st.integers(0, 2),
+    shape=SHAPES,
+    at=st.sampled_from([None, 0.7, -1.3]),
+)
 def test_constant_powers_of_clipped_numbers_match_torch_and_never_crash(atom, c, p, q, nest, shape, at):
     atom_text, atom_fn = atom
     k_text = f"({atom_text.format(c=c)})^({p})"
@@ -276,7 +285,8 @@ def test_constant_powers_of_clipped_numbers_match_torch_and_never_crash(atom, c,
 
 
 @pytest.mark.parametrize(
-    "expr", ["w*relu(0)^1.5", "w + relu(-1)^0.5", "w*max(0,0)^0.5", "w*(leaky_relu((2)-(2))^2)^0.5", "w*sqrt(relu(0)^2)"]
+    "expr",
+    ["w*relu(0)^1.5", "w + relu(-1)^0.5", "w*max(0,0)^0.5", "w*(leaky_relu((2)-(2))^2)^0.5", "w*sqrt(relu(0)^2)"],
 )
 @pytest.mark.parametrize("at", [[], ["--at", "w=2"]])
 def test_the_audits_constant_powers(cli, expr, at):
@@ -337,7 +347,9 @@ def test_unicode_claims_are_judged():
     assert solve(expr="x^3", wrt="x", claim="3x").answer["equivalent"] is False
 
 
-@pytest.mark.parametrize("expr", ["max(w, log((w) - (w), 3))", "w*log2(w - w)", "sigmoid(log(w - w)) + w", "w + log10(x - x)"])
+@pytest.mark.parametrize(
+    "expr", ["max(w, log((w) - (w), 3))", "w*log2(w - w)", "sigmoid(log(w - w)) + w", "w + log10(x - x)"]
+)
 def test_a_logarithm_of_an_argument_that_is_identically_zero_is_refused_clearly(cli, expr):
     # sympy: log(0) is complex infinity, whatever the base
     assert sympy.log(sympy.Integer(0)) == sympy.zoo

@@ -184,7 +184,8 @@ def as_typed(text: str) -> str:
     """An expression as typed by hand, in the expression reader's spelling: 2σ(2x) → 2*sigmoid(2x)."""
     from dlcalc.parse.expr import unicode_math
 
-    text = unicodedata.normalize("NFKC", unicode_math(text)).replace("−", "-")  # x² before NFKC makes it x2.replace("·", "*").replace("×", "*")
+    # the unicode forms first: NFKC would make x² into x2
+    text = unicodedata.normalize("NFKC", unicode_math(text)).replace("−", "-").replace("·", "*").replace("×", "*")
     return re.sub(r"(?<=[\d)])\s*σ", "*σ", text).replace("σ", "sigmoid")
 
 

@@ -478,9 +478,9 @@ def precise_derivative_at(tree: tuple, wrt: str, point: Mapping[str, Any]) -> fl
         return float(derivative_at(tree, wrt, point))
     except S.Undefined as first:
         original = first
-    import mpmath
-
     import time
+
+    import mpmath
 
     backend = S.mp_backend()
     started = time.monotonic()
@@ -763,7 +763,9 @@ def _solve(spec: GradSpec) -> Result:
                 b=m.fmt_number(where["claimed"], 9),
             )
             if "difference" in where:  # equal to 9 digits: say by how much they differ
-                text = text + T(" (they differ by {d})", "（两者相差 {d}）").format(d=m.fmt_number(where["difference"], 6))
+                text = text + T(" (they differ by {d})", "（两者相差 {d}）").format(
+                    d=m.fmt_number(where["difference"], 6)
+                )
             summary.append((T("Your claim", "你的结果"), text))
         elif verdict["equivalent"] is False:  # sympy: derivative − claim is a nonzero constant
             answer["difference"] = show(verdict["difference"])
@@ -779,7 +781,9 @@ def _solve(spec: GradSpec) -> Result:
         elif verdict["equivalent"]:
             kinks = verdict.get("breakpoints", 0)
             sides = (
-                T(", incl. both sides of each breakpoint ({k} found)", "，包括每个分段点两侧的点（共 {k} 个分段点）").format(k=kinks)
+                T(
+                    ", incl. both sides of each breakpoint ({k} found)", "，包括每个分段点两侧的点（共 {k} 个分段点）"
+                ).format(k=kinks)
                 if kinks
                 else T("", "")
             )
@@ -790,13 +794,17 @@ def _solve(spec: GradSpec) -> Result:
                     "equal at all {n} sample points over several scales{s}, also at 50 digits (a symbolic proof was beyond the budget)",
                     "在多个尺度上的全部 {n} 个采样点相等{s}，50 位精度下亦然（符号证明超出预算）",
                 )
-                how = Text(how.en.format(n=verdict["checked"], s=sides.en), how.zh.format(n=verdict["checked"], s=sides.zh))
+                how = Text(
+                    how.en.format(n=verdict["checked"], s=sides.en), how.zh.format(n=verdict["checked"], s=sides.zh)
+                )
             else:
                 how = T(
                     "equal at all {n} sample points over several scales{s}, also at 50 digits; not proven symbolically",
                     "在多个尺度上的全部 {n} 个采样点相等{s}，50 位精度下亦然；未经符号证明",
                 )
-                how = Text(how.en.format(n=verdict["checked"], s=sides.en), how.zh.format(n=verdict["checked"], s=sides.zh))
+                how = Text(
+                    how.en.format(n=verdict["checked"], s=sides.en), how.zh.format(n=verdict["checked"], s=sides.zh)
+                )
             summary.append(
                 (
                     T("Your claim", "你的结果"),

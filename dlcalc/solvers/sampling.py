@@ -121,7 +121,9 @@ def _roots_along(g: S.Program, base: dict[str, float], name: str) -> list[float]
     return roots
 
 
-def sample_points(trees: Iterable[tuple | None], names: list[str], seed: int = 7, count: int = 25) -> tuple[list[dict], int]:
+def sample_points(
+    trees: Iterable[tuple | None], names: list[str], seed: int = 7, count: int = 25
+) -> tuple[list[dict], int]:
     """Points for comparing two functions of `names`: (points, how many breakpoint locations).
 
     First the points either side of every breakpoint found, then `count` points over several
@@ -179,7 +181,9 @@ def _mp_difference(reference: Value, candidate: Value, point: Mapping[str, float
         return a - b, abs(a) + abs(b)
 
 
-def differs_precisely(reference: Value, candidate: Value, point: Mapping[str, float], tolerance: float = 1e-30) -> bool | None:
+def differs_precisely(
+    reference: Value, candidate: Value, point: Mapping[str, float], tolerance: float = 1e-30
+) -> bool | None:
     """At high precision, do the two differ at this point? True / False, None when either has no value.
     A difference must be larger than `tolerance` (relative to 1 + |a| + |b|) and keep its size
     when the precision doubles (a rounding artefact shrinks)."""
