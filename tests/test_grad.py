@@ -468,7 +468,7 @@ TEXTBOOK = {
     "log10(w)": (torch.log10, "ln b"),
     "log(w, 3)": (lambda w: torch.log(w) / math.log(3), "ln b"),
     "e^w": (torch.exp, "e^u"),
-    "max(0, w)": (torch.relu, "ReLU"),
+    "max(0, w)": (lambda w: torch.maximum(torch.zeros_like(w), w), "max"),
     "leaky_relu(w)": (lambda w: F.leaky_relu(w, 0.01), "slope"),
     "leaky_relu(w, 0.2)": (lambda w: F.leaky_relu(w, 0.2), "slope"),
     "elu(w)": (F.elu, "α·e^u"),

@@ -66,6 +66,80 @@ _IMPLICIT_NUMBER = re.compile(
 )
 
 
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺"
+
+
+def _closing(text: str, i: int) -> int:
+    """The index just after the bracket group that opens at text[i] == "(" (len(text) if unclosed)."""
+    depth = 0
+    for j in range(i, len(text)):
+        depth += (text[j] == "(") - (text[j] == ")")
+        if depth == 0:
+            return j + 1
+    return len(text)
+
+
+def _atom_end(text: str, i: int) -> int:
+    """The end of the operand that starts at i: a name (with its call), a number or a bracket group."""
+    while i < len(text) and text[i] == " ":
+        i += 1
+    if i < len(text) and text[i] == "(":
+        return _closing(text, i)
+    match = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\d+\.?\d*|\.\d+").match(text, i)
+    if not match:
+        return i
+    end = match.end()
+    if match.group()[0].isalpha() or match.group()[0] == "_":
+        k = end
+        while k < len(text) and text[k] == " ":
+            k += 1
+        if k < len(text) and text[k] == "(":
+            return _closing(text, k)
+    return end
+
+
+def unicode_math(text: str) -> str:
+    """The forms students paste, in the reader's spelling: x² → x^(2), tanh²(x) → (tanh(x))^(2),
+    √x → sqrt(x), √(x + 1) → sqrt(x + 1), |x| → abs(x)."""
+    # a function raised to a power before its argument: tanh²(x) is tanh(x)²
+    power_call = re.compile(r"([^\W\d]\w*)\s*([" + _SUPERSCRIPTS + r"]+)\s*\(")
+    for _ in range(50):
+        match = power_call.search(text)
+        if not match:
+            break
+        start, open_at = match.start(), match.end() - 1
+        end = _closing(text, open_at)
+        power = match.group(2).translate(_SUPERSCRIPT)
+        text = f"{text[:start]}({match.group(1)}{text[open_at:end]})^({power}){text[end:]}"
+    text = re.sub("[" + _SUPERSCRIPTS + "]+", lambda m: f"^({m.group().translate(_SUPERSCRIPT)})", text)
+    for _ in range(50):
+        i = text.find("√")
+        if i < 0:
+            break
+        end = _atom_end(text, i + 1)
+        if end == i + 1:
+            break
+        body = text[i + 1 : end].strip()
+        if body.startswith("(") and body.endswith(")") and _closing(body, 0) == len(body):
+            body = body[1:-1]
+        text = f"{text[:i]}sqrt({body}){text[end:]}"
+    if "|" in text:
+        out, depth, previous = [], 0, ""
+        for ch in text:
+            if ch == "|":
+                opening = depth == 0 or previous in ("", "(", "+", "-", "*", "/", "^", ",", "|")
+                out.append("abs(" if opening else ")")
+                depth += 1 if opening else -1
+                previous = "|" if opening else ")"
+                continue
+            out.append(ch)
+            if not ch.isspace():
+                previous = ch
+        text = "".join(out)
+    return text
+
+
 def known_functions() -> str:
     return ", ".join(sorted(FUNCTIONS))
 
@@ -77,7 +151,8 @@ def parse_tree(text: str, what: str = "expression") -> tuple:
     if len(text) > MAX_LENGTH:
         raise DlcalcError(f"{what}: longer than {MAX_LENGTH} characters")
     source = (
-        text.replace("−", "-")
+        unicode_math(text)
+        .replace("−", "-")
         .replace("·", "*")
         .replace("×", "*")
         .replace("σ", "sigmoid")
@@ -168,8 +243,6 @@ def parse_tree(text: str, what: str = "expression") -> tuple:
                 raise DlcalcError(f"{what}: the second argument of heaviside (its value at 0) must be a number")
             if canonical == "log" and len(args) == 2 and not is_constant(args[1]):
                 raise DlcalcError(f"{what}: the base of log(x, b) must be a number")
-            if canonical == "max" and len(args) == 2 and ("n", 0) in args:  # max(0, u) is how ReLU is written
-                return ("f", "relu", (args[1] if args[0] == ("n", 0) else args[0],))
             out = ("f", canonical, args)
             if is_constant(out):
                 _check_constant(out, what)
@@ -227,6 +300,7 @@ def to_sympy(node: tuple) -> Any:
     import sympy
 
     from dlcalc.solvers import symbolic as s
+    from dlcalc.solvers.symbolic import tree_text
 
     memo: dict[int, Any] = {}
 
@@ -245,8 +319,11 @@ def to_sympy(node: tuple) -> Any:
         elif kind == "neg":
             out = -build(n[1])
         elif kind == "f":
+            args = [build(a) for a in n[2]]
+            if any(a.has(sympy.zoo, sympy.nan) for a in args):
+                raise DlcalcError(f"expression: {tree_text(n)} has no real value (an argument is infinite)")
             try:
-                out = s.FUNCTION_BUILDERS[n[1]](*[build(a) for a in n[2]])
+                out = s.FUNCTION_BUILDERS[n[1]](*args)
             except (ValueError, TypeError) as e:  # sympy's Max/Min compare numbers it cannot order
                 raise DlcalcError(f"expression: cannot build {n[1]}(…): {e}") from None
         else:
@@ -261,7 +338,11 @@ def to_sympy(node: tuple) -> Any:
                 out = a / b
             else:
                 if a.is_number and b.is_number and a != 0:
-                    magnitude = abs(float(b)) * abs(float(sympy.log(abs(a), 10)))
+                    magnitude = 0.0
+                    try:  # sized numerically: sympy's log of a number it cannot size may be complex
+                        magnitude = abs(float(b)) * abs(math.log10(abs(complex(a.evalf(20)))))
+                    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+                        pass
                     if magnitude > 300:
                         raise DlcalcError(f"expression: {a}^{b} is too large a number")
                 out = a**b

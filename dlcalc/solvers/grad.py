@@ -17,6 +17,7 @@ afterwards, under a time and size budget.
 from __future__ import annotations
 
 import functools
+import math
 import os
 import random
 from collections.abc import Mapping
@@ -32,7 +33,7 @@ from dlcalc.parse.expr import CONSTANTS, FUNCTIONS, NAME, parse_assignments, par
 from dlcalc.result import Result, Step
 from dlcalc.solvers import symbolic as S
 from dlcalc.solvers.symbolic import show
-from dlcalc.text import T
+from dlcalc.text import T, Text
 
 FIELDS = {"expr", "wrt", "at", "claim"}
 SIMPLIFY_NODES = 300  # larger derivatives are shown as the rules produced them
@@ -379,6 +380,10 @@ class StepPrinter:
                 chain = _times(exp, power, du) if base != x else _times(exp, power)
                 self.add(label, f, chain, result)
                 return result
+            if base == 0:  # 0^u is 0 wherever it is defined (u > 0): a constant there
+                result = sympy.Integer(0)
+                self.add(T("0^u = 0 for every u > 0: a constant", "当 u > 0 时 0^u = 0：为常数"), f, result)
+                return result
             if not base.has(x):
                 du = self.diff(exp)
                 result = f * sympy.log(base) * du
@@ -407,13 +412,13 @@ class StepPrinter:
                 result += sympy.Heaviside(gap) * self.diff(a)
             rule = (
                 T(
-                    "max(u, v)' = u' where u > v, v' where v > u (half each at a tie)",
-                    "max(u, v)' 在 u > v 处为 u'，v > u 处为 v'（相等时各取一半）",
+                    "max(u, v)' = u' where u > v, v' where v > u (half each at a tie, as torch.maximum)",
+                    "max(u, v)' 在 u > v 处为 u'，v > u 处为 v'（相等时各取一半，与 torch.maximum 一致）",
                 )
                 if f.func is sympy.Max
                 else T(
-                    "min(u, v)' = u' where u < v, v' where v < u (half each at a tie)",
-                    "min(u, v)' 在 u < v 处为 u'，v < u 处为 v'（相等时各取一半）",
+                    "min(u, v)' = u' where u < v, v' where v < u (half each at a tie, as torch.minimum)",
+                    "min(u, v)' 在 u < v 处为 u'，v < u 处为 v'（相等时各取一半，与 torch.minimum 一致）",
                 )
             )
             self.add(rule, f, result)
@@ -475,69 +480,121 @@ def derivative_at(tree: tuple, wrt: str, point: Mapping[str, Any], backend: Any 
     return grads.get(wrt, 0)
 
 
+PRECISIONS = (30, 120, 600, 3000, 12000)  # digits tried, in turn, when float64 finds no value
+PRECISION_SECONDS = 1.5  # no higher precision is started after this long
+
+
+def precise_derivative_at(tree: tuple, wrt: str, point: Mapping[str, Any]) -> float:
+    """d(tree)/d(wrt) at the point as a float, undefined only where it truly is.
+
+    float64 first; where it finds no value (1 - σ(40) rounds to 0 and its log is "undefined"; σ(-750)
+    underflows; an intermediate overflows) the same expression is worked out again at 30, 120, 600,
+    3000 and 12000 digits (while under 1.5 s) with the exact inputs (mpmath's exponent range is unbounded). The first precision
+    that finds a value gives it; undefined only when every one fails. An answer beyond float64
+    overflows."""
+    try:
+        return float(derivative_at(tree, wrt, point))
+    except S.Undefined as first:
+        original = first
+    import time
+
+    import mpmath
+
+    backend = S.mp_backend()
+    started = time.monotonic()
+    for dps in PRECISIONS:
+        if time.monotonic() - started > PRECISION_SECONDS:
+            break
+        try:
+            with mpmath.workdps(dps):
+                exact = {k: _mp_number(v) for k, v in point.items()}
+                value = derivative_at(tree, wrt, exact, backend)
+        except (S.Undefined, ValueError, ZeroDivisionError, OverflowError, TypeError):
+            continue
+        try:
+            out = float(value)
+        except (OverflowError, ValueError):
+            out = math.inf
+        if not math.isfinite(out):
+            raise S.Undefined(
+                T("the derivative is {v}, beyond float64", "导数为 {v}，超出 float64").format(v=mpmath.nstr(value, 6)),
+                overflow=True,
+            )
+        return out
+    raise original
+
+
+def _mp_number(v: Any) -> Any:
+    import mpmath
+
+    if isinstance(v, sympy.Rational):
+        return mpmath.mpf(int(v.p)) / int(v.q)
+    if isinstance(v, sympy.Basic):
+        return mpmath.mpf(str(v.evalf(mpmath.mp.dps + 5)))
+    return mpmath.mpf(v)
+
+
 def judge_claim(spec: GradSpec, derivative: Any = None, seed: int = 7) -> dict[str, Any]:
     """Sample points first (a confirmed counterexample ends it), then symbolic under a budget.
 
+    The points (`sampling.compare`) cover several scales and both sides of every breakpoint of a
+    piecewise function in the expression or the claim; agreement is re-checked at 50 digits.
+
     Returns {"equivalent": True/False/None, "how": "symbolic" | "points" | None, "checked": n,
+    "breakpoints": k, "proof": "proved" | "budget" | "unproven" | "constant" | None,
     "counterexample": {...}?}.
     """
+    from dlcalc.solvers import sampling
+
     names = sorted(variables(spec.tree) | variables(spec.claim_tree))
     wrt = spec.wrt.name
     claim = program(spec.claim_tree)
-    rng = random.Random(seed)
-    checked = 0
-    for attempt in range(CLAIM_POINTS * 4):
-        scale = 3 if attempt % 5 else 1  # most points in [-3, 3], some in [-1, 1]
-        point = {n: rng.randint(-100 * scale, 100 * scale) / 100 for n in names}
-        try:
-            a = derivative_at(spec.tree, wrt, point)
-            b = claim.value(point)
-        except S.Undefined:
-            continue
-        checked += 1
-        if abs(a - b) > 1e-9 * (1 + abs(a) + abs(b)) and _confirmed(spec, point):
-            return {
-                "equivalent": False,
-                "how": "points",
-                "checked": checked,
-                "counterexample": {"point": point, "correct": a, "claimed": b},
-            }
-        if checked >= CLAIM_POINTS:
-            break
-    proved = _symbolic_zero(spec, derivative)
-    if proved:
-        return {"equivalent": True, "how": "symbolic", "checked": checked}
+
+    def reference(point, backend):
+        return derivative_at(spec.tree, wrt, point, backend)
+
+    def candidate(point, backend):
+        return claim.value(point, backend)
+
+    verdict = sampling.compare(reference, candidate, [spec.tree, spec.claim_tree], names, seed, CLAIM_POINTS)
+    checked, kinks = verdict["checked"], verdict["breakpoints"]
+    out: dict[str, Any] = {"checked": checked, "breakpoints": kinks}
+    if verdict["equivalent"] is False:
+        return {**out, "equivalent": False, "how": "points", "counterexample": verdict["counterexample"]}
+    proof, constant = _symbolic_zero(spec, derivative)
+    if proof == "proved":
+        return {**out, "equivalent": True, "how": "symbolic", "proof": proof}
+    if proof == "constant":  # derivative − claim is a nonzero number: wrong everywhere
+        return {**out, "equivalent": False, "how": "symbolic", "proof": proof, "difference": constant}
     if checked:
-        return {"equivalent": True, "how": "points", "checked": checked}
-    return {"equivalent": None, "how": None, "checked": 0}
+        return {**out, "equivalent": True, "how": "points", "proof": proof}
+    return {**out, "equivalent": None, "how": None, "proof": proof}
 
 
-def _confirmed(spec: GradSpec, point: Mapping[str, float]) -> bool:
-    """float64 saw a difference; 60 digits confirm it (no cancellation or rounding artefact)."""
-    import mpmath
-
-    mp = S.mp_backend()
-    try:
-        with mpmath.workdps(60):
-            exact = {k: mpmath.mpf(v) for k, v in point.items()}
-            a = derivative_at(spec.tree, spec.wrt.name, exact, mp)
-            b = program(spec.claim_tree).value(exact, mp)
-            return bool(abs(a - b) > mpmath.mpf(10) ** -12 * (1 + abs(a) + abs(b)))
-    except (S.Undefined, ValueError, ZeroDivisionError, OverflowError):
-        return True  # float64 had values for both; trust them
-
-
-def _symbolic_zero(spec: GradSpec, derivative: Any) -> bool:
-    """sympy proves derivative − claim = 0, within the node and time budget; False when it cannot."""
+def _symbolic_zero(spec: GradSpec, derivative: Any) -> tuple[str | None, Any]:
+    """sympy on derivative − claim, within the node and time budget: ("proved", None) when it is 0,
+    ("constant", c) when it is a nonzero number c, ("budget", None) when the budget ran out or the
+    difference is too large to try, ("unproven", None) when sympy finished without a proof, and
+    (None, None) when there is no symbolic derivative to compare with."""
     if derivative is None or spec.claim is None:
-        return False
+        return None, None
     difference = S.expand_special(derivative - spec.claim)
     if S.node_count(difference, SIMPLIFY_NODES + 1) > SIMPLIFY_NODES:
-        return False
-    outcome = False
+        return "budget", None
+    outcome = None
     with S.budget(SYMBOLIC_SECONDS):
-        outcome = difference == 0 or sympy.simplify(difference) == 0
-    return bool(outcome)
+        outcome = difference if difference == 0 else sympy.simplify(difference)
+    if outcome is None:
+        return "budget", None
+    if outcome == 0:
+        return "proved", None
+    if outcome.is_number and not outcome.free_symbols:
+        value = None
+        with S.budget(0.3):
+            value = complex(outcome.evalf(30))
+        if value is not None and value.imag == 0 and value.real != 0:
+            return "constant", outcome
+    return "unproven", None
 
 
 def _differ_precisely(ours: Any, tree: tuple, wrt: str, env: dict[str, float]) -> bool:
@@ -711,31 +768,61 @@ def _solve(spec: GradSpec) -> Result:
         answer["claim"] = spec.claim_text
         answer["claim_verified_by"] = verdict["how"]
         answer["claim_points"] = verdict["checked"]
+        answer["claim_breakpoints"] = verdict.get("breakpoints", 0)
         where = verdict.get("counterexample")
         if where is not None:
             answer["counterexample"] = where
+            text = T(
+                "WRONG: at {pt} the derivative is {a} but your expression gives {b}",
+                "错误：在 {pt} 处导数为 {a}，而你的表达式为 {b}",
+            ).format(
+                pt=_where(where["point"]),
+                a=m.fmt_number(where["correct"], 9),
+                b=m.fmt_number(where["claimed"], 9),
+            )
+            if "difference" in where:  # equal to 9 digits: say by how much they differ
+                text = text + T(" (they differ by {d})", "（两者相差 {d}）").format(
+                    d=m.fmt_number(where["difference"], 6)
+                )
+            summary.append((T("Your claim", "你的结果"), text))
+        elif verdict["equivalent"] is False:  # sympy: derivative − claim is a nonzero constant
+            answer["difference"] = show(verdict["difference"])
             summary.append(
                 (
                     T("Your claim", "你的结果"),
                     T(
-                        "WRONG: at {pt} the derivative is {a} but your expression gives {b}",
-                        "错误：在 {pt} 处导数为 {a}，而你的表达式为 {b}",
-                    ).format(
-                        pt=_where(where["point"]),
-                        a=m.fmt_number(where["correct"], 9),
-                        b=m.fmt_number(where["claimed"], 9),
-                    ),
+                        "WRONG: the derivative minus your expression is the constant {d}, not 0",
+                        "错误：导数减去你的表达式等于常数 {d}，而不是 0",
+                    ).format(d=show(verdict["difference"])),
                 )
             )
         elif verdict["equivalent"]:
-            how = (
-                T("sympy proves them equal", "sympy 证明两者恒等")
-                if verdict["how"] == "symbolic"
-                else T(
-                    "equal at all {n} sample points (a symbolic proof was beyond the budget)",
-                    "在全部 {n} 个采样点相等（符号证明超出预算）",
-                ).format(n=verdict["checked"])
+            kinks = verdict.get("breakpoints", 0)
+            sides = (
+                T(
+                    ", incl. both sides of each breakpoint ({k} found)", "，包括每个分段点两侧的点（共 {k} 个分段点）"
+                ).format(k=kinks)
+                if kinks
+                else T("", "")
             )
+            if verdict["how"] == "symbolic":
+                how = T("sympy proves them equal", "sympy 证明两者恒等")
+            elif verdict.get("proof") == "budget":
+                how = T(
+                    "equal at all {n} sample points over several scales{s}, also at 50 digits (a symbolic proof was beyond the budget)",
+                    "在多个尺度上的全部 {n} 个采样点相等{s}，50 位精度下亦然（符号证明超出预算）",
+                )
+                how = Text(
+                    how.en.format(n=verdict["checked"], s=sides.en), how.zh.format(n=verdict["checked"], s=sides.zh)
+                )
+            else:
+                how = T(
+                    "equal at all {n} sample points over several scales{s}, also at 50 digits; not proven symbolically",
+                    "在多个尺度上的全部 {n} 个采样点相等{s}，50 位精度下亦然；未经符号证明",
+                )
+                how = Text(
+                    how.en.format(n=verdict["checked"], s=sides.en), how.zh.format(n=verdict["checked"], s=sides.zh)
+                )
             summary.append(
                 (
                     T("Your claim", "你的结果"),
@@ -796,7 +883,7 @@ def _value_at(spec: GradSpec, derivative: Any, steps: list, notes: list):
             return None, ("undefined", T("undefined at {p}", "在 {p} 处无定义").format(p=_where(given)))
     else:
         try:
-            value = float(derivative_at(spec.tree, spec.wrt.name, given))
+            value = precise_derivative_at(spec.tree, spec.wrt.name, given)
         except S.Undefined as e:
             where = _where({k: given[k] for k in needed})
             if e.overflow:

@@ -55,6 +55,13 @@ class _Named(sympy.Function):
         return f"{self.text_name}({', '.join(self._args_text(printer))})"
 
 
+def _known_sign(z) -> int | None:
+    """+1, 0 or -1 for a rational number (relu(0), leaky_relu(-2) are worked out); None otherwise."""
+    if isinstance(z, sympy.Rational):
+        return int(bool(z > 0)) - int(bool(z < 0))
+    return None
+
+
 class sigmoid(_Named):  # noqa: N801  (named as students write it)
     """σ(z) = 1/(1 + e^-z)."""
 
@@ -74,6 +81,12 @@ class relu(_Named):  # noqa: N801
     """max(0, z)."""
 
     text_name, latex_name = "relu", r"\operatorname{ReLU}"
+
+    @classmethod
+    def eval(cls, z):
+        if _known_sign(z) is not None:  # relu(0) = 0, relu(-1) = 0: a 0 that 0^1.5 can use
+            return z if _known_sign(z) > 0 else sympy.Integer(0)
+        return None
 
     def fdiff(self, argindex: int = 1):
         return sympy.Heaviside(self.args[0], 0)
@@ -105,6 +118,12 @@ class leaky_relu(_Named):  # noqa: N801
 
     text_name, latex_name = "leaky_relu", r"\operatorname{LeakyReLU}"
 
+    @classmethod
+    def eval(cls, z, slope):
+        if _known_sign(z) is not None and slope.is_number:
+            return z if _known_sign(z) > 0 else slope * z
+        return None
+
     def fdiff(self, argindex: int = 1):
         h = sympy.Heaviside(self.args[0], 0)
         return h + self.args[1] * (1 - h)
@@ -122,6 +141,12 @@ class elu(_Named):  # noqa: N801
     """z for z > 0, α·(e^z - 1) otherwise (α = 1 by default)."""
 
     text_name, latex_name = "elu", r"\operatorname{ELU}"
+
+    @classmethod
+    def eval(cls, z, alpha):
+        if _known_sign(z) is not None and alpha.is_number:
+            return z if _known_sign(z) > 0 else alpha * (sympy.exp(z) - 1)
+        return None
 
     def fdiff(self, argindex: int = 1):
         z, alpha = self.args
@@ -149,6 +174,12 @@ class softsign(_Named):  # noqa: N801
 
 class logb(_Named):  # noqa: N801
     """log_b(z) = ln z / ln b, for a number b (log2, log10, log(z, b))."""
+
+    @classmethod
+    def eval(cls, z, b):
+        if z.is_zero:  # as sympy's log(0): infinite, so `log(w - w, 3)` is refused like `log(w - w)`
+            return sympy.zoo
+        return None
 
     def fdiff(self, argindex: int = 1):
         return 1 / (self.args[0] * sympy.log(self.args[1]))
@@ -347,8 +378,19 @@ class _Mp:
         import mpmath
 
         self.m = mpmath
-        for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "atan", "expm1", "log1p"):
+        for name in ("log", "sqrt", "sin", "cos", "tan", "tanh", "atan", "log1p"):
             setattr(self, name, getattr(mpmath, name))
+        for name in ("exp", "sinh", "cosh", "expm1"):  # e^(10^30) has 4·10^29 digits: beyond any use
+            setattr(self, name, self._bounded(getattr(mpmath, name)))
+
+    @staticmethod
+    def _bounded(f):
+        def g(x):
+            if abs(x) > 1e30:
+                raise OverflowError
+            return f(x)
+
+        return g
 
     @property
     def pi(self):
@@ -369,7 +411,7 @@ class _Mp:
         return self.m.mpf(v)
 
     def sigmoid(self, x):
-        return 1 / (1 + self.m.exp(-x))
+        return 1 / (1 + self.exp(-x))
 
 
 FLOAT = _Float()
@@ -591,9 +633,12 @@ class Program:
                     return None
                 dx = y * x ** (y - 1) if y != 0 else 0
             if varying[1]:
-                if x <= 0:
+                if x == 0 and y > 0:
+                    dy = 0  # 0^v is 0 for every v > 0: constant near this point
+                elif x <= 0:
                     return None
-                dy = out * B.log(x)
+                else:
+                    dy = out * B.log(x)
             return (dx, dy)
         x = a[0]
         if name == "sigmoid":
