@@ -3,7 +3,8 @@
 A typed answer is plain text, never markup and never code. It is read after Unicode
 normalisation (full-width digits, `．`, `，`, `－`, `＝`, subscripts), in the forms students
 write: `25x26x26`, `(25, 26, 26)`, `0.7, -0.6`, `1/3`, `2.5e-3`, `203,530`, `15.5G`, and with
-labels (`h1=0.2441`, `C=4, H=18, W=13`, `shape = 4×18×13; params = 184`), matched to the
+labels (`h1=0.2441`, `C=4, H=18, W=13`, `shape = 4×18×13; params = 184`), percentages (`80%`,
+`８０％` read as 0.8; where the reference lies outside [-1, 1] the number before `%` is compared), matched to the
 question's parts and to the numbers inside a part. Anything that cannot be read (empty, too few
 numbers, an unknown label, a number too large to read) is a `Reading.problem`, for which the
 quiz asks once more with the expected format.
