@@ -9,6 +9,8 @@ prose goes through `tex_text`, so `C_out` in a sentence is `C\\_out` and σ is `
 
 from __future__ import annotations
 
+import re
+
 from dlcalc.mathfmt import ascii_latex, latex_escape
 from dlcalc.render import LATEX_JOINERS, say, step_latex
 from dlcalc.result import Result, Table
@@ -117,25 +119,36 @@ def _table(table: Table, lang: str) -> list[str]:
     return out
 
 
+def md_text(words: str) -> str:
+    """Text (a solver's, a bank file's, a student's) as Markdown that shows that text: on one line
+    (a newline can never start a heading or a list), HTML as entities (no `<script>`, no
+    `<img onerror=…>`, no `<javascript:…>` autolink) and no inline link (`](` is escaped). Bank
+    statements in the quiz export go further (`dlcalc.quiz.export.md_escape`)."""
+    import html
+
+    return html.escape(" ".join(words.split()), quote=False).replace("](", "]\\(")
+
+
 def to_markdown(result: Result, lang: str = "en") -> str:
-    lines = [f"### {result.title(lang)}", ""]
+    lines = [f"### {md_text(result.title(lang))}", ""]
     for label, value in result.summary:
-        lines.append(f"- **{label(lang)}**: {say(value, lang)}")
+        lines.append(f"- **{md_text(label(lang))}**: {md_text(say(value, lang))}")
     lines.append("")
     for i, step in enumerate(result.steps, 1):
-        line = f"{i}. **{step.label(lang)}**"
+        line = f"{i}. **{md_text(step.label(lang))}**"
         if step.lhs is not None or step.chain:
             line += f": ${step_latex(step)}$"
         lines.append(line)
         if step.note:
-            lines.append(f"   *{step.note(lang)}*")
+            lines.append(f"   *{md_text(step.note(lang))}*")
     for table in result.tables:
         lines += ["", *_table_md(table, lang)]
     if result.notes:
         lines.append("")
-        lines += [f"> {n(lang)}" for n in result.notes]
+        lines += [f"> {md_text(n(lang))}" for n in result.notes]
     for figure in result.figures:
-        lines += ["", "```", *figure, "```"]
+        fence = "`" * max(3, max((len(r) for f in figure for r in re.findall("`+", f)), default=0) + 1)
+        lines += ["", fence, *figure, fence]
     return "\n".join(lines)
 
 
@@ -143,7 +156,7 @@ def _table_md(table: Table, lang: str) -> list[str]:
     """A table as a Markdown pipe table (cells on one line, `|` escaped)."""
 
     def cell(value: object) -> str:
-        return " ".join(say(value, lang).split()).replace("|", "\\|")
+        return md_text(say(value, lang)).replace("|", "\\|")
 
     out = [f"**{cell(table.title)}**", ""] if table.title else []
     out.append("| " + " | ".join(cell(c) for c in table.columns) + " |")
