@@ -33,14 +33,40 @@ PACKAGES = [
 ENGINE = {"en": "pdflatex", "zh": "xelatex"}
 
 
+class XeEnglish(str):
+    """English text set by xelatex: an English document that holds characters pdflatex cannot set
+    (Chinese terms, say) is compiled with xelatex and ctex in its plain scheme (English headings),
+    its text kept as it is. Compares equal to "en", so every `Text` still picks English."""
+
+    xelatex = True
+
+
+_CJK = re.compile(r"([\u2e80-\u9fff\u3000-\u303f\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+)")
+XE_ENGLISH_CLASS = r"\documentclass[11pt,UTF8,scheme=plain]{ctexart}"
+
+
+def ascii_latex_keep_cjk(source: str) -> str:
+    """`ascii_latex` (every other non-ASCII character as a macro, as pdflatex needs) with the CJK
+    text kept as it is, for xelatex with ctex to set in a CJK font."""
+    return "".join(part if i % 2 else ascii_latex(part) for i, part in enumerate(_CJK.split(source)))
+
+
+def _xelatex(lang: str) -> bool:
+    return lang == "zh" or getattr(lang, "xelatex", False)
+
+
 def preamble(lang: str) -> list[str]:
+    if isinstance(lang, XeEnglish):
+        return [XE_ENGLISH_CLASS] + PACKAGES
     return PREAMBLE["zh" if lang == "zh" else "en"] + PACKAGES
 
 
 def tex_text(words: str, lang: str = "en") -> str:
     """Prose for a TeX text paragraph: specials escaped, symbols as macros; for pdflatex (English)
-    anything else non-ASCII too, for xelatex (Chinese) the CJK text stays as it is."""
+    anything else non-ASCII too, for xelatex (Chinese, or `XeEnglish`) the text stays as it is."""
     escaped = latex_escape(words)
+    if isinstance(lang, XeEnglish):
+        return ascii_latex_keep_cjk(escaped)
     return escaped if lang == "zh" else ascii_latex(escaped)
 
 
@@ -85,10 +111,18 @@ def to_latex(result: Result, lang: str = "en") -> str:
 
 
 def to_latex_document(result: Result, lang: str = "en") -> str:
-    """A complete document: `pdflatex` (English) or `xelatex` (Chinese) compiles it as printed."""
+    """A complete document: `pdflatex` (English) or `xelatex` (Chinese) compiles it as printed; an
+    English document with characters pdflatex cannot set (CJK) is made for xelatex (`XeEnglish`)."""
+    document = _document(result, lang)
+    if not _xelatex(lang) and r"\texttt{[U+" in document:  # ascii_latex's mark of a character it cannot set
+        document = _document(result, XeEnglish(lang))
+    return document
+
+
+def _document(result: Result, lang: str) -> str:
     return "\n".join(
         [
-            f"% compile with {ENGINE['zh' if lang == 'zh' else 'en']}",
+            f"% compile with {ENGINE['zh' if _xelatex(lang) else 'en']}",
             *preamble(lang),
             r"\begin{document}",
             rf"\section*{{{tex_text(result.title(lang), lang)}}}",
