@@ -73,3 +73,33 @@ def test_quiz_tex_export_with_chinese_in_an_english_sheet(tmp_path):
     assert "[U+" not in source
     text = _pdf_text(source, tmp_path)
     assert "感受野" in text and "输入区域" in text and "σ" in text
+
+
+CONV = """- id: conv-cjk
+  topic: conv
+  title: {zh: 卷积, en: "A first convolution (卷积)"}
+  statement:
+    zh: 输入为 1×28×28，用 25 个 3×3 卷积核。求输出形状和参数量。
+    en: A 1×28×28 image goes through 25 kernels of 3×3 (卷积核). Give the output shape and the parameter count.
+  solver: conv
+  inputs: {input: 1x28x28, kernel: 3, out_channels: 25}
+  answer: {output_shape: [25, 26, 26], params: 250}
+  parts:
+    - {key: output_shape, label: {en: output shape, zh: 输出形状}}
+    - {key: params, label: {en: parameter count, zh: 参数量}, names: [parameters, params, 参数]}
+  tags: [x]
+  difficulty: 1
+  source: made up
+"""
+
+
+@needs_tex
+@pytest.mark.parametrize("solution", [(), ("--solution",)])
+def test_bank_show_latex_with_chinese_in_english(cli, tmp_path, solution):
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    (bank / "p.yaml").write_text(CONV, encoding="utf-8")
+    code, out, err = cli("bank", "show", "conv-cjk", "--path", str(bank), "--latex", *solution)
+    assert code == 0 and "[U+" not in out, err
+    text = _pdf_text(out, tmp_path)
+    assert "卷积" in text and "卷积核" in text
