@@ -55,3 +55,18 @@ def at_most(what: str, got: int, limit: int, unit_en: str, unit_zh: str) -> None
             f"{what}: {got:,} {unit_en}; dlcalc's limit is {limit:,}",
             f"{what}：{got:,} 个{unit_zh}，dlcalc 的上限为 {limit:,}",
         )
+
+
+def too_many_digits(error: BaseException, what: str) -> DlcalcError | None:
+    """Python's own refusal of a whole number over 4,300 digits (raised while parsing code or a
+    layer) as dlcalc's one line, naming the limit on one number; None for any other error."""
+    import re
+
+    m = re.search(r"integer string conversion: value has (\d+) digits", str(error))
+    if m is None:
+        return None
+    digits = int(m.group(1))
+    return refuse(
+        f"{what}: a number of {digits:,} digits; dlcalc's limit is {NUMBER_CHARS:,} characters in one number",
+        f"{what}：一个数有 {digits:,} 位，dlcalc 的上限为每个数 {NUMBER_CHARS:,} 个字符",
+    )

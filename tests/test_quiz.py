@@ -878,6 +878,11 @@ def _compile(tmp_path, cli, lang, engine, seed, n):
     code, _, err = cli("quiz", "--seed", str(seed), "--n", str(n), "--lang", lang, "--export", "tex", "--out", str(tex))
     assert code == 0, err
     text = tex.read_text(encoding="utf-8")
+    if text.startswith("% compile with xelatex"):  # an English sheet holding CJK text is made for xelatex
+        assert lang == "zh" or re.search(r"[\u4e00-\u9fff]", text)
+        engine = "xelatex"
+    else:
+        assert "[U+" not in text  # pdflatex: no character left as a code-point placeholder
     questions = text[: text.index(r"\section*{" + ("详细解答" if lang == "zh" else "Worked solutions"))]
     assert r"\texttt" not in questions  # no symbol falls back to a code font
     if lang == "zh":  # every math symbol in the questions and the key is set as math

@@ -232,22 +232,26 @@ def show(
             if md:
                 print(to_markdown(shown, code) + "\n\n" + to_markdown(worked, code))
             else:
-                from dlcalc.render.latex import ENGINE, preamble, tex_text
+                from dlcalc.render.latex import ENGINE, XeEnglish, preamble, tex_text
 
-                print(
-                    "\n".join(
+                def document(lang: str) -> str:
+                    return "\n".join(
                         [
-                            f"% compile with {ENGINE['zh' if code == 'zh' else 'en']}",
-                            *preamble(code),
+                            f"% compile with {ENGINE['zh' if lang == 'zh' or isinstance(lang, XeEnglish) else 'en']}",
+                            *preamble(lang),
                             r"\begin{document}",
-                            rf"\section*{{{tex_text(shown.title(code), code)}}}",
-                            to_latex(shown, code),
-                            rf"\subsection*{{{tex_text(worked.title(code), code)}}}",
-                            to_latex(worked, code),
+                            rf"\section*{{{tex_text(shown.title(lang), lang)}}}",
+                            to_latex(shown, lang),
+                            rf"\subsection*{{{tex_text(worked.title(lang), lang)}}}",
+                            to_latex(worked, lang),
                             r"\end{document}",
                         ]
                     )
-                )
+
+                text = document(code)
+                if code != "zh" and r"\texttt{[U+" in text:  # CJK in English text: for xelatex with ctex
+                    text = document(XeEnglish(code))
+                print(text)
             return
         emit(shown, out)
         emit(worked, out)

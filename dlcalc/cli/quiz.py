@@ -404,11 +404,19 @@ def review(
     code = _code(lang)
     with _speak(code):
         seed = seed if seed is not None else random.SystemRandom().randrange(10**6)
-        history = _open_history(db, code)
+        from pathlib import Path
+
+        from dlcalc.quiz.history import default_path
+
+        missing = not (Path(db) if db is not None else default_path()).is_file()
+        if missing and db is not None:  # a mistyped --db is refused as stats and history refuse it, never created
+            _open_history(db, code, readonly=True).close()
+        history = None if missing else _open_history(db, code)
         try:
-            stats = history.stats()
+            stats = history.stats() if history is not None else {"total_attempts": 0}
             if not stats["total_attempts"]:
-                history.close()
+                if history is not None:
+                    history.close()
                 Console(stderr=json, highlight=False).print(
                     Text(
                         T(
@@ -422,8 +430,10 @@ def review(
             accuracy = {t["topic"]: t["accuracy"] for t in stats["by_topic"]}
             plan = build_review(history.schedule(), accuracy, n, seed, now())
         except BaseException:
-            history.close()
+            if history is not None:
+                history.close()
             raise
+        assert history is not None
         console = Console(stderr=json, highlight=False)
         if not plan.questions:
             history.close()

@@ -398,11 +398,19 @@ def parse_layers(source: str) -> list[LayerCall]:
     except SyntaxError as e:
         if "too many nested parentheses" in str(e.msg):
             raise DlcalcError(f"layer {_clip(text)!r}: nested too deeply (more than 200 brackets)") from None
-        raise DlcalcError(f"layer {_clip(text)!r}: not valid layer syntax ({e.msg})") from None
+        from dlcalc.limits import too_many_digits
+
+        raise too_many_digits(e, f"layer {_clip(text)!r}") or DlcalcError(
+            f"layer {_clip(text)!r}: not valid layer syntax ({e.msg})"
+        ) from None
     except (RecursionError, MemoryError):
         raise DlcalcError(f"layer {_clip(text)!r}: nested too deeply to read (a run of thousands of - or +?)") from None
     except ValueError as e:  # e.g. an integer literal beyond Python's digit limit
-        raise DlcalcError(f"layer {_clip(text)!r}: {' '.join(str(e).split())}") from None
+        from dlcalc.limits import too_many_digits
+
+        raise too_many_digits(e, f"layer {_clip(text)!r}") or DlcalcError(
+            f"layer {_clip(text)!r}: {' '.join(str(e).split())}"
+        ) from None
     source_of = _Source(text)
     calls: list[LayerCall] = []
 

@@ -1803,16 +1803,20 @@ __all__ = [
 
 
 def parse_code(text: str) -> ast.Module:
+    from dlcalc.limits import too_many_digits
+
     try:
         tree = ast.parse(text)
     except SyntaxError as e:
         if "too many nested parentheses" in str(e.msg):
             raise CodeError("code nested too deeply (more than 200 brackets)") from None
-        raise CodeError(f"line {e.lineno}: not valid Python ({e.msg})") from None
+        big = too_many_digits(e, f"line {e.lineno}")
+        raise CodeError(big.text or big.message if big else f"line {e.lineno}: not valid Python ({e.msg})") from None
     except (RecursionError, MemoryError):
         raise CodeError("code nested too deeply to read") from None
     except ValueError as e:
-        raise CodeError(f"code: {' '.join(str(e).split())}") from None
+        big = too_many_digits(e, "code")
+        raise CodeError(big.text or big.message if big else f"code: {' '.join(str(e).split())}") from None
     return tree
 
 

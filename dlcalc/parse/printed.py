@@ -271,7 +271,7 @@ def read_printed(text: str) -> tuple[Any, Any, list[Text]]:
             module = _build(_Open(name, call.group("cls"), count, number), notes, straight, inferred)
         else:
             try:
-                calls = parse_layers(leaf)
+                calls = parse_layers(_quote_bare(leaf))
             except DlcalcError as e:
                 raise DlcalcError(f"line {number}: {e.message}") from None
             if len(calls) != 1:
@@ -387,6 +387,23 @@ def _build(done: _Open, notes: set[str], straight: set[str], inferred: set[str])
     if isinstance(prelude, mod.ClassInfo):
         notes.add(f"defaults:{cls}")
     return module
+
+
+_BARE = re.compile(r"(?<![\w.'\"])([A-Za-z_]\w*)(\s*=\s*)([A-Za-z_]\w*)(?=\s*[,)])")
+
+
+def _quote_bare(leaf: str) -> str:
+    """torch prints some string arguments without quotes (`padding=same`, `padding_mode=reflect`):
+    in printed text a bare name in a keyword's value is that string. True/False/None stay
+    themselves; text inside quotes is left alone (a quoted value never matches: it starts with ')."""
+
+    def quote(m: re.Match[str]) -> str:
+        value = m.group(3)
+        if value in ("True", "False", "None"):
+            return m.group(0)
+        return f"{m.group(1)}{m.group(2)}{value!r}"
+
+    return _BARE.sub(quote, leaf) if "=" in leaf else leaf
 
 
 def _clip(text: str, width: int = 60) -> str:

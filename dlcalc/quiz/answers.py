@@ -3,7 +3,8 @@
 A typed answer is plain text, never markup and never code. It is read after Unicode
 normalisation (full-width digits, `．`, `，`, `－`, `＝`, subscripts), in the forms students
 write: `25x26x26`, `(25, 26, 26)`, `0.7, -0.6`, `1/3`, `2.5e-3`, `203,530`, `15.5G`, and with
-labels (`h1=0.2441`, `C=4, H=18, W=13`, `shape = 4×18×13; params = 184`), matched to the
+labels (`h1=0.2441`, `C=4, H=18, W=13`, `shape = 4×18×13; params = 184`), percentages (`80%`,
+`８０％` read as 0.8; where the reference lies outside [-1, 1] the number before `%` is compared), matched to the
 question's parts and to the numbers inside a part. Anything that cannot be read (empty, too few
 numbers, an unknown label, a number too large to read) is a `Reading.problem`, for which the
 quiz asks once more with the expected format.
@@ -25,7 +26,7 @@ MAX_ANSWER = 2000  # characters read for grading (the whole answer is still stor
 MAX_TOKEN = 40  # characters in one number: longer ones are not read (no 10^999999999)
 YES = {"yes", "y", "true", "1", "是", "会", "对", "收敛", "能"}
 NO = {"no", "n", "false", "0", "否", "不", "不会", "不对", "不收敛", "不能"}
-NUMBER = re.compile(r"[+-]?(?:\d+\s*/\s*\d+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?:[kKMGBT](?![A-Za-z])|万|亿)?")
+NUMBER = re.compile(r"[+-]?(?:\d+\s*/\s*\d+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?:[kKMGBT](?![A-Za-z])|万|亿|\s*%)?")
 SCALE = {"k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9, "T": 10**12, "万": 10**4, "亿": 10**8}
 SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 _WORD = r"(?:[^\W\d_]|[∂σ])(?:\([^()=:;]*\)|[^\s=:,;()\[\]])*"  # starts with a letter: F1, h_1, dL/dw, f'(-1)
@@ -149,6 +150,21 @@ class Unreadable(Exception):
     pass
 
 
+class Percent(Fraction):
+    """A number typed with a percent sign: its value is the fraction (`80%` is 4/5), and `typed`
+    keeps the number as written (80) for a question whose reference is itself a percentage."""
+
+    typed: Fraction
+
+    def __new__(cls, typed: Fraction) -> Percent:
+        self = super().__new__(cls, typed / 100)
+        self.typed = typed
+        return self
+
+    def __repr__(self) -> str:
+        return f"Percent({self.typed}%)"
+
+
 def numbers_in(text: str, thousands: bool = False) -> list[Fraction]:
     """Every number in a piece of text; `thousands` reads 203,530 as one number."""
     cleaned = text.replace("×", " ").replace("*", " ")
@@ -158,6 +174,8 @@ def numbers_in(text: str, thousands: bool = False) -> list[Fraction]:
     out: list[Fraction] = []
     for token in NUMBER.findall(cleaned):
         token = token.replace(" ", "")
+        percent = token.endswith("%")
+        token = token.rstrip("%")
         scale = 1
         if token and token[-1] in SCALE:
             scale, token = SCALE[token[-1]], token[:-1]
@@ -170,10 +188,16 @@ def numbers_in(text: str, thousands: bool = False) -> list[Fraction]:
             p, q = token.split("/")
             if int(q) == 0:
                 raise Unreadable(token)
-            out.append(Fraction(int(p), int(q)) * scale)
+            value = Fraction(int(p), int(q)) * scale
         else:
-            out.append(Fraction(token) * scale)
+            value = Fraction(token) * scale
+        out.append(Percent(value) if percent else value)
     return out
+
+
+def _shown(value: Any) -> str:
+    """A number read from an answer as the student wrote it (80%, not 0.8)."""
+    return f"{fmt_number(value.typed)}%" if isinstance(value, Percent) else fmt_number(value)
 
 
 def yes_no(text: str) -> bool | None:
@@ -279,7 +303,7 @@ def read(asked: list[Asked], typed: str) -> Reading:
             at = 0
             for i, a in enumerate(asked):
                 values[i] = list(numbers[at : at + len(a.expected)])
-                texts[i] = ", ".join(fmt_number(v) for v in values[i])
+                texts[i] = ", ".join(_shown(v) for v in values[i])
                 at += len(a.expected)
         else:
             pieces = _split_top(text)
@@ -343,7 +367,7 @@ def _read_labelled(asked: list[Asked], text: str, labels: list[re.Match[str]]) -
         per = len(a.expected) // max(len(a.items), 1)
         if len(given) == len(a.items) and all(len(v) == per for v in given.values()):
             values[i] = [x for j in range(len(a.items)) for x in given[j]]
-            texts[i] = ", ".join(f"{a.items[j]}={', '.join(fmt_number(x) for x in given[j])}" for j in sorted(given))
+            texts[i] = ", ".join(f"{a.items[j]}={', '.join(_shown(x) for x in given[j])}" for j in sorted(given))
         else:
             missing = [a.items[j] for j in range(len(a.items)) if j not in given]
             return Reading(values, texts, Text(f"missing {', '.join(missing)}", f"缺少 {'、'.join(missing)}"))
@@ -361,7 +385,7 @@ def _read_labelled(asked: list[Asked], text: str, labels: list[re.Match[str]]) -
                     if at >= len(numbers):
                         break
                     values[i] = list(numbers[at : at + count])
-                    texts[i] = ", ".join(fmt_number(v) for v in values[i])
+                    texts[i] = ", ".join(_shown(v) for v in values[i])
                     at += count
         except Unreadable:
             pass
@@ -390,10 +414,22 @@ def grade_parts(asked: list[Asked], reading: Reading) -> list[bool]:
             out.append(False)
             continue
         try:
-            out.append(all(a.grade.accepts(e, g) for e, g in zip(a.expected, given)))
+            out.append(all(_accepts(a.grade, e, g) for e, g in zip(a.expected, given)))
         except Exception:  # grading must never end a quiz; an answer it cannot compare is wrong
             out.append(False)
     return out
+
+
+def _accepts(grade: Grade, expected: Any, given: Any) -> bool:
+    """`80%` is 0.8: it answers a ratio (precision, accuracy, a dropout rate). Where the reference
+    itself lies outside [-1, 1] the question asks for a percentage number (accuracy in %: 80), and
+    the number as typed before its `%` is compared instead."""
+    if grade.accepts(expected, given):
+        return True
+    if isinstance(given, Percent):
+        e = exact(expected)
+        return e is not None and abs(e) > 1 and grade.accepts(expected, given.typed)
+    return False
 
 
 def read_choice(text: str) -> str | None:

@@ -221,7 +221,18 @@ def to_tex(questions: list[Question], lang: str, seed: int) -> str:
                 body += [rf"\item {tex_text(p)}" for p in q.key_points[lang]]
                 body.append(r"\end{itemize}")
     document = "\n".join([h for h in head if h] + body + [r"\end{document}", ""])
-    return document if lang == "zh" else ascii_latex(document)  # pdflatex: no raw Unicode
+    if lang == "zh":
+        return document
+    pdf = ascii_latex(document)  # pdflatex: no raw Unicode
+    if r"\texttt{[U+" not in pdf:
+        return pdf
+    # CJK in an English sheet (a Chinese term in a bank text): xelatex with ctex sets it
+    from dlcalc.render.latex import XE_ENGLISH_CLASS, ascii_latex_keep_cjk
+
+    xe = document.replace(r"\documentclass[11pt]{article}", XE_ENGLISH_CLASS, 1).replace(
+        "\\usepackage[T1]{fontenc}\n", "", 1
+    )
+    return "% compile with xelatex\n" + ascii_latex_keep_cjk(xe)
 
 
 # --- Anki ------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ prose goes through `tex_text`, so `C_out` in a sentence is `C\\_out` and σ is `
 
 from __future__ import annotations
 
+import re
+
 from dlcalc.mathfmt import ascii_latex, latex_escape
 from dlcalc.render import LATEX_JOINERS, say, step_latex
 from dlcalc.result import Result, Table
@@ -31,14 +33,40 @@ PACKAGES = [
 ENGINE = {"en": "pdflatex", "zh": "xelatex"}
 
 
+class XeEnglish(str):
+    """English text set by xelatex: an English document that holds characters pdflatex cannot set
+    (Chinese terms, say) is compiled with xelatex and ctex in its plain scheme (English headings),
+    its text kept as it is. Compares equal to "en", so every `Text` still picks English."""
+
+    xelatex = True
+
+
+_CJK = re.compile(r"([\u2e80-\u9fff\u3000-\u303f\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]+)")
+XE_ENGLISH_CLASS = r"\documentclass[11pt,UTF8,scheme=plain]{ctexart}"
+
+
+def ascii_latex_keep_cjk(source: str) -> str:
+    """`ascii_latex` (every other non-ASCII character as a macro, as pdflatex needs) with the CJK
+    text kept as it is, for xelatex with ctex to set in a CJK font."""
+    return "".join(part if i % 2 else ascii_latex(part) for i, part in enumerate(_CJK.split(source)))
+
+
+def _xelatex(lang: str) -> bool:
+    return lang == "zh" or getattr(lang, "xelatex", False)
+
+
 def preamble(lang: str) -> list[str]:
+    if isinstance(lang, XeEnglish):
+        return [XE_ENGLISH_CLASS] + PACKAGES
     return PREAMBLE["zh" if lang == "zh" else "en"] + PACKAGES
 
 
 def tex_text(words: str, lang: str = "en") -> str:
     """Prose for a TeX text paragraph: specials escaped, symbols as macros; for pdflatex (English)
-    anything else non-ASCII too, for xelatex (Chinese) the CJK text stays as it is."""
+    anything else non-ASCII too, for xelatex (Chinese, or `XeEnglish`) the text stays as it is."""
     escaped = latex_escape(words)
+    if isinstance(lang, XeEnglish):
+        return ascii_latex_keep_cjk(escaped)
     return escaped if lang == "zh" else ascii_latex(escaped)
 
 
@@ -83,10 +111,18 @@ def to_latex(result: Result, lang: str = "en") -> str:
 
 
 def to_latex_document(result: Result, lang: str = "en") -> str:
-    """A complete document: `pdflatex` (English) or `xelatex` (Chinese) compiles it as printed."""
+    """A complete document: `pdflatex` (English) or `xelatex` (Chinese) compiles it as printed; an
+    English document with characters pdflatex cannot set (CJK) is made for xelatex (`XeEnglish`)."""
+    document = _document(result, lang)
+    if not _xelatex(lang) and r"\texttt{[U+" in document:  # ascii_latex's mark of a character it cannot set
+        document = _document(result, XeEnglish(lang))
+    return document
+
+
+def _document(result: Result, lang: str) -> str:
     return "\n".join(
         [
-            f"% compile with {ENGINE['zh' if lang == 'zh' else 'en']}",
+            f"% compile with {ENGINE['zh' if _xelatex(lang) else 'en']}",
             *preamble(lang),
             r"\begin{document}",
             rf"\section*{{{tex_text(result.title(lang), lang)}}}",
@@ -117,25 +153,36 @@ def _table(table: Table, lang: str) -> list[str]:
     return out
 
 
+def md_text(words: str) -> str:
+    """Text (a solver's, a bank file's, a student's) as Markdown that shows that text: on one line
+    (a newline can never start a heading or a list), HTML as entities (no `<script>`, no
+    `<img onerror=…>`, no `<javascript:…>` autolink) and no inline link (`](` is escaped). Bank
+    statements in the quiz export go further (`dlcalc.quiz.export.md_escape`)."""
+    import html
+
+    return html.escape(" ".join(words.split()), quote=False).replace("](", "]\\(")
+
+
 def to_markdown(result: Result, lang: str = "en") -> str:
-    lines = [f"### {result.title(lang)}", ""]
+    lines = [f"### {md_text(result.title(lang))}", ""]
     for label, value in result.summary:
-        lines.append(f"- **{label(lang)}**: {say(value, lang)}")
+        lines.append(f"- **{md_text(label(lang))}**: {md_text(say(value, lang))}")
     lines.append("")
     for i, step in enumerate(result.steps, 1):
-        line = f"{i}. **{step.label(lang)}**"
+        line = f"{i}. **{md_text(step.label(lang))}**"
         if step.lhs is not None or step.chain:
             line += f": ${step_latex(step)}$"
         lines.append(line)
         if step.note:
-            lines.append(f"   *{step.note(lang)}*")
+            lines.append(f"   *{md_text(step.note(lang))}*")
     for table in result.tables:
         lines += ["", *_table_md(table, lang)]
     if result.notes:
         lines.append("")
-        lines += [f"> {n(lang)}" for n in result.notes]
+        lines += [f"> {md_text(n(lang))}" for n in result.notes]
     for figure in result.figures:
-        lines += ["", "```", *figure, "```"]
+        fence = "`" * max(3, max((len(r) for f in figure for r in re.findall("`+", f)), default=0) + 1)
+        lines += ["", fence, *figure, fence]
     return "\n".join(lines)
 
 
@@ -143,7 +190,7 @@ def _table_md(table: Table, lang: str) -> list[str]:
     """A table as a Markdown pipe table (cells on one line, `|` escaped)."""
 
     def cell(value: object) -> str:
-        return " ".join(say(value, lang).split()).replace("|", "\\|")
+        return md_text(say(value, lang)).replace("|", "\\|")
 
     out = [f"**{cell(table.title)}**", ""] if table.title else []
     out.append("| " + " | ".join(cell(c) for c in table.columns) + " |")

@@ -20,7 +20,8 @@ shapes (`dlcalc.solvers.net_layers`):
 Multiply-adds (MACs) count one multiplication and one addition of a weight: a conv output
 element costs (C/groups)·K_h·K_w MACs and a Linear output in MACs; attention's projections and
 recurrent gates count the same way. Bias additions, activations, pooling and normalisation are
-not counted; fvcore and thop count the same. Products of two activations (attention's QKᵀ and
+not counted. fvcore's figure is shown too (`fvcore_macs`): it adds normalisation, adaptive
+average pooling and upsampling, and leaves recurrent layers out. Products of two activations (attention's QKᵀ and
 A·V, `torch.matmul` of two tensors) are counted apart. 1 MAC = 2 FLOPs.
 
 torchinfo 1.8 counts differently, and dlcalc shows its figure too: for each leaf layer with
@@ -1080,6 +1081,7 @@ def _result(
     called_params = totals[0]
     total_macs, total_products = totals[1], totals[2]
     total_torchinfo = totals[3]
+    total_fvcore = sum(fvcore_macs(n) for n in work)
     out_value = _first_tensor(output)
     out_shape = rules.show(out_value.shape, out_value.batch) if out_value is not None else "—"
     out_dims = list(_display_dims(out_value)) if out_value is not None else []
@@ -1112,8 +1114,8 @@ def _result(
         (
             T("Multiply-adds", "乘加次数"),
             T(
-                "{macs:,} MACs = {flops:,} FLOPs (weights only: fvcore, thop)",
-                "{macs:,} MACs = {flops:,} FLOPs（只计权重：fvcore、thop）",
+                "{macs:,} MACs = {flops:,} FLOPs (weight multiply-adds only)",
+                "{macs:,} MACs = {flops:,} FLOPs（只计权重乘加）",
             ).format(macs=total_macs, flops=2 * total_macs),
         ),
     ]
@@ -1127,6 +1129,15 @@ def _result(
                 ).format(p=total_products, t=total_macs + total_products),
             )
         )
+    summary.append(
+        (
+            T("fvcore 0.1.5", "fvcore 0.1.5"),
+            T(
+                "{macs:,} MACs (+ normalisation, adaptive pooling, upsampling)",
+                "{macs:,} MACs（另计归一化、自适应池化、上采样）",
+            ).format(macs=total_fvcore),
+        )
+    )
     summary.append(
         (
             T("torchinfo 1.8", "torchinfo 1.8"),
@@ -1148,6 +1159,7 @@ def _result(
         "trainable_params": total_params,
         "total_macs": total_macs,
         "total_macs_torchinfo": total_torchinfo,
+        "total_macs_fvcore": total_fvcore,
         "total_macs_products": total_products,
         "total_flops": 2 * total_macs,
         "layout": spec.layout,
@@ -1357,6 +1369,39 @@ def _block_steps(view: _View, frame: Frame) -> list[Step]:
     return out
 
 
+def fvcore_macs(node: Node) -> int:
+    """This node's multiply-adds as fvcore 0.1.5's FlopCountAnalysis counts them on the model in
+    eval mode (its handles in `fvcore/nn/jit_handles.py`): conv and linear weights (as `macs`);
+    BatchNorm one per element (two with affine γ, β); LayerNorm and GroupNorm four per element
+    (five with affine); adaptive average pooling one per input element (2-D only); nearest
+    upsampling one per output element, bilinear four (2-D only); `matmul` of two activations,
+    and QKᵀ and A·V where MultiheadAttention returns its weights (`need_weights`, the default).
+    Every other operator — recurrent layers, embeddings, activations, other pooling,
+    scaled_dot_product_attention, additions — fvcore leaves out (0)."""
+    if node.kind == "matmul":
+        return node.products
+    if node.kind != "layer" or node.call is None:
+        return 0
+    name, args = node.call.name, node.call.args
+    first_in = node.inputs[0].shape if node.inputs else ()
+    numel_in = math.prod(first_in)
+    numel_out = math.prod(node.outputs[0][0]) if node.outputs else 0
+    if name in ("Conv1d", "Conv2d", "ConvTranspose2d", "Linear"):
+        return node.macs
+    if name == "MultiheadAttention":
+        return node.macs + (node.products if node.kwargs.get("need_weights", True) else 0)
+    if name in ("BatchNorm1d", "BatchNorm2d"):
+        return numel_in * (2 if args.get("affine", True) else 1)
+    if name in ("LayerNorm", "GroupNorm"):
+        affine = args.get("elementwise_affine" if name == "LayerNorm" else "affine", True)
+        return numel_in * (5 if affine else 4)
+    if name == "AdaptiveAvgPool2d":
+        return numel_in
+    if name == "Upsample" and len(node.outputs[0][0]) == 4:
+        return {"nearest": 1, "bilinear": 4}.get(args.get("mode", "nearest"), 0) * numel_out
+    return 0
+
+
 def _node_json(view: _View, node: Node) -> dict[str, Any]:
     shape, batch = node.outputs[0]
     out = {
@@ -1368,6 +1413,7 @@ def _node_json(view: _View, node: Node) -> dict[str, Any]:
         "params": node.params,
         "macs": node.macs,
         "macs_torchinfo": node.torchinfo,
+        "macs_fvcore": fvcore_macs(node),
         "products": node.products,
         "receptive_field": None if node.rf.kind != "map" else [_num(v) for v in node.rf.r],
         "inputs": [t.node for t in node.inputs],
@@ -1421,11 +1467,15 @@ def _notes(
             notes.append(note)
     notes.append(
         T(
-            "MACs count the weight multiply-adds of conv and linear layers (as fvcore and thop do; bias, "
-            "activations, pooling and normalisation not counted); torchinfo 1.8 adds each conv bias once per "
-            "output position, and each linear bias and BatchNorm weight and bias once; FLOPs = 2 × MACs",
-            "乘加数只计卷积层与全连接层的权重乘加（与 fvcore、thop 一致；不计偏置、激活、池化与归一化）；"
-            "torchinfo 1.8 还把卷积偏置按每个输出位置各计一次、全连接偏置与 BatchNorm 的权重和偏置各计一次；FLOPs = 2 × MACs",
+            "MACs count the weight multiply-adds of conv, linear, attention and recurrent layers (bias, "
+            "activations, pooling and normalisation not counted); fvcore 0.1.5 (eval mode) leaves out recurrent "
+            "layers and adds BatchNorm (1 per element, 2 with γ, β), LayerNorm/GroupNorm (4, or 5 with γ, β), "
+            "adaptive average pooling and upsampling; torchinfo 1.8 adds each conv bias once per output position, "
+            "and each linear bias and BatchNorm weight and bias once; FLOPs = 2 × MACs",
+            "乘加数只计卷积、全连接、注意力与循环层的权重乘加（不计偏置、激活、池化与归一化）；fvcore 0.1.5（eval 模式）"
+            "不计循环层，另计 BatchNorm（每元素 1 次，含 γ、β 为 2 次）、LayerNorm/GroupNorm（4 次，含 γ、β 为 5 次）、"
+            "自适应平均池化与上采样；torchinfo 1.8 还把卷积偏置按每个输出位置各计一次、全连接偏置与 BatchNorm 的权重和偏置各计一次；"
+            "FLOPs = 2 × MACs",
         )
     )
     if with_products or any(n.call is not None and n.call.name == "MultiheadAttention" for n in rec.nodes):

@@ -232,8 +232,8 @@ def solve(spec: CompareSpec) -> Result:
         tables=[Table(columns=columns, rows=rows)],
         notes=[
             T(
-                "each side is worked out by dlcalc net (MACs: weight multiply-adds, as fvcore counts); FLOPs = 2 × MACs",
-                "每一侧都由 dlcalc net 计算（乘加：权重乘加，与 fvcore 一致）；FLOPs = 2 × MACs",
+                "each side is worked out by dlcalc net (MACs: weight multiply-adds of conv and linear layers); FLOPs = 2 × MACs",
+                "每一侧都由 dlcalc net 计算（乘加：卷积层与全连接层的权重乘加）；FLOPs = 2 × MACs",
             )
         ],
         spec=spec,
