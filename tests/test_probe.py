@@ -248,7 +248,7 @@ BASE = {  # an invocation that reaches each command's own option parsing
     "quiz": ["quiz", "--n", "1", "--export", "json"],
     "quiz stats": ["quiz", "stats"],
 }
-SKIP_OPTIONS = {"--png", "--out", "-o", "--pdf", "--tex", "--path", "--db", "--file", "--mine"}  # paths: see below
+SKIP_OPTIONS = {"--png", "--svg", "--copy", "--out", "-o", "--pdf", "--tex", "--path", "--db", "--file", "--mine"}  # paths: see below
 BIG = "9" * 5000
 HOSTILE_NUMBERS = [
     BIG,
