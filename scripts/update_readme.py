@@ -29,6 +29,10 @@ def run_example(command: str) -> str:
     buffer = io.StringIO()
     old = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = WIDTH
+    # grad's symbolic work has time budgets: on a busy machine (CI running tests in parallel) a
+    # proof could run out of time and the example would read differently. Give it ample time.
+    old_scale = os.environ.get("DLCALC_BUDGET_SCALE")
+    os.environ["DLCALC_BUDGET_SCALE"] = "30"
     try:
         with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
             code = run(args[1:])
@@ -37,6 +41,10 @@ def run_example(command: str) -> str:
             os.environ.pop("COLUMNS", None)
         else:
             os.environ["COLUMNS"] = old
+        if old_scale is None:
+            os.environ.pop("DLCALC_BUDGET_SCALE", None)
+        else:
+            os.environ["DLCALC_BUDGET_SCALE"] = old_scale
     text = "\n".join(line.rstrip() for line in buffer.getvalue().rstrip("\n").split("\n"))
     return text + (f"\n[exit code {code}]" if code else "")
 

@@ -503,7 +503,7 @@ def precise_derivative_at(tree: tuple, wrt: str, point: Mapping[str, Any]) -> fl
     backend = S.mp_backend()
     started = time.monotonic()
     for dps in PRECISIONS:
-        if time.monotonic() - started > PRECISION_SECONDS:
+        if time.monotonic() - started > S.scaled(PRECISION_SECONDS):
             break
         try:
             with mpmath.workdps(dps):

@@ -724,11 +724,24 @@ def node_count(expr: Any, limit: int = 10**6) -> int:
 _DEADLINE: list = [None]  # the end of the current deadline block (time.monotonic), if any
 
 
+def scaled(seconds: float) -> float:
+    """A time budget times DLCALC_BUDGET_SCALE (default 1): a slow or busy machine may give symbolic
+    work longer, and the README's examples are re-run with a generous scale so they read the same
+    on any machine."""
+    import os
+
+    try:
+        scale = float(os.environ.get("DLCALC_BUDGET_SCALE", "1") or 1)
+    except ValueError:
+        scale = 1.0
+    return seconds * min(max(scale, 0.01), 1000.0)
+
+
 class deadline:  # noqa: N801
     """`with deadline(2.0): …` caps the total of every budget inside the block (the outermost wins)."""
 
     def __init__(self, seconds: float):
-        self.seconds = seconds
+        self.seconds = scaled(seconds)
         self.owner = False
 
     def __enter__(self):
@@ -752,7 +765,7 @@ class budget:  # noqa: N801
     Nested budgets keep the outer deadline."""
 
     def __init__(self, seconds: float):
-        self.seconds = seconds
+        self.seconds = scaled(seconds)
         self.armed = False
 
     def __enter__(self):
