@@ -41,6 +41,11 @@ def examples(
 
     assert out is not None
     if name is None:
+        if copy is not None:
+            raise DlcalcError(
+                T("examples: --copy needs an example's name (dlcalc examples NAME --copy DIR)",
+                  "examples：--copy 需要示例名（dlcalc examples NAME --copy DIR）")  # fmt: skip
+            )
         emit(_listing(shipped()), out)
         return
     path = example_path(name)
@@ -60,8 +65,15 @@ def examples(
     if target.is_dir():
         target = target / path.name
     if target.exists():
-        raise DlcalcError(T("examples: {t} already exists", "examples：{t} 已存在").format(t=target))
-    shutil.copyfile(path, target)
+        raise DlcalcError(
+            T("examples: {t} already exists (not overwritten)", "examples：{t} 已存在（未覆盖）").format(t=target)
+        )
+    try:
+        shutil.copyfile(path, target)
+    except OSError as e:
+        raise DlcalcError(
+            T("examples: cannot write {t} ({e})", "examples：无法写入 {t}（{e}）").format(t=target, e=e.strerror)
+        ) from None
     typer.echo("dlcalc: " + T("copied {n} to {t}", "已把 {n} 复制到 {t}")(out.lang).format(n=path.name, t=target), err=True)
 
 

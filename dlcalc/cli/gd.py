@@ -23,7 +23,12 @@ def run_command(solver: Solver, inputs: dict[str, Any], options: dict[str, Any],
     if options.get("full"):
         result.show_steps = True
     if options.get("png") is not None:
+        import typer
+
+        from dlcalc.text import T
+
         loss_png(options["png"], result)
+        typer.echo("dlcalc: " + T("wrote {p}", "已写入 {p}")(out.lang).format(p=options["png"]), err=True)
     emit(result, out)
 
 

@@ -71,12 +71,24 @@ def _pyplot():
 
 
 def _save(plt, fig, path: str) -> None:
+    """A PNG whatever the file's name ends in (as `draw` writes its pictures): drawn in memory,
+    then written, so a directory or an unwritable path is one clear error."""
+    import io
+
+    from dlcalc.text import T
+
+    buffer = io.BytesIO()
     try:
-        fig.savefig(path, dpi=120, bbox_inches="tight")
-    except OSError as e:
-        raise DlcalcError(f"--png: cannot write {path!r} ({e.strerror})") from None
+        fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
     finally:
         plt.close(fig)
+    try:
+        with open(path, "wb") as f:
+            f.write(buffer.getvalue())
+    except OSError as e:
+        raise DlcalcError(
+            T("--png: cannot write {p!r} ({e})", "--png：无法写入 {p!r}（{e}）").format(p=path, e=e.strerror)
+        ) from None
 
 
 def png_plot(path: str, points, labels, w, b, title: str) -> None:
