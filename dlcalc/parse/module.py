@@ -1543,7 +1543,7 @@ class Interp:
         if not ok:
             raise refuse(node, f"cannot order {_describe(a)} and {_describe(b)}")
         try:
-            return {ast.Lt: a < b, ast.LtE: a <= b, ast.Gt: a > b, ast.GtE: a >= b}[type(op)]  # type: ignore[operator]
+            return {ast.Lt: a < b, ast.LtE: a <= b, ast.Gt: a > b, ast.GtE: a >= b}[type(op)]
         except TypeError:
             raise refuse(node, f"cannot order {_describe(a)} and {_describe(b)}") from None
 

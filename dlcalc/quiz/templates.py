@@ -540,7 +540,7 @@ class _Templates(Mapping[str, Callable[[random.Random, int], Draft]]):
 
         module = importlib.import_module(self._where[topic])
         found = getattr(module, "template" if module.__name__ != __name__ else topic)
-        return found  # type: ignore[no-any-return]
+        return found
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._where)

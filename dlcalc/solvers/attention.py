@@ -24,7 +24,7 @@ from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_bool, parse_int, parse_matrix
 from dlcalc.result import Result, Step, Table
 from dlcalc.solvers.stable import softmax
-from dlcalc.text import T
+from dlcalc.text import T, Text
 
 FIELDS = {"Q", "K", "V", "X", "W_Q", "W_K", "W_V", "W_O", "mask", "heads", "causal"}
 DIGITS = 6
@@ -274,7 +274,7 @@ def solve(spec: AttentionSpec) -> Result:
         [[str(i + 1)] + [m.fmt_number(w, DIGITS) for w in row] for i, row in enumerate(all_weights[0])],
         T("Attention weights" + ("" if h == 1 else " (head 1)"), "注意力权重" + ("" if h == 1 else "（第 1 个头）")),
     )
-    summary = [
+    summary: list[tuple[Text, Text | str]] = [
         (
             T("Shape", "形状"),
             f"{len(q)} queries × {len(k)} keys, d_k = {dq}, {h} head(s)" + (", causal mask" if spec.causal else ""),

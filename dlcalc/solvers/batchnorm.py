@@ -23,7 +23,7 @@ from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_int, parse_number, parse_vector
 from dlcalc.result import Result, Step
-from dlcalc.text import T
+from dlcalc.text import T, Text
 
 FIELDS = {"x", "gamma", "beta", "eps", "momentum", "running_mean", "running_var", "mode", "num_batches_tracked"}
 DIGITS = 6
@@ -290,7 +290,7 @@ def solve(spec: BatchNormSpec) -> Result:
         answer.update(running_mean=new_rm, running_var=new_rv, var_unbiased=unbiased, num_batches_tracked=tracked)
     layer = "BatchNorm2d" if len(spec.shape) == 4 else "BatchNorm1d"
     momentum = "None" if spec.momentum is None else f"{spec.momentum:g}"
-    summary = [
+    summary: list[tuple[Text, Text | str]] = [
         (T("Layer", "层"), f"{layer}({c}, eps={spec.eps:g}, momentum={momentum}), {spec.mode} mode"),
         (T("Batch mean", "批均值"), m.vec(means, DIGITS).text),
         (T("Batch variance", "批方差"), m.vec(variances, DIGITS).text),

@@ -31,7 +31,7 @@ from dlcalc.solvers.window import (
     require_positive,
     window_steps,
 )
-from dlcalc.text import T
+from dlcalc.text import T, Text
 
 FIELDS = {
     "input",
@@ -299,7 +299,7 @@ def solve(spec: ConvSpec) -> Result:
     shown = written.as_written(spec.in_channels, spec.size) + " → " + written.as_written(spec.out_channels, spatial)
     if spec.layout == "hwc":
         shown += " (H×W×C)"
-    summary = [
+    summary: list[tuple[Text, Text | str]] = [
         (T("Layer", "层"), _layer_text(spec)),
         (T("Output shape", "输出形状"), shown),
     ]
@@ -378,7 +378,7 @@ def _same_padding_steps(spec: ConvSpec) -> list[Step]:
 
 def _transposed_step(label: str, spec: ConvSpec, i: int) -> tuple[int, Step]:
     n, k, s, d, op = spec.size[i], spec.kernel[i], spec.stride[i], spec.dilation[i], spec.output_padding[i]
-    p = spec.padding[i]  # type: ignore[index]
+    p = spec.padding[i]
     H, S, P, D, K = m.sym(label[0]), m.sym("S"), m.sym("P"), m.sym("D"), m.sym("K")
     out = (n - 1) * s - 2 * p + d * (k - 1) + op + 1
     formula = (H - 1) * S - m.juxt(2, P) + m.juxt(D, K - 1) + m.sub("P", "out") + 1

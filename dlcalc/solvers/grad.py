@@ -851,7 +851,7 @@ class LazyStep(Step):
         self._make_chain, self._chain = make_chain, None
 
     @property
-    def chain(self):  # type: ignore[override]
+    def chain(self):
         if self._chain is None:
             self._chain = self._make_chain()
         return self._chain

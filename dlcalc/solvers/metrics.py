@@ -20,7 +20,7 @@ from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_int, parse_vector
 from dlcalc.result import Result, Step
-from dlcalc.text import T
+from dlcalc.text import T, Text
 
 FIELDS = {"tp", "fp", "fn", "tn", "y_true", "y_pred", "positive", "data"}
 
@@ -103,7 +103,7 @@ def _ratio(a: int, b: int) -> Fraction | None:
 def solve(spec: MetricsSpec) -> Result:
     steps: list[Step] = []
     answer: dict[str, Any] = {}
-    summary = []
+    summary: list[tuple[Text, Text | str]] = []
     if spec.tp is not None:
         tp, fp, fn, tn = spec.tp, spec.fp, spec.fn, spec.tn
         precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)

@@ -29,7 +29,7 @@ from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_int, parse_matrix, parse_number, parse_vector
 from dlcalc.result import Result, Step, Table
-from dlcalc.text import T
+from dlcalc.text import T, Text
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.1, "nesterov": 0.1, "adagrad": 0.1, "rmsprop": 0.01, "adam": 0.1, "adamw": 0.1}
@@ -556,7 +556,7 @@ def solve(spec: OptimSpec) -> Result:
                 T("Side by side: parameters after each step (same lr)", "并列比较：每步后的参数（相同 lr）"),
             )
         )
-    summary = [
+    summary: list[tuple[Text, Text | str]] = [
         (
             T("Optimizer", "优化器"),
             f"{spec.optimizer} (lr = {m.fmt_number(spec.lr)}"

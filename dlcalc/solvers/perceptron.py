@@ -22,7 +22,7 @@ from dlcalc.declare import Input, Solver
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_bool, parse_int, parse_matrix, parse_number, parse_vector
 from dlcalc.result import Result, Step, Table
-from dlcalc.text import T
+from dlcalc.text import T, Text
 
 FIELDS = {"x", "y", "lr", "w0", "b0", "rule", "bias", "outputs", "sign0", "max_epochs"}
 RULES = ("error", "misclassified")
@@ -229,7 +229,7 @@ def solve(spec: PerceptronSpec) -> Result:
         if spec.rule == "error"
         else T("misclassified rule: if y(w·x + b) ≤ 0, w ← w + ηyx", "误分类规则：若 y(w·x + b) ≤ 0，w ← w + ηyx")
     )
-    summary = [
+    summary: list[tuple[Text, Text | str]] = [
         (T("Rule", "学习规则"), rule_name),
         (T("Result", "结果"), verdict),
         (

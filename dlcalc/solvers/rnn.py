@@ -18,7 +18,7 @@ from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_bool
 from dlcalc.result import Result, Step
 from dlcalc.solvers import recurrent as R
-from dlcalc.text import T
+from dlcalc.text import T, Text
 
 ALIASES = {"h": (("W_xh", "W"), ("W_hh", "U"), ("b_h", "b"))}
 FIELDS = {
@@ -166,7 +166,7 @@ def solve(spec: RNNSpec) -> Result:
         "nonlinearity": fn,
         "weights_form": w.form,
     }
-    summary = [
+    summary: list[tuple[Text, Text | str]] = [
         (T("Sizes", "尺寸"), f"input {w.inputs}, hidden {w.hidden}, {len(spec.x)} step(s)"),
         (T("h per step", "各步 h"), ", ".join(R.vec(v).text for v in hs)),
     ]

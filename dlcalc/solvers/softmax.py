@@ -26,7 +26,7 @@ from dlcalc.parse import only_keys, parse_int, parse_number, parse_vector
 from dlcalc.result import Result, Step
 from dlcalc.solvers import stable
 from dlcalc.solvers.stable import sigmoid
-from dlcalc.text import T
+from dlcalc.text import T, Text
 
 LOSSES = ("cross_entropy", "mse", "bce", "nll")
 FIELDS = {"logits", "target", "loss", "temperature"}
@@ -174,7 +174,7 @@ def _nll(spec: SoftmaxSpec) -> Result:
         "loss": loss,
         "gradient": grad if N > 1 else grad[0],
     }
-    summary = [
+    summary: list[tuple[Text, Text | str]] = [
         (T("Log-probabilities", "对数概率"), m.matrix([list(r) for r in rows], DIGITS).text if N > 1 else m.vec(list(rows[0]), DIGITS).text),
         (T("Targets", "目标类别"), ", ".join(map(str, classes))),
         (T("Loss", "损失"), m.fmt_number(loss, DIGITS)),
@@ -448,7 +448,7 @@ def solve(spec: SoftmaxSpec) -> Result:
             )
         )
         answer.update(loss=loss, gradient=grad, probabilities=probs, target=list(t))
-    summary = [(T("Logits", "logits"), m.vec(list(spec.logits), DIGITS).text)]
+    summary: list[tuple[Text, Text | str]] = [(T("Logits", "logits"), m.vec(list(spec.logits), DIGITS).text)]
     if "probabilities" in answer:
         summary.append((T("Probabilities", "概率"), m.vec(answer["probabilities"], 6).text))
     if "loss" in answer:
