@@ -330,9 +330,9 @@ def _example(value: Any, bad: Any) -> Example:
 
 
 def _command_names() -> list[str]:
-    from dlcalc.cli import COMMAND_MODULES
+    from dlcalc.cli import command_modules
 
-    return [c for c in COMMAND_MODULES if c != "explain"]  # an example never explains (no recursion)
+    return [c for c in command_modules() if c != "explain"]  # an example never explains (no recursion)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -760,8 +760,8 @@ def explain_result(
         if entry.example.look is not None:
             look = entry.example.look
             rows.append((LABELS["look"], T(look.en, _compact(look.zh)) if terminal else look))
-        for name, text in entry.example.files.items():
-            figures.append([f"# {name}", *text.rstrip("\n").split("\n")])
+        for name, content in entry.example.files.items():
+            figures.append([f"# {name}", *content.rstrip("\n").split("\n")])
     notes = []
     if match is not None and match.how == "typo":
         notes.append(T(f"Showing “{match.key}” for “{query}”.", f"按“{match.key}”显示（输入的是“{query}”）。"))

@@ -288,6 +288,7 @@ def solve(problem: Problem):
     """Run the problem's solver on its inputs: the same spec reader the CLI uses."""
     from dlcalc.solvers import solve as run_solver
 
+    assert problem.solver is not None, "only a computed problem is solved"
     return run_solver(problem.solver, problem.inputs)
 
 

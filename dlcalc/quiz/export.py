@@ -175,6 +175,7 @@ def _plain(text: str, table: dict[str, str]) -> str:
 
 def _answer_tex(q: Question, lang: str) -> str:
     if q.kind == "short":
+        assert q.reference is not None  # a short question always has its reference
         return tex_text(q.reference[lang].strip())
     if q.kind != "computed" or len(q.parts) == 1:
         return tex_text(q.accepted_in(lang))

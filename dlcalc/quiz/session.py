@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from dlcalc.errors import DlcalcError
 from dlcalc.quiz.history import HistoryWriteError
 from dlcalc.quiz.questions import (
+    Asked,
     Question,
     Verdict,
     expected_format,
@@ -341,7 +342,7 @@ def _mark(q: Question, typed: str) -> tuple[Any, list[Verdict]]:
     except Exception:
         from dlcalc.quiz.answers import Reading
 
-        parts = q.parts or [None]
+        parts: list[Asked | None] = [*q.parts] or [None]
         verdicts = [
             Verdict(
                 a.part.key if a else "answer",
@@ -410,6 +411,7 @@ def _show_reference(console: Any, q: Question, lang: str) -> None:
     if q.kind == "choice":
         console.print(Text(f"{words['answer']}: {q.expected}", style="bold"))
     console.print(Text(words["reference"], style="bold underline"))
+    assert q.reference is not None  # a short question always has its reference
     console.print(Text(q.reference[lang].strip()))
     for point in (q.key_points or {}).get(lang, []):
         console.print(Text(f"• {point}"))

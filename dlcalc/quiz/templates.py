@@ -67,7 +67,7 @@ def term(coef: float | int, name: str, first: bool = False) -> str:
 
 def terms(pairs: list[tuple[float | int, str]], constant: float | int = 0) -> str:
     """A sum written as a student writes it: terms(((1, "w²"), (-2, "w"))) → "w² − 2w"."""
-    out = []
+    out: list[str] = []
     for coef, name in pairs:
         t = term(coef, name, first=not out)
         if t:
@@ -177,7 +177,8 @@ def perceptron(rng: random.Random, difficulty: int = 1) -> Draft:
     n = 3 if difficulty == 1 else 4
     w_true = (rng.choice([1, 2, -1]), rng.choice([1, -1, 2]))
     b_true = rng.choice([-3, -2, -1, 1])
-    points, labels = [], []
+    points: list[tuple[int, int]] = []
+    labels: list[int] = []
     while len(points) < n:
         x = (rng.randint(-3, 4), rng.randint(-3, 4))
         margin = w_true[0] * x[0] + w_true[1] * x[1] + b_true
@@ -240,7 +241,7 @@ def backprop(rng: random.Random, difficulty: int = 1) -> Draft:
 
     x = [round(rng.uniform(0.05, 1.0), 2), round(rng.uniform(0.05, 1.0), 2)]
     t = round(rng.uniform(0.05, 0.95), 2)
-    layers = [
+    layers: list[dict[str, Any]] = [
         {"weights": [[w(), w()], [w(), w()]], "bias": w(), "activation": "sigmoid"},
         {"weights": [[w(), w()]], "bias": w(), "activation": "sigmoid"},
     ]
