@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # fractions (and the decimal module it pulls in) cost a plain conv answer 2 ms
     from numbers import Rational
 
+    from typing_extensions import TypeIs
 
-def is_ratio(value: object) -> bool:
+
+def is_ratio(value: object) -> TypeIs[Rational]:
     """An int or a Fraction (anything exact with a numerator and denominator), never a float or bool."""
     return not isinstance(value, (float, bool)) and hasattr(value, "numerator") and hasattr(value, "denominator")
 
@@ -88,7 +90,7 @@ def as_math(value: object) -> Math:
     if isinstance(value, Math):
         return value
     if isinstance(value, float) or is_ratio(value):
-        return num(value)  # type: ignore[arg-type]
+        return num(value)
     if isinstance(value, str):
         return sym(value)
     raise TypeError(f"cannot show {value!r} as a formula")
@@ -140,7 +142,7 @@ def fmt_number(value: float | Rational, digits: int = 6) -> str:
 
 def _terminating_decimal(value: Rational) -> str | None:
     """0.25 for 1/4 (exactly, as the student wrote it); None for 1/3, whose decimals never end."""
-    q, twos, fives = value.denominator, 0, 0
+    q, twos, fives = int(value.denominator), 0, 0
     while q % 2 == 0:
         q, twos = q // 2, twos + 1
     while q % 5 == 0:
@@ -467,7 +469,9 @@ def matrix(rows: list, digits: int = 6, limit: int = 12) -> Math:
             return Math("-∞", r"-\infty", ADD)
         return num(v, digits)  # type: ignore[arg-type]
 
-    shown = [r if r is ELLIPSIS else [cell(v) for v in elide(list(r), limit)] for r in elide(list(rows), limit)]
+    shown: list[Any] = [
+        r if r is ELLIPSIS else [cell(v) for v in elide(list(r), limit)] for r in elide(list(rows), limit)
+    ]
     width = max((len(r) for r in shown if r is not ELLIPSIS), default=0)
     text = ", ".join("…" if r is ELLIPSIS else "[" + ", ".join(c.text for c in r) + "]" for r in shown)
     latex = r" \\ ".join(

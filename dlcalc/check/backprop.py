@@ -53,7 +53,7 @@ def check(result: Result) -> CheckReport:
         loss = -(t * torch.log_softmax(z, dim=0)).sum()
     loss.backward()
     values = [loss.detach()] + [p.grad for pair in params for p in pair]
-    if not all(torch.isfinite(v).all() for v in values):
+    if not all(v is not None and torch.isfinite(v).all() for v in values):
         raise DlcalcError(
             "--check could not run: torch's float64 computation overflows (inf or NaN) on these numbers, "
             "so there is nothing to compare; run without --check for dlcalc's exact answer"
@@ -66,8 +66,10 @@ def check(result: Result) -> CheckReport:
                 if name.startswith("W")
                 else torch.tensor([float(v) for v in result.answer["grads"][name]], dtype=f64)
             )
-            diff = (ours - tensor.grad).abs().max().item()
-            report.add(f"∂E/∂{name}", _short(ours), _short(tensor.grad), diff <= TOL)
+            grad = tensor.grad
+            assert grad is not None  # every parameter is in the loss, so backward() filled it
+            diff = (ours - grad).abs().max().item()
+            report.add(f"∂E/∂{name}", _short(ours), _short(grad), diff <= TOL)
     return report
 
 

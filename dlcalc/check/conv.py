@@ -32,7 +32,7 @@ def build(spec: ConvSpec, device: str = "cpu") -> nn.Module:
             out_ch,
             spec.kernel,
             spec.stride,
-            spec.padding,
+            spec.padding,  # type: ignore[arg-type]  # a transposed conv's padding is numeric ("same" is refused)
             spec.output_padding,
             groups=spec.groups,
             bias=spec.bias,

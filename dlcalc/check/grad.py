@@ -61,7 +61,7 @@ def to_torch(tree: tuple, env: dict) -> torch.Tensor:
     if kind == "f":
         return _function(tree[1], [to_torch(a, env) for a in tree[2]])
     a, b = to_torch(tree[1], env), to_torch(tree[2], env)
-    return {"+": torch.add, "-": torch.sub, "*": torch.mul, "/": torch.div, "^": torch.pow}[kind](a, b)
+    return {"+": torch.add, "-": torch.sub, "*": torch.mul, "/": torch.div, "^": torch.pow}[kind](a, b)  # type: ignore[operator]  # torch's overloaded builtins have no common type
 
 
 def autograd_at(tree: tuple, wrt: str, point: dict[str, float]) -> float:

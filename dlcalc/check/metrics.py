@@ -29,14 +29,14 @@ def check(result: Result) -> CheckReport:
         x = torch.tensor([float(v) for v in spec.data], dtype=torch.float64)
         mm = (x - x.min()) / (x.max() - x.min())
         z = (x - x.mean()) / x.std(unbiased=False)
-        for name, ours, theirs in (("min-max", a["minmax"], mm), ("z-score", a["zscore"], z)):
+        for name, ours, ref in (("min-max", a["minmax"], mm), ("z-score", a["zscore"], z)):
             if ours is None:
                 report.add(
-                    name, "undefined", "nan" if torch.isnan(theirs).any() else "finite", bool(torch.isnan(theirs).any())
+                    name, "undefined", "nan" if torch.isnan(ref).any() else "finite", bool(torch.isnan(ref).any())
                 )
                 continue
-            ok = all(abs(float(o) - t) <= 1e-12 for o, t in zip(ours, theirs.tolist()))
+            ok = all(abs(float(o) - t) <= 1e-12 for o, t in zip(ours, ref.tolist()))
             report.add(
-                name, ", ".join(f"{float(o):.6g}" for o in ours), ", ".join(f"{t:.6g}" for t in theirs.tolist()), ok
+                name, ", ".join(f"{float(o):.6g}" for o in ours), ", ".join(f"{t:.6g}" for t in ref.tolist()), ok
             )
     return report

@@ -302,8 +302,9 @@ def read(asked: list[Asked], typed: str) -> Reading:
                 )
             at = 0
             for i, a in enumerate(asked):
-                values[i] = list(numbers[at : at + len(a.expected)])
-                texts[i] = ", ".join(_shown(v) for v in values[i])
+                got = list(numbers[at : at + len(a.expected)])
+                values[i] = got
+                texts[i] = ", ".join(_shown(v) for v in got)
                 at += len(a.expected)
         else:
             pieces = _split_top(text)
@@ -384,8 +385,9 @@ def _read_labelled(asked: list[Asked], text: str, labels: list[re.Match[str]]) -
                     count = len(asked[i].expected)
                     if at >= len(numbers):
                         break
-                    values[i] = list(numbers[at : at + count])
-                    texts[i] = ", ".join(_shown(v) for v in values[i])
+                    got = list(numbers[at : at + count])
+                    values[i] = got
+                    texts[i] = ", ".join(_shown(v) for v in got)
                     at += count
         except Unreadable:
             pass

@@ -154,7 +154,7 @@ def validate(spec: ConvSpec) -> None:
 def validate_settings(spec: ConvSpec) -> None:
     """The checks on each setting alone: positive sizes, groups that divide the channels."""
     require_positive(spec.kernel, spec.stride, spec.dilation)
-    if spec.padding != "same" and min(spec.padding) < 0:
+    if not isinstance(spec.padding, str) and min(spec.padding) < 0:  # the one string is "same"
         raise DlcalcError(f"padding: must not be negative, got {pair_text(spec.padding)}")
     if spec.groups <= 0:
         raise DlcalcError(f"groups: must be positive, got {spec.groups}")
@@ -209,7 +209,7 @@ def same_padding(kernel: int, dilation: int) -> tuple[int, int]:
 def windows(spec: ConvSpec) -> list[Window]:
     out = []
     for i in range(2):
-        if spec.padding == "same":
+        if isinstance(spec.padding, str):  # "same"
             before, after = same_padding(spec.kernel[i], spec.dilation[i])
         else:
             before = after = spec.padding[i]
@@ -379,6 +379,7 @@ def _same_padding_steps(spec: ConvSpec) -> list[Step]:
 def _transposed_step(label: str, spec: ConvSpec, i: int) -> tuple[int, Step]:
     n, k, s, d, op = spec.size[i], spec.kernel[i], spec.stride[i], spec.dilation[i], spec.output_padding[i]
     p = spec.padding[i]
+    assert not isinstance(p, str)  # parse_spec refuses 'same' for a transposed conv
     H, S, P, D, K = m.sym(label[0]), m.sym("S"), m.sym("P"), m.sym("D"), m.sym("K")
     out = (n - 1) * s - 2 * p + d * (k - 1) + op + 1
     formula = (H - 1) * S - m.juxt(2, P) + m.juxt(D, K - 1) + m.sub("P", "out") + 1
@@ -423,7 +424,7 @@ def _layer_text(spec: ConvSpec) -> str:
     parts.append(f"kernel_size={pair_arg(spec.kernel)}")
     if spec.stride != (1, 1):
         parts.append(f"stride={pair_arg(spec.stride)}")
-    if spec.padding == "same":
+    if isinstance(spec.padding, str):  # "same"
         parts.append("padding='same'")
     elif spec.padding != (0, 0):
         parts.append(f"padding={pair_arg(spec.padding)}")

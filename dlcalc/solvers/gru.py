@@ -119,8 +119,8 @@ def solve(spec: GRUSpec) -> Result:
     n_units = w.hidden
     num = R.num
     labels = {"r": T("reset gate", "重置门"), "z": T("update gate", "更新门"), "n": T("candidate state", "候选状态")}
-    for t, x in enumerate(spec.x, 1):
-        x = list(x)
+    for t, x_t in enumerate(spec.x, 1):
+        x = list(x_t)
         gates, h_new, pre = step(spec, x, h)
         p = t - 1
         for gate in ("r", "z"):
@@ -209,6 +209,7 @@ def _candidate_formula(spec: GRUSpec, t: int) -> m.Math:
     out = R.symbol(w_x) * R.indexed("x", t)
     hidden = R.symbol(w_h) * R.indexed("h", t - 1)
     if names.b_hh is not None:
+        assert names.b_ih is not None  # the torch layout names both biases
         out = out + R.symbol(names.b_ih)
         hidden = hidden + R.symbol(names.b_hh)
     out = out + m.Math(f"r{t}⊙({hidden.text})", rf"r_{{{t}}} \odot \left({hidden.latex}\right)")

@@ -106,6 +106,7 @@ def solve(spec: MetricsSpec) -> Result:
     summary: list[tuple[Text, Text | str]] = []
     if spec.tp is not None:
         tp, fp, fn, tn = spec.tp, spec.fp, spec.fn, spec.tn
+        assert fp is not None and fn is not None  # parse_spec requires tp, fp and fn together
         precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
         f1 = _ratio(2 * tp, 2 * tp + fp + fn)
         steps.append(
@@ -245,7 +246,7 @@ def _sqrt(x: m.Math) -> m.Math:
     return m.Math(f"√({x.text})", rf"\sqrt{{{x.latex}}}")
 
 
-def _exact_sqrt(v: Fraction) -> Fraction | None:
+def _exact_sqrt(v: Fraction | float) -> Fraction | None:
     if not isinstance(v, Fraction):
         return None
     p, q = math.isqrt(v.numerator), math.isqrt(v.denominator)

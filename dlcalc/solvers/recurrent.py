@@ -98,7 +98,7 @@ def _vector(value: Any, what: str, n: int) -> list[float]:
 
 
 def hidden_size(
-    inputs: Mapping[str, Any], gates: tuple[str, ...], aliases: dict[str, tuple[tuple[str, ...], ...]]
+    inputs: Mapping[str, Any], gates: tuple[str, ...], aliases: Mapping[str, tuple[tuple[str, ...], ...]]
 ) -> int:
     """H, from h0, weight_hh, or the rows of any per-gate matrix."""
     if inputs.get("h0") is not None:
@@ -115,7 +115,7 @@ def hidden_size(
 def read_weights(
     inputs: Mapping[str, Any],
     gates: tuple[str, ...],
-    aliases: dict[str, tuple[str, ...]],
+    aliases: Mapping[str, tuple[tuple[str, ...], ...]],
     n_in: int,
     torch_names: dict[str, GateNames] | None = None,
 ) -> Weights:

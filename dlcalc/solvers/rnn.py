@@ -130,6 +130,7 @@ def solve(spec: RNNSpec) -> Result:
         h = h_new
         hs.append(h)
         if spec.w_hy is not None:
+            assert spec.b_y is not None  # parse_spec gives b_y with W_hy (zeros when not given)
             w_hy = [list(r) for r in spec.w_hy]
             logits = R.add(R.matvec(w_hy, h), list(spec.b_y))
             y = R.softmax(logits) if spec.softmax else logits
@@ -138,7 +139,7 @@ def solve(spec: RNNSpec) -> Result:
             if b_name is not None:
                 formula = formula + R.symbol(b_name)
 
-            units = R.components(
+            y_units = R.components(
                 [
                     m.total(
                         [R.num(a) * R.num(v) for a, v in zip(row, h)] + ([R.num(bi)] if b_name is not None else []),
@@ -147,7 +148,7 @@ def solve(spec: RNNSpec) -> Result:
                     for row, bi in zip(w_hy, spec.b_y)
                 ]
             )
-            chain = [formula, units, R.vec(logits)]
+            chain = [formula, y_units, R.vec(logits)]
             if spec.softmax:
                 chain = [R.apply("softmax", c) for c in chain]
             steps.append(
