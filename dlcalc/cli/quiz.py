@@ -413,7 +413,7 @@ def review(
             _open_history(db, code, readonly=True).close()
         history = None if missing else _open_history(db, code)
         try:
-            stats = history.stats() if history is not None else {"total_attempts": 0}
+            stats: dict[str, Any] = history.stats() if history is not None else {"total_attempts": 0}
             if not stats["total_attempts"]:
                 if history is not None:
                     history.close()
@@ -427,6 +427,7 @@ def review(
                     )
                 )
                 return
+            assert history is not None  # no history file means no attempts (returned above)
             accuracy = {t["topic"]: t["accuracy"] for t in stats["by_topic"]}
             plan = build_review(history.schedule(), accuracy, n, seed, now())
         except BaseException:

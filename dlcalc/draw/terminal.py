@@ -147,7 +147,7 @@ class Canvas:
                     elif p in self.dashed and arms in ((LIGHT, LIGHT, 0, 0), (0, 0, LIGHT, LIGHT)):
                         row.append("┆" if arms[UP] else "┄")
                     else:
-                        row.append(table.get(arms) or table[light])  # type: ignore[arg-type]  # arms is a 4-tuple by construction
+                        row.append(table.get(arms) or table[light])  # type: ignore[arg-type, index]  # arms is a 4-tuple by construction
                 else:
                     row.append(" ")
             out.append("".join(row).rstrip())

@@ -18,7 +18,7 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
         return value
     if is_ratio(value):  # a Fraction (ints returned above)
-        return value.numerator if value.denominator == 1 else value.numerator / value.denominator
+        return value.numerator if value.denominator == 1 else value.numerator / value.denominator  # type: ignore[operator]  # typeshed: numbers.Rational parts lack __truediv__
     if isinstance(value, float):
         return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
     if isinstance(value, dict):

@@ -20,7 +20,7 @@ import functools
 import math
 import os
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -301,7 +301,7 @@ class StepPrinter:
         self.steps: list[Step] = []
 
     def add(self, label, expr, *chain) -> None:
-        self.steps.append(Step(label, _d(expr, self.x), [c if isinstance(c, Lazy) else _e(c) for c in chain]))
+        self.steps.append(Step(label, _d(expr, self.x), [c if isinstance(c, Lazy) else _e(c) for c in chain]))  # type: ignore[arg-type, misc]  # Lazy is a duck-typed Math
 
     def diff(self, f: Any) -> Any:
         x = self.x
@@ -423,16 +423,17 @@ class StepPrinter:
             )
             self.add(rule, f, result)
             return result
-        rule_of = None
+        rule_of: Callable[[Any], Any] | None = None
         if f.func in KNOWN and len(f.args) == 1:
-            label, rule = KNOWN[f.func]
-            rule_of = rule
+            label, rule_of = KNOWN[f.func]
         elif f.func in KNOWN_WITH_PARAMETER and len(f.args) == 2 and not f.args[1].has(x):
             label, rule2 = KNOWN_WITH_PARAMETER[f.func]
             param = f.args[1]
 
-            def rule_of(u, rule2=rule2, param=param):
+            def rule_with_param(u, rule2=rule2, param=param):
                 return rule2(u, param)
+
+            rule_of = rule_with_param
 
         if rule_of is not None:
             u = f.args[0]
@@ -546,6 +547,7 @@ def judge_claim(spec: GradSpec, derivative: Any = None, seed: int = 7) -> dict[s
     """
     from dlcalc.solvers import sampling
 
+    assert spec.claim_tree is not None  # only a --claim is judged
     names = sorted(variables(spec.tree) | variables(spec.claim_tree))
     wrt = spec.wrt.name
     claim = program(spec.claim_tree)
@@ -712,7 +714,7 @@ def symbolic(tree: tuple, wrt_name: str) -> Symbolic:
             derivative = sympy.factor_terms(ours)
         if derivative.has(sympy.I):  # factoring pulled √-1 out of √(-w² - 1): keep the real form
             derivative = ours
-    steps = printer.steps or [Step(T("constant", "常数"), _d(expr, wrt), [_e(derivative)])]
+    steps = printer.steps or [Step(T("constant", "常数"), _d(expr, wrt), [_e(derivative)])]  # type: ignore[arg-type, list-item]  # Lazy is a duck-typed Math
     shown = _fits(derivative, SUMMARY_NODES)
     return Symbolic(
         tuple(steps),
@@ -897,7 +899,7 @@ def _value_at(spec: GradSpec, derivative: Any, steps: list, notes: list):
             else:
                 status = ("undefined", T("undefined at {p}: ", "在 {p} 处无定义：").format(p=where) + e.reason)
             if derivative is not None:
-                steps.append(Step(label, lhs, [_substituted(derivative, spec.at)], status[1]))
+                steps.append(Step(label, lhs, [_substituted(derivative, spec.at)], status[1]))  # type: ignore[list-item]  # Lazy is a duck-typed Math
             return None, status
 
     def chain() -> list:

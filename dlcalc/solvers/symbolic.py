@@ -16,6 +16,7 @@ loop over that list each, never a symbolic evaluation.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import sympy
@@ -84,8 +85,9 @@ class relu(_Named):  # noqa: N801
 
     @classmethod
     def eval(cls, z):
-        if _known_sign(z) is not None:  # relu(0) = 0, relu(-1) = 0: a 0 that 0^1.5 can use
-            return z if _known_sign(z) > 0 else sympy.Integer(0)
+        sign = _known_sign(z)
+        if sign is not None:  # relu(0) = 0, relu(-1) = 0: a 0 that 0^1.5 can use
+            return z if sign > 0 else sympy.Integer(0)
         return None
 
     def fdiff(self, argindex: int = 1):
@@ -120,8 +122,9 @@ class leaky_relu(_Named):  # noqa: N801
 
     @classmethod
     def eval(cls, z, slope):
-        if _known_sign(z) is not None and slope.is_number:
-            return z if _known_sign(z) > 0 else slope * z
+        sign = _known_sign(z)
+        if sign is not None and slope.is_number:
+            return z if sign > 0 else slope * z
         return None
 
     def fdiff(self, argindex: int = 1):
@@ -144,8 +147,9 @@ class elu(_Named):  # noqa: N801
 
     @classmethod
     def eval(cls, z, alpha):
-        if _known_sign(z) is not None and alpha.is_number:
-            return z if _known_sign(z) > 0 else alpha * (sympy.exp(z) - 1)
+        sign = _known_sign(z)
+        if sign is not None and alpha.is_number:
+            return z if sign > 0 else alpha * (sympy.exp(z) - 1)
         return None
 
     def fdiff(self, argindex: int = 1):
@@ -374,6 +378,8 @@ class _Float:
 class _Mp:
     """mpmath (the caller sets the precision with mpmath.workdps), to confirm what float64 found."""
 
+    exp: Any  # set in __init__ (mpmath.exp, bounded)
+
     def __init__(self):
         import mpmath
 
@@ -451,7 +457,7 @@ class Program:
         self.constant = is_constant(tree)
 
     # -- forward --------------------------------------------------------------------------------
-    def values(self, env: dict[str, Any], B: Any = FLOAT) -> list:
+    def values(self, env: Mapping[str, Any], B: Any = FLOAT) -> list:
         vals: list = []
         for kind, payload, args, node, _ in self.ops:
             try:
@@ -465,7 +471,7 @@ class Program:
             vals.append(v)
         return vals
 
-    def value(self, env: dict[str, Any], B: Any = FLOAT):
+    def value(self, env: Mapping[str, Any], B: Any = FLOAT):
         return self.values(env, B)[-1]
 
     def _forward(self, kind, payload, a, env, B):
@@ -576,7 +582,7 @@ class Program:
         raise ValueError(f"no numeric form for {name}")
 
     # -- backward -------------------------------------------------------------------------------
-    def gradient(self, env: dict[str, Any], B: Any = FLOAT) -> tuple[Any, dict[str, Any]]:
+    def gradient(self, env: Mapping[str, Any], B: Any = FLOAT) -> tuple[Any, dict[str, Any]]:
         """The value and ∂/∂name for every variable (reverse mode, one pass back)."""
         vals = self.values(env, B)
         adj: list = [0] * len(self.ops)
