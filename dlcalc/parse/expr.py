@@ -215,7 +215,7 @@ def parse_tree(text: str, what: str = "expression") -> tuple:
                     raise DlcalcError(f"{what}: {a[1]}^{b[1]} is too large a number")
                 if a == ("n", 0) and b[1] < 0:
                     raise DlcalcError(f"{what}: division by zero (0 to a negative power)")
-            out = (op, a, b)
+            out: tuple = (op, a, b)
             if op == "^" and is_constant(out):
                 _check_constant(out, what)
             return out

@@ -116,7 +116,7 @@ def parse_spec(inputs: Mapping[str, Any]) -> AttentionSpec:
     elif heads > 1:
         raise DlcalcError("W_O: several heads need the output projection W_O")
     t = lambda a: None if a is None else tuple(map(tuple, a))  # noqa: E731
-    return AttentionSpec(t(q), t(k), t(v), causal, heads, t(w_o), t(x), t(w_q), t(w_k), t(w_v))
+    return AttentionSpec(tuple(map(tuple, q)), tuple(map(tuple, k)), tuple(map(tuple, v)), causal, heads, t(w_o), t(x), t(w_q), t(w_k), t(w_v))
 
 
 def _show(a: Matrix) -> m.Math:
@@ -271,7 +271,7 @@ def solve(spec: AttentionSpec) -> Result:
     }
     table = Table(
         [T("query", "查询")] + [T(f"key {j + 1}", f"键 {j + 1}") for j in range(len(k))],
-        [[str(i + 1)] + [m.fmt_number(w, DIGITS) for w in row] for i, row in enumerate(all_weights[0])],
+        [[str(i + 1), *[m.fmt_number(w, DIGITS) for w in row]] for i, row in enumerate(all_weights[0])],
         T("Attention weights" + ("" if h == 1 else " (head 1)"), "注意力权重" + ("" if h == 1 else "（第 1 个头）")),
     )
     summary: list[tuple[Text, Text | str]] = [
