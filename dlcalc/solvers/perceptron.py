@@ -168,8 +168,9 @@ def train(spec: PerceptronSpec) -> Training:
         updates = 0
         for i, (x, y) in enumerate(zip(spec.x, spec.y), 1):
             net = sum((wi * xi for wi, xi in zip(w, x)), Fraction(0)) + (b or 0)
+            out: Fraction | None
             if spec.rule == "error":
-                out: Fraction | None = activation(net, spec)
+                out = activation(net, spec)
                 factor = spec.lr * (y - out)
                 wrong = out != y
             else:
@@ -181,7 +182,7 @@ def train(spec: PerceptronSpec) -> Training:
             if wrong:
                 updates += 1
                 w = tuple(wi + d for wi, d in zip(w, dw))
-                b = b + db if b is not None else None
+                b = b + db if b is not None and db is not None else None  # db is None exactly when b is
             run.history.append(Presentation(epoch, i, net, out, y, wrong, dw, db, w, b))
         if updates == 0:
             run.converged = True
@@ -325,11 +326,12 @@ def _update_steps(spec: PerceptronSpec, p: Presentation) -> list[Step]:
     an error, then w ← … and b ← … each with its arithmetic."""
     x = spec.x[p.sample - 1]
     w_old = tuple(wi - d for wi, d in zip(p.w, p.delta_w))
-    b_old = None if p.b is None else p.b - p.delta_b
+    b_old = None if p.b is None or p.delta_b is None else p.b - p.delta_b  # delta_b is None exactly when b is
     head = T("Epoch {e}, sample {i}: ", "第 {e} 轮，样本 {i}：").format(e=p.epoch, i=p.sample)
     net = m.total([m.num(wi) * m.num(xi) for wi, xi in zip(w_old, x)] + ([] if b_old is None else [m.num(b_old)]))
     lr = m.num(spec.lr)
     if spec.rule == "error":
+        assert p.output is not None  # the error rule records the output
         o, d = m.fmt_number(p.output), m.fmt_number(p.target)
         f = "sgn" if spec.outputs == "pm1" else "step"
         why = T("o = {f}({n}) = {o} ≠ d = {d}: update", "o = {f}({n}) = {o} ≠ d = {d}：更新").format(
@@ -355,7 +357,7 @@ def _update_steps(spec: PerceptronSpec, p: Presentation) -> list[Step]:
             ],
         )
     )
-    if p.b is not None:
+    if p.b is not None and b_old is not None:
         steps.append(
             Step(
                 head + T("update b", "更新 b"),
@@ -372,10 +374,11 @@ def _table(spec: PerceptronSpec, run: Training) -> Table:
     cols += [T("update", "更新"), T("Δw", "Δw"), T("w", "w")]
     if spec.b0 is not None:
         cols += [T("b", "b")]
-    rows = []
+    rows: list[list[Text | str]] = []
     for p in run.history:
-        row = [str(p.epoch), str(p.sample), m.vec(list(spec.x[p.sample - 1])).text, m.fmt_number(p.net)]
+        row: list[Text | str] = [str(p.epoch), str(p.sample), m.vec(list(spec.x[p.sample - 1])).text, m.fmt_number(p.net)]
         if spec.rule == "error":
+            assert p.output is not None  # the error rule records the output
             row += [m.fmt_number(p.output), m.fmt_number(p.target)]
         else:
             row += [m.fmt_number(p.target * p.net), m.fmt_number(p.target)]
