@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +26,7 @@ class Table:
     """A grid the terminal shows as a table (a network summary, a perceptron's history)."""
 
     columns: list[Text]
-    rows: list[list[Text | str]]
+    rows: Sequence[Sequence[Text | str]]  # read-only: any list of lists of str/Text
     title: Text | None = None
     wrap: int | None = None  # the one column allowed to wrap; the others keep each cell on one line
 

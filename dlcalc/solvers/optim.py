@@ -108,7 +108,7 @@ def parse_spec(inputs: Mapping[str, Any]) -> OptimSpec:
     opt = str(inputs.get("optimizer") or "sgd").strip().lower()
     if opt not in OPTIMIZERS:
         raise DlcalcError(f"optimizer: expected one of {', '.join(OPTIMIZERS)}, got {opt!r}")
-    compare = ()
+    compare: tuple[str, ...] = ()
     if inputs.get("compare"):
         raw = inputs["compare"]
         items = raw if isinstance(raw, (list, tuple)) else str(raw).replace(";", ",").split(",")
@@ -141,7 +141,7 @@ def parse_spec(inputs: Mapping[str, Any]) -> OptimSpec:
         grads = tuple(tuple(float(v) for v in row) for row in parse_matrix(inputs["grads"], "grads"))
     else:
         raise DlcalcError('optim: give --f "w^2 + 3*w" or --grads "0.5; -0.2"')
-    width = len(names) if f is not None else len(grads[0])
+    width = len(grads[0]) if grads is not None else len(names)  # grads is None exactly when f is given
     start = (
         tuple(float(v) for v in parse_vector(inputs["start"], "start"))
         if inputs.get("start") is not None
@@ -235,7 +235,7 @@ def _gradient_of(f: Any, names: tuple[str, ...]) -> list:
 def run(spec: OptimSpec, optimizer: str) -> tuple[list[dict[str, Any]], Stopped | None]:
     """Every step's gradient, state and new parameters; a Stopped when f became undefined mid-run."""
     w = list(spec.start)
-    state = {"b": None, "s": [0.0] * len(w), "m": [0.0] * len(w), "v": [0.0] * len(w)}
+    state: dict[str, Any] = {"b": None, "s": [0.0] * len(w), "m": [0.0] * len(w), "v": [0.0] * len(w)}
     eps = spec.eps if spec.eps is not None else (1e-10 if optimizer == "adagrad" else 1e-8)
     out: list[dict[str, Any]] = []
     for t in range(1, spec.steps + 1):
@@ -497,7 +497,7 @@ def solve(spec: OptimSpec) -> Result:
                 "(" + ", ".join(show(d) for d in ds) + ")", r"\left(" + ", ".join(_latex(d) for d in ds) + r"\right)"
             )
 
-        steps.append(Step(T("Gradient of f", "f 的梯度"), m.Math("g = ∇f", r"g = \nabla f"), [Lazy(nabla)]))
+        steps.append(Step(T("Gradient of f", "f 的梯度"), m.Math("g = ∇f", r"g = \nabla f"), [Lazy(nabla)]))  # type: ignore[list-item]  # Lazy is a duck-typed Math
     for r in rows:
         if r["step"] <= WORKED or r is rows[-1]:
             if r["step"] == len(rows) and len(rows) > WORKED + 1:
@@ -570,6 +570,7 @@ def solve(spec: OptimSpec) -> Result:
         ),
     ]
     if spec.f is not None:
+        assert spec.f_text is not None  # given with f
         summary.insert(0, (T("Function", "函数"), spec.f_text))
     return Result("optim", T("Optimizer steps", "优化器迭代"), answer, summary, steps, tables, notes=notes, spec=spec)
 
