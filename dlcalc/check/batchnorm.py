@@ -18,9 +18,9 @@ def check(result: Result) -> CheckReport:
     with torch.no_grad():
         bn.weight.copy_(torch.tensor(spec.gamma, dtype=torch.float64))
         bn.bias.copy_(torch.tensor(spec.beta, dtype=torch.float64))
-        bn.running_mean.copy_(torch.tensor(spec.running_mean, dtype=torch.float64))
-        bn.running_var.copy_(torch.tensor(spec.running_var, dtype=torch.float64))
-        bn.num_batches_tracked.fill_(spec.num_batches_tracked)  # momentum=None averages over these
+        bn.running_mean.copy_(torch.tensor(spec.running_mean, dtype=torch.float64))  # type: ignore[union-attr]  # torch types the buffers Optional; tracked here
+        bn.running_var.copy_(torch.tensor(spec.running_var, dtype=torch.float64))  # type: ignore[union-attr]  # torch types the buffers Optional; tracked here
+        bn.num_batches_tracked.fill_(spec.num_batches_tracked)  # type: ignore[union-attr]  # torch: Optional buffers; momentum=None averages over these
         bn.train(spec.mode == "train")
         y = bn(torch.tensor(spec.x, dtype=torch.float64))
     report = CheckReport(f"{torch_version()} nn.{cls.__name__} ({spec.mode} mode, float64)")
@@ -31,6 +31,6 @@ def check(result: Result) -> CheckReport:
             ("running_mean", result.answer["running_mean"], bn.running_mean),
             ("running_var", result.answer["running_var"], bn.running_var),
         ):
-            ok = all(abs(a - b) <= TOL for a, b in zip(mine, theirs.tolist()))
-            report.add(name, ", ".join(f"{v:.9g}" for v in mine), ", ".join(f"{v:.9g}" for v in theirs.tolist()), ok)
+            ok = all(abs(a - b) <= TOL for a, b in zip(mine, theirs.tolist()))  # type: ignore[union-attr]  # torch types the buffers Optional; tracked here
+            report.add(name, ", ".join(f"{v:.9g}" for v in mine), ", ".join(f"{v:.9g}" for v in theirs.tolist()), ok)  # type: ignore[union-attr]  # torch types the buffers Optional; tracked here
     return report

@@ -55,6 +55,8 @@ def _check_nll(result: Result, report: CheckReport) -> CheckReport:
         "nll_loss", f"{a['loss']:.12g}", f"{loss.item():.12g}", abs(a["loss"] - loss.item()) <= TOL * (1 + abs(loss.item()))
     )
     ours = a["gradient"] if len(spec.rows) > 1 else [a["gradient"]]
+    flat_ours: list[float]
+    flat_theirs: list[float]
     flat_ours, flat_theirs = sum(ours, []), sum(g.tolist(), [])
     report.add("gradient", _fmt(flat_ours), _fmt(flat_theirs), _close(flat_ours, flat_theirs))
     return report

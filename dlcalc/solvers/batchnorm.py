@@ -269,15 +269,15 @@ def solve(spec: BatchNormSpec) -> Result:
     out = _apply(spec, normalize)
     for ch in range(c):
         vals = _values(spec, ch)
-        g, b, mu, var = _n(spec.gamma[ch]), _n(spec.beta[ch]), _n(use_mean[ch]), _n(use_var[ch])
-        root = m.Math(f"√({var.text} + {_n(spec.eps).text})", rf"\sqrt{{{var.latex} + {_n(spec.eps).latex}}}")
+        g, b, mu_m, var_m = _n(spec.gamma[ch]), _n(spec.beta[ch]), _n(use_mean[ch]), _n(use_var[ch])
+        root = m.Math(f"√({var_m.text} + {_n(spec.eps).text})", rf"\sqrt{{{var_m.latex} + {_n(spec.eps).latex}}}")
         steps.append(
             Step(
                 T(f"{unit.en} {ch + 1}: normalize, scale and shift", f"{unit.zh} {ch + 1}：归一化、缩放与平移"),
                 m.sym("y"),
                 [
                     m.Math("γ·(x - μ)/√(σ² + ε) + β", r"\gamma \frac{x - \mu}{\sqrt{\sigma^2 + \varepsilon}} + \beta"),
-                    m.vec(m.elide([m.frac(g * (_n(v) - mu), root) + b for v in vals])),
+                    m.vec(m.elide([m.frac(g * (_n(v) - mu_m), root) + b for v in vals])),
                     m.vec(m.elide([_n(normalize(ch, v)) for v in vals])),
                 ],
                 T("eval mode: the running statistics, not the batch's", "eval 模式：使用滑动统计量而非本批统计量")
