@@ -316,6 +316,7 @@ def solve(spec: SoftmaxSpec) -> Result:
             del rest
     if spec.loss == "cross_entropy":
         t = spec.target
+        assert t is not None  # every loss has its target
         loss = -math.fsum(ti * lp for ti, lp in zip(t, log_p) if ti != 0)
         steps.append(
             Step(
@@ -330,8 +331,8 @@ def solve(spec: SoftmaxSpec) -> Result:
             )
         )
         if spec.target_index is not None:
-            y = spec.target_index
-            chain = [m.Math(f"-ln p_{y}", rf"-\ln p_{{{y}}}"), -_n(log_p[y]), _n(loss)]
+            idx = spec.target_index
+            chain = [m.Math(f"-ln p_{idx}", rf"-\ln p_{{{idx}}}"), -_n(log_p[idx]), _n(loss)]
         else:
             used = [(ti, lp) for ti, lp in zip(t, log_p) if ti != 0]
             chain = [
@@ -356,6 +357,7 @@ def solve(spec: SoftmaxSpec) -> Result:
         answer.update(loss=loss, gradient=[g / T_ for g in grad], target=list(t))
     elif spec.loss == "mse":
         t = spec.target
+        assert t is not None  # every loss has its target
         y = list(spec.logits)
         n = len(y)
         squares = [(a - b) ** 2 for a, b in zip(y, t)]
@@ -387,6 +389,7 @@ def solve(spec: SoftmaxSpec) -> Result:
         answer.update(loss=loss, gradient=grad, target=list(t))
     elif spec.loss == "bce":
         t = spec.target
+        assert t is not None  # every loss has its target
         n = len(z)
         probs = [sigmoid(v) for v in z]
         # torch's BCEWithLogits form: -[t ln σ(z) + (1 - t) ln σ(-z)] = max(z, 0) - z·t + ln(1 + e^(-|z|))
