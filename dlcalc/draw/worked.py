@@ -15,7 +15,7 @@ from rich.cells import cell_len
 
 from dlcalc.draw.model import Diagram, Sketch, say
 from dlcalc.errors import DlcalcError
-from dlcalc.text import T
+from dlcalc.text import T, Text
 
 SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -102,7 +102,7 @@ def backprop(result) -> Diagram:
         return list(range(size)) if size <= 4 else [0, 1, 2]
 
     # which layers get a column: all, else the first two and the last two around a "⋯" column
-    layouts = [list(range(depth + 1))]
+    layouts: list[list[int | None]] = [list(range(depth + 1))]
     if depth >= 4:
         layouts.append([0, 1, None, depth - 1, depth])
     if depth >= 3:
@@ -364,7 +364,8 @@ def net(result) -> Diagram:
     per_column = -(-len(units) // columns)
     wide = (WIDTH - 3 - (columns - 1) * NET_GAP) // columns
 
-    def lines(u: _Unit, merges: bool) -> list[str]:
+    def lines(u: _Unit, merges: bool) -> list[Text | str]:
+        out: list[Text | str]
         if u.kind == "elided":
             out = [T(f"⋮ {u.name[2:]} more", f"⋮ 省略 {u.name[2:]} 个")]
             return [out[0], f"{_shape(u.shape)} · {_count(u.params)} p"]
@@ -393,18 +394,18 @@ def net(result) -> Diagram:
         for n, u in enumerate(units):
             u.extra = ""
             far = []
-            for s in u.sources:
-                if s == n - 1:
+            for src in u.sources:
+                if src == n - 1:
                     continue
-                (cs, rs), (ct, rt) = place[s], place[n]
+                (cs, rs), (ct, rt) = place[src], place[n]
                 used = lanes.setdefault(cs, [])
                 lane = next((k for k in range(2) if cs == ct and all(
                     b <= rs or a >= rt for (a, b, kk) in used if kk == k)), None)  # fmt: skip
                 if lane is None:
-                    far.append(s)
+                    far.append(src)
                     continue
                 used.append((rs, rt, lane))
-                skips.append((s, n, lane))
+                skips.append((src, n, lane))
             if far:
 
                 def short(unit: _Unit, lang: str) -> str:

@@ -42,8 +42,8 @@ def neuron() -> Diagram:
     s.text(41, 14, T("output y", "输出 y"), w=17, align="center")
     s.text(61, 14, T("next layer's input", "下一层的输入"), w=19, align="center")
 
-    for row, x, w in ((16, "x₁", "w₁"), (18, "x₂", "w₂"), (20, "xₙ", "wₙ")):
-        s.text(0, row, x)
+    for row, x_name, w in ((16, "x₁", "w₁"), (18, "x₂", "w₂"), (20, "xₙ", "wₙ")):
+        s.text(0, row, x_name)
         s.path((3, row), (14, row), (14, 18), (20, 18), dst="sum")
         s.text(5, row, w, kind="tag")
     s.op("sum", 20, 18, "Σ")
