@@ -10,7 +10,7 @@ _dlcalc_subcommands() {
 
 _dlcalc_options() {
     case "$1" in
-        "") echo "--version --help -h" ;;
+        "") echo "--version --lang --help -h" ;;
         "act") echo "--at --alpha --json --latex --md --lang --check --help -h" ;;
         "attention") echo "--causal --heads --file -f --set --json --latex --md --lang --check --help -h" ;;
         "backprop") echo "--steps --mine --tol --file -f --set --png --svg --json --latex --md --lang --check --help -h" ;;
@@ -20,7 +20,7 @@ _dlcalc_options() {
         "bank show") echo "--solution --path --json --md --latex --lang --help -h" ;;
         "batchnorm") echo "--mode --file -f --set --json --latex --md --lang --check --help -h" ;;
         "bptt") echo "--sequence --target --cell --h0 --c0 --weight-ih --weight-hh --bias-ih --bias-hh --nonlinearity --loss --lr --truncate --png --full --file -f --set --x --json --latex --md --lang --check --help -h" ;;
-        "completion") echo "--help -h" ;;
+        "completion") echo "--lang --help -h" ;;
         "conv") echo "--kernel -k --stride -s --padding -p --dilation -d --out-channels -o --groups -g --no-bias --transposed --output-padding --layout --target --solve --png --svg --json --latex --md --lang --check --help -h" ;;
         "draw") echo "--list --png --svg --json --latex --md --lang --check --help -h" ;;
         "exam") echo "--seed --minutes --paper --key --pdf --tex --resume --db --lang --json --help -h" ;;
@@ -48,6 +48,7 @@ _dlcalc_options() {
 # prints the choices of an option that takes a value; returns 1 for a flag
 _dlcalc_value() {
     case "$1|$2" in
+        "|--lang") echo "en zh" ;;
         "act|--at") echo "" ;;
         "act|--alpha") echo "" ;;
         "act|--lang") echo "en zh" ;;
@@ -92,6 +93,7 @@ _dlcalc_value() {
         "bptt|--set") echo "" ;;
         "bptt|--x") echo "" ;;
         "bptt|--lang") echo "en zh" ;;
+        "completion|--lang") echo "en zh" ;;
         "conv|--kernel"|"conv|-k") echo "" ;;
         "conv|--stride"|"conv|-s") echo "" ;;
         "conv|--padding"|"conv|-p") echo "" ;;

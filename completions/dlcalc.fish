@@ -27,6 +27,7 @@ complete -c dlcalc -n '__fish_use_subcommand' -a quiz -d 'Practice quizzes: gene
 complete -c dlcalc -n '__fish_use_subcommand' -a rnn -d 'A simple RNN\'s forward pass, h_t = tanh(W_ih x_t + b_ih + W_hh h_t-1 + b_hh), step by step'
 complete -c dlcalc -n '__fish_use_subcommand' -a softmax -d 'Softmax computed stably (shift by the max, log-sum-exp), with its Jacobian'
 complete -c dlcalc -n '__fish_use_subcommand' -l version -d 'Show the version and exit'
+complete -c dlcalc -n '__fish_use_subcommand' -l lang -x -a 'en zh' -d 'Language of step names, prose, errors and help (or DLCALC_LANG)'
 complete -c dlcalc -n '__fish_use_subcommand' -l help -s h -d 'Show the help and exit'
 
 complete -c dlcalc -n '__fish_seen_subcommand_from act' -l at -x -d 'The points, e.g. "-2, 0, 3"'
@@ -131,6 +132,7 @@ complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -l check -d 'Rebuild th
 complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -l help -s h -d 'Show the help and exit'
 complete -c dlcalc -n '__fish_seen_subcommand_from bptt' -F
 
+complete -c dlcalc -n '__fish_seen_subcommand_from completion' -l lang -x -a 'en zh' -d 'Language of step names, prose, errors and help (or DLCALC_LANG)'
 complete -c dlcalc -n '__fish_seen_subcommand_from completion' -l help -s h -d 'Show the help and exit'
 
 complete -c dlcalc -n '__fish_seen_subcommand_from conv' -l kernel -s k -x -d 'Kernel size: N or NxM (height x width)'

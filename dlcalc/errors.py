@@ -25,12 +25,12 @@ class DlcalcError(Exception):
         self.text = text
 
     def in_language(self, lang: str) -> str:
+        if lang == "zh":  # an English message from its raise site, read through the phrase table (a
+            from dlcalc.text import zh_message  # T(en, zh) too: it may quote an OS error's words)
+
+            return zh_message(self.text(lang) if self.text is not None else self.message)
         if self.text is not None:
             return self.text(lang)
-        if lang == "zh":  # an English message from its raise site, read through the phrase table
-            from dlcalc.text import zh_message
-
-            return zh_message(self.message)
         return self.message
 
 

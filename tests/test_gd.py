@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from torch.utils.data import DataLoader, TensorDataset
 
 from dlcalc.errors import DlcalcError
+from dlcalc.render import say
 from dlcalc.solvers import gd
 
 
@@ -196,7 +197,7 @@ def test_compare_counts_updates_and_sees_sgd_noise():
                                             lr=0.01, epochs=4, seed=1)  # fmt: skip
         assert flat(run["final"]) == pytest.approx(params[-1], rel=1e-9)
         assert [float(v) for v in run["epoch_loss"]] == pytest.approx(epoch_loss, rel=1e-9)
-    assert r.figures and any("B batch (B = 8)" in line for line in r.figures[0])
+    assert r.figures and any("B batch (B = 8)" in say(line, "en") for line in r.figures[0])  # lines may be bilingual Text
 
 
 def test_last_batch_is_smaller_and_its_mean_divides_by_its_size():

@@ -41,7 +41,7 @@ class CheckReport:
             "ok": self.ok,
             "engine": self.engine,
             "items": [
-                {"what": i.what, "dlcalc": jsonable(i.ours), "torch": jsonable(i.theirs), "ok": i.ok}
+                {"what": i.what("en") if callable(i.what) else i.what, "dlcalc": jsonable(i.ours), "torch": jsonable(i.theirs), "ok": i.ok}
                 for i in self.items
             ],
         }

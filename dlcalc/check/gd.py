@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from dlcalc.check import CheckReport, torch_version
 from dlcalc.result import Result
+from dlcalc.text import T
 
 TOL = 1e-9
 
@@ -78,20 +79,20 @@ def _close(a: list[float], b: list[float]) -> bool:
 def compare_run(report: CheckReport, spec: Any, label: str, history: list[dict[str, Any]], epoch_loss: list, batch: int) -> None:
     theirs = replay(spec, batch)
     ours_samples = [h["samples"] for h in history]
-    report.add(f"{label}: samples of each batch", _short(ours_samples), _short(theirs["samples"]), ours_samples == theirs["samples"])
+    report.add(T("{l}: samples of each batch", "{l}：各批的样本").format(l=label), _short(ours_samples), _short(theirs["samples"]), ours_samples == theirs["samples"])
     worst = max(
         (abs(a - b) / (1 + abs(b)) for h, t in zip(history, theirs["params"]) for a, b in zip(flat(h["params"]), t)),
         default=math.inf,
     )
     same_count = len(history) == len(theirs["params"])
     report.add(
-        f"{label}: parameters after each of {len(history)} updates",
+        T("{l}: parameters after each of {n} updates", "{l}：{n} 次更新后各次的参数").format(l=label, n=len(history)),
         f"max relative |Δ| = {worst:.3g}",
         "torch.optim.SGD",
         same_count and worst <= TOL,
     )
     ours_loss = [float(v) for v in epoch_loss]
-    report.add(f"{label}: loss after each epoch", _short(ours_loss), _short(theirs["epoch_loss"]), _close(ours_loss, theirs["epoch_loss"]))
+    report.add(T("{l}: loss after each epoch", "{l}：每轮后的损失").format(l=label), _short(ours_loss), _short(theirs["epoch_loss"]), _close(ours_loss, theirs["epoch_loss"]))
 
 
 def check(result: Result) -> CheckReport:
@@ -105,7 +106,7 @@ def check(result: Result) -> CheckReport:
             # the other batch sizes: the parameters at the end and the epoch losses
             theirs = replay(spec, int(key))
             ok = _close(flat(run["final"]), theirs["params"][-1]) and _close([float(v) for v in run["epoch_loss"]], theirs["epoch_loss"])
-            report.add(f"B = {key}: final parameters and epoch losses", _short(flat(run["final"])), _short(theirs["params"][-1]), ok)
+            report.add(T("B = {k}: final parameters and epoch losses", "B = {k}：最终参数与每轮损失").format(k=key), _short(flat(run["final"])), _short(theirs["params"][-1]), ok)
     return report
 
 

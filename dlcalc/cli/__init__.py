@@ -139,7 +139,7 @@ def _placeholder() -> None:  # pragma: no cover - only listed by the bare --help
 
 
 def run(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = _root_lang(list(sys.argv[1:] if argv is None else argv))
     from dlcalc.cli.build import choose_help_lang, translate_help_options
 
     lang = choose_help_lang(argv)
@@ -149,6 +149,17 @@ def run(argv: list[str] | None = None) -> int:
         fail(e.in_language(lang))
         return 2
     translate_help_options(command)
+    if lang == "zh" and getattr(command, "commands", None) is not None:  # the root's own words
+        from dlcalc.cli.app import ROOT_HELP, VERSION_HELP
+
+        command.help = ROOT_HELP("zh")
+        for param in command.params:
+            if "--version" in getattr(param, "opts", ()):
+                param.help = VERSION_HELP("zh")
+            if "--lang" in getattr(param, "opts", ()):
+                from dlcalc.cli.options import SHARED_HELP
+
+                param.help = SHARED_HELP["lang"]("zh")
     from dlcalc.cli.argv import protect_values
 
     argv = protect_values(command, argv)
@@ -157,6 +168,23 @@ def run(argv: list[str] | None = None) -> int:
 
     flush_notes(code in (0, 1))
     return code
+
+
+def _root_lang(argv: list[str]) -> list[str]:
+    """`dlcalc --lang zh conv …`: a --lang before the command goes to the command (the root keeps it
+    only when no command follows, as in `dlcalc --lang zh --help`)."""
+    if argv[:1] == ["--lang"] and len(argv) > 1:
+        given, rest = argv[:2], argv[2:]
+    elif argv[:1] and argv[0].startswith("--lang="):
+        given, rest = argv[:1], argv[1:]
+    else:
+        return argv
+    if rest[:1] in (["-h"], ["--help"]):
+        return rest + given  # the listing of every command, as the bare --help
+    if not rest or rest[0].startswith("-"):
+        return argv
+    end = rest.index("--") if "--" in rest else len(rest)
+    return rest[:end] + given + rest[end:]
 
 
 def _run(command: Any, argv: list[str], lang: str) -> int:
@@ -223,6 +251,7 @@ def _silence_stdout() -> None:
 _USAGE_ZH = [
     (r"no such option:? (\S+)", r"没有选项 \1"),
     (r"no such command:? (\S+)", r"没有命令 \1"),
+    (r"missing command", r"缺少命令"),
     (r"missing argument '([^']*)'", r"缺少参数 '\1'"),
     (r"missing option '([^']*)'", r"缺少选项 '\1'"),
     (r"missing parameter:? (\S+)", r"缺少参数 \1"),

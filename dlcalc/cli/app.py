@@ -25,18 +25,25 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+from dlcalc.cli.options import Lang, LangOpt  # noqa: E402
+from dlcalc.text import T  # noqa: E402
+
+ROOT_HELP = T("Worked, torch-checked answers to deep-learning exam calculations.", "深度学习考试计算题的逐步解答，并经 torch 核对。")
+VERSION_HELP = T("Show the version and exit.", "显示版本并退出。")
+
+
 @app.callback()
 def root(
     version: Annotated[
-        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help=VERSION_HELP.en)
     ] = None,
+    lang: LangOpt = Lang.en,  # read before parsing (the help's language); a command after it gets it
 ) -> None:
     """Worked, torch-checked answers to deep-learning exam calculations."""
 
 
 # The one line of each hand-written command in both languages (the bare `dlcalc --help` lists
 # them from the generated index; commands built from a solver's declaration carry their own).
-from dlcalc.text import T  # noqa: E402
 
 COMMAND_HELP = {
     "bank": T("The problem bank: list, show and check the bilingual exam problems.", "题库：列出、查看并核对中英双语考题。"),

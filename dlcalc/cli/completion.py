@@ -9,6 +9,7 @@ import typer
 
 from dlcalc.cli.app import app
 from dlcalc.cli.build import say
+from dlcalc.cli.options import SHARED_HELP, Lang
 from dlcalc.text import T
 
 
@@ -31,6 +32,7 @@ INSTALL = T(
 @app.command(help=say(HELP) + "\n\n" + say(INSTALL))
 def completion(
     shell: Annotated[Shell, typer.Argument(help=say(T("bash, zsh or fish.", "bash、zsh 或 fish。")))],
+    lang: Annotated[Lang, typer.Option("--lang", help=say(SHARED_HELP["lang"]), envvar="DLCALC_LANG", show_envvar=False)] = Lang.en,
 ) -> None:
     from dlcalc.data import completion_script
 

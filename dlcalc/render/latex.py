@@ -84,7 +84,7 @@ def to_latex(result: Result, lang: str = "en") -> str:
     for figure in result.figures:
         lines += [
             r"\begin{verbatim}",
-            *[ascii_latex(row) if lang != "zh" else row for row in figure],
+            *[ascii_latex(say(row, lang)) if lang != "zh" else say(row, lang) for row in figure],
             r"\end{verbatim}",
         ]
     if result.steps:
@@ -181,8 +181,9 @@ def to_markdown(result: Result, lang: str = "en") -> str:
         lines.append("")
         lines += [f"> {md_text(n(lang))}" for n in result.notes]
     for figure in result.figures:
-        fence = "`" * max(3, max((len(r) for f in figure for r in re.findall("`+", f)), default=0) + 1)
-        lines += ["", fence, *figure, fence]
+        rows = [say(row, lang) for row in figure]
+        fence = "`" * max(3, max((len(r) for f in rows for r in re.findall("`+", f)), default=0) + 1)
+        lines += ["", fence, *rows, fence]
     return "\n".join(lines)
 
 

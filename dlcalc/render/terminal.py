@@ -45,7 +45,7 @@ def render(console: Console, result: Result, lang: str = "en", check: Any = None
             lang=lang,
         )
     for figure in result.figures:
-        console.print(RichText("\n".join(figure)))
+        console.print(RichText("\n".join(say(row, lang) for row in figure)))
 
     if result.steps and not result.show_steps:
         console.print(RichText(HEADINGS["folded"](lang).format(n=len(result.steps)), style="dim"))
@@ -287,7 +287,7 @@ def print_table(
 
 
 def render_check(console: Console, check: Any, lang: str = "en") -> None:
-    rows = [[item.what, str(item.ours), str(item.theirs), "✓" if item.ok else "✗"] for item in check.items]
+    rows = [[say(item.what, lang), str(item.ours), str(item.theirs), "✓" if item.ok else "✗"] for item in check.items]
     print_table(
         console,
         [HEADINGS["what"](lang), HEADINGS["ours"](lang), HEADINGS["torch"](lang), ""],

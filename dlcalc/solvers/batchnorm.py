@@ -90,16 +90,23 @@ def parse_spec(inputs: Mapping[str, Any]) -> BatchNormSpec:
     x = _floats(raw)
     shape = _shape(x)
     if len(shape) not in (2, 3, 4):
+        got = "×".join(map(str, shape))
         raise DlcalcError(
-            f"x: expected N×F or N×C×L (BatchNorm1d) or N×C×H×W (BatchNorm2d), got shape {'×'.join(map(str, shape)) or 'a number'}"
-        )
+            T("x: expected N×F or N×C×L (BatchNorm1d) or N×C×H×W (BatchNorm2d), got shape {s}",
+              "x：应为 N×F、N×C×L（BatchNorm1d）或 N×C×H×W（BatchNorm2d），得到形状 {s}").format(s=got)
+            if got else T("x: expected N×F or N×C×L (BatchNorm1d) or N×C×H×W (BatchNorm2d), got a number",
+                          "x：应为 N×F、N×C×L（BatchNorm1d）或 N×C×H×W（BatchNorm2d），得到一个数")
+        )  # fmt: skip
     c = shape[1]
     mode = str(inputs.get("mode") or "train").strip().lower()
     if mode not in ("train", "eval"):
         raise DlcalcError(f"mode: expected train or eval, got {mode!r}")
     count = math.prod(shape) // c
     if mode == "train" and count < 2:
-        raise DlcalcError("x: training mode needs more than one value per feature (torch refuses a batch of 1)")
+        raise DlcalcError(
+            T("x: training mode needs more than one value per feature (torch refuses a batch of 1)",
+              "x：训练模式下每个特征需要不止一个值（torch 拒绝大小为 1 的批）")
+        )  # fmt: skip
 
     def per_feature(key: str, default: float) -> tuple[float, ...]:
         if inputs.get(key) is None:

@@ -974,10 +974,8 @@ def jacobian_steps(spec: BPTTSpec, f: Forward, lags: list[Lag]) -> list[Step]:
         for k in range(last, 0, -1):
             out.append(
                 Step(
-                    T("Cell path of step {k}", "第 {k} 步的细胞通路").format(k=k),
-                    m.Math(
-                        f"∂c{k}/∂c{k - 1} (direct)", rf"\partial c_{{{k}}}/\partial c_{{{k - 1}}}\ (\text{{direct}})"
-                    ),
+                    T("Cell path of step {k} (direct)", "第 {k} 步的细胞通路（直接）").format(k=k),
+                    m.Math(f"∂c{k}/∂c{k - 1}", rf"\partial c_{{{k}}}/\partial c_{{{k - 1}}}"),  # the label says: direct
                     [m.Math(f"f{k}", rf"f_{{{k}}}"), R.vec(f.gates[k]["f"])],
                     T(
                         "c_k = f_k ⊙ c_{k−1} + i_k ⊙ g_k: the old cell is only scaled by the forget gate",
@@ -1030,9 +1028,7 @@ def jacobian_steps(spec: BPTTSpec, f: Forward, lags: list[Lag]) -> list[Step]:
         out.append(
             Step(
                 T("Lag {k}: cell path against the gated path", "间隔 {k}：细胞通路与门控通路").format(k=lag.lag),
-                m.Math(
-                    f"∂c{last}/∂c{t} (cell path)", rf"\partial c_{{{last}}}/\partial c_{{{t}}}\ (\text{{cell path}})"
-                ),
+                m.Math(f"∂c{last}/∂c{t}", rf"\partial c_{{{last}}}/\partial c_{{{t}}}"),  # the label says: cell path
                 m.dedupe([prod, nums, R.vec(lag.cell_path)]),
                 T(
                     "beside it ‖∂h_T/∂h_t‖₂ = {h} (c_t held: through the gates, and the cells after t)",

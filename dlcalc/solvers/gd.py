@@ -663,8 +663,8 @@ def update_steps(spec: GDSpec, u: Update) -> list[Step]:
     targets = [spec.y[i] for i in u.rows]
     if spec.model == "mlp":
         steps.append(
-            Step(label, m.Math("h (one row per sample)", "h"), [m.matrix(u.fw.h, DIGITS)],
-                 T("h = {a}(W1·x + b1)", "h = {a}(W1·x + b1)").format(a=spec.activation))  # fmt: skip
+            Step(label, m.Math("h", "h"), [m.matrix(u.fw.h, DIGITS)],
+                 T("h = {a}(W1·x + b1), one row per sample", "h = {a}(W1·x + b1)，每个样本一行").format(a=spec.activation))  # fmt: skip
         )
         out = m.Math("z = w2·h + b2", r"z = w_2 \cdot h + b_2") if spec.loss == "bce" else m.Math("ŷ = w2·h + b2", r"\hat y = w_2 \cdot h + b_2")
         steps.append(Step(T("Outputs", "输出"), out, [_vec(u.fw.z)]))
@@ -803,11 +803,15 @@ def loss_chart(spec: GDSpec, runs: list[Run], width: int = CHART_WIDTH, height: 
     lines += ["          │" + "".join(row) for row in grid[1:-1]]
     lines.append(f"{_fmt_axis(lo):>9} ┤" + "".join(grid[-1]))
     lines.append("          └" + "─" * width)
-    lines.append("          0" + f"{'epoch':^{width - 1}}"[: width - 1 - len(str(spec.epochs))] + str(spec.epochs))
-    names = {"B": "batch", "M": "mini-batch", "S": "stochastic"}
-    legend = "   ".join(f"{mk} {names[mk]} (B = {run.batch})" for mk, run in zip(_marks(runs, spec.n), runs))
-    lines.append(f"          loss over all {spec.n} samples after each update" + (" (log scale)" if log else ""))
-    lines.append(f"          {legend}   *: overlap")
+    end = str(spec.epochs)
+    lines.append(T("          0" + f"{'epoch':^{width - 1}}"[: width - 1 - len(end)] + end,  # type: ignore[arg-type]
+                   "          0" + f"{'轮':^{width - 2}}"[: width - 2 - len(end)] + end))  # fmt: skip
+    names = {"B": T("batch", "批量"), "M": T("mini-batch", "小批量"), "S": T("stochastic", "随机")}
+    marks = list(zip(_marks(runs, spec.n), runs))
+    lines.append(T(f"          loss over all {spec.n} samples after each update" + (" (log scale)" if log else ""),  # type: ignore[arg-type]
+                   f"          每次更新后全部 {spec.n} 个样本上的损失" + ("（对数刻度）" if log else "")))  # fmt: skip
+    lines.append(T("          " + "   ".join(f"{mk} {names[mk]('en')} (B = {run.batch})" for mk, run in marks) + "   *: overlap",  # type: ignore[arg-type]
+                   "          " + "   ".join(f"{mk} {names[mk]('zh')}（B = {run.batch}）" for mk, run in marks) + "   *：重合"))  # fmt: skip
     return lines
 
 

@@ -188,7 +188,7 @@ def solve(spec: GRUSpec) -> Result:
             "weights_form": w.form,
         },
         summary=[
-            (T("Sizes", "尺寸"), f"input {w.inputs}, hidden {w.hidden}, {len(spec.x)} step(s)"),
+            (T("Sizes", "尺寸"), T("input {i}, hidden {h}, {n} step(s)", "输入 {i}，隐藏 {h}，{n} 步").format(i=w.inputs, h=w.hidden, n=len(spec.x))),
             (T("Convention", "约定"), spec.convention),
             (T("Final h", "最终 h"), R.vec(hs[-1]).text),
         ],

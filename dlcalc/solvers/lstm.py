@@ -198,7 +198,7 @@ def solve(spec: LSTMSpec) -> Result:
             **({"peephole": {f"p_{g}": list(p) for g, p in spec.peephole}} if spec.peephole else {}),
         },
         summary=[
-            (T("Sizes", "尺寸"), f"input {w.inputs}, hidden {w.hidden}, {len(spec.x)} step(s)"),
+            (T("Sizes", "尺寸"), T("input {i}, hidden {h}, {n} step(s)", "输入 {i}，隐藏 {h}，{n} 步").format(i=w.inputs, h=w.hidden, n=len(spec.x))),
             (T("Final h", "最终 h"), R.vec(hs[-1]).text),
             (T("Final c", "最终 c"), R.vec(cs[-1]).text),
         ],

@@ -168,7 +168,7 @@ def solve(spec: RNNSpec) -> Result:
         "weights_form": w.form,
     }
     summary: list[tuple[Text, Text | str]] = [
-        (T("Sizes", "尺寸"), f"input {w.inputs}, hidden {w.hidden}, {len(spec.x)} step(s)"),
+        (T("Sizes", "尺寸"), T("input {i}, hidden {h}, {n} step(s)", "输入 {i}，隐藏 {h}，{n} 步").format(i=w.inputs, h=w.hidden, n=len(spec.x))),
         (T("h per step", "各步 h"), ", ".join(R.vec(v).text for v in hs)),
     ]
     if ys:

@@ -155,7 +155,8 @@ def _nll(spec: SoftmaxSpec) -> Result:
         Step(
             T("Gradient with respect to the input", "对输入的梯度"),
             m.Math("∂E/∂a[n, c]", r"\partial E/\partial a_{n,c}"),
-            [m.Math("-1/N where c = t_n, else 0", r"-\tfrac{1}{N}\ [c = t_n]"), m.matrix(grad, DIGITS) if N > 1 else _vec(grad[0])],
+            [m.Math("-1/N·[c = t_n]", r"-\tfrac{1}{N}\ [c = t_n]"), m.matrix(grad, DIGITS) if N > 1 else _vec(grad[0])],
+            T("[c = t_n] is 1 where c = t_n, else 0", "[c = t_n] 在 c = t_n 时为 1，否则为 0"),
         ),
     ]
     notes = []
