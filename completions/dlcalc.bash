@@ -2,7 +2,7 @@
 
 _dlcalc_subcommands() {
     case "$1" in
-        "") echo "act attention backprop bank batchnorm bptt completion conv draw exam examples explain gd grad gru loss lstm metrics net optim perceptron pool quiz rnn softmax" ;;
+        "") echo "act attention backprop bank batchnorm bptt completion conv draw dwsep exam examples explain gd grad gru loss lstm metrics net optim perceptron pool quiz rnn softmax" ;;
         "bank") echo "check list show" ;;
         "quiz") echo "history review stats" ;;
     esac
@@ -23,6 +23,7 @@ _dlcalc_options() {
         "completion") echo "--lang --help -h" ;;
         "conv") echo "--kernel -k --stride -s --padding -p --dilation -d --out-channels -o --groups -g --no-bias --transposed --output-padding --layout --target --solve --png --svg --json --latex --md --lang --check --help -h" ;;
         "draw") echo "--list --png --svg --json --latex --md --lang --check --help -h" ;;
+        "dwsep") echo "--kernel -k --out-channels -o --stride -s --padding -p --no-bias --json --latex --md --lang --check --help -h" ;;
         "exam") echo "--seed --minutes --paper --key --pdf --tex --resume --db --lang --json --help -h" ;;
         "examples") echo "--copy --json --latex --md --lang --check --help -h" ;;
         "explain") echo "--list --topic --example -e --path --json --latex --md --lang --check --help -h" ;;
@@ -110,6 +111,11 @@ _dlcalc_value() {
         "draw|--png") echo "__FILE__" ;;
         "draw|--svg") echo "__FILE__" ;;
         "draw|--lang") echo "en zh" ;;
+        "dwsep|--kernel"|"dwsep|-k") echo "" ;;
+        "dwsep|--out-channels"|"dwsep|-o") echo "" ;;
+        "dwsep|--stride"|"dwsep|-s") echo "" ;;
+        "dwsep|--padding"|"dwsep|-p") echo "" ;;
+        "dwsep|--lang") echo "en zh" ;;
         "exam|--seed") echo "" ;;
         "exam|--minutes") echo "" ;;
         "exam|--pdf") echo "" ;;

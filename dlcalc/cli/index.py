@@ -11,6 +11,7 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ('completion', 'cli.completion', 'Print the shell completion script (static: pressing TAB never starts Python).', '打印 shell 补全脚本（静态脚本：按 TAB 不会启动 Python）。'),
     ('conv', 'solvers.conv', 'Output shape and parameter count of one convolution layer, worked step by step.', '逐步算出一个卷积层的输出形状与参数量。'),
     ('draw', 'cli.draw', 'Draw an exam diagram (neuron, LSTM, transformer …), labelled, with what each part does.', '画出考试常考的示意图（神经元、LSTM、Transformer…），并标注各部分作用。'),
+    ('dwsep', 'solvers.dwsep', 'Depthwise-separable convolution (MobileNet): depthwise + 1×1 pointwise vs a standard conv — shape, parameters, multiply-adds, the 1/C_out + 1/K² ratio.', '深度可分离卷积（MobileNet）：逐通道卷积 + 1×1 逐点卷积与标准卷积对比——输出形状、参数量、乘加次数与 1/C_out + 1/K² 之比。'),
     ('exam', 'cli.exam', "Sit a mock final exam in the course's structure, with points and a clock.", '按课程期末结构参加模拟考试，计分并计时。'),
     ('examples', 'cli.examples', 'The example problems shipped with dlcalc: list them, print one, or copy one out (--copy DIR).', 'dlcalc 自带的示例题：列出、打印其中一个，或复制出来（--copy DIR）。'),
     ('explain', 'cli.explain', 'Look a term up in the course glossary: definition, formula, related terms, the command to try.', '在课程术语表中查词：定义、公式、相关术语与可试的命令。'),
@@ -29,7 +30,7 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ('softmax', 'solvers.softmax', 'Softmax computed stably (shift by the max, log-sum-exp), with its Jacobian.', '稳定地计算 softmax（减去最大值、log-sum-exp），并给出雅可比矩阵。'),
 ]
 # every solver, by module name (some are reached through another command: conv --solve)
-SOLVERS: tuple[str, ...] = ('act', 'attention', 'backprop', 'batchnorm', 'bptt', 'conv', 'conv_inverse', 'gd', 'grad', 'gru', 'loss', 'lstm', 'metrics', 'net', 'optim', 'perceptron', 'pool', 'pool_inverse', 'rnn', 'softmax')
+SOLVERS: tuple[str, ...] = ('act', 'attention', 'backprop', 'batchnorm', 'bptt', 'conv', 'conv_inverse', 'dwsep', 'gd', 'grad', 'gru', 'loss', 'lstm', 'metrics', 'net', 'optim', 'perceptron', 'pool', 'pool_inverse', 'rnn', 'softmax')
 # quiz topics with a question template, and the module whose `template` draws one
 TEMPLATES: dict[str, str] = {
     'act': 'dlcalc.quiz.templates',
@@ -38,6 +39,7 @@ TEMPLATES: dict[str, str] = {
     'batchnorm': 'dlcalc.quiz.templates',
     'bptt': 'dlcalc.solvers.bptt',
     'conv': 'dlcalc.quiz.templates',
+    'dwsep': 'dlcalc.solvers.dwsep',
     'gd': 'dlcalc.solvers.gd',
     'grad': 'dlcalc.quiz.templates',
     'gru': 'dlcalc.quiz.templates',

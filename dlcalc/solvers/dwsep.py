@@ -1,0 +1,367 @@
+"""Depthwise-separable convolution (MobileNet's block) against a standard convolution.
+
+A depthwise conv (groups = C: one K_h×K_w filter per input channel) followed by a 1×1 pointwise
+conv (C → C_out), against one standard K_h×K_w conv C → C_out of the same output shape:
+
+    weights:        depthwise C·K²,          pointwise C·C_out,          standard C·C_out·K²
+    multiply-adds:  depthwise C·K²·H'W',     pointwise C·C_out·H'W',     standard C·C_out·K²·H'W'
+    ratio (weights and multiply-adds):  (C·K² + C·C_out) / (C·C_out·K²) = 1/C_out + 1/K²
+
+(K² = K_h·K_w.) Biases add C (depthwise) + C_out (pointwise) against C_out (standard); the ratio
+is stated for the weights. Exact integers and Fractions throughout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from dlcalc import mathfmt as m
+from dlcalc.declare import Input, Solver
+from dlcalc.errors import DlcalcError
+from dlcalc.parse import parse_dims, parse_int, parse_pair
+from dlcalc.result import Result, Step, Table
+from dlcalc.solvers.window import Window, pair_arg, window_steps
+from dlcalc.text import T
+
+
+@dataclass(frozen=True)
+class DwSepSpec:
+    channels: int
+    size: tuple[int, int]
+    kernel: tuple[int, int]
+    out_channels: int
+    stride: tuple[int, int] = (1, 1)
+    padding: tuple[int, int] = (0, 0)
+    bias: bool = True
+
+
+def _spec(values: dict[str, Any]) -> DwSepSpec:
+    c, h, w = values["input"]
+    spec = DwSepSpec(
+        channels=c,
+        size=(h, w),
+        kernel=values["kernel"],
+        out_channels=values["out_channels"],
+        stride=values["stride"],
+        padding=values["padding"],
+        bias=values["bias"] is not False,
+    )
+    for name, value in (("input", (c, h, w)), ("kernel", spec.kernel), ("stride", spec.stride)):
+        if min(value) <= 0:
+            raise DlcalcError(
+                T("{n}: must be positive, got {v}", "{n}：必须为正，得到 {v}").format(
+                    n=name, v="x".join(map(str, value))
+                )
+            )
+    if spec.out_channels <= 0:
+        raise DlcalcError(
+            T("out_channels: must be positive, got {v}", "out_channels：必须为正，得到 {v}").format(v=spec.out_channels)
+        )
+    if min(spec.padding) < 0:
+        raise DlcalcError(T("padding: must not be negative", "padding：不能为负"))
+    for dim, wd in zip("HW", windows(spec)):
+        if wd.output_size() <= 0:
+            raise DlcalcError(
+                T(
+                    "kernel: the window spans {s} along {d} but the padded input is only {p}",
+                    "kernel：窗口沿 {d} 跨 {s}，但填充后的输入只有 {p}",
+                ).format(s=wd.span, d=dim, p=wd.padded)
+            )
+    return spec
+
+
+def _chw(value: Any, what: str) -> tuple[int, ...]:
+    return parse_dims(value, what, (3,))
+
+
+def _bias(value: Any, what: str) -> bool:
+    from dlcalc.parse import parse_bool
+
+    return parse_bool(value, what)
+
+
+SOLVER = Solver(
+    name="dwsep",
+    help=T(
+        "Depthwise-separable convolution (MobileNet): depthwise + 1×1 pointwise vs a standard conv — shape, parameters, multiply-adds, the 1/C_out + 1/K² ratio.",
+        "深度可分离卷积（MobileNet）：逐通道卷积 + 1×1 逐点卷积与标准卷积对比——输出形状、参数量、乘加次数与 1/C_out + 1/K² 之比。",
+    ),
+    example="dlcalc dwsep 32x112x112 -k 3 -o 64 -p 1",
+    inputs=(
+        Input(
+            "input",
+            _chw,
+            help=T("Input size CxHxW (x, × or * between sizes).", "输入尺寸 CxHxW（尺寸之间用 x、× 或 *）。"),
+            positional=True,
+            required=True,
+            metavar="INPUT",
+        ),
+        Input(
+            "kernel",
+            parse_pair,
+            help=T("Depthwise kernel size: N or NxM.", "逐通道卷积核尺寸：N 或 NxM。"),
+            short="-k",
+            metavar="N|HxW",
+            required=True,
+        ),
+        Input(
+            "out_channels",
+            parse_int,
+            help=T(
+                "Output channels C_out of the pointwise (and the standard) conv.",
+                "逐点卷积（及标准卷积）的输出通道数 C_out。",
+            ),
+            short="-o",
+            metavar="N",
+            required=True,
+        ),
+        Input(
+            "stride",
+            parse_pair,
+            help=T(
+                "Stride of the depthwise (and the standard) conv: N or NxM.",
+                "逐通道卷积（及标准卷积）的步幅：N 或 NxM。",
+            ),
+            short="-s",
+            metavar="N|HxW",
+            default=(1, 1),
+        ),
+        Input(
+            "padding",
+            parse_pair,
+            help=T("Zero padding on each side: N or NxM.", "每侧补零：N 或 NxM。"),
+            short="-p",
+            metavar="N|HxW",
+            default=(0, 0),
+        ),
+        Input(
+            "bias",
+            _bias,
+            help=T("The convolutions have no bias terms.", "卷积没有偏置项。"),
+            flag="--no-bias",
+            switch=True,
+            on=False,
+            default=True,
+        ),
+    ),  # fmt: skip
+    spec=_spec,
+)
+
+
+def windows(spec: DwSepSpec) -> list[Window]:
+    return [Window(spec.size[i], spec.kernel[i], spec.stride[i], spec.padding[i], spec.padding[i]) for i in range(2)]
+
+
+def solve(spec: DwSepSpec) -> Result:
+    C, F = spec.channels, spec.out_channels
+    kh, kw = spec.kernel
+    K2 = kh * kw
+    ws = windows(spec)
+    steps: list[Step] = []
+    sizes: list[int] = []
+    for label, wd in [("HW", ws[0])] if ws[0] == ws[1] else [("H", ws[0]), ("W", ws[1])]:
+        out, dim_steps = window_steps(label, wd, dilated=False)
+        steps += dim_steps
+        sizes += [out] * len(label)
+    ho, wo = sizes
+    hw = ho * wo
+    square = kh == kw
+    Cs, Fs = m.sym("C"), m.sub("C", "out")
+    Ks = m.sym("K") ** 2 if square else m.sub("K", "h") * m.sub("K", "w")
+    HWs = m.Math("H'W'", r"H'W'")
+    k_num = m.num(kh) ** 2 if square else m.num(kh) * m.num(kw)
+    dw_w, pw_w, std_w = C * K2, C * F, C * F * K2
+    dw_b, pw_b, std_b = (C, F, F) if spec.bias else (0, 0, 0)
+    dw_m, pw_m, std_m = dw_w * hw, pw_w * hw, std_w * hw
+    hw_num = m.num(ho) * m.num(wo)
+
+    def step(label: Any, lhs: m.Math, formula: m.Math, numbers: m.Math, value: int, note: Any = None) -> None:
+        steps.append(Step(label, lhs, m.dedupe([formula, numbers, m.num(value)]), note))
+
+    steps.append(
+        Step(
+            T("Depthwise output shape", "逐通道卷积输出形状"),
+            None,
+            [],
+            T(
+                "one K_h×K_w filter per channel (groups = C): {c} channels in, {c} out, {h}×{w}",
+                "每个通道一个 K_h×K_w 滤波器（groups = C）：输入 {c} 通道，输出 {c} 通道，{h}×{w}",
+            ).format(c=C, h=ho, w=wo),
+        )
+    )
+    step(T("Depthwise weights", "逐通道卷积权重"), m.sub("W", "dw"), Cs * Ks, m.num(C) * k_num, dw_w)
+    step(T("Pointwise weights (1×1)", "逐点卷积权重（1×1）"), m.sub("W", "pw"), Cs * Fs, m.num(C) * m.num(F), pw_w)
+    step(
+        T("Standard conv weights", "标准卷积权重"), m.sub("W", "std"), Cs * Fs * Ks, m.num(C) * m.num(F) * k_num, std_w
+    )
+    if spec.bias:
+        steps.append(
+            Step(
+                T("Bias terms", "偏置项"),
+                None,
+                [],
+                T(
+                    "depthwise C = {c} + pointwise C_out = {f} = {s}; standard C_out = {f}",
+                    "逐通道 C = {c} + 逐点 C_out = {f} = {s}；标准卷积 C_out = {f}",
+                ).format(c=C, f=F, s=C + F),
+            )
+        )
+    step(
+        T("Depthwise multiply-adds", "逐通道卷积乘加次数"),
+        m.sub("MAC", "dw"),
+        Cs * Ks * HWs,
+        m.num(C) * k_num * hw_num,
+        dw_m,
+    )
+    step(
+        T("Pointwise multiply-adds", "逐点卷积乘加次数"),
+        m.sub("MAC", "pw"),
+        Cs * Fs * HWs,
+        m.num(C) * m.num(F) * hw_num,
+        pw_m,
+    )
+    step(
+        T("Standard conv multiply-adds", "标准卷积乘加次数"),
+        m.sub("MAC", "std"),
+        Cs * Fs * Ks * HWs,
+        m.num(C) * m.num(F) * k_num * hw_num,
+        std_m,
+    )
+    ratio = Fraction(dw_w + pw_w, std_w)
+    r_sym = m.frac(Cs * Ks + Cs * Fs, Cs * Fs * Ks)
+    steps.append(
+        Step(
+            T("Saving ratio (weights; multiply-adds alike, H'W' cancels)", "节省比例（权重；乘加次数同理，H'W' 约去）"),
+            m.Math("r", "r"),
+            [
+                r_sym,
+                m.frac(1, Fs) + m.frac(1, Ks),
+                m.frac(1, F) + m.frac(1, K2),
+                m.frac(dw_w + pw_w, std_w),
+                m.num(ratio),
+            ],
+            T("divide numerator and denominator by C·C_out·K²", "分子分母同除以 C·C_out·K²"),
+        )
+    )
+    sep_p, std_p = dw_w + pw_w + dw_b + pw_b, std_w + std_b
+    out_shape = [F, ho, wo]
+    answer = {
+        "input_shape": [C, *spec.size],
+        "depthwise_shape": [C, ho, wo],
+        "output_shape": out_shape,
+        "depthwise_params": dw_w + dw_b,
+        "pointwise_params": pw_w + pw_b,
+        "params": sep_p,
+        "standard_params": std_p,
+        "depthwise_weights": dw_w,
+        "pointwise_weights": pw_w,
+        "standard_weights": std_w,
+        "depthwise_macs": dw_m,
+        "pointwise_macs": pw_m,
+        "macs": dw_m + pw_m,
+        "standard_macs": std_m,
+        "ratio": ratio,
+        "macs_ratio": Fraction(dw_m + pw_m, std_m),
+        "bias": spec.bias,
+    }
+    layers = (
+        f"Conv2d({C}, {C}, kernel_size={pair_arg(spec.kernel)}, stride={pair_arg(spec.stride)}, "
+        f"padding={pair_arg(spec.padding)}, groups={C}" + ("" if spec.bias else ", bias=False") + ")"
+        f" → Conv2d({C}, {F}, kernel_size=1" + ("" if spec.bias else ", bias=False") + ")"
+    )
+    table = Table(
+        [T("part", "部分"), T("parameters", "参数量"), T("multiply-adds", "乘加次数")],
+        [
+            [T("depthwise", "逐通道"), str(dw_w + dw_b), str(dw_m)],
+            [T("pointwise 1×1", "逐点 1×1"), str(pw_w + pw_b), str(pw_m)],
+            [T("separable total", "可分离合计"), str(sep_p), str(dw_m + pw_m)],
+            [T("standard conv", "标准卷积"), str(std_p), str(std_m)],
+        ],
+    )
+    notes = [
+        T(
+            "multiply-adds count the weights only (a bias is an addition, not a multiply-add)",
+            "乘加次数只计权重（偏置是加法，不算乘加）",
+        )
+    ]
+    if spec.bias:
+        notes.append(
+            T(
+                "the ratio is for the weights; with biases the parameters are {a} vs {b}",
+                "比例按权重计；含偏置时参数量为 {a} 对 {b}",
+            ).format(a=sep_p, b=std_p)
+        )
+    return Result(
+        kind="dwsep",
+        title=T("Depthwise-separable convolution", "深度可分离卷积"),
+        answer=answer,
+        summary=[
+            (T("Layers", "层"), layers),
+            (T("Output shape", "输出形状"), f"{C}×{spec.size[0]}×{spec.size[1]} → {F}×{ho}×{wo}"),
+            (T("Parameters", "参数量"), f"{sep_p} vs {std_p}"),
+            (T("Multiply-adds", "乘加次数"), f"{dw_m + pw_m} vs {std_m}"),
+            (T("Ratio", "比例"), f"1/{F} + 1/{K2} = {ratio}"),
+        ],
+        steps=steps,
+        tables=[table],
+        notes=notes,
+        spec=spec,
+    )
+
+
+def template(rng: Any, difficulty: int = 1) -> Any:
+    """A MobileNet-like block: parameters of both parts and the saving ratio (difficulty 1), plus
+    the multiply-adds and the output shape with a stride (difficulty 2 and up)."""
+    from dlcalc.quiz.templates import Draft, part
+
+    c = rng.choice([8, 16, 24, 32, 64])
+    f = rng.choice([x for x in (16, 32, 64, 128) if x != c])
+    k = rng.choice([3, 3, 5])
+    size = rng.choice([7, 14, 28, 56])
+    s = 1 if difficulty <= 1 else rng.choice([1, 2])
+    inputs = {
+        "input": f"{c}x{size}x{size}",
+        "kernel": k,
+        "out_channels": f,
+        "stride": s,
+        "padding": k // 2,
+        "bias": False,
+    }
+    parts = [
+        part("depthwise_params", "depthwise parameters", "逐通道卷积参数量", "exact", names=("depthwise",)),
+        part("pointwise_params", "pointwise parameters", "逐点卷积参数量", "exact", names=("pointwise",)),
+        part("standard_params", "standard parameters", "标准卷积参数量", "exact", names=("standard",)),
+        part("ratio", "ratio", "比例", "exact", names=("比值",)),
+    ]
+    asks_en = (
+        "the depthwise parameters, the pointwise parameters, the standard parameters and the ratio (as a fraction)"
+    )
+    asks_zh = "逐通道卷积参数量、逐点卷积参数量、标准卷积参数量以及两者的比例（分数）"
+    if difficulty > 1:
+        parts += [
+            part("output_shape", "output shape", "输出形状"),
+            part("macs", "separable multiply-adds", "可分离乘加次数", "exact", names=("multiply-adds",)),
+        ]
+        asks_en = (
+            asks_en[: -len(" and the ratio (as a fraction)")]
+            + ", the ratio (as a fraction), the output shape and the separable multiply-adds"
+        )
+        asks_zh = asks_zh + "、输出形状与可分离乘加次数"
+    statement = T(
+        "A {c}×{n}×{n} input goes through a {k}×{k} depthwise conv (groups = {c}, stride {s}, padding {p}, no bias) and then "
+        "a 1×1 pointwise conv to {f} channels, in place of a standard {k}×{k} conv to {f} channels. Give {asks}.",
+        "{c}×{n}×{n} 的输入先经过 {k}×{k} 逐通道卷积（groups = {c}，步幅 {s}，填充 {p}，无偏置），再经过 1×1 逐点卷积得到 {f} 个通道，"
+        "以代替一个 {k}×{k}、输出 {f} 通道的标准卷积。求{asks}。",
+    )
+    statement = T(
+        statement.en.format(c=c, n=size, k=k, s=s, p=k // 2, f=f, asks=asks_en),
+        statement.zh.format(c=c, n=size, k=k, s=s, p=k // 2, f=f, asks=asks_zh),
+    )
+    return Draft("dwsep", "dwsep", inputs, statement, parts, difficulty=difficulty)
+
+
+def well_posed(q: Any) -> bool:
+    a = q.result.answer
+    return all(v > 0 for v in a["output_shape"]) and a["ratio"] < 1
