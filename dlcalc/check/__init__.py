@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dlcalc.errors import DlcalcError
+from dlcalc.text import Text
 
 
 @dataclass
 class CheckItem:
-    what: str
+    what: str | Text  # a row's name, in both languages where it is prose
     ours: Any
     theirs: Any
     ok: bool
@@ -31,7 +32,7 @@ class CheckReport:
     def ok(self) -> bool:
         return all(item.ok for item in self.items)
 
-    def add(self, what: str, ours: Any, theirs: Any, ok: bool | None = None) -> None:
+    def add(self, what: str | Text, ours: Any, theirs: Any, ok: bool | None = None) -> None:
         self.items.append(CheckItem(what, ours, theirs, ours == theirs if ok is None else ok))
 
     def to_dict(self) -> dict[str, Any]:

@@ -155,11 +155,11 @@ def run(argv: list[str] | None = None) -> int:
         command.help = ROOT_HELP("zh")
         for param in command.params:
             if "--version" in getattr(param, "opts", ()):
-                param.help = VERSION_HELP("zh")
+                param.help = VERSION_HELP("zh")  # type: ignore[attr-defined]  # an Option (click.Parameter has no help)
             if "--lang" in getattr(param, "opts", ()):
                 from dlcalc.cli.options import SHARED_HELP
 
-                param.help = SHARED_HELP["lang"]("zh")
+                param.help = SHARED_HELP["lang"]("zh")  # type: ignore[attr-defined]
     from dlcalc.cli.argv import protect_values
 
     argv = protect_values(command, argv)
