@@ -741,3 +741,16 @@ def test_any_forward_answers_or_refuses_in_one_line(fragments, n, big):
     except DlcalcError as e:
         assert "\n" not in e.message and len(e.message) < 400
         assert "internal" not in e.message
+
+
+def test_a_layer_given_a_tensor_built_in_the_code_is_refused_in_one_line():
+    """Found by the property test above: `torch.zeros(…) + len(x)` is a tensor that does not come
+    from the input; handing it to a layer was an AttributeError, not a refusal."""
+    code = (
+        "import torch\nimport torch.nn as nn\n\n"
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(8, 8)\n\n"
+        "    def forward(self, x):\n        x = len(x)\n        x = torch.zeros(0, 0) + x\n        x = self.fc(x)\n        return x\n"
+    )
+    with pytest.raises(DlcalcError) as e:
+        read(code, "4x8")
+    assert "\n" not in e.value.message and "internal" not in e.value.message

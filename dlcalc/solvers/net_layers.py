@@ -188,6 +188,12 @@ def _norm_shape(value: Any) -> tuple[int, ...]:
 def apply(call: LayerCall, args: list[Any], kwargs: dict[str, Any]) -> Applied:
     """The layer `call` applied to `args` (tensors: objects with .shape and .batch)."""
     name = call.name
+    for a in [*args, *kwargs.values()]:
+        if hasattr(a, "shape") and not hasattr(a, "batch"):  # a tensor built in the code (torch.zeros …)
+            raise DlcalcError(
+                f"{name} is given a tensor built in the code, not one that comes from the input: "
+                "dlcalc follows the input's tensors through the layers"
+            )
     if name == "MultiheadAttention":
         return _mha(call, args, kwargs)
     if name in ("RNN", "LSTM", "GRU"):
