@@ -34,6 +34,7 @@ from dlcalc.result import Result, Step, Table
 from dlcalc.solvers import lstm as lstm_solver
 from dlcalc.solvers import recurrent as R
 from dlcalc.solvers import rnn as rnn_solver
+from dlcalc.solvers.recurrent import H0, SEQUENCE, WEIGHTS
 from dlcalc.text import T, Text
 
 CELLS = ("rnn", "lstm")
@@ -81,18 +82,13 @@ SOLVER = Solver(
     ),
     example='dlcalc bptt --sequence "1; 2; 3" --weight-ih 0.5 --weight-hh 0.1 --target 0.5',
     inputs=(
-        Input("x", help=T('The sequence, one step per row: "1; 2; 3" or "1,0; 0,1".', '输入序列，每行一步："1; 2; 3" 或 "1,0; 0,1"。'),
-              flag="--sequence", aliases=("--x",), metavar="MATRIX"),
+        SEQUENCE,
         Input("target", help=T('One target per step ("0; 0; 1", vectors as rows "1,0; 0,1"), or one value: the last step only.',
                                '每步一个目标（"0; 0; 1"，向量按行 "1,0; 0,1"），或只给一个值：仅最后一步。'), metavar="MATRIX"),
         Input("cell", help=T("The recurrent cell.", "循环单元。"), choices=CELLS, default="rnn"),
-        Input("h0", help=T('Initial hidden state, e.g. "0,0".', '初始隐藏状态，例如 "0,0"。'), metavar="LIST", shown_default=T("zeros", "全零")),
+        H0,
         Input("c0", help=T("LSTM: initial cell state.", "LSTM：初始细胞状态。"), metavar="LIST", shown_default=T("zeros", "全零")),
-        Input("weight_ih", help=T('torch layout: rows "0.1,0.2; 0.3,0.4" (gates stacked).', 'torch 排布：按行 "0.1,0.2; 0.3,0.4"（各门堆叠）。'),
-              metavar="MATRIX"),
-        Input("weight_hh", help=T("torch layout: hidden-to-hidden weights.", "torch 排布：隐藏到隐藏的权重。"), metavar="MATRIX"),
-        Input("bias_ih", help=T("torch layout: input bias.", "torch 排布：输入偏置。"), metavar="LIST"),
-        Input("bias_hh", help=T("torch layout: hidden bias.", "torch 排布：隐藏偏置。"), metavar="LIST"),
+        *WEIGHTS,
         Input("nonlinearity", help=T("RNN: tanh or relu.", "RNN：tanh 或 relu。"), choices=("tanh", "relu"), default="tanh"),
         Input("loss", help=T("half_sse: Σ ½(o − y)², as backprop; mse: torch.nn.MSELoss (the mean).",
                              "half_sse：Σ ½(o − y)²，与 backprop 相同；mse：torch.nn.MSELoss（取平均）。"),

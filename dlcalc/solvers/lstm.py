@@ -25,6 +25,7 @@ from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys
 from dlcalc.result import Result, Step
 from dlcalc.solvers import recurrent as R
+from dlcalc.solvers.recurrent import H0, SEQUENCE, WEIGHTS
 from dlcalc.text import T
 
 GATES = ("i", "f", "g", "o")
@@ -65,15 +66,10 @@ SOLVER = Solver(
            "LSTM 的前向传播：输入门、遗忘门、输出门、候选值、细胞状态与隐藏状态。"),
     example="dlcalc lstm -f lstm-scalar.yaml --check",
     inputs=(
-        Input("x", help=T('The sequence, one step per row: "1; 2; 3" or "1,0; 0,1".', '输入序列，每行一步："1; 2; 3" 或 "1,0; 0,1"。'),
-              flag="--sequence", aliases=("--x",), metavar="MATRIX"),
-        Input("h0", help=T('Initial hidden state, e.g. "0,0".', '初始隐藏状态，例如 "0,0"。'), metavar="LIST", shown_default=T("zeros", "全零")),
+        SEQUENCE,
+        H0,
         Input("c0", help=T("Initial cell state.", "初始细胞状态。"), metavar="LIST", shown_default=T("zeros", "全零")),
-        Input("weight_ih", help=T('torch layout: rows "0.1,0.2; 0.3,0.4" (gates stacked).', 'torch 排布：按行 "0.1,0.2; 0.3,0.4"（各门堆叠）。'),
-              metavar="MATRIX"),
-        Input("weight_hh", help=T("torch layout: hidden-to-hidden weights.", "torch 排布：隐藏到隐藏的权重。"), metavar="MATRIX"),
-        Input("bias_ih", help=T("torch layout: input bias.", "torch 排布：输入偏置。"), metavar="LIST"),
-        Input("bias_hh", help=T("torch layout: hidden bias.", "torch 排布：隐藏偏置。"), metavar="LIST"),
+        *WEIGHTS,
     ),
     fields=tuple(sorted(FIELDS)),
     file=True,

@@ -16,11 +16,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from dlcalc import mathfmt as m
+from dlcalc.declare import Input
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import parse_matrix, parse_vector
 from dlcalc.result import Step
 from dlcalc.solvers import stable
-from dlcalc.text import Text
+from dlcalc.text import T, Text
+
+# The inputs every recurrent command declares alike (rnn, lstm, gru, bptt), in their --help order.
+SEQUENCE = Input("x", help=T('The sequence, one step per row: "1; 2; 3" or "1,0; 0,1".', '输入序列，每行一步："1; 2; 3" 或 "1,0; 0,1"。'),
+                 flag="--sequence", aliases=("--x",), metavar="MATRIX")  # fmt: skip
+H0 = Input("h0", help=T('Initial hidden state, e.g. "0,0".', '初始隐藏状态，例如 "0,0"。'), metavar="LIST",
+           shown_default=T("zeros", "全零"))  # fmt: skip
+WEIGHTS = (
+    Input("weight_ih", help=T('torch layout: rows "0.1,0.2; 0.3,0.4" (gates stacked).', 'torch 排布：按行 "0.1,0.2; 0.3,0.4"（各门堆叠）。'),
+          metavar="MATRIX"),
+    Input("weight_hh", help=T("torch layout: hidden-to-hidden weights.", "torch 排布：隐藏到隐藏的权重。"), metavar="MATRIX"),
+    Input("bias_ih", help=T("torch layout: input bias.", "torch 排布：输入偏置。"), metavar="LIST"),
+    Input("bias_hh", help=T("torch layout: hidden bias.", "torch 排布：隐藏偏置。"), metavar="LIST"),
+)  # fmt: skip
 
 DIGITS = 6
 TORCH_KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")

@@ -18,6 +18,7 @@ from dlcalc.errors import DlcalcError
 from dlcalc.parse import only_keys, parse_bool
 from dlcalc.result import Result, Step
 from dlcalc.solvers import recurrent as R
+from dlcalc.solvers.recurrent import H0, SEQUENCE, WEIGHTS
 from dlcalc.text import T, Text
 
 ALIASES = {"h": (("W_xh", "W"), ("W_hh", "U"), ("b_h", "b"))}
@@ -58,14 +59,9 @@ SOLVER = Solver(
            "简单 RNN 的前向传播 h_t = tanh(W_ih x_t + b_ih + W_hh h_t-1 + b_hh)，逐步计算。"),
     example='dlcalc rnn --sequence "1; 2; 3" --weight-ih 0.5 --weight-hh 0.1',
     inputs=(
-        Input("x", help=T('The sequence, one step per row: "1; 2; 3" or "1,0; 0,1".', '输入序列，每行一步："1; 2; 3" 或 "1,0; 0,1"。'),
-              flag="--sequence", aliases=("--x",), metavar="MATRIX"),
-        Input("h0", help=T('Initial hidden state, e.g. "0,0".', '初始隐藏状态，例如 "0,0"。'), metavar="LIST", shown_default=T("zeros", "全零")),
-        Input("weight_ih", help=T('torch layout: rows "0.1,0.2; 0.3,0.4" (gates stacked).', 'torch 排布：按行 "0.1,0.2; 0.3,0.4"（各门堆叠）。'),
-              metavar="MATRIX"),
-        Input("weight_hh", help=T("torch layout: hidden-to-hidden weights.", "torch 排布：隐藏到隐藏的权重。"), metavar="MATRIX"),
-        Input("bias_ih", help=T("torch layout: input bias.", "torch 排布：输入偏置。"), metavar="LIST"),
-        Input("bias_hh", help=T("torch layout: hidden bias.", "torch 排布：隐藏偏置。"), metavar="LIST"),
+        SEQUENCE,
+        H0,
+        *WEIGHTS,
         Input("nonlinearity", help=T("tanh or relu.", "tanh 或 relu。"), choices=("tanh", "relu"), default="tanh"),
     ),
     fields=tuple(sorted(FIELDS)),
