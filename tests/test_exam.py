@@ -12,9 +12,9 @@ import subprocess
 import sys
 import time
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
+from terminal import Terminal
 
 from dlcalc.bank import load_bank
 from dlcalc.bank.parts import lookup, statement_problems
@@ -374,52 +374,16 @@ def test_review_brings_back_exam_questions(cli, db, monkeypatch):
     assert code == 0 and "RNN forward pass" in out and "h_1, h_2" in out, out[-1500:]
 
 
-class Pty:
-    """dlcalc in a pseudo-terminal: type, and read the screen."""
-
-    def __init__(self, args, tmp_path):
-        import pty
-
-        exe = Path(sys.executable).with_name("dlcalc")
-        cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "dlcalc"]
-        env = dict(os.environ, DLCALC_DB=str(tmp_path / "h.db"), COLUMNS="80", TERM="dumb")
-        self.master, slave = pty.openpty()
-        self.proc = subprocess.Popen(cmd + args, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
-        os.close(slave)
-        self.seen = b""
-
-    def wait_for(self, text, timeout=60):
-        import select
-
-        end = time.time() + timeout
-        while text.encode() not in self.seen and time.time() < end:
-            ready, _, _ = select.select([self.master], [], [], 0.2)
-            if ready:
-                try:
-                    self.seen += os.read(self.master, 65536)
-                except OSError:
-                    break
-        return text.encode() in self.seen
-
-    def type(self, text):
-        os.write(self.master, text.encode())
-
-    def close(self):
-        self.proc.wait(timeout=60)
-        os.close(self.master)
-        return self.proc.returncode
-
-
 def test_interactive_exam_in_a_terminal(tmp_path):
     """The real command in a pseudo-terminal: answer, move on, stop (:q), then resume and hand in."""
-    t = Pty(["exam", "--seed", "2"], tmp_path)
+    t = Terminal(["exam", "--seed", "2"], tmp_path, columns=80)
     assert t.wait_for("answer or :command")
     t.type("the soma sums inputs\n")
     assert t.wait_for("✓ saved") and t.wait_for("Question 2/11")
     t.type(":q\n")
     assert t.wait_for("dlcalc exam --resume")
     assert t.close() == 0
-    t = Pty(["exam", "--resume", "--lang", "zh"], tmp_path)
+    t = Terminal(["exam", "--resume", "--lang", "zh"], tmp_path, columns=80)
     assert t.wait_for("继续考试") and t.wait_for("第 2/11 题")
     t.type(":submit\n")
     assert t.wait_for("仍要交卷吗")

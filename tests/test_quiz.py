@@ -16,10 +16,10 @@ import threading
 import time
 import zipfile
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from rich.console import Console
+from terminal import Terminal
 
 from dlcalc.bank import find, load_bank
 from dlcalc.bank.parts import lookup, statement_problems
@@ -935,63 +935,8 @@ def test_summary_counts_parts():
 # --- in a terminal, as a student types ---------------------------------------------------------
 
 
-class Terminal:
-    """The real command in a pseudo-terminal: type, and read the screen."""
-
-    def __init__(self, args, tmp_path, lang="en"):
-        import pty
-
-        exe = Path(sys.executable).with_name("dlcalc")
-        cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "dlcalc"]
-        env = dict(os.environ, DLCALC_DB=str(tmp_path / "h.db"), COLUMNS="100", TERM="dumb")
-        self.master, slave = pty.openpty()
-
-        def controlling_terminal():  # as a shell does: so Ctrl-C typed at the terminal interrupts the quiz
-            import fcntl
-            import termios
-
-            os.setsid()
-            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-        self.proc = subprocess.Popen(
-            cmd + ["quiz", *args, "--lang", lang],
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            env=env,
-            close_fds=True,
-            preexec_fn=controlling_terminal,
-        )
-        os.close(slave)
-        self.seen = b""
-
-    def wait_for(self, text, timeout=30):
-        import select
-
-        end = time.time() + timeout
-        while text.encode() not in self.seen and time.time() < end:
-            ready, _, _ = select.select([self.master], [], [], 0.2)
-            if ready:
-                try:
-                    self.seen += os.read(self.master, 65536)
-                except OSError:
-                    break
-        return text.encode() in self.seen
-
-    def type(self, text):
-        os.write(self.master, text.encode() if isinstance(text, str) else text)
-
-    def screen(self):
-        return self.seen.decode("utf-8", "replace")
-
-    def close(self):
-        self.proc.wait(timeout=30)
-        os.close(self.master)
-        return self.proc.returncode
-
-
 def test_interactive_in_a_terminal(tmp_path):
-    t = Terminal(["--seed", "3", "--n", "2", "--topic", "pool"], tmp_path)
+    t = Terminal(["quiz", "--seed", "3", "--n", "2", "--topic", "pool"], tmp_path)
     assert t.wait_for("Your answer")
     t.type(b"\xff\xfe[/x]\n")  # bytes that are not UTF-8, and markup: read as text, never a crash
     assert t.wait_for("please answer again")
@@ -1007,7 +952,7 @@ def test_interactive_in_a_terminal(tmp_path):
 @pytest.mark.parametrize("lang, prompt, stopped", [("en", "[y/n/", "Quiz stopped"), ("zh", "[y/n/", "测验已停止")])
 def test_self_marking_hint_is_visible_and_ctrl_c_ends_the_line(tmp_path, lang, prompt, stopped):
     seed = next(s for s in range(200) if build(["concept"], 1, seed=s)[0].kind == "short")
-    t = Terminal(["--seed", str(seed), "--n", "2", "--topic", "concept"], tmp_path, lang)
+    t = Terminal(["quiz", "--seed", str(seed), "--n", "2", "--topic", "concept", "--lang", lang], tmp_path)
     assert t.wait_for("你的答案" if lang == "zh" else "Your answer")
     t.type("dendrites take input\n")
     assert t.wait_for(prompt), t.screen()[-500:]
@@ -1015,8 +960,7 @@ def test_self_marking_hint_is_visible_and_ctrl_c_ends_the_line(tmp_path, lang, p
     assert t.wait_for("2/2")
     t.seen = t.seen[t.seen.rindex(b"2/2") :]  # the first question's prompt must not count as the second's
     assert t.wait_for("你的答案" if lang == "zh" else "Your answer")
-    t.type("\x03")  # Ctrl-C at the prompt
-    assert t.wait_for(stopped)
+    assert t.interrupt(stopped), t.screen()[-800:]  # Ctrl-C at the prompt
     screen = t.screen().replace("\r", "")
     line = screen[screen.rindex(stopped) - 200 : screen.rindex(stopped)].split("\n")[-1]
     assert line.strip() == "", repr(line)  # the message starts on a line of its own
