@@ -23,6 +23,9 @@ def is_ratio(value: object) -> TypeIs[Rational]:
 
 
 ATOM, POW, MUL, ADD, REL = 100, 90, 70, 50, 10
+# An operator written before its argument that takes everything to its right (Σ x, ln p, max z,
+# t ln p): bare as a term of a sum or after a minus sign, bracketed as a factor or a numerator.
+OPEN = 60
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ class Math:
         return frac(other, self)
 
     def __neg__(self) -> Math:
-        a = _wrap(self, MUL)
+        a = _wrap(self, OPEN)
         return Math(f"-{a.text}", f"-{a.latex}", ADD)
 
     def __pow__(self, other: object) -> Math:
@@ -253,15 +256,147 @@ def _text_macro(macro: str) -> str:
 
 
 def juxt(a: object, b: object) -> Math:
-    """Implicit multiplication as written in formulas: 2P, D(K - 1)."""
-    ma, mb = _wrap(as_math(a), MUL), _wrap(as_math(b), ATOM)
-    return Math(f"{ma.text}{mb.text}", f"{ma.latex}{mb.latex}", MUL)
+    """Implicit multiplication as written in formulas: 2P, D(K - 1), αx, (1/n) Σ x; t ln p before an
+    operator. A fraction in front is bracketed in the text only ((1/n)x; \\frac{1}{n}x is grouped)."""
+    ma, mb = as_math(a), as_math(b)
+    if ma.prec == MUL and ma.latex.startswith(r"\frac") and "/" in ma.text:
+        ma = Math(f"({ma.text})", ma.latex, ATOM)
+    else:
+        ma = _wrap(ma, MUL)
+    if mb.prec != OPEN:
+        mb = _wrap(mb, ATOM)
+    name = mb.text.partition("(")[0]
+    word = mb.prec == OPEN or (
+        "(" in mb.text and len(name) > 1 and name.isascii() and name.isalpha()
+    )  # t ln p, (1 - t) ln(1 - p)
+    gap = " " if word or (ma.latex[-1:].isalpha() and "\\" in ma.latex and mb.latex[:1].isalpha()) else ""
+    return Math(
+        f"{ma.text}{' ' if word else ''}{mb.text}", f"{ma.latex}{gap}{mb.latex}", OPEN if mb.prec == OPEN else MUL
+    )
 
 
 def sub(base: str, index: str) -> Math:
     """A subscripted symbol: sub("H", "out") prints H_out and H_{\\text{out}}."""
     idx = index if len(index) == 1 or index.isdigit() else rf"\text{{{index}}}"
     return Math(f"{base}_{index}", f"{base}_{{{idx}}}", ATOM)
+
+
+def sq(x: object) -> Math:
+    """x², (y - t)²: a square as written in a formula (x^{2} in LaTeX)."""
+    mx = _wrap(as_math(x), ATOM)
+    return Math(f"{mx.text}²", f"{mx.latex}^{{2}}", POW)
+
+
+def element(base: object, *index: object) -> Math:
+    """An entry picked by its indices: a[n, t_n] in text, a_{n,t_n} in LaTeX."""
+    b, ms = as_math(base), [as_math(i) for i in index]
+    return Math(f"{b.text}[{', '.join(i.text for i in ms)}]", f"{b.latex}_{{{','.join(i.latex for i in ms)}}}", ATOM)
+
+
+def group(x: object, brackets: str = "()") -> Math:
+    """x in parentheses (or brackets "[]"), always: what a student brackets to show it belongs together."""
+    mx = as_math(x)
+    opening, closing = brackets[0], brackets[-1]
+    return Math(f"{opening}{mx.text}{closing}", rf"\left{opening}{mx.latex}\right{closing}", ATOM)
+
+
+def indexed(base: object, index: object) -> Math:
+    """A member of a sequence as dlcalc numbers it: h3, δz4 in text; h_{3}, \\delta z_{4} in LaTeX."""
+    b = as_math(base)
+    return Math(f"{b.text}{index}", f"{b.latex}_{{{as_math(index).latex}}}", ATOM)
+
+
+def word(name: str) -> Math:
+    """A name of several letters set upright as one operator: LSE, Concat, diag."""
+    return Math(name, rf"\operatorname{{{name}}}", ATOM)
+
+
+def apply(name: str, x: object, under: object | None = None) -> Math:
+    """An operator written before its argument: ln p, max z, max_j s_ij; ln(1 - p), ln(2.5) when the
+    argument is more than one symbol. It takes what follows, so a product or quotient brackets it."""
+    mx = as_math(x)
+    lname = _FUNCTION_TEX.get(name, rf"\operatorname{{{name}}}")
+    if under is not None:
+        mu = as_math(under)
+        name, lname = f"{name}_{mu.text}", f"{lname}_{{{mu.latex}}}"
+    if mx.prec >= ATOM and not mx.text.startswith("-") and not mx.text[:1].isdigit():  # ln p; ln(2.5)
+        return Math(f"{name} {mx.text}", f"{lname} {mx.latex}", OPEN)
+    return Math(f"{name}({mx.text})", rf"{lname}\left({mx.latex}\right)", ATOM)
+
+
+def sum_over(
+    body: object, index: object | None = None, start: object | None = None, stop: object | None = None
+) -> Math:
+    """Σ body, Σ_j body; a sum as its body is bracketed: Σ [a + b]. The LaTeX also shows the range
+    start..stop when given (\\sum_{t=1}^{3}); the terminal keeps Σ_t."""
+    mb = as_math(body)
+    if mb.prec < OPEN:
+        mb = group(mb, "[]")
+    under_t = under_l = ""
+    if index is not None:
+        mi = as_math(index)
+        under_t = f"_{mi.text}"
+        low = mi.latex if start is None else f"{mi.latex}={as_math(start).latex}"
+        under_l = f"_{{{low}}}" + ("" if stop is None else f"^{{{as_math(stop).latex}}}")
+    return Math(f"Σ{under_t} {mb.text}", rf"\sum{under_l} {mb.latex}", OPEN)
+
+
+def partial(f: object, x: object) -> Math:
+    """A partial derivative written inline: ∂E/∂z, \\partial E/\\partial z."""
+    mf, mx = as_math(f), as_math(x)
+    return Math(f"∂{mf.text}/∂{mx.text}", rf"\partial {mf.latex}/\partial {mx.latex}", MUL)
+
+
+def hadamard(*parts: object) -> Math:
+    """The elementwise product a ⊙ b ⊙ c (gates times states in an LSTM)."""
+    ms = [as_math(p) for p in parts]
+    ms = [_wrap(ms[0], MUL)] + [_right(p, MUL + 1) for p in ms[1:]]
+    return Math(" ⊙ ".join(p.text for p in ms), r" \odot ".join(p.latex for p in ms), MUL)
+
+
+def transpose(x: object) -> Math:
+    """Kᵀ, (QK)ᵀ."""
+    mx = _wrap(as_math(x), ATOM)
+    return Math(f"{mx.text}ᵀ", rf"{mx.latex}^{{\top}}", ATOM)
+
+
+def sqrt(x: object) -> Math:
+    """√3, √d_k, √(σ² + ε)."""
+    mx = as_math(x)
+    text = f"√{mx.text}" if mx.prec >= ATOM and not mx.text.startswith("-") else f"√({mx.text})"
+    return Math(text, rf"\sqrt{{{mx.latex}}}", ATOM)
+
+
+_SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def norm(x: object, p: int | None = None, squared: bool = False) -> Math:
+    """‖x‖, ‖x‖₂ (the 2-norm), ‖x‖² (its square)."""
+    mx = as_math(x)
+    text, latex = f"‖{mx.text}‖", rf"\left\|{mx.latex}\right\|"
+    if p is not None:
+        text, latex = text + str(p).translate(_SUBSCRIPT_DIGITS), latex + f"_{{{p}}}"
+    if squared:
+        text, latex = text + "²", latex + "^{2}"
+    return Math(text, latex, ATOM)
+
+
+def absolute(x: object) -> Math:
+    """|z|."""
+    mx = as_math(x)
+    return Math(f"|{mx.text}|", rf"\left|{mx.latex}\right|", ATOM)
+
+
+def prime(x: object) -> Math:
+    """W′, the value after an update (f′ for a derivative): ′ in text, ' in LaTeX."""
+    mx = _wrap(as_math(x), ATOM)
+    return Math(f"{mx.text}′", f"{mx.latex}'", ATOM)
+
+
+def if_else(then: object, condition: object, otherwise: object) -> Math:
+    """A two-way definition as a student reads it: `x if x > 0 else αx`; LaTeX `x > 0 \\,?\\, x : \\alpha x`."""
+    a, c, b = as_math(then), as_math(condition), as_math(otherwise)
+    return Math(f"{a.text} if {c.text} else {b.text}", rf"{c.latex} \,?\, {a.latex} : {b.latex}", REL)
 
 
 _LATEX_REL = {
