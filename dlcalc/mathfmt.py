@@ -159,6 +159,15 @@ def _terminating_decimal(value: Rational) -> str | None:
     return ("-" if value < 0 else "") + text
 
 
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """A count with its noun in English: 1 step, 3 steps, 1 batch, 2 batches (Chinese has no plural)."""
+    if count == 1:
+        return f"{count} {word}"
+    if words is None:
+        words = word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
+    return f"{count} {words}"
+
+
 def num(value: float | Rational, digits: int = 6) -> Math:
     text = fmt_number(value, digits)
     negative = text.startswith("-")

@@ -59,13 +59,22 @@ def transpose(a: Matrix) -> Matrix:
 
 SOLVER = Solver(
     name="attention",
-    help=T("Scaled dot-product attention worked out: QKᵀ, ÷√d_k, mask, softmax by row, weighted sum of V.",
-           "缩放点积注意力的完整计算：QKᵀ、÷√d_k、掩码、按行 softmax、对 V 加权求和。"),
+    help=T(
+        "Scaled dot-product attention worked out: QKᵀ, ÷√d_k, mask, softmax by row, weighted sum of V.",
+        "缩放点积注意力的完整计算：QKᵀ、÷√d_k、掩码、按行 softmax、对 V 加权求和。",
+    ),
     example="dlcalc attention -f attention.yaml --causal --check",
     inputs=(
-        Input("mask", help=T("The decoder's mask: no token sees a later one.", "解码器掩码：每个词元看不到其后的词元。"),
-              flag="--causal", switch=True, on="causal"),
-        Input("heads", help=T("Number of heads (then W_O is needed).", "头数（此时需要 W_O）。"), default=1, metavar="N"),
+        Input(
+            "mask",
+            help=T("The decoder's mask: no token sees a later one.", "解码器掩码：每个词元看不到其后的词元。"),
+            flag="--causal",
+            switch=True,
+            on="causal",
+        ),
+        Input(
+            "heads", help=T("Number of heads (then W_O is needed).", "头数（此时需要 W_O）。"), default=1, metavar="N"
+        ),
     ),
     fields=("Q", "K", "V", "X", "W_Q", "W_K", "W_V", "W_O", "causal"),
     file=True,
@@ -75,6 +84,31 @@ SOLVER = Solver(
 
 def parse_spec(inputs: Mapping[str, Any]) -> AttentionSpec:
     only_keys(inputs, FIELDS, "attention")
+    causal, heads = _mask_and_heads(inputs)
+    x = w_q = w_k = w_v = None
+    if inputs.get("X") is not None:
+        x, (w_q, w_k, w_v) = _tokens_and_projections(inputs)
+        q, k, v = matmul(x, w_q), matmul(x, w_k), matmul(x, w_v)
+    else:
+        q, k, v = _given_qkv(inputs)
+    _check_widths(q, k, v, heads)
+    w_o = _output_projection(inputs, v, heads)
+    t = lambda a: None if a is None else tuple(map(tuple, a))  # noqa: E731
+    return AttentionSpec(
+        tuple(map(tuple, q)),
+        tuple(map(tuple, k)),
+        tuple(map(tuple, v)),
+        causal,
+        heads,
+        t(w_o),
+        t(x),
+        t(w_q),
+        t(w_k),
+        t(w_v),
+    )
+
+
+def _mask_and_heads(inputs: Mapping[str, Any]) -> tuple[bool, int]:
     mask = str(inputs.get("mask") or "none").strip().lower()
     if mask not in ("none", "causal"):
         raise DlcalcError(f"mask: expected causal or none, got {inputs.get('mask')!r}")
@@ -82,25 +116,32 @@ def parse_spec(inputs: Mapping[str, Any]) -> AttentionSpec:
     heads = parse_int(inputs.get("heads", 1), "heads")
     if heads < 1:
         raise DlcalcError(f"heads: must be at least 1, got {heads}")
-    x = w_q = w_k = w_v = None
-    if inputs.get("X") is not None:
-        x = _mat(inputs["X"], "X")
-        d_model = len(x[0])
-        ws = []
-        for name in ("W_Q", "W_K", "W_V"):
-            if inputs.get(name) is None:
-                raise DlcalcError(f"{name}: missing (with X give W_Q, W_K and W_V, each {d_model}×d)")
-            w = _mat(inputs[name], name)
-            if len(w) != d_model:
-                raise DlcalcError(f"{name}: expected {d_model} rows (the width of X), got {len(w)}")
-            ws.append(w)
-        w_q, w_k, w_v = ws
-        q, k, v = matmul(x, w_q), matmul(x, w_k), matmul(x, w_v)
-    else:
-        for name in ("Q", "K", "V"):
-            if inputs.get(name) is None:
-                raise DlcalcError(f"{name}: missing (give Q, K and V, or X with W_Q, W_K, W_V)")
-        q, k, v = _mat(inputs["Q"], "Q"), _mat(inputs["K"], "K"), _mat(inputs["V"], "V")
+    return causal, heads
+
+
+def _tokens_and_projections(inputs: Mapping[str, Any]) -> tuple[Matrix, list[Matrix]]:
+    """X and the three projections W_Q, W_K, W_V, each with as many rows as X is wide."""
+    x = _mat(inputs["X"], "X")
+    d_model = len(x[0])
+    ws = []
+    for name in ("W_Q", "W_K", "W_V"):
+        if inputs.get(name) is None:
+            raise DlcalcError(f"{name}: missing (with X give W_Q, W_K and W_V, each {d_model}×d)")
+        w = _mat(inputs[name], name)
+        if len(w) != d_model:
+            raise DlcalcError(f"{name}: expected {d_model} rows (the width of X), got {len(w)}")
+        ws.append(w)
+    return x, ws
+
+
+def _given_qkv(inputs: Mapping[str, Any]) -> tuple[Matrix, Matrix, Matrix]:
+    for name in ("Q", "K", "V"):
+        if inputs.get(name) is None:
+            raise DlcalcError(f"{name}: missing (give Q, K and V, or X with W_Q, W_K, W_V)")
+    return _mat(inputs["Q"], "Q"), _mat(inputs["K"], "K"), _mat(inputs["V"], "V")
+
+
+def _check_widths(q: Matrix, k: Matrix, v: Matrix, heads: int) -> None:
     if len(q[0]) != len(k[0]):
         raise DlcalcError(f"K: keys are {len(k[0])} wide but queries are {len(q[0])}; QKᵀ needs the same width")
     if len(k) != len(v):
@@ -108,15 +149,17 @@ def parse_spec(inputs: Mapping[str, Any]) -> AttentionSpec:
     for name, mat in (("Q", q), ("V", v)):
         if len(mat[0]) % heads:
             raise DlcalcError(f"heads: {heads} heads do not divide the width {len(mat[0])} of {name}")
-    w_o = None
+
+
+def _output_projection(inputs: Mapping[str, Any], v: Matrix, heads: int) -> Matrix | None:
     if inputs.get("W_O") is not None:
         w_o = _mat(inputs["W_O"], "W_O")
         if len(w_o) != len(v[0]):
             raise DlcalcError(f"W_O: expected {len(v[0])} rows (the concatenated heads), got {len(w_o)}")
-    elif heads > 1:
+        return w_o
+    if heads > 1:
         raise DlcalcError("W_O: several heads need the output projection W_O")
-    t = lambda a: None if a is None else tuple(map(tuple, a))  # noqa: E731
-    return AttentionSpec(tuple(map(tuple, q)), tuple(map(tuple, k)), tuple(map(tuple, v)), causal, heads, t(w_o), t(x), t(w_q), t(w_k), t(w_v))
+    return None
 
 
 def _show(a: Matrix) -> m.Math:
@@ -162,26 +205,15 @@ def attend(q: Matrix, k: Matrix, v: Matrix, causal: bool) -> tuple[Matrix, Matri
     return raw, scaled, weights, matmul(weights, v)
 
 
+# --- the formulas, built once ------------------------------------------------------------------
+
+QK_T = m.juxt("Q", m.transpose("K"))
+E_IJ, S_IJ = m.sym("E_ij"), m.sym("s_ij")
+
+
 def solve(spec: AttentionSpec) -> Result:
     q, k, v = [list(r) for r in spec.q], [list(r) for r in spec.k], [list(r) for r in spec.v]
-    steps: list[Step] = []
-    if spec.x is not None:
-        for name, mat in (("Q", q), ("K", k), ("V", v)):
-            steps.append(
-                Step(
-                    T("Project the tokens", "对词向量做投影"),
-                    m.sym(name),
-                    m.dedupe(
-                        [
-                            m.Math(f"X·W_{name}", rf"X W_{{{name}}}"),
-                            _worked_product(
-                                [list(r) for r in spec.x], [list(r) for r in getattr(spec, f"w_{name.lower()}")]
-                            ),
-                            _show(mat),
-                        ]
-                    ),
-                )
-            )
+    steps = _projection_steps(spec, q, k, v) if spec.x is not None else []
     h = spec.heads
     dq, dv = len(q[0]) // h, len(v[0]) // h
     head_outputs, all_weights = [], []
@@ -191,77 +223,19 @@ def solve(spec: AttentionSpec) -> Result:
         sl_v = [r[i * dv : (i + 1) * dv] for r in v]
         raw, scaled, weights, out = attend(sl_q, sl_k, sl_v, spec.causal)
         tag = T("", "") if h == 1 else T("head {i}: ", "第 {i} 个头：").format(i=i + 1)
-        steps.append(
-            Step(
-                tag + T("scores", "相似度得分"),
-                m.Math("QKᵀ", r"QK^\top"),
-                m.dedupe([_worked_product(sl_q, transpose(sl_k)), _show(raw)]),
-                T("row i: the query of token i against every key", "第 i 行：第 i 个词的查询与每个键的点积"),
-            )
-        )
-        steps.append(
-            Step(
-                tag + T("scale by √d_k", "除以 √d_k"),
-                m.Math("S = QKᵀ/√d_k", r"S = QK^\top/\sqrt{d_k}"),
-                [
-                    m.Math(f"QKᵀ/√{dq}", rf"QK^\top/\sqrt{{{dq}}}"),
-                    m.matrix(
-                        [[m.frac(m.num(v, DIGITS), m.Math(f"√{dq}", rf"\sqrt{{{dq}}}")) for v in row] for row in raw]
-                    ),
-                    _show([[s / math.sqrt(dq) for s in row] for row in raw]),
-                ],
-                T("keeps the softmax out of its flat region as d_k grows", "防止 d_k 较大时 softmax 进入饱和区"),
-            )
-        )
+        steps.append(_scores(tag, sl_q, sl_k, raw))
+        steps.append(_scale(tag, raw, dq))
         if spec.causal:
-            steps.append(
-                Step(
-                    tag + T("causal mask", "因果掩码"),
-                    m.Math("S_masked", r"S_{\text{masked}}"),
-                    [_show(scaled)],
-                    T(
-                        "entries with key j after query i (j > i) set to -∞: a token cannot see later ones",
-                        "键 j 在查询 i 之后（j > i）的位置置为 -∞：不能看到后面的词",
-                    ),
-                )
-            )
-        exps, ratios = _worked_softmax(scaled)
-        steps.append(
-            Step(
-                tag + T("exponentials, each row shifted by its largest score", "取指数（每行先减去该行最大得分）"),
-                m.Math("E_ij = e^(s_ij - max_j s_ij)", r"E_{ij} = e^{s_{ij} - \max_j s_{ij}}"),
-                m.dedupe([exps, _show(_row_exps(scaled))]),
-                T("masked entries give e^(-∞) = 0", "被掩码的位置 e^(-∞) = 0") if spec.causal else None,
-            )
-        )
-        steps.append(
-            Step(
-                tag + T("softmax of each row", "按行 softmax"),
-                m.sym("A"),
-                [m.Math("E_ij/Σ_j E_ij", r"\frac{E_{ij}}{\sum_j E_{ij}}"), ratios, _show(weights)],
-                T("each row sums to 1", "每行之和为 1"),
-            )
-        )
-        steps.append(
-            Step(
-                tag + T("weighted sum of the values", "对值加权求和"),
-                m.Math("A·V", "AV"),
-                m.dedupe([_worked_product(weights, sl_v), _show(out)]),
-            )
-        )
+            steps.append(_mask(tag, scaled))
+        steps.append(_exponentials(tag, scaled, spec.causal))
+        steps.append(_row_softmax(tag, scaled, weights))
+        steps.append(_weighted_sum(tag, weights, sl_v, out))
         head_outputs.append(out)
         all_weights.append(weights)
-    concat = [sum((ho[r] for ho in head_outputs), []) for r in range(len(q))]
-    output = concat
+    output = [sum((ho[r] for ho in head_outputs), []) for r in range(len(q))]
     if spec.w_o is not None:
-        output = matmul(concat, [list(r) for r in spec.w_o])
-        steps.append(
-            Step(
-                T("concatenate the heads and project", "拼接各头并投影"),
-                m.Math("Concat·W_O", r"\operatorname{Concat} W_O"),
-                m.dedupe([_worked_product(concat, [list(r) for r in spec.w_o]), _show(output)]),
-            )
-        )
+        concat, output = output, matmul(output, [list(r) for r in spec.w_o])
+        steps.append(_concat_and_project(concat, [list(r) for r in spec.w_o], output))
     answer = {
         "weights": all_weights[0] if h == 1 else all_weights,
         "output": output,
@@ -269,36 +243,141 @@ def solve(spec: AttentionSpec) -> Result:
         "d_k": dq,
         "causal": spec.causal,
     }
-    table = Table(
-        [T("query", "查询")] + [T(f"key {j + 1}", f"键 {j + 1}") for j in range(len(k))],
-        [[str(i + 1), *[m.fmt_number(w, DIGITS) for w in row]] for i, row in enumerate(all_weights[0])],
-        T("Attention weights" + ("" if h == 1 else " (head 1)"), "注意力权重" + ("" if h == 1 else "（第 1 个头）")),
-    )
-    summary: list[tuple[Text, Text | str]] = [
-        (
-            T("Shape", "形状"),
-            f"{len(q)} queries × {len(k)} keys, d_k = {dq}, {h} head(s)" + (", causal mask" if spec.causal else ""),
-        ),
-        (T("Output", "输出"), _show(output).text),
-    ]
-    notes = []
-    if spec.causal and len(q) != len(k):
-        notes.append(
-            T(
-                "{q} queries, {k} keys: the causal mask is aligned top-left, as torch's "
-                "scaled_dot_product_attention(is_causal=True) aligns it (query i sees keys 1..i); "
-                "a decoder reading a KV cache aligns it bottom-right instead (torch's causal_lower_right)",
-                "{q} 个查询、{k} 个键：因果掩码左上对齐，与 torch 的 scaled_dot_product_attention(is_causal=True) "
-                "一致（查询 i 看到键 1..i）；使用 KV 缓存的解码器则右下对齐（torch 的 causal_lower_right）",
-            ).format(q=len(q), k=len(k))
-        )
     return Result(
         "attention",
         T("Scaled dot-product attention", "缩放点积注意力"),
         answer,
-        summary,
+        _summary(spec, len(q), len(k), dq, output),
         steps,
-        [table],
-        notes,
+        [_weights_table(all_weights[0], len(k), h)],
+        _notes(spec, len(q), len(k)),
         spec=spec,
     )
+
+
+def _projection_steps(spec: AttentionSpec, q: Matrix, k: Matrix, v: Matrix) -> list[Step]:
+    """Q = X·W_Q, K = X·W_K, V = X·W_V, each entry a worked dot product."""
+    assert spec.x is not None
+    x = [list(r) for r in spec.x]
+    return [
+        Step(
+            T("Project the tokens", "对词向量做投影"),
+            m.sym(name),
+            m.dedupe(
+                [
+                    m.sym("X") * m.sym(f"W_{name}"),
+                    _worked_product(x, [list(r) for r in getattr(spec, f"w_{name.lower()}")]),
+                    _show(mat),
+                ]
+            ),
+        )
+        for name, mat in (("Q", q), ("K", k), ("V", v))
+    ]
+
+
+def _scores(tag: Text, q: Matrix, k: Matrix, raw: Matrix) -> Step:
+    return Step(
+        tag + T("scores", "相似度得分"),
+        QK_T,
+        m.dedupe([_worked_product(q, transpose(k)), _show(raw)]),
+        T("row i: the query of token i against every key", "第 i 行：第 i 个词的查询与每个键的点积"),
+    )
+
+
+def _scale(tag: Text, raw: Matrix, d_k: int) -> Step:
+    return Step(
+        tag + T("scale by √d_k", "除以 √d_k"),
+        m.rel("S", "=", QK_T / m.sqrt(m.sym("d_k"))),
+        [
+            QK_T / m.sqrt(d_k),
+            m.matrix([[m.num(s, DIGITS) / m.sqrt(d_k) for s in row] for row in raw]),
+            _show([[s / math.sqrt(d_k) for s in row] for row in raw]),
+        ],
+        T("keeps the softmax out of its flat region as d_k grows", "防止 d_k 较大时 softmax 进入饱和区"),
+    )
+
+
+def _mask(tag: Text, scaled: Matrix) -> Step:
+    return Step(
+        tag + T("causal mask", "因果掩码"),
+        m.sym("S_masked"),
+        [_show(scaled)],
+        T(
+            "entries with key j after query i (j > i) set to -∞: a token cannot see later ones",
+            "键 j 在查询 i 之后（j > i）的位置置为 -∞：不能看到后面的词",
+        ),
+    )
+
+
+def _exponentials(tag: Text, scaled: Matrix, causal: bool) -> Step:
+    exps, _ = _worked_softmax(scaled)
+    return Step(
+        tag + T("exponentials, each row shifted by its largest score", "取指数（每行先减去该行最大得分）"),
+        m.rel(E_IJ, "=", m.sym("e") ** (S_IJ - m.apply("max", S_IJ, under="j"))),
+        m.dedupe([exps, _show(_row_exps(scaled))]),
+        T("masked entries give e^(-∞) = 0", "被掩码的位置 e^(-∞) = 0") if causal else None,
+    )
+
+
+def _row_softmax(tag: Text, scaled: Matrix, weights: Matrix) -> Step:
+    _, ratios = _worked_softmax(scaled)
+    return Step(
+        tag + T("softmax of each row", "按行 softmax"),
+        m.sym("A"),
+        [E_IJ / m.sum_over(E_IJ, "j"), ratios, _show(weights)],
+        T("each row sums to 1", "每行之和为 1"),
+    )
+
+
+def _weighted_sum(tag: Text, weights: Matrix, v: Matrix, out: Matrix) -> Step:
+    return Step(
+        tag + T("weighted sum of the values", "对值加权求和"),
+        m.sym("A") * m.sym("V"),
+        m.dedupe([_worked_product(weights, v), _show(out)]),
+    )
+
+
+def _concat_and_project(concat: Matrix, w_o: Matrix, output: Matrix) -> Step:
+    return Step(
+        T("concatenate the heads and project", "拼接各头并投影"),
+        m.word("Concat") * m.sym("W_O"),
+        m.dedupe([_worked_product(concat, w_o), _show(output)]),
+    )
+
+
+def _weights_table(weights: Matrix, keys: int, heads: int) -> Table:
+    return Table(
+        [T("query", "查询")] + [T(f"key {j + 1}", f"键 {j + 1}") for j in range(keys)],
+        [[str(i + 1), *[m.fmt_number(w, DIGITS) for w in row]] for i, row in enumerate(weights)],
+        T(
+            "Attention weights" + ("" if heads == 1 else " (head 1)"),
+            "注意力权重" + ("" if heads == 1 else "（第 1 个头）"),
+        ),
+    )
+
+
+def _summary(spec: AttentionSpec, queries: int, keys: int, d_k: int, output: Matrix) -> list[tuple[Text, Text | str]]:
+    shape = T(
+        "{qs} × {ks}, d_k = {d}, {hs}",
+        "{q} 个查询 × {k} 个键，d_k = {d}，{h} 个头",
+    ).format(
+        qs=m.plural(queries, "query", "queries"), ks=m.plural(keys, "key"), hs=m.plural(spec.heads, "head"),
+        q=queries, k=keys, d=d_k, h=spec.heads,
+    )  # fmt: skip
+    if spec.causal:
+        shape = shape + T(", causal mask", "，因果掩码")
+    return [(T("Shape", "形状"), shape), (T("Output", "输出"), _show(output).text)]
+
+
+def _notes(spec: AttentionSpec, queries: int, keys: int) -> list[Text]:
+    if not spec.causal or queries == keys:
+        return []
+    return [
+        T(
+            "{q} queries, {k} keys: the causal mask is aligned top-left, as torch's "
+            "scaled_dot_product_attention(is_causal=True) aligns it (query i sees keys 1..i); "
+            "a decoder reading a KV cache aligns it bottom-right instead (torch's causal_lower_right)",
+            "{q} 个查询、{k} 个键：因果掩码左上对齐，与 torch 的 scaled_dot_product_attention(is_causal=True) "
+            "一致（查询 i 看到键 1..i）；使用 KV 缓存的解码器则右下对齐（torch 的 causal_lower_right）",
+        ).format(q=queries, k=keys)
+    ]
