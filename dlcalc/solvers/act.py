@@ -46,12 +46,24 @@ SOLVER = Solver(
     ),
     example='dlcalc act sigmoid --at "-6, 0, 2"',
     inputs=(
-        Input("function", help=T("sigmoid, tanh, relu, leaky_relu, elu, gelu, softplus or silu.",
-                                 "sigmoid、tanh、relu、leaky_relu、elu、gelu、softplus 或 silu。"),
-              positional=True, required=True, metavar="FUNCTION", choices=FUNCTIONS),
+        Input(
+            "function",
+            help=T(
+                "sigmoid, tanh, relu, leaky_relu, elu, gelu, softplus or silu.",
+                "sigmoid、tanh、relu、leaky_relu、elu、gelu、softplus 或 silu。",
+            ),
+            positional=True,
+            required=True,
+            metavar="FUNCTION",
+            choices=FUNCTIONS,
+        ),
         Input("at", help=T('The points, e.g. "-2, 0, 3".', '求值点，例如 "-2, 0, 3"。'), required=True, metavar="LIST"),
-        Input("alpha", help=T("Slope (leaky_relu) or α (elu).", "斜率（leaky_relu）或 α（elu）。"), metavar="NUMBER",
-              shown_default=T("0.01 for leaky_relu, 1 for elu", "leaky_relu 为 0.01，elu 为 1")),
+        Input(
+            "alpha",
+            help=T("Slope (leaky_relu) or α (elu).", "斜率（leaky_relu）或 α（elu）。"),
+            metavar="NUMBER",
+            shown_default=T("0.01 for leaky_relu, 1 for elu", "leaky_relu 为 0.01，elu 为 1"),
+        ),
     ),
     read_all=lambda inputs: parse_spec(inputs),
 )
@@ -97,24 +109,26 @@ def value_and_slope(fn: str, x: float, alpha: float) -> tuple[float, float]:
     return x * cdf, cdf + x * pdf
 
 
+X_SYM, ALPHA, EULER = m.sym("x"), m.sym("α"), m.sym("e")
+POSITIVE = m.rel(X_SYM, ">", 0)
+
+
+def _sigma(x: object) -> m.Math:
+    return m.call("σ", x)
+
+
 FORMULAS = {
-    "sigmoid": (
-        m.Math("1/(1 + e^(-x))", r"\frac{1}{1 + e^{-x}}"),
-        m.Math("σ(x)(1 - σ(x))", r"\sigma(x)(1 - \sigma(x))"),
-    ),
-    "tanh": (m.Math("tanh(x)", r"\tanh x"), m.Math("1 - tanh²(x)", r"1 - \tanh^2 x")),
-    "relu": (m.Math("max(0, x)", r"\max(0, x)"), m.Math("1 if x > 0 else 0", r"[x > 0]")),
-    "leaky_relu": (
-        m.Math("x if x > 0 else αx", r"x > 0 \,?\, x : \alpha x"),
-        m.Math("1 if x > 0 else α", r"x > 0 \,?\, 1 : \alpha"),
-    ),
+    "sigmoid": (m.frac(1, 1 + EULER ** (-X_SYM)), m.juxt(_sigma(X_SYM), 1 - _sigma(X_SYM))),
+    "tanh": (m.call("tanh", X_SYM), 1 - m.call("tanh²", X_SYM, latex_name=r"\tanh^{2}")),
+    "relu": (m.call("max", 0, X_SYM), m.if_else(1, POSITIVE, 0)),
+    "leaky_relu": (m.if_else(X_SYM, POSITIVE, m.juxt(ALPHA, X_SYM)), m.if_else(1, POSITIVE, ALPHA)),
     "elu": (
-        m.Math("x if x > 0 else α(e^x - 1)", r"x > 0 \,?\, x : \alpha(e^x - 1)"),
-        m.Math("1 if x > 0 else α·e^x", r"x > 0 \,?\, 1 : \alpha e^x"),
+        m.if_else(X_SYM, POSITIVE, m.juxt(ALPHA, EULER**X_SYM - 1)),
+        m.if_else(1, POSITIVE, ALPHA * EULER**X_SYM),
     ),
-    "gelu": (m.Math("x·Φ(x)", r"x\,\Phi(x)"), m.Math("Φ(x) + x·φ(x)", r"\Phi(x) + x\,\varphi(x)")),
-    "softplus": (m.Math("ln(1 + e^x)", r"\ln(1 + e^x)"), m.Math("σ(x)", r"\sigma(x)")),
-    "silu": (m.Math("x·σ(x)", r"x\,\sigma(x)"), m.Math("σ(x)(1 + x(1 - σ(x)))", r"\sigma(x)(1 + x(1 - \sigma(x)))")),
+    "gelu": (X_SYM * m.call("Φ", X_SYM), m.call("Φ", X_SYM) + X_SYM * m.call("φ", X_SYM)),
+    "softplus": (m.apply("ln", 1 + EULER**X_SYM), _sigma(X_SYM)),
+    "silu": (X_SYM * _sigma(X_SYM), m.juxt(_sigma(X_SYM), 1 + m.juxt(X_SYM, 1 - _sigma(X_SYM)))),
 }
 
 
@@ -205,7 +219,7 @@ def solve(spec: ActSpec) -> Result:
         steps.append(
             Step(
                 T("{f} at x = {x}", "{f} 在 x = {x} 处").format(f=name, x=m.fmt_number(x)),
-                m.Math(f"f({m.fmt_number(x)})", rf"f\left({m.num(x).latex}\right)"),
+                m.call("f", m.num(x), latex_name="f"),
                 m.dedupe([f_formula, *value_work, m.num(v, 9)]),
                 side,
             )
@@ -213,7 +227,7 @@ def solve(spec: ActSpec) -> Result:
         steps.append(
             Step(
                 T("slope at x = {x}", "x = {x} 处的导数").format(x=m.fmt_number(x)),
-                m.Math(f"f'({m.fmt_number(x)})", rf"f'\left({m.num(x).latex}\right)"),
+                m.call("f'", m.num(x), latex_name="f'"),
                 m.dedupe([d_formula, *slope_work, m.num(d, 9)]),
                 note or side,
             )
