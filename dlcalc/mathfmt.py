@@ -284,9 +284,13 @@ def juxt(a: object, b: object) -> Math:
     )
 
 
-def sub(base: str, index: str) -> Math:
-    """A subscripted symbol: sub("H", "out") prints H_out and H_{\\text{out}}."""
+def sub(base: str | Math, index: str) -> Math:
+    """A subscripted symbol: sub("H", "out") prints H_out and H_{\\text{out}}; sub(group(a - b), "i")
+    prints (a - b)_i."""
     idx = index if len(index) == 1 or index.isdigit() else rf"\text{{{index}}}"
+    if isinstance(base, Math):
+        b = _wrap(base, ATOM)
+        return Math(f"{b.text}_{index}", f"{b.latex}_{{{idx}}}", ATOM)
     return Math(f"{base}_{index}", f"{base}_{{{idx}}}", ATOM)
 
 
@@ -300,6 +304,12 @@ def element(base: object, *index: object) -> Math:
     """An entry picked by its indices: a[n, t_n] in text, a_{n,t_n} in LaTeX."""
     b, ms = as_math(base), [as_math(i) for i in index]
     return Math(f"{b.text}[{', '.join(i.text for i in ms)}]", f"{b.latex}_{{{','.join(i.latex for i in ms)}}}", ATOM)
+
+
+def side_by_side(*items: object) -> Math:
+    """Several formulas on one line: h = tanh(W1·x + b1),  ŷ = w2·h + b2."""
+    ms = [as_math(i) for i in items]
+    return Math(",  ".join(i.text for i in ms), r",\ ".join(i.latex for i in ms), REL)
 
 
 def group(x: object, brackets: str = "()") -> Math:
@@ -351,9 +361,9 @@ def sum_over(
 
 
 def partial(f: object, x: object) -> Math:
-    """A partial derivative written inline: ∂E/∂z, \\partial E/\\partial z."""
+    """A partial derivative written inline, read as one unit: ∂E/∂z, \\partial E/\\partial z; lr·∂L/∂w."""
     mf, mx = as_math(f), as_math(x)
-    return Math(f"∂{mf.text}/∂{mx.text}", rf"\partial {mf.latex}/\partial {mx.latex}", MUL)
+    return Math(f"∂{mf.text}/∂{mx.text}", rf"\partial {mf.latex}/\partial {mx.latex}", POW)
 
 
 def hadamard(*parts: object) -> Math:

@@ -83,34 +83,91 @@ SOLVER = Solver(
     ),
     example='dlcalc gd --samples "1,2; 2,0; 3,1; 0,1" --targets "3; 2; 4; 1" --batch 2 --lr 0.1 --epochs 1',
     inputs=(
-        Input("x", help=T('Samples, one per row: "1,2; 2,3; 3,5" (one number per sample: "1; 2; 3").',
-                          '样本，每行一个："1,2; 2,3; 3,5"（每个样本一个数时："1; 2; 3"）。'),
-              flag="--samples", aliases=("--x", "--inputs"), metavar="MATRIX"),
-        Input("y", help=T('Targets, one per sample: "3; 5; 8" (0 or 1 for logistic).', '目标值，每个样本一个："3; 5; 8"（logistic 时为 0 或 1）。'),
-              flag="--targets", aliases=("--y",), metavar="LIST"),
-        Input("model", help=T("linear (ŷ = w·x + b), logistic (σ, binary cross-entropy) or mlp (one hidden layer).",
-                              "linear（ŷ = w·x + b）、logistic（σ，二元交叉熵）或 mlp（一个隐藏层）。"),
-              choices=MODELS, default="linear"),
-        Input("loss", help=T("mse (torch's MSELoss, the batch mean) or bce (BCEWithLogitsLoss).",
-                             "mse（torch 的 MSELoss，对本批取平均）或 bce（BCEWithLogitsLoss）。"),
-              choices=LOSSES, shown_default=T("mse; bce for logistic", "mse；logistic 为 bce")),
-        Input("batch", help=T("Samples per update: full (batch GD), N (mini-batch) or 1 (stochastic).",
-                              "每次更新用的样本数：full（批量）、N（小批量）或 1（随机）。"),
-              metavar="full|N|1", shown_default=T("full", "full")),
+        Input(
+            "x",
+            help=T(
+                'Samples, one per row: "1,2; 2,3; 3,5" (one number per sample: "1; 2; 3").',
+                '样本，每行一个："1,2; 2,3; 3,5"（每个样本一个数时："1; 2; 3"）。',
+            ),
+            flag="--samples",
+            aliases=("--x", "--inputs"),
+            metavar="MATRIX",
+        ),
+        Input(
+            "y",
+            help=T(
+                'Targets, one per sample: "3; 5; 8" (0 or 1 for logistic).',
+                '目标值，每个样本一个："3; 5; 8"（logistic 时为 0 或 1）。',
+            ),
+            flag="--targets",
+            aliases=("--y",),
+            metavar="LIST",
+        ),
+        Input(
+            "model",
+            help=T(
+                "linear (ŷ = w·x + b), logistic (σ, binary cross-entropy) or mlp (one hidden layer).",
+                "linear（ŷ = w·x + b）、logistic（σ，二元交叉熵）或 mlp（一个隐藏层）。",
+            ),
+            choices=MODELS,
+            default="linear",
+        ),
+        Input(
+            "loss",
+            help=T(
+                "mse (torch's MSELoss, the batch mean) or bce (BCEWithLogitsLoss).",
+                "mse（torch 的 MSELoss，对本批取平均）或 bce（BCEWithLogitsLoss）。",
+            ),
+            choices=LOSSES,
+            shown_default=T("mse; bce for logistic", "mse；logistic 为 bce"),
+        ),
+        Input(
+            "batch",
+            help=T(
+                "Samples per update: full (batch GD), N (mini-batch) or 1 (stochastic).",
+                "每次更新用的样本数：full（批量）、N（小批量）或 1（随机）。",
+            ),
+            metavar="full|N|1",
+            shown_default=T("full", "full"),
+        ),
         Input("lr", help=T("Learning rate.", "学习率。"), metavar="NUMBER", shown_default=T("0.1", "0.1")),
         Input("epochs", help=T("Passes over the data.", "遍历数据的轮数。"), metavar="N", shown_default=T("5", "5")),
-        Input("w0", help=T('Initial weights, e.g. "0.5,-1" (mlp: every parameter, W1 row by row, b1, w2, b2).',
-                           '初始权重，例如 "0.5,-1"（mlp：全部参数，依次为按行的 W1、b1、w2、b2）。'),
-              metavar="LIST", shown_default=T("zeros", "全零")),
+        Input(
+            "w0",
+            help=T(
+                'Initial weights, e.g. "0.5,-1" (mlp: every parameter, W1 row by row, b1, w2, b2).',
+                '初始权重，例如 "0.5,-1"（mlp：全部参数，依次为按行的 W1、b1、w2、b2）。',
+            ),
+            metavar="LIST",
+            shown_default=T("zeros", "全零"),
+        ),
         Input("b0", help=T("Initial bias.", "初始偏置。"), metavar="NUMBER", shown_default=T("0", "0")),
-        Input("seed", help=T("Shuffle every epoch as torch's DataLoader(shuffle=True, generator=torch.Generator().manual_seed(N)).",
-                             "每轮按 torch 的 DataLoader(shuffle=True, generator=torch.Generator().manual_seed(N)) 打乱样本。"),
-              metavar="N", shown_default=T("none: the samples in order", "不打乱：按给定顺序")),
-        Input("hidden", help=T("Hidden units of the mlp.", "mlp 的隐藏单元数。"), metavar="N", shown_default=T("2", "2")),
-        Input("activation", help=T("The mlp's hidden activation.", "mlp 隐藏层的激活函数。"), choices=ACTIVATIONS,
-              shown_default=T("sigmoid", "sigmoid")),
-        Input("compare", help=T("Also run batch GD, a mini-batch and SGD side by side: a table and a loss chart.",
-                                "同时并排运行批量、小批量与随机梯度下降：给出表格与损失曲线图。"), switch=True),
+        Input(
+            "seed",
+            help=T(
+                "Shuffle every epoch as torch's DataLoader(shuffle=True, generator=torch.Generator().manual_seed(N)).",
+                "每轮按 torch 的 DataLoader(shuffle=True, generator=torch.Generator().manual_seed(N)) 打乱样本。",
+            ),
+            metavar="N",
+            shown_default=T("none: the samples in order", "不打乱：按给定顺序"),
+        ),
+        Input(
+            "hidden", help=T("Hidden units of the mlp.", "mlp 的隐藏单元数。"), metavar="N", shown_default=T("2", "2")
+        ),
+        Input(
+            "activation",
+            help=T("The mlp's hidden activation.", "mlp 隐藏层的激活函数。"),
+            choices=ACTIVATIONS,
+            shown_default=T("sigmoid", "sigmoid"),
+        ),
+        Input(
+            "compare",
+            help=T(
+                "Also run batch GD, a mini-batch and SGD side by side: a table and a loss chart.",
+                "同时并排运行批量、小批量与随机梯度下降：给出表格与损失曲线图。",
+            ),
+            switch=True,
+        ),
     ),  # fmt: skip
     fields=("W1", "b1", "w2", "b2"),
     file=True,
@@ -128,8 +185,10 @@ def parse_batch(value: Any, n: int) -> int:
     size = parse_int(value, "batch")
     if not 1 <= size <= n:
         raise DlcalcError(
-            T("batch: expected full or 1 to {n} (the number of samples), got {b}",
-              "batch：应为 full 或 1 到 {n}（样本数），得到 {b}").format(n=n, b=size)  # fmt: skip
+            T(
+                "batch: expected full or 1 to {n} (the number of samples), got {b}",
+                "batch：应为 full 或 1 到 {n}（样本数），得到 {b}",
+            ).format(n=n, b=size)  # fmt: skip
         )
     return size
 
@@ -145,7 +204,9 @@ def parse_spec(inputs: Mapping[str, Any]) -> GDSpec:
         if len(x) == 1 and len(x[0]) == len(y):  # one number per sample, written on one row
             x = [[v] for v in x[0]]
         else:
-            raise DlcalcError(T("y: {a} targets for {b} samples", "y：{a} 个目标值，但有 {b} 个样本").format(a=len(y), b=len(x)))
+            raise DlcalcError(
+                T("y: {a} targets for {b} samples", "y：{a} 个目标值，但有 {b} 个样本").format(a=len(y), b=len(x))
+            )
     model = _choice(inputs.get("model"), MODELS, "model", "linear")
     loss = _choice(inputs.get("loss"), LOSSES, "loss", "bce" if model == "logistic" else "mse")
     if model == "logistic" and loss != "bce":
@@ -156,9 +217,10 @@ def parse_spec(inputs: Mapping[str, Any]) -> GDSpec:
         for i, t in enumerate(y, 1):
             if not 0 <= t <= 1:
                 raise DlcalcError(
-                    T("y: target {i} is {v}; bce targets lie in [0, 1]", "y：第 {i} 个目标值为 {v}；bce 的目标值须在 [0, 1] 内").format(
-                        i=i, v=m.fmt_number(t)
-                    )
+                    T(
+                        "y: target {i} is {v}; bce targets lie in [0, 1]",
+                        "y：第 {i} 个目标值为 {v}；bce 的目标值须在 [0, 1] 内",
+                    ).format(i=i, v=m.fmt_number(t))
                 )
     n, d = len(x), len(x[0])
     batch = parse_batch(inputs.get("batch", "full") if inputs.get("batch") is not None else "full", n)
@@ -174,16 +236,21 @@ def parse_spec(inputs: Mapping[str, Any]) -> GDSpec:
     smallest = 1 if compare else batch
     if epochs * -(-n // smallest) > MAX_UPDATES:
         raise DlcalcError(
-            T("epochs: {e} epochs of {u} updates is more than {m} updates", "epochs：{e} 轮 × 每轮 {u} 次更新超过 {m} 次").format(
-                e=epochs, u=-(-n // smallest), m=MAX_UPDATES
-            )
+            T(
+                "epochs: {e} epochs of {u} updates is more than {m} updates",
+                "epochs：{e} 轮 × 每轮 {u} 次更新超过 {m} 次",
+            ).format(e=epochs, u=-(-n // smallest), m=MAX_UPDATES)
         )
     seed = parse_int(inputs["seed"], "seed") if inputs.get("seed") is not None else None
     if seed is not None and not 0 <= seed < 2**63:
-        raise DlcalcError(T("seed: expected 0 to 2^63 - 1, got {s}", "seed：应为 0 到 2^63 - 1，得到 {s}").format(s=seed))
+        raise DlcalcError(
+            T("seed: expected 0 to 2^63 - 1, got {s}", "seed：应为 0 到 2^63 - 1，得到 {s}").format(s=seed)
+        )
     hidden = parse_int(inputs["hidden"], "hidden") if inputs.get("hidden") is not None else 2
     if model == "mlp" and not 1 <= hidden <= 16:
-        raise DlcalcError(T("hidden: expected 1 to 16 units, got {h}", "hidden：应为 1 到 16 个单元，得到 {h}").format(h=hidden))
+        raise DlcalcError(
+            T("hidden: expected 1 to 16 units, got {h}", "hidden：应为 1 到 16 个单元，得到 {h}").format(h=hidden)
+        )
     activation = _choice(inputs.get("activation"), ACTIVATIONS, "activation", "sigmoid")
     init = _initial(inputs, model, d, hidden)
     _refuse_too_much_work(n, d, hidden if model == "mlp" else 0, batch, epochs, compare)
@@ -208,10 +275,11 @@ def _refuse_too_much_work(n: int, d: int, hidden: int, batch: int, epochs: int, 
     work = sum(epochs * -(-n // b) * (n + b) * params for b in set(sizes) if 1 <= b <= n)
     if work > MAX_WORK:
         raise DlcalcError(
-            T("gd: {n} samples, {p} parameters and {e} epochs are too much to work out by hand (about {w:,} operations, "
-              "at most {m:,}); use fewer epochs, samples or hidden units",
-              "gd：{n} 个样本、{p} 个参数、{e} 轮的计算量过大（约 {w:,} 次运算，上限 {m:,}）；请减少轮数、样本或隐藏单元").format(
-                n=n, p=params, e=epochs, w=work, m=MAX_WORK)  # fmt: skip
+            T(
+                "gd: {n} samples, {p} parameters and {e} epochs are too much to work out by hand (about {w:,} operations, "
+                "at most {m:,}); use fewer epochs, samples or hidden units",
+                "gd：{n} 个样本、{p} 个参数、{e} 轮的计算量过大（约 {w:,} 次运算，上限 {m:,}）；请减少轮数、样本或隐藏单元",
+            ).format(n=n, p=params, e=epochs, w=work, m=MAX_WORK)  # fmt: skip
         )
 
 
@@ -228,7 +296,9 @@ def _choice(value: Any, choices: tuple[str, ...], what: str, default: str) -> st
     text = str(getattr(value, "value", value)).strip().lower().replace("-", "_")
     if text not in choices:
         raise DlcalcError(
-            T("{w}: expected one of {c}, got {v!r}", "{w}：应为 {c} 之一，得到 {v!r}").format(w=what, c=", ".join(choices), v=value)
+            T("{w}: expected one of {c}, got {v!r}", "{w}：应为 {c} 之一，得到 {v!r}").format(
+                w=what, c=", ".join(choices), v=value
+            )
         )
     return text
 
@@ -249,11 +319,17 @@ def _initial(inputs: Mapping[str, Any], model: str, d: int, hidden: int) -> dict
                 raise DlcalcError(T("{k}: only the mlp model has it", "{k}：只有 mlp 模型才有").format(k=key))
         w = parse_vector(inputs["w0"], "w0") if inputs.get("w0") is not None else [zero] * d
         if len(w) != d:
-            raise DlcalcError(T("w0: {a} weights for {d} inputs per sample", "w0：{a} 个权重，但每个样本有 {d} 个输入").format(a=len(w), d=d))
+            raise DlcalcError(
+                T("w0: {a} weights for {d} inputs per sample", "w0：{a} 个权重，但每个样本有 {d} 个输入").format(
+                    a=len(w), d=d
+                )
+            )
         b = parse_number(inputs["b0"], "b0") if inputs.get("b0") is not None else zero
         return {"w": list(w), "b": [b]}
     if inputs.get("b0") is not None:
-        raise DlcalcError(T("b0: the mlp takes b1 and b2 (or every parameter in w0)", "b0：mlp 用 b1 与 b2（或在 w0 中给出全部参数）"))
+        raise DlcalcError(
+            T("b0: the mlp takes b1 and b2 (or every parameter in w0)", "b0：mlp 用 b1 与 b2（或在 w0 中给出全部参数）")
+        )
     sizes = {"W1": hidden * d, "b1": hidden, "w2": hidden, "b2": 1}
     if inputs.get("w0") is not None:
         if any(inputs.get(k) is not None for k in sizes):
@@ -262,9 +338,10 @@ def _initial(inputs: Mapping[str, Any], model: str, d: int, hidden: int) -> dict
         total = sum(sizes.values())
         if len(flat) != total:
             raise DlcalcError(
-                T("w0: {a} values; the mlp has {t} parameters (W1 {h}×{d}, b1 {h}, w2 {h}, b2 1)",
-                  "w0：{a} 个数；该 mlp 共有 {t} 个参数（W1 {h}×{d}、b1 {h}、w2 {h}、b2 1）").format(
-                    a=len(flat), t=total, h=hidden, d=d)  # fmt: skip
+                T(
+                    "w0: {a} values; the mlp has {t} parameters (W1 {h}×{d}, b1 {h}, w2 {h}, b2 1)",
+                    "w0：{a} 个数；该 mlp 共有 {t} 个参数（W1 {h}×{d}、b1 {h}、w2 {h}、b2 1）",
+                ).format(a=len(flat), t=total, h=hidden, d=d)  # fmt: skip
             )
         W1 = [flat[r * d : (r + 1) * d] for r in range(hidden)]
         rest = flat[hidden * d :]
@@ -280,7 +357,9 @@ def _initial(inputs: Mapping[str, Any], model: str, d: int, hidden: int) -> dict
     for key, size in (("b1", hidden), ("w2", hidden), ("b2", 1)):
         v = parse_vector(inputs[key], key) if inputs.get(key) is not None else [zero] * size
         if len(v) != size:
-            raise DlcalcError(T("{k}: {a} values, expected {s}", "{k}：{a} 个数，应为 {s} 个").format(k=key, a=len(v), s=size))
+            raise DlcalcError(
+                T("{k}: {a} values, expected {s}", "{k}：{a} 个数，应为 {s} 个").format(k=key, a=len(v), s=size)
+            )
         out[key] = v
     return out
 
@@ -523,12 +602,12 @@ def train(spec: GDSpec, batch: int | None = None) -> Run:
             after = _apply(params, g, spec.lr)
             if any(not abs(v) <= DIVERGED for v in _flat(after)):  # also catches inf and nan
                 raise DlcalcError(
-                    T("gd: the parameters diverged at epoch {e}, update {k} (|θ| > 1e12); try a smaller --lr",
-                      "gd：第 {e} 轮第 {k} 次更新时参数发散（|θ| > 1e12）；请减小 --lr").format(e=epoch, k=number)  # fmt: skip
+                    T(
+                        "gd: the parameters diverged at epoch {e}, update {k} (|θ| > 1e12); try a smaller --lr",
+                        "gd：第 {e} 轮第 {k} 次更新时参数发散（|θ| > 1e12）；请减小 --lr",
+                    ).format(e=epoch, k=number)  # fmt: skip
                 )
-            if spec.exact and any(
-                isinstance(v, Fraction) and v.denominator >= 10**EXACT_DIGITS for v in _flat(after)
-            ):
+            if spec.exact and any(isinstance(v, Fraction) and v.denominator >= 10**EXACT_DIGITS for v in _flat(after)):
                 raise TooLong
             loss = dataset_loss(spec, after)
             run.updates.append(
@@ -604,141 +683,177 @@ def _shown(n: int, head: int = 20, tail: int = 5) -> list[int]:
     return list(range(n)) if n <= head + tail else list(range(head)) + list(range(n - tail, n))
 
 
-def model_steps(spec: GDSpec) -> list[Step]:
+# --- the formulas, built once ------------------------------------------------------------------
+
+W, X, B_SYM, Y, P, Z, L = m.sym("w"), m.sym("x"), m.sym("b"), m.sym("y"), m.sym("p"), m.sym("z"), m.sym("L")
+Y_HAT, Y_HAT_I = m.sym("ŷ", r"\hat y"), m.sym("ŷ_i", r"\hat y_{i}")
+BATCH = m.sym("B")
+
+
+def _out_symbol(spec: GDSpec) -> m.Math:
+    """What the model's last layer gives: the score z under bce, the prediction ŷ under mse."""
+    return Z if spec.loss == "bce" else Y_HAT
+
+
+def _residual(spec: GDSpec) -> m.Math:
+    return (P if spec.loss == "bce" else Y_HAT) - Y
+
+
+def _model_formula(spec: GDSpec) -> m.Math:
     if spec.model == "mlp":
-        if spec.loss == "bce":
-            forward_m = m.Math(
-                f"h = {spec.activation}(W1·x + b1),  p = σ(w2·h + b2)", rf"h = \mathrm{{{spec.activation}}}(W_1 x + b_1),\ p = \sigma(w_2 \cdot h + b_2)"
-            )
-        else:
-            forward_m = m.Math(
-                f"h = {spec.activation}(W1·x + b1),  ŷ = w2·h + b2", rf"h = \mathrm{{{spec.activation}}}(W_1 x + b_1),\ \hat y = w_2 \cdot h + b_2"
-            )
-    elif spec.model == "logistic":
-        forward_m = m.Math("p = σ(w·x + b)", r"p = \sigma(w \cdot x + b)")
-    else:
-        forward_m = m.Math("ŷ = w·x + b", r"\hat y = w \cdot x + b")
+        hidden = m.rel("h", "=", m.call(spec.activation, m.indexed("W", 1) * X + m.indexed("b", 1)))
+        top = m.indexed("w", 2) * m.sym("h") + m.indexed("b", 2)
+        out = m.rel(P, "=", m.call("σ", top)) if spec.loss == "bce" else m.rel(Y_HAT, "=", top)
+        return m.side_by_side(hidden, out)
+    if spec.model == "logistic":
+        return m.rel(P, "=", m.call("σ", W * X + B_SYM))
+    return m.rel(Y_HAT, "=", W * X + B_SYM)
+
+
+def _loss_formula(spec: GDSpec) -> tuple[m.Math, m.Math]:
+    """The batch loss and its gradient with respect to the model's output."""
+    mean = lambda body: m.juxt(m.frac(1, BATCH), m.sum_over(body))  # noqa: E731
+    y_i, p_i = m.sym("y_i"), m.sym("p_i")
     if spec.loss == "mse":
-        loss_m = m.Math("L = (1/B) Σ (ŷ_i − y_i)²", r"L = \frac{1}{B}\sum_i (\hat y_i - y_i)^2")
-        grad_m = m.Math("∂L/∂ŷ_i = 2(ŷ_i − y_i)/B", r"\partial L/\partial \hat y_i = \frac{2(\hat y_i - y_i)}{B}")
-    else:
-        loss_m = m.Math(
-            "L = −(1/B) Σ [y_i ln p_i + (1 − y_i) ln(1 − p_i)]", r"L = -\frac{1}{B}\sum_i [y_i \ln p_i + (1 - y_i)\ln(1 - p_i)]"
+        return (
+            m.rel(L, "=", mean(m.sq(Y_HAT_I - y_i))),
+            m.rel(m.partial(L, Y_HAT_I), "=", m.frac(m.juxt(2, Y_HAT_I - y_i), BATCH)),
         )
-        grad_m = m.Math("∂L/∂z_i = (p_i − y_i)/B", r"\partial L/\partial z_i = \frac{p_i - y_i}{B}")
-    n, b = spec.n, spec.batch
-    per_epoch = -(-n // b)
-    steps = [
-        Step(T("Model", "模型"), None, [forward_m]),
+    log_likelihood = m.juxt(y_i, m.apply("ln", p_i)) + m.juxt(m.group(1 - y_i), m.apply("ln", 1 - p_i))
+    return (
+        m.rel(L, "=", -mean(log_likelihood)),
+        m.rel(m.partial(L, "z_i"), "=", m.frac(p_i - y_i, BATCH)),
+    )
+
+
+def model_steps(spec: GDSpec) -> list[Step]:
+    loss_m, grad_m = _loss_formula(spec)
+    return [
+        Step(T("Model", "模型"), None, [_model_formula(spec)]),
         Step(
             T("Loss on a batch of B samples (the mean, as torch's)", "一批 B 个样本上的损失（取平均，同 torch）"),
             None,
             [loss_m],
         ),
         Step(T("Its gradient", "其梯度"), None, [grad_m]),
-        Step(
-            T("Updates per epoch", "每轮更新次数"),
-            m.Math("⌈N/B⌉", r"\lceil N/B \rceil"),
-            m.dedupe([m.ceil(m.frac(n, b)), m.num(per_epoch)]),
-            T("N = {n} samples, batch size B = {b}: {ken}", "N = {n} 个样本，批大小 B = {b}：{kzh}").format(
-                n=n, b=b, ken=spec.kind.en, kzh=spec.kind.zh
-            )
-            + (
-                T("; the last batch of each epoch has {r} sample(s), and its mean divides by {r}",
-                  "；每轮最后一批只有 {r} 个样本，其平均除以 {r}").format(r=n % b)  # fmt: skip
-                if n % b
-                else T("", "")
-            ),
-        ),
+        _updates_per_epoch_step(spec),
     ]
-    return steps
+
+
+def _updates_per_epoch_step(spec: GDSpec) -> Step:
+    n, b = spec.n, spec.batch
+    note = T("N = {n} samples, batch size B = {b}: {ken}", "N = {n} 个样本，批大小 B = {b}：{kzh}").format(
+        n=n, b=b, ken=spec.kind.en, kzh=spec.kind.zh
+    )
+    if n % b:
+        note = note + T("; the last batch of each epoch has {rs}, and its mean divides by {r}",
+                        "；每轮最后一批只有 {r} 个样本，其平均除以 {r}").format(r=n % b, rs=m.plural(n % b, "sample"))  # fmt: skip
+    return Step(
+        T("Updates per epoch", "每轮更新次数"),
+        m.ceil(m.frac("N", BATCH)),
+        m.dedupe([m.ceil(m.frac(n, b)), m.num(-(-n // b))]),
+        note,
+    )
 
 
 def update_steps(spec: GDSpec, u: Update) -> list[Step]:
     label = T("Epoch {e}, update {k}: samples {s}", "第 {e} 轮第 {k} 次更新：样本 {s}").format(
         e=u.epoch, k=u.number, s=_samples(u.rows)
     )
-    B = len(u.rows)
-    steps: list[Step] = []
     targets = [spec.y[i] for i in u.rows]
-    if spec.model == "mlp":
-        steps.append(
-            Step(label, m.Math("h", "h"), [m.matrix(u.fw.h, DIGITS)],
-                 T("h = {a}(W1·x + b1), one row per sample", "h = {a}(W1·x + b1)，每个样本一行").format(a=spec.activation))  # fmt: skip
-        )
-        out = m.Math("z = w2·h + b2", r"z = w_2 \cdot h + b_2") if spec.loss == "bce" else m.Math("ŷ = w2·h + b2", r"\hat y = w_2 \cdot h + b_2")
-        steps.append(Step(T("Outputs", "输出"), out, [_vec(u.fw.z)]))
-    else:
-        w, b = u.before["w"], u.before["b"][0]
-        scores = [m.total([_n(wk) * _n(xk) for wk, xk in zip(w, spec.x[i])] + [_n(b)]) for i in u.rows]
-        lhs = m.Math("z = w·x + b", r"z = w \cdot x + b") if spec.loss == "bce" else m.Math("ŷ = w·x + b", r"\hat y = w \cdot x + b")
-        steps.append(Step(label, lhs, m.dedupe([_vec(scores), _vec(u.fw.z)])))
-    if spec.loss == "bce":
-        steps.append(Step(T("Probabilities", "概率"), m.Math("p = σ(z)", r"p = \sigma(z)"), [_vec(u.fw.out)]))
-        residual_name = m.Math("p − y", "p - y")
-    else:
-        residual_name = m.Math("ŷ − y", r"\hat y - y")
     residuals = [o - t for o, t in zip(u.fw.out, targets)]
+    steps = _forward_steps(spec, u, label)
     steps.append(
         Step(
             T("Errors against the targets", "与目标值之差"),
-            residual_name,
+            _residual(spec),
             m.dedupe([_vec([_n(o) - _n(t) for o, t in zip(u.fw.out, targets)]), _vec(residuals)]),
         )
     )
-    if spec.loss == "mse":
-        steps.append(
-            Step(
-                T("Batch loss", "本批损失"),
-                m.sym("L_B"),
-                m.dedupe([m.frac(1, B) * m.total([_n(r) ** 2 for r in residuals]), _n(u.batch_loss)]),
-            )
-        )
+    steps.append(_batch_loss_step(spec, u, residuals))
+    steps += _linear_gradient_steps(spec, u, residuals) if spec.model != "mlp" else _mlp_gradient_steps(spec, u)
+    return steps + _parameter_updates(spec, u)
+
+
+def _forward_steps(spec: GDSpec, u: Update, label: Text) -> list[Step]:
+    """The model's outputs on the batch (the hidden layer first for an mlp), then σ under bce."""
+    top = m.indexed("w", 2) * m.sym("h") + m.indexed("b", 2) if spec.model == "mlp" else W * X + B_SYM
+    if spec.model == "mlp":
+        steps = [
+            Step(label, m.sym("h"), [m.matrix(u.fw.h, DIGITS)],
+                 T("h = {a}(W1·x + b1), one row per sample", "h = {a}(W1·x + b1)，每个样本一行").format(a=spec.activation)),
+            Step(T("Outputs", "输出"), m.rel(_out_symbol(spec), "=", top), [_vec(u.fw.z)]),
+        ]  # fmt: skip
     else:
-        steps.append(Step(T("Batch loss (bce, mean)", "本批损失（bce，平均）"), m.sym("L_B"), [_n(u.batch_loss)]))
-    factor = m.frac(2, B) if spec.loss == "mse" else m.frac(1, B)
-    if spec.model != "mlp":
-        d = len(spec.x[0])
-        terms = [_n(r) * (_vec(list(spec.x[i])) if d > 1 else _n(spec.x[i][0])) for r, i in zip(residuals, u.rows)]
-        steps.append(
-            Step(
-                T("Gradient: the batch average", "梯度：本批平均"),
-                m.Math(f"∂L/∂w = ({'2' if spec.loss == 'mse' else '1'}/B) Σ ({residual_name.text})_i·x_i",
-                       rf"\frac{{\partial L}}{{\partial w}} = \frac{{{'2' if spec.loss == 'mse' else '1'}}}{{B}}\sum_i ({residual_name.latex})_i x_i"),  # fmt: skip
-                m.dedupe([factor * m.Math(f"[{m.total(terms).text}]", rf"\left[{m.total(terms).latex}\right]"), _value(u.grad["w"])]),
-            )
+        w, b = u.before["w"], u.before["b"][0]
+        scores = [m.total([_n(wk) * _n(xk) for wk, xk in zip(w, spec.x[i])] + [_n(b)]) for i in u.rows]
+        steps = [Step(label, m.rel(_out_symbol(spec), "=", top), m.dedupe([_vec(scores), _vec(u.fw.z)]))]
+    if spec.loss == "bce":
+        steps.append(Step(T("Probabilities", "概率"), m.rel(P, "=", m.call("σ", Z)), [_vec(u.fw.out)]))
+    return steps
+
+
+def _batch_loss_step(spec: GDSpec, u: Update, residuals: list[Any]) -> Step:
+    if spec.loss != "mse":
+        return Step(T("Batch loss (bce, mean)", "本批损失（bce，平均）"), m.sym("L_B"), [_n(u.batch_loss)])
+    return Step(
+        T("Batch loss", "本批损失"),
+        m.sym("L_B"),
+        m.dedupe([m.frac(1, len(u.rows)) * m.total([_n(r) ** 2 for r in residuals]), _n(u.batch_loss)]),
+    )
+
+
+def _linear_gradient_steps(spec: GDSpec, u: Update, residuals: list[Any]) -> list[Step]:
+    """∂L/∂w = (2/B) Σ (ŷ - y)_i·x_i and ∂L/∂b = (2/B) Σ (ŷ - y)_i (1/B under bce), with the batch in."""
+    B = len(u.rows)
+    two = 2 if spec.loss == "mse" else 1
+    factor = m.frac(two, B)
+    d = len(spec.x[0])
+    residual_i = m.sub(_residual(spec), "i")
+    terms = [_n(r) * (_vec(list(spec.x[i])) if d > 1 else _n(spec.x[i][0])) for r, i in zip(residuals, u.rows)]
+    mean = lambda body: m.juxt(m.frac(two, BATCH), m.sum_over(body))  # noqa: E731
+    return [
+        Step(
+            T("Gradient: the batch average", "梯度：本批平均"),
+            m.rel(m.partial(L, W), "=", mean(residual_i * m.sym("x_i"))),
+            m.dedupe([factor * m.group(m.total(terms), "[]"), _value(u.grad["w"])]),
+        ),
+        Step(
+            T("Gradient for the bias", "偏置的梯度"),
+            m.rel(m.partial(L, B_SYM), "=", mean(residual_i)),
+            m.dedupe([factor * m.group(m.total([_n(r) for r in residuals])), _n(u.grad["b"][0])]),
+        ),
+    ]
+
+
+def _mlp_gradient_steps(spec: GDSpec, u: Update) -> list[Step]:
+    delta = m.rel(m.sym("δ_i"), "=", m.partial(L, "z_i" if spec.loss == "bce" else Y_HAT_I))
+    steps = [
+        Step(
+            T("Backward: output δ", "反向：输出层 δ"),
+            delta,
+            [_vec(output_deltas(spec, u.fw, u.rows))],
+            T(
+                "then ∂L/∂w2 = Σ δ_i h_i, ∂L/∂b2 = Σ δ_i, δh = δ_i w2 ⊙ {a}'(a), ∂L/∂W1 = Σ δh_i x_iᵀ",
+                "再由 ∂L/∂w2 = Σ δ_i h_i，∂L/∂b2 = Σ δ_i，δh = δ_i w2 ⊙ {a}'(a)，∂L/∂W1 = Σ δh_i x_iᵀ",
+            ).format(a=spec.activation),  # fmt: skip
         )
-        steps.append(
-            Step(
-                T("Gradient for the bias", "偏置的梯度"),
-                m.Math(f"∂L/∂b = ({'2' if spec.loss == 'mse' else '1'}/B) Σ ({residual_name.text})_i",
-                       rf"\frac{{\partial L}}{{\partial b}} = \frac{{{'2' if spec.loss == 'mse' else '1'}}}{{B}}\sum_i ({residual_name.latex})_i"),  # fmt: skip
-                m.dedupe([factor * m.Math(f"({m.total([_n(r) for r in residuals]).text})",
-                                          rf"\left({m.total([_n(r) for r in residuals]).latex}\right)"), _n(u.grad["b"][0])]),  # fmt: skip
-            )
-        )
-    else:
-        steps.append(
-            Step(
-                T("Backward: output δ", "反向：输出层 δ"),
-                m.Math("δ_i = ∂L/∂z_i", r"\delta_i = \partial L/\partial z_i")
-                if spec.loss == "bce"
-                else m.Math("δ_i = ∂L/∂ŷ_i", r"\delta_i = \partial L/\partial \hat y_i"),
-                [_vec(output_deltas(spec, u.fw, u.rows))],
-                T("then ∂L/∂w2 = Σ δ_i h_i, ∂L/∂b2 = Σ δ_i, δh = δ_i w2 ⊙ {a}'(a), ∂L/∂W1 = Σ δh_i x_iᵀ",
-                  "再由 ∂L/∂w2 = Σ δ_i h_i，∂L/∂b2 = Σ δ_i，δh = δ_i w2 ⊙ {a}'(a)，∂L/∂W1 = Σ δh_i x_iᵀ").format(a=spec.activation),  # fmt: skip
-            )
-        )
-        for key in ("W1", "b1", "w2", "b2"):
-            steps.append(Step(T("Gradient", "梯度"), m.Math(f"∂L/∂{key}", rf"\partial L/\partial {m.symbol_latex(key)}"),
-                              [_value(u.grad[key])]))  # fmt: skip
+    ]
+    for key in ("W1", "b1", "w2", "b2"):
+        steps.append(Step(T("Gradient", "梯度"), m.partial(L, m.sym(key)), [_value(u.grad[key])]))
+    return steps
+
+
+def _parameter_updates(spec: GDSpec, u: Update) -> list[Step]:
+    """θ ← θ - lr·∂L/∂θ for every parameter, the numbers in."""
     lr = _n(spec.lr)
+    steps = []
     for key, value in u.before.items():
         sym = m.sym(key)
         steps.append(
             Step(
                 T("Update {k}", "更新 {k}").format(k=key),
-                m.Math(f"{key} ← {key} − lr·∂L/∂{key}", rf"{sym.latex} \leftarrow {sym.latex} - \text{{lr}} \cdot \partial L/\partial {sym.latex}"),
+                m.rel(sym, "←", sym - m.text("lr") * m.partial(L, sym)),
                 m.dedupe([_value(value) - lr * _value(u.grad[key]), _value(u.after[key])]),
             )
         )
@@ -769,7 +884,10 @@ def compare_table(spec: GDSpec, runs: list[Run]) -> Table:
             ]
         )
     return Table(
-        cols, rows, T("The three kinds side by side (same lr, same start, same epochs)", "三种梯度下降并列（相同 lr、起点与轮数）"), wrap=4
+        cols,
+        rows,
+        T("The three kinds side by side (same lr, same start, same epochs)", "三种梯度下降并列（相同 lr、起点与轮数）"),
+        wrap=4,
     )
 
 
@@ -824,7 +942,9 @@ def _fmt_axis(v: float) -> str:
 
 
 def _params_json(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v[0] if len(v) == 1 and not isinstance(v[0], list) and k in ("b", "b2") else v) for k, v in params.items()}
+    return {
+        k: (v[0] if len(v) == 1 and not isinstance(v[0], list) and k in ("b", "b2") else v) for k, v in params.items()
+    }
 
 
 def _run_json(run: Run) -> dict[str, Any]:
@@ -844,56 +964,87 @@ def _run_json(run: Run) -> dict[str, Any]:
 
 def solve(spec: GDSpec) -> Result:
     """Train; work out the first updates and the last in full, list every update in a table."""
-    notes: list[Text] = []
-    batches = compared_batches(spec) if spec.compare else [spec.batch]
-    try:
-        runs = [train(spec, b) for b in batches]
-    except TooLong:
-        spec = as_floats(spec)
-        runs = [train(spec, b) for b in batches]
-        notes.append(
-            T(
-                "the exact fractions grew past {d} digits, so the run is in floating point (float64, as torch)",
-                "精确分数超过 {d} 位，故改用浮点数（float64，同 torch）计算",
-            ).format(d=EXACT_DIGITS)
-        )
+    spec, runs, notes = _train_runs(spec)
+    batches = [r.batch for r in runs]
     run = runs[batches.index(spec.batch)] if spec.batch in batches else train(spec)
     steps = model_steps(spec)
     if spec.seed is not None:
-        steps.append(
-            Step(
-                T("Sample order (shuffled each epoch)", "样本顺序（每轮重新打乱）"),
-                None,
-                [m.Math("; ".join(f"epoch {e}: {_samples(o)}" for e, o in enumerate(run.orders[:5], 1))
-                        + ("; …" if len(run.orders) > 5 else ""), "")],  # fmt: skip
-                T(
-                    "the order of torch's DataLoader(shuffle=True, generator=torch.Generator().manual_seed({s}))",
-                    "即 torch 的 DataLoader(shuffle=True, generator=torch.Generator().manual_seed({s})) 的顺序",
-                ).format(s=spec.seed),
-            )
-        )
-        steps[-1].chain = [m.Math(steps[-1].chain[0].text, m.latex_escape(steps[-1].chain[0].text))]
-    shown = set(range(min(WORKED, len(run.updates)))) | {len(run.updates) - 1}
-    for k, u in enumerate(run.updates):
-        if k in shown:
-            if k == len(run.updates) - 1 and k > WORKED:
-                steps.append(
-                    Step(
-                        T("Updates {a}–{b}", "第 {a}–{b} 次更新").format(a=WORKED + 1, b=k),
-                        None,
-                        [],
-                        T("the same rule on the next batches; every update is in the table", "后续各批规则相同；每次更新见表格"),
-                    )
-                )
-            steps += update_steps(spec, u)
+        steps.append(_order_step(spec, run))
+    steps += _worked_updates(spec, run)
     steps.append(
         Step(
-            T("Loss over all {n} samples after the last update", "最后一次更新后全部 {n} 个样本上的损失").format(n=spec.n),
+            T("Loss over all {n} samples after the last update", "最后一次更新后全部 {n} 个样本上的损失").format(
+                n=spec.n
+            ),
             m.sym("L"),
             [_n(run.epoch_loss[-1])],
         )
     )
-    table = Table(
+    answer = _answer(spec, run)
+    tables = [_updates_table(spec, run), _epochs_table(run)]
+    figures: list[list[str]] = []
+    if spec.compare:
+        answer["compare"] = {str(r.batch): _run_json(r) for r in runs}
+        tables.append(compare_table(spec, runs))
+        figures.append(loss_chart(spec, runs))
+        notes += COMPARE_NOTES
+    notes += _notes(spec)
+    title = T(f"Gradient descent: {spec.kind.en}", f"梯度下降：{spec.kind.zh}")
+    result = Result("gd", title, answer, _summary(spec, run), steps, tables, notes=notes, spec=spec, figures=figures)
+    result.show_steps = not spec.compare  # the side-by-side is the answer; the terminal folds the updates (--full)
+    return result
+
+
+def _train_runs(spec: GDSpec) -> tuple[GDSpec, list[Run], list[Text]]:
+    """The run (every batch size with --compare), in exact fractions while they stay short, else float64."""
+    batches = compared_batches(spec) if spec.compare else [spec.batch]
+    try:
+        return spec, [train(spec, b) for b in batches], []
+    except TooLong:
+        spec = as_floats(spec)
+        note = T(
+            "the exact fractions grew past {d} digits, so the run is in floating point (float64, as torch)",
+            "精确分数超过 {d} 位，故改用浮点数（float64，同 torch）计算",
+        ).format(d=EXACT_DIGITS)
+        return spec, [train(spec, b) for b in batches], [note]
+
+
+def _order_step(spec: GDSpec, run: Run) -> Step:
+    order = "; ".join(f"epoch {e}: {_samples(o)}" for e, o in enumerate(run.orders[:5], 1))
+    return Step(
+        T("Sample order (shuffled each epoch)", "样本顺序（每轮重新打乱）"),
+        None,
+        [m.text(order + ("; …" if len(run.orders) > 5 else ""))],
+        T(
+            "the order of torch's DataLoader(shuffle=True, generator=torch.Generator().manual_seed({s}))",
+            "即 torch 的 DataLoader(shuffle=True, generator=torch.Generator().manual_seed({s})) 的顺序",
+        ).format(s=spec.seed),
+    )
+
+
+def _worked_updates(spec: GDSpec, run: Run) -> list[Step]:
+    """The first WORKED updates in full, then a line for the ones skipped, then the last update."""
+    steps: list[Step] = []
+    last = len(run.updates) - 1
+    for k in sorted(set(range(min(WORKED, len(run.updates)))) | {last}):
+        if k == last and k > WORKED:
+            steps.append(
+                Step(
+                    T("Updates {a}–{b}", "第 {a}–{b} 次更新").format(a=WORKED + 1, b=k),
+                    None,
+                    [],
+                    T(
+                        "the same rule on the next batches; every update is in the table",
+                        "后续各批规则相同；每次更新见表格",
+                    ),
+                )
+            )
+        steps += update_steps(spec, run.updates[k])
+    return steps
+
+
+def _updates_table(spec: GDSpec, run: Run) -> Table:
+    return Table(
         [T("epoch", "轮"), T("update", "更新"), T("samples", "样本"), T("batch loss", "本批损失"),
          T("gradient", "梯度"), T("parameters after", "更新后的参数"), T("loss (all samples)", "损失（全部样本）")],
         [
@@ -905,15 +1056,21 @@ def solve(spec: GDSpec) -> Result:
         T(f"{spec.kind.en}: one row per update", f"{spec.kind.zh}：每次更新一行"),
         wrap=5,
     )  # fmt: skip
+
+
+def _epochs_table(run: Run) -> Table:
     epoch_rows: list[list[Text | str]] = [["0", _fmt(run.initial_loss)]]
     for e, v in list(enumerate(run.epoch_loss, 1))[-40:]:
         epoch_rows.append([str(e), _fmt(v)])
-    epochs_table = Table(
+    return Table(
         [T("epoch", "轮"), T("loss (all samples)", "损失（全部样本）")],
         epoch_rows,
         T("Loss after each epoch (0: at the start)", "每轮结束时的损失（0：开始时）"),
     )
-    answer: dict[str, Any] = {
+
+
+def _answer(spec: GDSpec, run: Run) -> dict[str, Any]:
+    return {
         "model": spec.model,
         "loss": spec.loss,
         "samples": spec.n,
@@ -944,13 +1101,10 @@ def solve(spec: GDSpec) -> Result:
         "final": _params_json(run.final),
         "final_loss": run.epoch_loss[-1],
     }
-    tables = [table, epochs_table]
-    figures: list[list[str]] = []
-    if spec.compare:
-        answer["compare"] = {str(r.batch): _run_json(r) for r in runs}
-        tables.append(compare_table(spec, runs))
-        figures.append(loss_chart(spec, runs))
-        notes += COMPARE_NOTES
+
+
+def _notes(spec: GDSpec) -> list[Text]:
+    notes = []
     if spec.model == "mlp" and not any(v != 0 for v in _flat(spec.init)):
         notes.append(
             T(
@@ -960,20 +1114,22 @@ def solve(spec: GDSpec) -> Result:
         )
     if spec.n % spec.batch:
         notes.append(
-            T("the last batch of each epoch is smaller ({r} of {b}); torch keeps it (drop_last=False)",
-              "每轮最后一批较小（{r}/{b}）；torch 默认保留它（drop_last=False）").format(r=spec.n % spec.batch, b=spec.batch)  # fmt: skip
+            T(
+                "the last batch of each epoch is smaller ({r} of {b}); torch keeps it (drop_last=False)",
+                "每轮最后一批较小（{r}/{b}）；torch 默认保留它（drop_last=False）",
+            ).format(r=spec.n % spec.batch, b=spec.batch)  # fmt: skip
         )
-    summary: list[tuple[Text, Text | str]] = [
+    return notes
+
+
+def _summary(spec: GDSpec, run: Run) -> list[tuple[Text, Text | str]]:
+    return [
         (T("Method", "方法"), spec.kind + T(" (B = {b} of N = {n})", "（B = {b}，N = {n}）").format(b=spec.batch, n=spec.n)),
-        (T("Updates per epoch", "每轮更新次数"), f"⌈{spec.n}/{spec.batch}⌉ = {run.per_epoch}"),
+        (T("Updates per epoch", "每轮更新次数"), m.rel(m.ceil(m.frac(spec.n, spec.batch)), "=", run.per_epoch).text),
         (T("Loss at the start", "初始损失"), _fmt(run.initial_loss)),
         (T("Loss after each epoch", "每轮后的损失"), ", ".join(_fmt(v) for v in m.elide(run.epoch_loss, 10) if not isinstance(v, m.Math)) + (" …" if len(run.epoch_loss) > 10 else "")),
         (T("Final parameters", "最终参数"), _params_text(run.final)),
     ]  # fmt: skip
-    title = T(f"Gradient descent: {spec.kind.en}", f"梯度下降：{spec.kind.zh}")
-    result = Result("gd", title, answer, summary, steps, tables, notes=notes, spec=spec, figures=figures)
-    result.show_steps = not spec.compare  # the side-by-side is the answer; the terminal folds the updates (--full)
-    return result
 
 
 COMPARE_NOTES = [
@@ -1018,7 +1174,13 @@ def template(rng: Any, difficulty: int = 1) -> Any:
             "drop_last=False). How many updates per epoch, and how many updates in all?",
             "训练集有 {n} 个样本，批大小为 {b}，训练 {e} 轮，保留最后不满的一批（torch 的 drop_last=False）。每轮更新多少次？共更新多少次？",
         ).format(n=n, b=batch, e=epochs)
-        inputs = {"x": "; ".join(map(str, xs)), "y": "; ".join(map(str, xs)), "batch": batch, "lr": "0.001", "epochs": epochs}
+        inputs = {
+            "x": "; ".join(map(str, xs)),
+            "y": "; ".join(map(str, xs)),
+            "batch": batch,
+            "lr": "0.001",
+            "epochs": epochs,
+        }
         parts = [
             part("updates_per_epoch", "updates per epoch", "每轮更新次数", "exact", names=("每轮更新",)),
             part("updates", "updates in all", "总更新次数", "exact", names=("共更新",)),
