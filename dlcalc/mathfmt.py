@@ -306,10 +306,10 @@ def element(base: object, *index: object) -> Math:
     return Math(f"{b.text}[{', '.join(i.text for i in ms)}]", f"{b.latex}_{{{','.join(i.latex for i in ms)}}}", ATOM)
 
 
-def side_by_side(*items: object) -> Math:
-    """Several formulas on one line: h = tanh(W1·x + b1),  ŷ = w2·h + b2."""
+def side_by_side(*items: object, gap: str = "  ") -> Math:
+    """Several formulas on one line: h = tanh(W1·x + b1),  ŷ = w2·h + b2 (gap: the space after the comma)."""
     ms = [as_math(i) for i in items]
-    return Math(",  ".join(i.text for i in ms), r",\ ".join(i.latex for i in ms), REL)
+    return Math(("," + gap).join(i.text for i in ms), r",\ ".join(i.latex for i in ms), REL)
 
 
 def group(x: object, brackets: str = "()") -> Math:
@@ -319,10 +319,13 @@ def group(x: object, brackets: str = "()") -> Math:
     return Math(f"{opening}{mx.text}{closing}", rf"\left{opening}{mx.latex}\right{closing}", ATOM)
 
 
-def indexed(base: object, index: object) -> Math:
-    """A member of a sequence as dlcalc numbers it: h3, δz4 in text; h_{3}, \\delta z_{4} in LaTeX."""
-    b = as_math(base)
-    return Math(f"{b.text}{index}", f"{b.latex}_{{{as_math(index).latex}}}", ATOM)
+def indexed(base: object, index: object, family: str | None = None) -> Math:
+    """A member of a sequence as dlcalc numbers it: h3, δz4 in text; h_{3}, \\delta z_{4} in LaTeX.
+    With a family (a gate): δz_f3 and \\delta z_{f,3}."""
+    b, i = as_math(base), as_math(index)
+    if family is not None:
+        return Math(f"{b.text}_{family}{i.text}", f"{b.latex}_{{{family},{i.latex}}}", ATOM)
+    return Math(f"{b.text}{i.text}", f"{b.latex}_{{{i.latex}}}", ATOM)
 
 
 def word(name: str) -> Math:
@@ -369,7 +372,7 @@ def partial(f: object, x: object) -> Math:
 def hadamard(*parts: object) -> Math:
     """The elementwise product a ⊙ b ⊙ c (gates times states in an LSTM)."""
     ms = [as_math(p) for p in parts]
-    ms = [_wrap(ms[0], MUL)] + [_right(p, MUL + 1) for p in ms[1:]]
+    ms = [_wrap(ms[0], MUL)] + [_right(p, MUL) for p in ms[1:]]  # a product binds as tightly: o3 ⊙ i3(1 - i3)
     return Math(" ⊙ ".join(p.text for p in ms), r" \odot ".join(p.latex for p in ms), MUL)
 
 
@@ -445,10 +448,10 @@ def rel(*items: object) -> Math:
     return Math(" ".join(texts), " ".join(latexes), REL)
 
 
-def vec(values: list, digits: int = 6) -> Math:
-    """A vector written as a tuple: (3, 3) or (0.5, -1/3)."""
+def vec(values: list, digits: int = 6, brackets: str = "()") -> Math:
+    """A vector written as a tuple: (3, 3) or (0.5, -1/3); with brackets="[]" a concatenation [h0, x1]."""
     ms = [num(v, digits) if not isinstance(v, Math) else v for v in values]
-    return Math(f"({', '.join(x.text for x in ms)})", rf"\left({', '.join(x.latex for x in ms)}\right)", ATOM)
+    return group(Math(", ".join(x.text for x in ms), ", ".join(x.latex for x in ms)), brackets)
 
 
 _UNICODE_TEX = {

@@ -236,7 +236,9 @@ def _picked_step(classes: tuple[int, ...], picked: list[float]) -> Step:
 def _nll_loss_step(picked: list[float], loss: float) -> Step:
     N = len(picked)
     return Step(
-        T("Negative log-likelihood (mean over the {n} sample(s))", "负对数似然（对 {n} 个样本取平均）").format(n=N),
+        T("Negative log-likelihood (mean over {ns})", "负对数似然（对 {n} 个样本取平均）").format(
+            n=N, ns="the " + m.plural(N, "sample") if N > 1 else "1 sample"
+        ),
         E,
         m.dedupe(
             [
@@ -266,10 +268,10 @@ def _nll_notes(rows: tuple[tuple[float, ...], ...]) -> list[Text]:
         return []
     return [
         T(
-            "row(s) {r}: e^a does not sum to 1, so these are not log-probabilities; NLLLoss does not mind, but for raw "
+            "{rows} {r}: e^a does not sum to 1, so these are not log-probabilities; NLLLoss does not mind, but for raw "
             "logits the loss you want is cross_entropy (log_softmax, then NLL)",
             "第 {r} 行：e^a 之和不为 1，因此不是对数概率；NLLLoss 不检查，但对原始 logits 应使用 cross_entropy（先 log_softmax 再 NLL）",
-        ).format(r=", ".join(map(str, off)))
+        ).format(r=", ".join(map(str, off)), rows="row" if len(off) == 1 else "rows")
     ]
 
 
