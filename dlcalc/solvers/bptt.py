@@ -616,7 +616,6 @@ def loss_step(spec: BPTTSpec, f: Forward, value: float) -> Step:
 def direct_steps(spec: BPTTSpec, f: Forward, e: dict[int, list[float]], dy: dict[int, list[float]]) -> list[Step]:
     """∂L_t/∂h_t for each targeted step, with the numbers in."""
     o = _outputs(spec, f)
-    fwd = spec.forward
     scale = 1.0 if spec.loss == "half_sse" else 2.0 / _n_targets(spec)
     out = []
     for t in sorted(e):
@@ -640,38 +639,53 @@ def direct_steps(spec: BPTTSpec, f: Forward, e: dict[int, list[float]], dy: dict
                 )
             )
             continue
-        g = [scale * (a - b) for a, b in zip(o[t], tgt)]
-        chain = [err, nums, R.vec(g)]
-        note = None
-        if fwd.softmax:
-            y_t, g_t = R.indexed("y", t), R.indexed("g", t)
-            chain = [
-                m.side_by_side(m.hadamard(y_t, m.group(g_t - y_t * g_t)), m.rel(g_t, "=", err), gap=" "),
-                R.vec(g),
-                R.vec(dy[t]),
-            ]
-            note = T("through the softmax: its Jacobian diag(y) − y·yᵀ", "经过 softmax：雅可比矩阵 diag(y) − y·yᵀ")
-        out.append(
-            Step(
-                T("t = {t}: gradient at the output layer", "t = {t}：输出层的梯度").format(t=t),
-                idx("δy", t),
-                m.dedupe(chain),
-                note,
-            )
-        )
-        w_name = fwd.out_names[0]
-        w_hy = [list(r) for r in fwd.w_hy]
-        units = [
-            m.total([_num(w_hy[j][k]) * _num(dy[t][j]) for j in range(len(w_hy))], limit=10**6)
-            for k in range(fwd.weights.hidden)
+        out += _output_layer_steps(spec, t, err, nums, [scale * (a - b) for a, b in zip(o[t], tgt)], dy, e)
+    return out
+
+
+def _output_layer_steps(
+    spec: BPTTSpec,
+    t: int,
+    err: m.Math,
+    nums: m.Math,
+    g: list[float],
+    dy: dict[int, list[float]],
+    e: dict[int, list[float]],
+) -> list[Step]:
+    """δy_t at the output layer (through its softmax when it has one), then W_hyᵀ·δy_t back to h_t."""
+    fwd = spec.forward
+    out = []
+    chain = [err, nums, R.vec(g)]
+    note = None
+    if fwd.softmax:
+        y_t, g_t = R.indexed("y", t), R.indexed("g", t)
+        chain = [
+            m.side_by_side(m.hadamard(y_t, m.group(g_t - y_t * g_t)), m.rel(g_t, "=", err), gap=" "),
+            R.vec(g),
+            R.vec(dy[t]),
         ]
-        out.append(
-            Step(
-                T("t = {t}: back to the hidden state", "t = {t}：传回隐藏状态").format(t=t),
-                m.partial(_loss_at(t), R.indexed("h", t)),
-                m.dedupe([_tr(w_name) * idx("δy", t), R.components(units), R.vec(e[t])]),
-            )
+        note = T("through the softmax: its Jacobian diag(y) − y·yᵀ", "经过 softmax：雅可比矩阵 diag(y) − y·yᵀ")
+    out.append(
+        Step(
+            T("t = {t}: gradient at the output layer", "t = {t}：输出层的梯度").format(t=t),
+            idx("δy", t),
+            m.dedupe(chain),
+            note,
         )
+    )
+    w_name = fwd.out_names[0]
+    w_hy = [list(r) for r in fwd.w_hy]
+    units = [
+        m.total([_num(w_hy[j][k]) * _num(dy[t][j]) for j in range(len(w_hy))], limit=10**6)
+        for k in range(fwd.weights.hidden)
+    ]
+    out.append(
+        Step(
+            T("t = {t}: back to the hidden state", "t = {t}：传回隐藏状态").format(t=t),
+            m.partial(_loss_at(t), R.indexed("h", t)),
+            m.dedupe([_tr(w_name) * idx("δy", t), R.components(units), R.vec(e[t])]),
+        )
+    )
     return out
 
 
@@ -754,38 +768,51 @@ def _tanh2(x: object) -> m.Math:
 
 
 def _lstm_steps(spec: BPTTSpec, f: Forward, run: Backward, t: int, prefix: Text) -> list[Step]:
+    """δc_t, then each gate's δz at step t."""
+    return [_cell_gradient_step(spec, f, run, t, prefix)] + _gate_steps(spec, f, run, t, prefix)
+
+
+def _cell_gradient_step(spec: BPTTSpec, f: Forward, run: Backward, t: int, prefix: Text) -> Step:
+    """δc_t = δh_t ⊙ o_t ⊙ (1 - tanh²(c_t)) + δc_{t+1} ⊙ f_{t+1}: the cell path adds."""
     n = spec.forward.weights.hidden
     num = _num
-    g = f.gates[t]
-    tc = R.tanh(f.c[t])
-    dh, dc = run.dh[t], run.dc[t]
-    dz = run.dz[t]
-    parts = {gate: dz[k * n : (k + 1) * n] for k, gate in enumerate(lstm_solver.GATES)}
-
-    def tanh_c(k: int) -> m.Math:
-        return m.group(1 - _tanh2(num(f.c[t][k])))
-
-    at = lambda name, k=t: R.indexed(name, k)  # noqa: E731
-    dc_terms = [m.hadamard(idx("δh", t), at("o"), m.group(1 - _tanh2(at("c"))))]
-    units = [[num(dh[k]) * num(g["o"][k]) * tanh_c(k)] for k in range(n)]
+    dh, o = run.dh[t], f.gates[t]["o"]
+    terms = [m.hadamard(idx("δh", t), R.indexed("o", t), m.group(1 - _tanh2(R.indexed("c", t))))]
+    units = [[num(dh[k]) * num(o[k]) * m.group(1 - _tanh2(num(f.c[t][k])))] for k in range(n)]
     if t < run.top:
-        dc_terms.append(m.hadamard(idx("δc", t + 1), at("f", t + 1)))
+        terms.append(m.hadamard(idx("δc", t + 1), R.indexed("f", t + 1)))
         nf = f.gates[t + 1]["f"]
         for k in range(n):
             units[k].append(num(run.dc[t + 1][k]) * num(nf[k]))
-    steps = [
-        Step(
-            prefix + T(": gradient reaching the cell", "：到达细胞状态的梯度"),
-            idx("δc", t),
-            m.dedupe([m.total(dc_terms, 10**6), R.components([m.total(u, 10**6) for u in units]), R.vec(dc)]),
-            T(
-                "the cell path: δc_{t+1} ⊙ f_{t+1} is added, not multiplied through a squashing function",
-                "细胞通路：δc_{t+1} ⊙ f_{t+1} 是相加传回的，不经过挤压函数的导数连乘",
-            )
-            if t < run.top
-            else None,
+    return Step(
+        prefix + T(": gradient reaching the cell", "：到达细胞状态的梯度"),
+        idx("δc", t),
+        m.dedupe([m.total(terms, 10**6), R.components([m.total(u, 10**6) for u in units]), R.vec(run.dc[t])]),
+        T(
+            "the cell path: δc_{t+1} ⊙ f_{t+1} is added, not multiplied through a squashing function",
+            "细胞通路：δc_{t+1} ⊙ f_{t+1} 是相加传回的，不经过挤压函数的导数连乘",
         )
-    ]
+        if t < run.top
+        else None,
+    )
+
+
+GATE_NAMES = {
+    "i": T("input gate", "输入门"),
+    "f": T("forget gate", "遗忘门"),
+    "g": T("candidate", "候选记忆"),
+    "o": T("output gate", "输出门"),
+}
+
+
+def _gate_steps(spec: BPTTSpec, f: Forward, run: Backward, t: int, prefix: Text) -> list[Step]:
+    """Each gate's δz at step t: the gradient reaching it times the slope of its squashing function."""
+    n = spec.forward.weights.hidden
+    num = _num
+    g, tc = f.gates[t], R.tanh(f.c[t])
+    dh, dc, dz = run.dh[t], run.dc[t], run.dz[t]
+    parts = {gate: dz[k * n : (k + 1) * n] for k, gate in enumerate(lstm_solver.GATES)}
+    at = lambda name, k=t: R.indexed(name, k)  # noqa: E731
     rules = {
         "o": (
             m.hadamard(idx("δh", t), m.call("tanh", at("c")), m.juxt(at("o"), 1 - at("o"))),
@@ -804,22 +831,14 @@ def _lstm_steps(spec: BPTTSpec, f: Forward, run: Backward, t: int, prefix: Text)
             [num(dc[k]) * num(g["i"][k]) * _one_minus_square(g["g"][k]) for k in range(n)],
         ),
     }
-    names = {
-        "i": T("input gate", "输入门"),
-        "f": T("forget gate", "遗忘门"),
-        "g": T("candidate", "候选记忆"),
-        "o": T("output gate", "输出门"),
-    }
-    for gate in ("o", "i", "f", "g"):
-        formula, units_ = rules[gate]
-        steps.append(
-            Step(
-                prefix + T(": ", "：") + names[gate] + T(" (net input)", "（净输入）"),
-                idx("δz", t, gate),
-                m.dedupe([formula, R.components(units_), R.vec(parts[gate])]),
-            )
+    return [
+        Step(
+            prefix + T(": ", "：") + GATE_NAMES[gate] + T(" (net input)", "（净输入）"),
+            idx("δz", t, gate),
+            m.dedupe([rules[gate][0], R.components(rules[gate][1]), R.vec(parts[gate])]),
         )
-    return steps
+        for gate in ("o", "i", "f", "g")
+    ]
 
 
 def _one_minus_square(v: float) -> m.Math:
