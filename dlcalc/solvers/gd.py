@@ -195,52 +195,15 @@ def parse_batch(value: Any, n: int) -> int:
 
 def parse_spec(inputs: Mapping[str, Any]) -> GDSpec:
     only_keys(inputs, FIELDS, "gd")
-    for key, example in (("x", '--samples "1,2; 2,3; 3,5"'), ("y", '--targets "1; 2; 3"')):
-        if inputs.get(key) is None:
-            raise DlcalcError(T("gd: {k} is missing (e.g. {e})", "gd：缺少 {k}（例如 {e}）").format(k=key, e=example))
-    x = parse_matrix(inputs["x"], "x")
-    y = [row[0] for row in parse_matrix(inputs["y"], "y")] if _column(inputs["y"]) else parse_vector(inputs["y"], "y")
-    if len(x) != len(y):
-        if len(x) == 1 and len(x[0]) == len(y):  # one number per sample, written on one row
-            x = [[v] for v in x[0]]
-        else:
-            raise DlcalcError(
-                T("y: {a} targets for {b} samples", "y：{a} 个目标值，但有 {b} 个样本").format(a=len(y), b=len(x))
-            )
-    model = _choice(inputs.get("model"), MODELS, "model", "linear")
-    loss = _choice(inputs.get("loss"), LOSSES, "loss", "bce" if model == "logistic" else "mse")
-    if model == "logistic" and loss != "bce":
-        raise DlcalcError(T("loss: logistic regression is trained with bce", "loss：逻辑回归用 bce 训练"))
-    if model == "linear" and loss == "bce":
-        model = "logistic"  # a linear score under BCE is logistic regression
-    if loss == "bce":
-        for i, t in enumerate(y, 1):
-            if not 0 <= t <= 1:
-                raise DlcalcError(
-                    T(
-                        "y: target {i} is {v}; bce targets lie in [0, 1]",
-                        "y：第 {i} 个目标值为 {v}；bce 的目标值须在 [0, 1] 内",
-                    ).format(i=i, v=m.fmt_number(t))
-                )
+    x, y = _samples_and_targets(inputs)
+    model, loss = _model_and_loss(inputs, y)
     n, d = len(x), len(x[0])
     batch = parse_batch(inputs.get("batch", "full") if inputs.get("batch") is not None else "full", n)
     lr = parse_number(inputs["lr"], "lr") if inputs.get("lr") is not None else Fraction(1, 10)
     if lr <= 0:
         raise DlcalcError(T("lr: must be positive, got {v}", "lr：须为正数，得到 {v}").format(v=m.fmt_number(lr)))
-    epochs = parse_int(inputs["epochs"], "epochs") if inputs.get("epochs") is not None else 5
-    if not 1 <= epochs <= MAX_EPOCHS:
-        raise DlcalcError(
-            T("epochs: expected 1 to {m}, got {e}", "epochs：应为 1 到 {m}，得到 {e}").format(m=MAX_EPOCHS, e=epochs)
-        )
     compare = bool(inputs.get("compare")) and str(inputs.get("compare")).strip().lower() not in ("false", "no", "0")
-    smallest = 1 if compare else batch
-    if epochs * -(-n // smallest) > MAX_UPDATES:
-        raise DlcalcError(
-            T(
-                "epochs: {e} epochs of {u} updates is more than {m} updates",
-                "epochs：{e} 轮 × 每轮 {u} 次更新超过 {m} 次",
-            ).format(e=epochs, u=-(-n // smallest), m=MAX_UPDATES)
-        )
+    epochs = _epochs(inputs, n, 1 if compare else batch)
     seed = parse_int(inputs["seed"], "seed") if inputs.get("seed") is not None else None
     if seed is not None and not 0 <= seed < 2**63:
         raise DlcalcError(
@@ -265,6 +228,59 @@ def parse_spec(inputs: Mapping[str, Any]) -> GDSpec:
         x=tuple(tuple(r) for r in x), y=tuple(y), model=model, loss=loss, batch=batch, lr=lr, epochs=epochs,
         init=init, seed=seed, hidden=hidden, activation=activation, compare=compare, exact=exact,
     )  # fmt: skip
+
+
+def _samples_and_targets(inputs: Mapping[str, Any]) -> tuple[list[list[Any]], list[Any]]:
+    """The samples (one per row; a single row of numbers is one number per sample) and their targets."""
+    for key, example in (("x", '--samples "1,2; 2,3; 3,5"'), ("y", '--targets "1; 2; 3"')):
+        if inputs.get(key) is None:
+            raise DlcalcError(T("gd: {k} is missing (e.g. {e})", "gd：缺少 {k}（例如 {e}）").format(k=key, e=example))
+    x = parse_matrix(inputs["x"], "x")
+    y = [row[0] for row in parse_matrix(inputs["y"], "y")] if _column(inputs["y"]) else parse_vector(inputs["y"], "y")
+    if len(x) != len(y):
+        if len(x) == 1 and len(x[0]) == len(y):  # one number per sample, written on one row
+            x = [[v] for v in x[0]]
+        else:
+            raise DlcalcError(
+                T("y: {a} targets for {b} samples", "y：{a} 个目标值，但有 {b} 个样本").format(a=len(y), b=len(x))
+            )
+    return x, y
+
+
+def _model_and_loss(inputs: Mapping[str, Any], y: list[Any]) -> tuple[str, str]:
+    """The model and its loss (bce for logistic; a linear score under bce is logistic regression)."""
+    model = _choice(inputs.get("model"), MODELS, "model", "linear")
+    loss = _choice(inputs.get("loss"), LOSSES, "loss", "bce" if model == "logistic" else "mse")
+    if model == "logistic" and loss != "bce":
+        raise DlcalcError(T("loss: logistic regression is trained with bce", "loss：逻辑回归用 bce 训练"))
+    if model == "linear" and loss == "bce":
+        model = "logistic"  # a linear score under BCE is logistic regression
+    if loss == "bce":
+        for i, t in enumerate(y, 1):
+            if not 0 <= t <= 1:
+                raise DlcalcError(
+                    T(
+                        "y: target {i} is {v}; bce targets lie in [0, 1]",
+                        "y：第 {i} 个目标值为 {v}；bce 的目标值须在 [0, 1] 内",
+                    ).format(i=i, v=m.fmt_number(t))
+                )
+    return model, loss
+
+
+def _epochs(inputs: Mapping[str, Any], n: int, smallest_batch: int) -> int:
+    epochs = parse_int(inputs["epochs"], "epochs") if inputs.get("epochs") is not None else 5
+    if not 1 <= epochs <= MAX_EPOCHS:
+        raise DlcalcError(
+            T("epochs: expected 1 to {m}, got {e}", "epochs：应为 1 到 {m}，得到 {e}").format(m=MAX_EPOCHS, e=epochs)
+        )
+    if epochs * -(-n // smallest_batch) > MAX_UPDATES:
+        raise DlcalcError(
+            T(
+                "epochs: {e} epochs of {u} updates is more than {m} updates",
+                "epochs：{e} 轮 × 每轮 {u} 次更新超过 {m} 次",
+            ).format(e=epochs, u=-(-n // smallest_batch), m=MAX_UPDATES)
+        )
+    return epochs
 
 
 def _refuse_too_much_work(n: int, d: int, hidden: int, batch: int, epochs: int, compare: bool) -> None:
