@@ -57,15 +57,29 @@ class Terminal:
     def type(self, text: str | bytes) -> None:
         os.write(self.master, text.encode() if isinstance(text, str) else text)
 
-    def interrupt(self, until: str) -> bool:
-        """Ctrl-C at the prompt, until `until` shows.
+    def waiting_for_a_key(self, timeout: float = 60) -> bool:
+        """True once the command sleeps in a read of the terminal (Linux: /proc/PID/syscall).
 
-        Python's input() can lose a SIGINT that lands between the prompt being written and its
-        select() starting (it then waits for a key): only a machine types that fast, so a second
-        Ctrl-C is sent if the first has shown nothing after a generous wait."""
-        self.type("\x03")
-        if self.wait_for(until, timeout=10):
-            return True
+        A prompt on the screen is not enough: Python writes it, then starts input()'s select();
+        a SIGINT landing between the two is only acted on after the next key. Once the process
+        sleeps in read/poll/select, Ctrl-C interrupts it at once."""
+        reading = {"0", "7", "23", "270", "271"}  # x86-64: read, poll, select, pselect6, ppoll
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                with open(f"/proc/{self.proc.pid}/syscall") as f:
+                    call = f.read().split()
+            except OSError:
+                return False  # not Linux, or not allowed to look: the caller falls back
+            if call and call[0] in reading:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def interrupt(self, until: str) -> bool:
+        """Ctrl-C at the prompt, once the command waits for a key; then wait for `until`."""
+        if not self.waiting_for_a_key():
+            time.sleep(2)  # no /proc to look at: give input() time to start its select()
         self.type("\x03")
         return self.wait_for(until)
 
