@@ -39,7 +39,11 @@ def leftovers(text: str, phrases: tuple[str, ...] = ()) -> list[str]:
 CASES = [
     # (argv, exit code, English phrases the detector would pass over)
     (["gd", *G, "--compare"], 0, ("epoch", "overlap", "log scale", "stochastic", "mini-batch")),
-    (["gd", *G, "--compare", "--check"], 0, ("samples of each batch", "loss after each epoch", "updates", "final parameters")),
+    (
+        ["gd", *G, "--compare", "--check"],
+        0,
+        ("samples of each batch", "loss after each epoch", "updates", "final parameters"),
+    ),
     (["gd", *G, "--model", "mlp", "--hidden", "2", "--full"], 0, ("one row per sample",)),
     (["bptt", *LSTM, "--full"], 0, ("(direct)", "(cell path)")),
     (["bptt", *A, "--weight-hh", "0.1,0.2"], 2, ("expected shape", "hidden", "input")),
@@ -109,3 +113,136 @@ def test_the_loss_png_speaks_chinese(monkeypatch, tmp_path):
     text = "\n".join(seen)
     assert len(seen) == 6 and all(re.search(r"[\u4e00-\u9fff]", s) for s in seen), seen
     assert leftovers(text, ("epoch", "loss", "batch", "SGD", "gradient")) == []
+
+
+# --- the torch check, every solver that has one -----------------------------------------------------
+#
+# A check row's label is often one or two words ("output shape", "params"), too short for the prose
+# detector; so here every English word left in the check's table and engine line is named (a word
+# the Chinese text keeps, such as softmax or autograd, excepted), on a run of every solver with a
+# module in dlcalc/check/ — its declared example, and the runs that reach a check's other branches.
+
+CHECK_RUNS = [
+    ["conv", "3x2000x2000", "-k", "3", "-o", "512"],  # on the meta device, plus the reduced numeric run
+    ["conv", "3x8x8", "-k", "3", "-o", "2", "--transposed"],
+    ["conv", "64x56x56", "-k", "3", "--target", "56", "--solve", "padding"],
+    ["conv", "64x56x56", "-k", "3", "--target", "56", "--solve", "stride"],
+    ["pool", "64x56x56", "--target", "7", "--solve", "kernel"],
+    ["pool", "1x6000x6000", "-k", "2"],
+    ["dwsep", "32x112x112", "-k", "3", "-o", "64", "-p", "1"],
+    ["gru", "-f", "examples/gru-scalar.yaml", "--convention", "torch"],
+    ["metrics", "--data", "1, 2, 4"],
+    ["metrics", "--tp", "0", "--fp", "0", "--fn", "1"],
+    ["loss", "--kind", "nll", "--logits", "-1.2,-0.5,-2", "--target", "1"],
+    ["loss", "--kind", "mse", "--logits", "1, 2", "--target", "0, 1"],
+    ["softmax", "2, 1, 0.1", "--temperature", "2"],
+    ["grad", "w^2 + 3w", "--wrt", "w", "--claim", "2w"],
+    ["grad", "sqrt(w)", "--wrt", "w", "--at", "w=0"],
+    ["optim", "--function", "w^2", "--start", "1", "--steps", "2", "--compare", "sgd,adam"],
+    ["gd", *G, "--compare"],
+    ["bptt", *LSTM],
+    ["perceptron", "--samples", "3,3; 4,3; 1,1", "--labels", "1,1,-1", "--rule", "error"],
+    ["batchnorm", "-f", "examples/batchnorm.yaml"],
+    ["attention", "-f", "examples/attention.yaml", "--heads", "1"],
+    [
+        "net",
+        "-i",
+        "3x32x32",
+        "Conv2d(3, 8, 3)",
+        "ReLU()",
+        "Conv2d(8, 8, 3)",
+        "ReLU()",
+        "Conv2d(8, 8, 3)",
+        "MaxPool2d(2)",
+        "Flatten()",
+        "Linear(1352, 10)",
+    ],  # fmt: skip
+    ["net", "--model", "resnet18"],
+]
+# words a check row or engine line keeps in English: torch's names for what it ran, the fields a
+# solver solves for (conv --solve padding: "padding = 1")
+CHECK_NAMES = {"autograd", "meta", "nn", "padding", "kernel", "stride", "dilation"}
+
+
+def english_words(text: str) -> list[str]:
+    """Every English word outside code, option names, calls and names (a stricter english_prose)."""
+    from tests.test_lang_zh import NAMES, WORD
+
+    words = []
+    for line in text.splitlines():
+        line = re.sub(r"#\d+ \S+( [A-Z]\w+)?|\bL\d+ \w+", " ", line)  # a network's node: its index, path and type
+        line = re.sub(r"`[^`]*`|--?[\w-]+|\b\w+\([^)]*\)|'[^']*'|\"[^\"]*\"|torch \d\S*", " ", line)
+        words += [w for w in WORD.findall(line) if w.lower() not in NAMES | CHECK_NAMES]
+    return words
+
+
+def _check_runs():
+    """Each check module's runs: the declared example of its solver, and CHECK_RUNS."""
+    import shlex
+
+    from dlcalc.solvers import declared
+
+    runs = [shlex.split(s.example.split("dlcalc ", 1)[1]) for s in declared() if s.command and s.example]
+    return [[a for a in run if a != "--check"] for run in runs] + CHECK_RUNS
+
+
+def test_every_torch_check_speaks_chinese(monkeypatch, tmp_path):
+    import contextlib
+    import io
+    import json
+
+    from dlcalc.cli import run
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("COLUMNS", "250")
+
+    def call(args):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            code = run(args)
+        return code, out.getvalue()
+
+    peephole = tmp_path / "peephole.yaml"  # the written-out peephole cell, against nn.LSTMCell
+    peephole.write_text((ROOT / "examples" / "lstm-scalar.yaml").read_text() + "p_i: 0.1\np_f: 0.2\np_o: 0.3\n")
+    kinds, left = set(), []
+    for args in _check_runs() + [["lstm", "-f", str(peephole)]]:
+        code, data = call([*args, "--check", "--json"])
+        assert code in (0, 1), (args, data)  # 1: a wrong --claim, found by dlcalc and torch alike
+        for part in json.loads(data) if data.lstrip().startswith("[") else [json.loads(data)]:
+            if "check" in part:
+                kinds.add(part["kind"])
+        code, out = call([*args, "--check", "--lang", "zh"])
+        assert code in (0, 1) and "torch 交叉验证" in out, (args, out)
+        table = out[out.index("torch 交叉验证") :]
+        words = english_words(table)
+        if words:
+            left.append(f"{' '.join(args)}: {', '.join(dict.fromkeys(words))}")
+    assert not left, "English left in --check with --lang zh:\n" + "\n".join(left)
+    modules = {p.stem for p in (ROOT / "dlcalc" / "check").glob("*.py")} - {"__init__", "recurrent"}
+    assert modules <= kinds, f"check modules never run here: {sorted(modules - kinds)}"
+
+
+def test_every_check_row_is_written_in_both_languages():
+    """Statically: a row label, a worded value or an engine line given to a check as a plain string
+    or f-string with English words in it (not a name, a symbol or code) is a leftover; it takes
+    `T(en, zh)`. This reaches the branches no run above takes (torch refusing, memory limits)."""
+    import ast
+
+    left = []
+    for path in sorted((ROOT / "dlcalc" / "check").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+            if name not in ("add", "_item", "CheckReport", "CheckItem"):
+                continue
+            for arg in node.args[:3] if name != "CheckReport" else node.args[:1]:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    text = arg.value
+                elif isinstance(arg, ast.JoinedStr):
+                    text = "".join(v.value if isinstance(v, ast.Constant) else "7" for v in arg.values)
+                else:
+                    continue
+                if english_words(text):
+                    left.append(f"{path.name}:{node.lineno}: {text!r}")
+    assert not left, "check rows in English only:\n" + "\n".join(left)
