@@ -34,7 +34,7 @@ def english_prose(text: str) -> list[str]:
     for line in text.splitlines():
         if line.lstrip("│ ").startswith("torch "):  # the check's engine line: a version and a module name
             continue
-        line = re.sub(r"`[^`]*`|--?[\w-]+|\b\w+\([^)]*\)|'[^']*'|\"[^\"]*\"", " ", line)
+        line = re.sub(r"`[^`]*`|--?[\w-]+|\b\w+\([^)]*\)|'[^']*'|\"[^\"]*\"|pip install \S+", " ", line)
         run: list[str] = []
         end = 0
         for m in WORD.finditer(line):
@@ -63,7 +63,7 @@ def test_the_detector_finds_prose_and_spares_code():
 # their runs and errors are still walked.
 HELP_ELSEWHERE = {"quiz", "exam", "explain", "draw", "bank"}
 
-WALK = r'''
+WALK = r"""
 import contextlib, io, json, shlex, sys
 from dlcalc.cli import run
 from dlcalc.cli.index import COMMANDS
@@ -89,7 +89,7 @@ for name, origin, _en, _zh in COMMANDS:
         code, out = call(args)
         outputs.append((args, code, out))
 print(json.dumps(outputs))
-'''
+"""
 
 
 def test_every_command_speaks_chinese_with_lang_zh():

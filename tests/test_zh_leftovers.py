@@ -246,3 +246,118 @@ def test_every_check_row_is_written_in_both_languages():
                 if english_words(text):
                     left.append(f"{path.name}:{node.lineno}: {text!r}")
     assert not left, "check rows in English only:\n" + "\n".join(left)
+
+
+# --- refusals: every raise site ------------------------------------------------------------------
+#
+# A refusal written in English at its raise site is read in Chinese through dlcalc.text's phrase
+# table (or the site gives T(en, zh)). Each `DlcalcError(...)` whose text is written at the site (a
+# string, an f-string, a concatenation) is taken with every interpolated value replaced by a number
+# and run through zh_message: no English word may be left but code — field, option and argument
+# names, layer and function names. A message built elsewhere (a variable) is reached by the fuzz
+# test in Chinese instead.
+
+
+def _code_words() -> set[str]:
+    from dlcalc.parse.layers import KEYWORD_ONLY, SIGNATURES
+    from dlcalc.solvers import declared
+    from tests.test_lang_zh import NAMES
+
+    # the keys of a file (backprop's layers), torch's argument names, command names
+    words = set(NAMES) | {"nn", "args", "kwargs", "heaviside", "causal", "tp", "fp", "fn", "logits", "dim", "net"}
+    words |= {"weights", "bias", "activation", "query", "key", "value", "sequential"}
+    for solver in declared():
+        words |= {w.lower() for name in solver.field_names for w in re.split(r"[_\W]+", name) if w}
+    for layer, arguments in {**SIGNATURES, **KEYWORD_ONLY}.items():
+        words |= {layer.lower()} | {w.lower() for name, _ in arguments for w in name.split("_")}
+    return words
+
+
+def _written(node, hole="7"):
+    """The text of a message written at its raise site, each interpolated value as `hole`."""
+    import ast
+
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        parts = []
+        for v in node.values:
+            if isinstance(v, ast.Constant):
+                parts.append(v.value)
+            elif isinstance(v.value, ast.IfExp) and _written(v.value.body, hole) is not None:
+                parts.append(_written(v.value.body, hole))  # f"{' (…)' if x else ''}": its first wording
+            else:
+                parts.append(hole)
+        return "".join(parts)
+    if isinstance(node, ast.IfExp):  # "(…)" if x else "": its first wording
+        return _written(node.body, hole)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _written(node.left, hole), _written(node.right, hole)
+        if left is None and right is None:
+            return None
+        return (hole if left is None else left) + (hole if right is None else right)
+    return None
+
+
+def _t_english(node):
+    """The English of `T(en, zh)` or `T(en, zh).format(...)`, each {field} as 7."""
+    import ast
+
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        node = node.func.value
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "T" and isinstance(node.args[0], ast.Constant):
+        return re.sub(r"\{[^}]*\}", "7", node.args[0].value)
+    return None
+
+
+def raise_sites():
+    """(place, kind, text) of every DlcalcError(...) in dlcalc: kind is "T" (bilingual at the site),
+    "written" (English text written there) or "built" (a message made elsewhere)."""
+    import ast
+
+    sites = []
+    for path in sorted((ROOT / "dlcalc").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "DlcalcError" and node.args):
+                continue
+            arg, place = node.args[0], f"{path.relative_to(ROOT)}:{node.lineno}"
+            inner = arg
+            while isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.func.attr == "format":
+                inner = inner.func.value
+            if isinstance(inner, ast.Call) and getattr(inner.func, "id", None) == "T":
+                sites.append((place, "T", None))
+            elif (
+                isinstance(arg, ast.Attribute)
+                and arg.attr == "en"
+                and isinstance(english := arg.value, ast.Call)
+                and (text := _t_english(english)) is not None
+            ):  # T(en, zh).en: the Chinese is thrown away, so the English goes through the table
+                sites.append((place, "written", text))
+            elif _written(arg) is not None:
+                sites.append((place, "written", _written(arg)))
+            else:
+                sites.append((place, "built", ast.unparse(arg)))
+    return sites
+
+
+def english_left_in(message: str, code: set[str]) -> list[str]:
+    from tests.test_lang_zh import WORD
+
+    text = re.sub(r"^[\w.\-/ ]+?[:：]", " ", message)  # the field the refusal names
+    text = re.sub(r"`[^`]*`|--?[\w-]+|\b\w+\([^)]*\)|'[^']*'|\"[^\"]*\"|pip install \S+|\w+(?:\.\w+)+", " ", text)
+    return [w for w in WORD.findall(text) if w.lower() not in code]
+
+
+def test_every_refusal_written_at_its_raise_site_reads_in_chinese():
+    from dlcalc.text import zh_message
+
+    sites = raise_sites()
+    assert len(sites) > 350
+    code = _code_words()
+    left = []
+    for place, kind, text in sites:
+        if kind == "written":
+            words = english_left_in(zh_message(text), code)
+            if words:
+                left.append(f"{place}: {zh_message(text)}  [{' '.join(words)}]")
+    assert not left, f"{len(left)} refusals keep English with --lang zh:\n" + "\n".join(left)
