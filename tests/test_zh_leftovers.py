@@ -4,6 +4,7 @@ for it (a two-word phrase in a label or an error) are named as well."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
@@ -258,7 +259,8 @@ def test_every_check_row_is_written_in_both_languages():
 # test in Chinese instead.
 
 
-def _code_words() -> set[str]:
+@functools.cache
+def code_words() -> set[str]:
     from dlcalc.parse.layers import KEYWORD_ONLY, SIGNATURES
     from dlcalc.solvers import declared
     from tests.test_lang_zh import NAMES
@@ -353,7 +355,7 @@ def test_every_refusal_written_at_its_raise_site_reads_in_chinese():
 
     sites = raise_sites()
     assert len(sites) > 350
-    code = _code_words()
+    code = code_words()
     left = []
     for place, kind, text in sites:
         if kind == "written":
