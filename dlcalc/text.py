@@ -158,6 +158,7 @@ _ZH_PHRASES: tuple[tuple[str, str], ...] = (
     (r"expects input_size (.+?) but receives (.+)", r"应有 input_size \1，但收到 \2"),
     (r"give --f (.+?) or --grads (.+)", r"请给出 --f \1 或 --grads \2"),
     (r"(.+?) values for (.+?) parameter\(s\) \((.+?)\)", r"给了 \1 个值，但有 \2 个参数（\3）"),
+    (r"label (.+?) is (.+?); expected (\S+) or (\S+)$", r"第 \1 个标签是 \2；应为 \3 或 \4"),
     (r"label (.+?) is (.+?); expected (.+)", r"第 \1 个标签是 \2；应为 \3"),
     (r"empty sequence", r"序列为空"),
     (r"(.+?) values for (.+?) logits", r"给了 \1 个值，但有 \2 个 logits"),
