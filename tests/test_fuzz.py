@@ -59,6 +59,7 @@ token = st.one_of(
     st.text(alphabet="0123456789x×*,;.- ()[]eEa/", max_size=14),
 )
 
+
 def _tables():
     """The fuzz tables, derived from the solvers' declarations (dlcalc.declare): every option of
     every command built from one is fuzzed, its old spellings too; `net` keeps a hand-written
@@ -150,11 +151,21 @@ def command_line(draw):
     return args
 
 
+def assert_said_in(lang, args, code, err):
+    """With --lang zh the one stderr line is Chinese: no run of English prose is left in it."""
+    from tests.test_lang_zh import english_prose
+    from tests.test_zh_leftovers import code_words
+
+    if lang == "zh" and code == 2:
+        assert english_prose(err.removeprefix("dlcalc: error: "), code_words()) == [], (args, err)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-@given(command_line())
-def test_every_command_fails_cleanly(args):
-    code, out, err = invoke(args)
+@given(command_line(), st.sampled_from(["en", "zh"]))
+def test_every_command_fails_cleanly(args, lang):
+    code, out, err = invoke(args + ["--lang", lang])
     assert_clean(args, code, err)
+    assert_said_in(lang, args, code, err)
 
 
 values = st.recursive(
@@ -196,9 +207,11 @@ def test_files_with_wrong_types_fail_cleanly(tmp_path_factory, name, data):
     )
     path = tmp_path_factory.mktemp("f") / "in.yaml"
     path.write_text(content, encoding="utf-8")
-    args = [name, *((str(path),) if data.draw(st.booleans()) else ("-f", str(path))), "--json"]
+    lang = data.draw(st.sampled_from(["en", "zh"]))
+    args = [name, *((str(path),) if data.draw(st.booleans()) else ("-f", str(path))), "--json", "--lang", lang]
     code, out, err = invoke(args)
     assert_clean(args, code, err)
+    assert_said_in(lang, args, code, err)
     assert "hacked" not in out + err
 
 
@@ -221,11 +234,13 @@ def test_files_with_wrong_types_fail_cleanly(tmp_path_factory, name, data):
         ["nosuchcommand"],
     ],
 )
-def test_named_bad_inputs(args, tmp_path, monkeypatch):
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_named_bad_inputs(args, lang, tmp_path, monkeypatch):
     monkeypatch.setenv("DLCALC_DB", str(tmp_path / "h.db"))
-    code, out, err = invoke(args)
+    code, out, err = invoke(["--lang", lang, *args])
     assert code == 2
     assert_clean(args, code, err)
+    assert_said_in(lang, args, code, err)
 
 
 def test_no_traceback_even_for_a_bug(monkeypatch):
@@ -448,8 +463,8 @@ def deep_command(draw):
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
-@given(deep_command(), st.booleans())
-def test_edge_values_fail_cleanly(tmp_path_factory, args, as_json):
+@given(deep_command(), st.booleans(), st.sampled_from(["en", "zh"]))
+def test_edge_values_fail_cleanly(tmp_path_factory, args, as_json, lang):
     import warnings
 
     if args[0] == "backprop":  # the generated network is written as the FILE the command reads
@@ -458,8 +473,9 @@ def test_edge_values_fail_cleanly(tmp_path_factory, args, as_json):
         args = ["backprop", str(path), *args[2:]]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an overflow or invalid-value warning is a bug too
-        code, out, err = invoke(args + (["--json"] if as_json else []))
+        code, out, err = invoke(args + (["--json"] if as_json else []) + ["--lang", lang])
     assert_clean(args, code, err)
+    assert_said_in(lang, args, code, err)
     if as_json and code == 0:
         import json
 

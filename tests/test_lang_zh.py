@@ -25,25 +25,32 @@ NAMES = set(
     abs same valid auto chw hwc train eval error misclassified pm textbook cho mse bce cross entropy half
     sse nan inf pdflatex xelatex anki png svg bash zsh fish torchinfo fvcore thop""".split()
 )
+# the commands and quiz topics, named in a list of choices ("应为 act, attention, … 之一")
+NAMES |= set(
+    """act attention backprop batchnorm bptt conv dwsep gd grad gru loss lstm metrics net optim perceptron pool
+    rnn concept terms""".split()
+)
 WORD = re.compile(r"(?<![\w\-./`'\"=])([A-Za-z][a-z]+)(?![\w\-/(=`']|\.\w)")
 
 
-def english_prose(text: str) -> list[str]:
-    """Runs of three or more English words, outside code, option names, calls and names."""
+def english_prose(text: str, names: set[str] | None = None) -> list[str]:
+    """Runs of three or more English words, outside code, option names, calls and names (NAMES, or
+    the `names` given: a refusal may list field names)."""
+    names = NAMES if names is None else names
     found = []
     for line in text.splitlines():
         if line.lstrip("│ ").startswith("torch "):  # the check's engine line: a version and a module name
             continue
-        line = re.sub(r"`[^`]*`|--?[\w-]+|\b\w+\([^)]*\)|'[^']*'|\"[^\"]*\"", " ", line)
+        line = re.sub(r"`[^`]*`|--?[\w-]+|\b\w+\([^)]*\)|'[^']*'|\"[^\"]*\"|pip install \S+", " ", line)
         run: list[str] = []
         end = 0
         for m in WORD.finditer(line):
             word = m.group(1)
-            if word.lower() in NAMES or re.search(r"[^\s,;:]", line[end : m.start()]) and run:
+            if word.lower() in names or re.search(r"[^\s,;:]", line[end : m.start()]) and run:
                 if len(run) >= 3:
                     found.append(" ".join(run))
                 run = []
-            if word.lower() not in NAMES:
+            if word.lower() not in names:
                 run.append(word)
             end = m.end()
         if len(run) >= 3:
@@ -63,7 +70,7 @@ def test_the_detector_finds_prose_and_spares_code():
 # their runs and errors are still walked.
 HELP_ELSEWHERE = {"quiz", "exam", "explain", "draw", "bank"}
 
-WALK = r'''
+WALK = r"""
 import contextlib, io, json, shlex, sys
 from dlcalc.cli import run
 from dlcalc.cli.index import COMMANDS
@@ -89,7 +96,7 @@ for name, origin, _en, _zh in COMMANDS:
         code, out = call(args)
         outputs.append((args, code, out))
 print(json.dumps(outputs))
-'''
+"""
 
 
 def test_every_command_speaks_chinese_with_lang_zh():

@@ -18,14 +18,14 @@ from dlcalc.text import Text
 @dataclass
 class CheckItem:
     what: str | Text  # a row's name, in both languages where it is prose
-    ours: Any
+    ours: Any  # a value, or a bilingual `Text` where it is words ("too large for memory")
     theirs: Any
     ok: bool
 
 
 @dataclass
 class CheckReport:
-    engine: str
+    engine: str | Text  # what torch ran, in both languages where it says more than a module name
     items: list[CheckItem] = field(default_factory=list)
 
     @property
@@ -38,11 +38,14 @@ class CheckReport:
     def to_dict(self) -> dict[str, Any]:
         from dlcalc.render import jsonable
 
+        def en(value: Any) -> Any:
+            return value("en") if isinstance(value, Text) else value
+
         return {
             "ok": self.ok,
-            "engine": self.engine,
+            "engine": en(self.engine),
             "items": [
-                {"what": i.what("en") if callable(i.what) else i.what, "dlcalc": jsonable(i.ours), "torch": jsonable(i.theirs), "ok": i.ok}
+                {"what": en(i.what), "dlcalc": jsonable(en(i.ours)), "torch": jsonable(en(i.theirs)), "ok": i.ok}
                 for i in self.items
             ],
         }

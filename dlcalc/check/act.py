@@ -32,5 +32,10 @@ def check(result: Result) -> CheckReport:
         ours = (result.answer["value"][i], result.answer["derivative"][i])
         theirs = (y[i].item(), g[i].item())
         ok = all(abs(a - b) <= TOL * (1 + abs(b)) for a, b in zip(ours, theirs))
-        report.add(T("f, f' at {p}", "x = {p} 处的 f, f'").format(p=f"{p:g}"), f"{ours[0]:.9g}, {ours[1]:.9g}", f"{theirs[0]:.9g}, {theirs[1]:.9g}", ok)
+        report.add(
+            T("f, f' at {p}", "x = {p} 处的 f, f'").format(p=f"{p:g}"),
+            f"{ours[0]:.9g}, {ours[1]:.9g}",
+            f"{theirs[0]:.9g}, {theirs[1]:.9g}",
+            ok,
+        )
     return report

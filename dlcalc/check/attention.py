@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from dlcalc.check import CheckReport, torch_version
 from dlcalc.result import Result
+from dlcalc.text import T
 
 TOL = 1e-9
 F64 = torch.float64
@@ -30,7 +31,7 @@ def check(result: Result) -> CheckReport:
         out = out @ torch.tensor(spec.w_o, dtype=F64)
     ours = torch.tensor(result.answer["output"], dtype=F64)
     diff = (ours - out).abs().max().item()
-    report.add("output", f"max |Δ| = {diff:.3g}", "—", diff <= TOL)
+    report.add(T("output", "输出"), f"max |Δ| = {diff:.3g}", "—", diff <= TOL)
     square = spec.x is not None and all(len(w) == len(w[0]) == len(spec.x[0]) for w in (spec.w_q, spec.w_k, spec.w_v))
     if square and spec.w_o is not None and len(spec.w_o) == len(spec.w_o[0]):
         e = len(spec.x[0])
@@ -43,5 +44,7 @@ def check(result: Result) -> CheckReport:
             mask = torch.triu(torch.ones(len(spec.x), len(spec.x), dtype=torch.bool), 1) if spec.causal else None
             y, _ = mha(x, x, x, attn_mask=mask, need_weights=False)
         diff = (ours - y[0]).abs().max().item()
-        report.add("nn.MultiheadAttention output", f"max |Δ| = {diff:.3g}", "—", diff <= TOL)
+        report.add(
+            T("nn.MultiheadAttention output", "nn.MultiheadAttention 的输出"), f"max |Δ| = {diff:.3g}", "—", diff <= TOL
+        )
     return report

@@ -12,6 +12,7 @@ import torch
 from dlcalc.check import CheckReport, torch_version
 from dlcalc.errors import DlcalcError
 from dlcalc.result import Result
+from dlcalc.text import T
 
 TOL = 1e-9
 
@@ -58,7 +59,9 @@ def check(result: Result) -> CheckReport:
             "--check could not run: torch's float64 computation overflows (inf or NaN) on these numbers, "
             "so there is nothing to compare; run without --check for dlcalc's exact answer"
         )
-    report.add("loss", result.answer["loss"], loss.item(), abs(float(result.answer["loss"]) - loss.item()) <= TOL)
+    report.add(
+        T("loss", "损失"), result.answer["loss"], loss.item(), abs(float(result.answer["loss"]) - loss.item()) <= TOL
+    )
     for l, (w, b) in enumerate(params, 1):
         for name, tensor in ((f"W{l}", w), (f"b{l}", b)):
             ours = (

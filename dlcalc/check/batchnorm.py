@@ -6,6 +6,7 @@ import torch
 
 from dlcalc.check import CheckReport, torch_version
 from dlcalc.result import Result
+from dlcalc.text import T
 
 TOL = 1e-9
 
@@ -23,9 +24,15 @@ def check(result: Result) -> CheckReport:
         bn.num_batches_tracked.fill_(spec.num_batches_tracked)  # type: ignore[union-attr]  # torch: Optional buffers; momentum=None averages over these
         bn.train(spec.mode == "train")
         y = bn(torch.tensor(spec.x, dtype=torch.float64))
-    report = CheckReport(f"{torch_version()} nn.{cls.__name__} ({spec.mode} mode, float64)")
+    report = CheckReport(
+        T("{t} nn.{n} ({m} mode, float64)", "{t} nn.{n}（{m} 模式，float64）").format(
+            t=torch_version(), n=cls.__name__, m=spec.mode
+        )
+    )
     ours = torch.tensor(result.answer["output"], dtype=torch.float64)
-    report.add("output", f"max |Δ| = {(ours - y).abs().max().item():.3g}", "—", (ours - y).abs().max().item() <= TOL)
+    report.add(
+        T("output", "输出"), f"max |Δ| = {(ours - y).abs().max().item():.3g}", "—", (ours - y).abs().max().item() <= TOL
+    )
     if spec.mode == "train":
         for name, mine, theirs in (
             ("running_mean", result.answer["running_mean"], bn.running_mean),

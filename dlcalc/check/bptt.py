@@ -16,6 +16,7 @@ import torch
 from dlcalc.check import CheckReport, torch_version
 from dlcalc.check.recurrent import F64, load, tensor
 from dlcalc.result import Result
+from dlcalc.text import T, Text
 
 REL = 1e-9
 
@@ -32,7 +33,7 @@ def _fmt(v: Any) -> str:
     return f"{v:.9g}"
 
 
-def _item(report: CheckReport, what: str, ours: Any, theirs: Any) -> None:
+def _item(report: CheckReport, what: str | Text, ours: Any, theirs: Any) -> None:
     report.add(what, _fmt(ours), _fmt(theirs), _close(ours, theirs))
 
 
@@ -235,7 +236,7 @@ def check(result: Result) -> CheckReport:
     hs = model.run(model.x, model.h0, model.c0).detach()
     _item(report, "h", a["h"], hs.tolist())
     value, grads = gradients(model)
-    _item(report, "loss", a["loss"] if spec.truncate is None else value, value)
+    _item(report, T("loss", "损失"), a["loss"] if spec.truncate is None else value, value)
     theirs = named(spec, grads)
     for key, g in a["grads"].items():
         _item(report, f"∂L/∂{key}", g, theirs.get(key, []))

@@ -17,6 +17,7 @@ from torch import nn
 from dlcalc.check import CheckReport, torch_could_not_run, torch_version
 from dlcalc.result import Result
 from dlcalc.solvers.conv import ConvSpec
+from dlcalc.text import T
 
 # float32 elements that may be allocated on the CPU by one check (64 MB)
 BUDGET = 1 << 24
@@ -72,7 +73,10 @@ def check(result: Result) -> CheckReport:
     ours = result.answer["output_shape"]
     in_ch = spec.in_channels or spec.groups
     small = elements(spec, ours) <= BUDGET
-    engine = f"{torch_version()} nn.{spec.torch_name}" + ("" if small else " on the meta device")
+    engine = (
+        T("{t} nn.{n}", "{t} nn.{n}") if small else T("{t} nn.{n} on the meta device", "{t} nn.{n}（在 meta 设备上）")
+    )
+    engine = engine.format(t=torch_version(), n=spec.torch_name)
     report = CheckReport(engine)
     device = "cpu" if small else "meta"
     try:
@@ -80,11 +84,16 @@ def check(result: Result) -> CheckReport:
     except (RuntimeError, ValueError) as e:
         if torch_could_not_run(e):
             raise
-        report.add("output shape", ours, f"torch refused: {str(e).splitlines()[0]}", False)
+        report.add(
+            T("output shape", "输出形状"),
+            ours,
+            T("torch refused: {e}", "torch 拒绝：{e}").format(e=str(e).splitlines()[0]),
+            False,
+        )
         return report
     if compare_layer(report, layer, (in_ch, *spec.size), device, ours, spec.out_channels is not None):
         if result.answer["params"] is not None:
-            report.add("params", result.answer["params"], sum(p.numel() for p in layer.parameters()))
+            report.add(T("params", "参数量"), result.answer["params"], sum(p.numel() for p in layer.parameters()))
         if not small:
             _reduced_run(report, spec, ours[-2:])
     return report
@@ -94,9 +103,14 @@ def _reduced_run(report: CheckReport, spec: ConvSpec, spatial: list[int]) -> Non
     """The same geometry on the CPU with groups channels in and out: real numbers, little memory."""
     g = spec.groups
     reduced = replace(spec, in_channels=g, out_channels=g)
-    what = f"numeric run, {g} channel(s) in and out"
+    what = T("numeric run, {g} channel(s) in and out", "数值运行，输入输出各 {g} 个通道").format(g=g)
     if elements(reduced, spatial) > BUDGET:
-        report.add(what, "too large for memory", "not run (shapes checked on meta)", True)
+        report.add(
+            what,
+            T("too large for memory", "内存放不下"),
+            T("not run (shapes checked on meta)", "未运行（形状已在 meta 设备上核对）"),
+            True,
+        )
         return
     layer = build(reduced, "cpu")
     with torch.no_grad():
@@ -114,7 +128,12 @@ def compare_layer(
     except (RuntimeError, ValueError, TypeError) as e:
         if torch_could_not_run(e):
             raise
-        report.add("output shape", ours, f"torch refused: {str(e).splitlines()[0]}", False)
+        report.add(
+            T("output shape", "输出形状"),
+            ours,
+            T("torch refused: {e}", "torch 拒绝：{e}").format(e=str(e).splitlines()[0]),
+            False,
+        )
         return False
-    report.add("output shape", ours, list(out.shape[1:] if with_channels else out.shape[2:]))
+    report.add(T("output shape", "输出形状"), ours, list(out.shape[1:] if with_channels else out.shape[2:]))
     return True

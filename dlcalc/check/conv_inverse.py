@@ -8,11 +8,12 @@ import torch
 from dlcalc.check import CheckReport, torch_version
 from dlcalc.result import Result
 from dlcalc.solvers.window_inverse import InverseSpec, with_value
+from dlcalc.text import T, Text
 
 MAX_CHECKED = 8
 
 
-def _torch_output(spec: InverseSpec, value: int, i: int | None) -> list[int] | str:
+def _torch_output(spec: InverseSpec, value: int, i: int | None) -> list[int] | Text:
     layer = with_value(spec, i, value)
     try:
         with torch.no_grad():
@@ -27,7 +28,7 @@ def _torch_output(spec: InverseSpec, value: int, i: int | None) -> list[int] | s
             out = module(torch.zeros(1, channels, *layer.size, device="meta"))
         return list(out.shape[2:])
     except (RuntimeError, ValueError) as e:
-        return f"torch refused: {str(e).splitlines()[0]}"
+        return T("torch refused: {e}", "torch 拒绝：{e}").format(e=str(e).splitlines()[0])
 
 
 def check(result: Result) -> CheckReport:
@@ -42,12 +43,21 @@ def check(result: Result) -> CheckReport:
         lo, hi = rng
         if hi is None:
             far = lo + 1000
-            report.add(f"{field} = {far} (every value ≥ {lo})", target, _torch_output(spec, far, None))
+            report.add(
+                T("{f} = {v} (every value ≥ {lo})", "{f} = {v}（所有 ≥ {lo} 的值）").format(f=field, v=far, lo=lo),
+                target,
+                _torch_output(spec, far, None),
+            )
         least = 0 if field == "padding" else 1
         outside = [v for v in (lo - 1, None if hi is None else hi + 1) if v is not None and v >= least]
         for v in outside:
             theirs = _torch_output(spec, v, None)
-            report.add(f"{field} = {v} (outside)", f"≠ {target}", theirs, theirs != target)
+            report.add(
+                T("{f} = {v} (outside)", "{f} = {v}（范围外）").format(f=field, v=v),
+                f"≠ {target}",
+                theirs,
+                theirs != target,
+            )
     if not values:
-        report.add("values found", "none", "not checked", True)
+        report.add(T("values found", "找到的值"), T("none", "无"), T("not checked", "未核对"), True)
     return report

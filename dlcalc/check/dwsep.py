@@ -13,6 +13,7 @@ from torch import nn
 from dlcalc.check import CheckReport, torch_version
 from dlcalc.result import Result
 from dlcalc.solvers.dwsep import DwSepSpec
+from dlcalc.text import T
 
 
 def build(spec: DwSepSpec, device: str = "meta") -> tuple[nn.Conv2d, nn.Conv2d, nn.Conv2d]:
@@ -36,22 +37,27 @@ def count(module: nn.Module) -> int:
 def check(result: Result) -> CheckReport:
     spec: DwSepSpec = result.spec
     a = result.answer
-    report = CheckReport(f"{torch_version()} nn.Conv2d(groups=C) + 1×1 vs nn.Conv2d on the meta device")
+    report = CheckReport(
+        T(
+            "{t} nn.Conv2d(groups=C) + 1×1 vs nn.Conv2d on the meta device",
+            "{t} nn.Conv2d(groups=C) + 1×1 对比 nn.Conv2d（在 meta 设备上）",
+        ).format(t=torch_version())
+    )
     dw, pw, std = build(spec)
     x = torch.empty(1, spec.channels, *spec.size, device="meta")
     with torch.no_grad():
         mid = dw(x)
         out = pw(mid)
         ref = std(x)
-    report.add("depthwise shape", a["depthwise_shape"], list(mid.shape[1:]))
-    report.add("output shape", a["output_shape"], list(out.shape[1:]))
-    report.add("standard output shape", a["output_shape"], list(ref.shape[1:]))
-    report.add("depthwise params", a["depthwise_params"], count(dw))
-    report.add("pointwise params", a["pointwise_params"], count(pw))
-    report.add("standard params", a["standard_params"], count(std))
-    report.add("depthwise multiply-adds", a["depthwise_macs"], macs(dw, mid))
-    report.add("pointwise multiply-adds", a["pointwise_macs"], macs(pw, out))
-    report.add("standard multiply-adds", a["standard_macs"], macs(std, ref))
+    report.add(T("depthwise shape", "逐通道卷积输出形状"), a["depthwise_shape"], list(mid.shape[1:]))
+    report.add(T("output shape", "输出形状"), a["output_shape"], list(out.shape[1:]))
+    report.add(T("standard output shape", "标准卷积输出形状"), a["output_shape"], list(ref.shape[1:]))
+    report.add(T("depthwise params", "逐通道卷积参数量"), a["depthwise_params"], count(dw))
+    report.add(T("pointwise params", "逐点卷积参数量"), a["pointwise_params"], count(pw))
+    report.add(T("standard params", "标准卷积参数量"), a["standard_params"], count(std))
+    report.add(T("depthwise multiply-adds", "逐通道卷积乘加次数"), a["depthwise_macs"], macs(dw, mid))
+    report.add(T("pointwise multiply-adds", "逐点卷积乘加次数"), a["pointwise_macs"], macs(pw, out))
+    report.add(T("standard multiply-adds", "标准卷积乘加次数"), a["standard_macs"], macs(std, ref))
     weights = dw.weight.numel() + pw.weight.numel()
-    report.add("ratio (weights)", a["ratio"], Fraction(weights, std.weight.numel()))
+    report.add(T("ratio (weights)", "比值（权重）"), a["ratio"], Fraction(weights, std.weight.numel()))
     return report

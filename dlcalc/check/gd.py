@@ -76,10 +76,17 @@ def _close(a: list[float], b: list[float]) -> bool:
     return len(a) == len(b) and all(abs(x - y) <= TOL * (1 + abs(y)) for x, y in zip(a, b))
 
 
-def compare_run(report: CheckReport, spec: Any, label: str, history: list[dict[str, Any]], epoch_loss: list, batch: int) -> None:
+def compare_run(
+    report: CheckReport, spec: Any, label: str, history: list[dict[str, Any]], epoch_loss: list, batch: int
+) -> None:
     theirs = replay(spec, batch)
     ours_samples = [h["samples"] for h in history]
-    report.add(T("{l}: samples of each batch", "{l}：各批的样本").format(l=label), _short(ours_samples), _short(theirs["samples"]), ours_samples == theirs["samples"])
+    report.add(
+        T("{l}: samples of each batch", "{l}：各批的样本").format(l=label),
+        _short(ours_samples),
+        _short(theirs["samples"]),
+        ours_samples == theirs["samples"],
+    )
     worst = max(
         (abs(a - b) / (1 + abs(b)) for h, t in zip(history, theirs["params"]) for a, b in zip(flat(h["params"]), t)),
         default=math.inf,
@@ -87,12 +94,17 @@ def compare_run(report: CheckReport, spec: Any, label: str, history: list[dict[s
     same_count = len(history) == len(theirs["params"])
     report.add(
         T("{l}: parameters after each of {n} updates", "{l}：{n} 次更新后各次的参数").format(l=label, n=len(history)),
-        f"max relative |Δ| = {worst:.3g}",
+        T("max relative |Δ| = {d}", "最大相对 |Δ| = {d}").format(d=f"{worst:.3g}"),
         "torch.optim.SGD",
         same_count and worst <= TOL,
     )
     ours_loss = [float(v) for v in epoch_loss]
-    report.add(T("{l}: loss after each epoch", "{l}：每轮后的损失").format(l=label), _short(ours_loss), _short(theirs["epoch_loss"]), _close(ours_loss, theirs["epoch_loss"]))
+    report.add(
+        T("{l}: loss after each epoch", "{l}：每轮后的损失").format(l=label),
+        _short(ours_loss),
+        _short(theirs["epoch_loss"]),
+        _close(ours_loss, theirs["epoch_loss"]),
+    )
 
 
 def check(result: Result) -> CheckReport:
@@ -105,8 +117,15 @@ def check(result: Result) -> CheckReport:
         if int(key) != spec.batch:
             # the other batch sizes: the parameters at the end and the epoch losses
             theirs = replay(spec, int(key))
-            ok = _close(flat(run["final"]), theirs["params"][-1]) and _close([float(v) for v in run["epoch_loss"]], theirs["epoch_loss"])
-            report.add(T("B = {k}: final parameters and epoch losses", "B = {k}：最终参数与每轮损失").format(k=key), _short(flat(run["final"])), _short(theirs["params"][-1]), ok)
+            ok = _close(flat(run["final"]), theirs["params"][-1]) and _close(
+                [float(v) for v in run["epoch_loss"]], theirs["epoch_loss"]
+            )
+            report.add(
+                T("B = {k}: final parameters and epoch losses", "B = {k}：最终参数与每轮损失").format(k=key),
+                _short(flat(run["final"])),
+                _short(theirs["params"][-1]),
+                ok,
+            )
     return report
 
 

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 
 from dlcalc.check import CheckReport, torch_version
 from dlcalc.result import Result
+from dlcalc.text import T
 
 TOL = 1e-9
 
@@ -81,6 +82,10 @@ def sample_points(spec, n: int = 5) -> list[dict[str, float]]:
     return [{k: float(spec.at[k]) if k in spec.at else round(rng.uniform(-2, 2), 3) for k in names} for _ in range(n)]
 
 
+# the solver's word for a value it cannot give, as the check's row shows it
+STATUS = {"undefined": T("undefined", "无定义"), "overflow": T("overflow", "溢出")}
+
+
 def check(result: Result) -> CheckReport:
     from dlcalc.parse.expr import parse_tree
     from dlcalc.solvers.symbolic import Program, Undefined
@@ -99,21 +104,38 @@ def check(result: Result) -> CheckReport:
         if not (math.isfinite(ours) and math.isfinite(theirs)):
             continue  # the printed formula may be defined where the expression as typed is not; the value below is judged
         report.add(
-            f"d/d{wrt} at {where}", f"{ours:.12g}", f"{theirs:.12g}", abs(ours - theirs) <= TOL * (1 + abs(ours))
+            T("d/d{w} at {p}", "d/d{w} 在 {p} 处").format(w=wrt, p=where),
+            f"{ours:.12g}",
+            f"{theirs:.12g}",
+            abs(ours - theirs) <= TOL * (1 + abs(ours)),
         )
     value = result.answer.get("value")
     if value is not None and len(sample_points(spec)) == 1:
         theirs = autograd_at(spec.tree, wrt, sample_points(spec)[0])
         report.add(
-            f"value of d/d{wrt}", f"{value:.12g}", f"{theirs:.12g}", abs(value - theirs) <= TOL * (1 + abs(value))
+            T("value of d/d{w}", "d/d{w} 的值").format(w=wrt),
+            f"{value:.12g}",
+            f"{theirs:.12g}",
+            abs(value - theirs) <= TOL * (1 + abs(value)),
         )
     elif result.answer.get("value_status") and len(sample_points(spec)) == 1:
         theirs = autograd_at(spec.tree, wrt, sample_points(spec)[0])
-        report.add(f"value of d/d{wrt}", result.answer["value_status"], f"{theirs:.12g}", not math.isfinite(theirs))
+        status = result.answer["value_status"]
+        report.add(
+            T("value of d/d{w}", "d/d{w} 的值").format(w=wrt),
+            STATUS.get(status, status),
+            f"{theirs:.12g}",
+            not math.isfinite(theirs),
+        )
     counter = result.answer.get("counterexample")
     if counter is not None:
         theirs = autograd_at(spec.tree, wrt, counter["point"])
         ok = abs(counter["correct"] - theirs) <= TOL * (1 + abs(theirs))
-        report.add(f"d/d{wrt} at the counterexample", f"{counter['correct']:.12g}", f"{theirs:.12g}", ok)
+        report.add(
+            T("d/d{w} at the counterexample", "d/d{w} 在反例处").format(w=wrt),
+            f"{counter['correct']:.12g}",
+            f"{theirs:.12g}",
+            ok,
+        )
         counter["autograd"] = theirs
     return report

@@ -8,6 +8,7 @@ import torch
 from dlcalc.check import CheckReport, torch_version
 from dlcalc.check.recurrent import F64, compare, load, tensor
 from dlcalc.result import Result
+from dlcalc.text import T
 
 
 def _textbook_step(w, x, h, convention):
@@ -33,7 +34,11 @@ def check(result: Result) -> CheckReport:
                 h = cell(tensor(x).view(1, -1), h)
                 hs.append(h[0])
         else:
-            report = CheckReport(f"{torch_version()} tensor ops, {spec.convention} GRU equations (float64)")
+            report = CheckReport(
+                T("{t} tensor ops, {c} GRU equations (float64)", "{t} 张量运算，{c} 形式的 GRU 方程（float64）").format(
+                    t=torch_version(), c=spec.convention
+                )
+            )
             h = tensor(spec.h0)
             for x in spec.x:
                 h = _textbook_step(w, tensor(x), h, spec.convention)

@@ -11,6 +11,7 @@ import torch
 from dlcalc.check import CheckReport, torch_version
 from dlcalc.check.recurrent import F64, TOL, compare, load, tensor
 from dlcalc.result import Result
+from dlcalc.text import T
 
 
 def run_cell(cell, spec) -> tuple[torch.Tensor, torch.Tensor]:
@@ -53,12 +54,20 @@ def check(result: Result) -> CheckReport:
         hs, cs = run_cell(torch_cell, spec)
     else:
         report = CheckReport(
-            f"{torch_version()} the peephole LSTM written out in torch operations (torch.nn.LSTM has no peepholes; float64)"
+            T(
+                "{t} the peephole LSTM written out in torch operations (torch.nn.LSTM has no peepholes; float64)",
+                "{t} 用 torch 运算写出的窥视孔 LSTM（torch.nn.LSTM 没有窥视孔连接；float64）",
+            ).format(t=torch_version())
         )
         plain_h, _ = run_cell(peephole_cell(w, {}), spec)
         torch_h, _ = run_cell(torch_cell, spec)
         worst = (plain_h - torch_h).abs().max().item()
-        report.add("written-out cell, peepholes 0, against nn.LSTMCell", f"max |Δh| = {worst:.3g}", "—", worst <= TOL)
+        report.add(
+            T("written-out cell, peepholes 0, against nn.LSTMCell", "写出的单元（窥视孔取 0）对比 nn.LSTMCell"),
+            f"max |Δh| = {worst:.3g}",
+            "—",
+            worst <= TOL,
+        )
         hs, cs = run_cell(peephole_cell(w, {g: list(p) for g, p in spec.peephole}), spec)
     compare(report, "h", result.answer["h"], hs)
     compare(report, "c", result.answer["c"], cs)

@@ -25,6 +25,7 @@ from dlcalc.check.conv import BUDGET
 from dlcalc.result import Result
 from dlcalc.solvers import net as solver
 from dlcalc.solvers.net import NetSpec
+from dlcalc.text import T, Text
 
 SHOWN = 12  # nodes listed one by one; the rest are summed up in one line (mismatches always listed)
 
@@ -50,10 +51,10 @@ def elements(answer: dict[str, Any]) -> int:
     return total
 
 
-def _refused(e: Exception) -> str:
+def _refused(e: Exception) -> Text:
     if torch_could_not_run(e):
         raise e
-    return f"torch refused: {str(e).splitlines()[0]}"
+    return T("torch refused: {e}", "torch 拒绝：{e}").format(e=str(e).splitlines()[0])
 
 
 class Rebuilt:
@@ -201,7 +202,7 @@ def replay(
             return values
         if result is None:
             if report is not None:
-                report.add(what, _shapes(node), "not replayed in torch", True)
+                report.add(what, _shapes(node), T("not replayed in torch", "未在 torch 中重放"), True)
             continue
         flat = _flatten(result)
         for i, t in enumerate(flat):
@@ -212,21 +213,27 @@ def replay(
         ours = [list(sh) for sh, _ in node.outputs]
         ok = theirs == ours
         batches = [b for _, b in node.outputs]
-        ours_t, theirs_t = _shown(ours, batches), _shown(theirs, batches)
+        ours_t: str | Text = _shown(ours, batches)
+        theirs_t: str | Text = _shown(theirs, batches)
         if node.kind == "layer" and not node.module.functional and id(node.module) not in called:
             called.add(id(node.module))
             params = sum(p.numel() for p in module.parameters())
             params -= sum(getattr(module, name).numel() for name in node.module.tied)
             ok = ok and params == node.params
-            ours_t += f", {node.params:,} params"
-            theirs_t += f", {params:,} params"
+            ours_t = Text(f"{ours_t}, {node.params:,} params", f"{ours_t}，{node.params:,} 个参数")
+            theirs_t = Text(f"{theirs_t}, {params:,} params", f"{theirs_t}，{params:,} 个参数")
         if shown < SHOWN or not ok:
             report.add(what, ours_t, theirs_t, ok)
             shown += 1
         else:
             agreed += 1
     if report is not None and agreed:
-        report.add(f"the other {agreed} nodes", "shapes and parameters", "the same", True)
+        report.add(
+            T("the other {n} nodes", "其余 {n} 个节点").format(n=agreed),
+            T("shapes and parameters", "形状与参数"),
+            T("the same", "一致"),
+            True,
+        )
     return values
 
 
@@ -319,32 +326,45 @@ def _composites(rec: Any, report: CheckReport, device: str) -> None:
             with torch.no_grad():
                 result = theirs.eval()(*[torch.zeros(t.shape, device=device) for t in inputs])
         except (RuntimeError, ValueError, TypeError) as e:
-            report.add(what, f"{view_params:,} params", _refused(e), False)
+            report.add(what, T("{p} params", "{p} 个参数").format(p=f"{view_params:,}"), _refused(e), False)
             continue
         shape = list(_flatten(result)[0].shape)
-        ours_t = f"{view_params:,} params, {_shown([list(out.shape)], [out.batch])}"
-        theirs_t = f"{params:,} params, {_shown([shape], [out.batch])}"
+        ours_s, theirs_s = _shown([list(out.shape)], [out.batch]), _shown([shape], [out.batch])
+        ours_t = Text(f"{view_params:,} params, {ours_s}", f"{view_params:,} 个参数，{ours_s}")
+        theirs_t = Text(f"{params:,} params, {theirs_s}", f"{params:,} 个参数，{theirs_s}")
         report.add(what, ours_t, theirs_t, view_params == params and shape == list(out.shape))
 
 
 def check(result: Result) -> CheckReport:
     spec: NetSpec = result.spec
     network = spec.network
-    report = CheckReport(f"{torch_version()}: the parsed network rebuilt as torch modules, its graph replayed on meta")
+    report = CheckReport(
+        T(
+            "{t}: the parsed network rebuilt as torch modules, its graph replayed on meta",
+            "{t}：把解析出的网络重建为 torch 模块，在 meta 设备上重放其计算图",
+        ).format(t=torch_version())
+    )
     rec = solver.trace_graph(spec)
     try:
         rebuilt = Rebuilt(network.root, "meta")
     except (RuntimeError, ValueError, TypeError) as e:
-        report.add("build", "ok", _refused(e), False)
+        report.add(T("build", "构建"), T("ok", "成功"), _refused(e), False)
         return report
     replay(rec, network, rebuilt, "meta", report)
     if not report.ok:
         return report
     _composites(rec, report, "meta")
-    report.add("total params", result.answer["total_params"], sum(p.numel() for p in rebuilt.tree.parameters()))
-    what = "numeric run on the CPU"
+    report.add(
+        T("total params", "总参数量"), result.answer["total_params"], sum(p.numel() for p in rebuilt.tree.parameters())
+    )
+    what = T("numeric run on the CPU", "在 CPU 上的数值运行")
     if elements(result.answer) > BUDGET:
-        report.add(what, "too large for memory", "not run (shapes checked on meta)", True)
+        report.add(
+            what,
+            T("too large for memory", "内存放不下"),
+            T("not run (shapes checked on meta)", "未运行（形状已在 meta 设备上核对）"),
+            True,
+        )
         return report
     torch.manual_seed(0)
     real = Rebuilt(network.root, "cpu")
@@ -359,7 +379,7 @@ def check(result: Result) -> CheckReport:
     report.add(
         what,
         ours,
-        "not replayed" if got is None else _shown([list(got.shape)], [final.batch]),
+        T("not replayed", "未重放") if got is None else _shown([list(got.shape)], [final.batch]),
         got is not None and list(got.shape) == list(final.shape),
     )
     return report

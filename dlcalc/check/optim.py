@@ -6,6 +6,7 @@ import torch
 
 from dlcalc.check import CheckReport, torch_version
 from dlcalc.result import Result
+from dlcalc.text import T
 
 TOL = 1e-9
 
@@ -16,9 +17,7 @@ def torch_optimizer(name: str, params, spec):
     if name == "sgd":
         return torch.optim.SGD(params, lr=spec.lr, weight_decay=wd)
     if name in ("momentum", "nesterov"):
-        return torch.optim.SGD(
-            params, lr=spec.lr, momentum=spec.momentum, nesterov=name == "nesterov", weight_decay=wd
-        )
+        return torch.optim.SGD(params, lr=spec.lr, momentum=spec.momentum, nesterov=name == "nesterov", weight_decay=wd)
     if name == "adagrad":
         return torch.optim.Adagrad(params, lr=spec.lr, eps=1e-10 if eps is None else eps, weight_decay=wd)
     if name == "rmsprop":
@@ -26,7 +25,9 @@ def torch_optimizer(name: str, params, spec):
             params, lr=spec.lr, alpha=spec.alpha, eps=1e-8 if eps is None else eps, weight_decay=wd
         )
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=spec.lr, betas=spec.betas, eps=1e-8 if eps is None else eps, weight_decay=wd)
+        return torch.optim.AdamW(
+            params, lr=spec.lr, betas=spec.betas, eps=1e-8 if eps is None else eps, weight_decay=wd
+        )
     return torch.optim.Adam(params, lr=spec.lr, betas=spec.betas, eps=1e-8 if eps is None else eps, weight_decay=wd)
 
 
@@ -53,13 +54,17 @@ def replay(spec, name: str, limit: int | None = None) -> list[list[float]]:
 
 def check(result: Result) -> CheckReport:
     spec = result.spec
-    report = CheckReport(f"{torch_version()} torch.optim (float64, autograd gradients)")
+    report = CheckReport(
+        T("{t} torch.optim (float64, autograd gradients)", "{t} torch.optim（float64，autograd 求梯度）").format(
+            t=torch_version()
+        )
+    )
     for name in (spec.optimizer,) + tuple(n for n in spec.compare if n != spec.optimizer):
         ours = result.answer["path"] if name == spec.optimizer else result.answer["compare"][name]
         theirs = replay(spec, name, len(ours))  # a run that stopped where f is undefined: its steps
         worst = max(abs(a - b) for wa, wb in zip(ours, theirs) for a, b in zip(wa, wb))
         report.add(
-            f"{name}: path of {len(ours)} steps",
+            T("{n}: path of {k} steps", "{n}：{k} 步的路径").format(n=name, k=len(ours)),
             f"max |Δ| = {worst:.3g}",
             "—",
             worst <= TOL * (1 + max(abs(v) for row in theirs for v in row)),

@@ -6,13 +6,14 @@ import torch
 
 from dlcalc.check import CheckReport, torch_version
 from dlcalc.result import Result
+from dlcalc.text import T
 
 TOL = 1e-9
 
 
 def check(result: Result) -> CheckReport:
     spec = result.spec
-    report = CheckReport(f"{torch_version()} float64 tensors")
+    report = CheckReport(T("{t} float64 tensors", "{t} float64 张量").format(t=torch_version()))
     x = torch.tensor([[float(v) for v in row] for row in spec.x], dtype=torch.float64)
     y = torch.tensor([float(v) for v in spec.y], dtype=torch.float64)
     w = torch.tensor([float(v) for v in spec.w0], dtype=torch.float64)
@@ -35,7 +36,12 @@ def check(result: Result) -> CheckReport:
         ours = [float(v) for v in row["w"]] + ([float(row["b"])] if spec.b0 is not None else [])
         theirs = w.tolist() + ([b.item()] if spec.b0 is not None else [])
         ok = wrong == row["updated"] and all(abs(a - t) <= TOL for a, t in zip(ours, theirs))
-        report.add(f"epoch {row['epoch']} sample {row['sample']}", _fmt(ours), _fmt(theirs), ok)
+        report.add(
+            T("epoch {e} sample {s}", "第 {e} 轮 样本 {s}").format(e=row["epoch"], s=row["sample"]),
+            _fmt(ours),
+            _fmt(theirs),
+            ok,
+        )
     return report
 
 

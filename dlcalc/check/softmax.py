@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from dlcalc.check import CheckReport, torch_version
 from dlcalc.result import Result
+from dlcalc.text import T
 
 TOL = 1e-9
 
@@ -27,7 +28,7 @@ def check(result: Result) -> CheckReport:
     if spec.loss is None:
         jac = torch.autograd.functional.jacobian(lambda v: torch.softmax(v, dim=0), z.detach() / spec.temperature)
         ok = jacobian_agrees(a["jacobian"], jac.tolist(), p.tolist())
-        report.add("Jacobian", _fmt(sum(a["jacobian"], [])), _fmt(sum(jac.tolist(), [])), ok)
+        report.add(T("Jacobian", "雅可比矩阵"), _fmt(sum(a["jacobian"], [])), _fmt(sum(jac.tolist(), [])), ok)
         return report
     if spec.loss == "nll":
         return _check_nll(result, report)
@@ -40,9 +41,12 @@ def check(result: Result) -> CheckReport:
         loss = F.binary_cross_entropy_with_logits(z, t)
     (g,) = torch.autograd.grad(loss, z)
     report.add(
-        "loss", f"{a['loss']:.12g}", f"{loss.item():.12g}", abs(a["loss"] - loss.item()) <= TOL * (1 + abs(loss.item()))
+        T("loss", "损失"),
+        f"{a['loss']:.12g}",
+        f"{loss.item():.12g}",
+        abs(a["loss"] - loss.item()) <= TOL * (1 + abs(loss.item())),
     )
-    report.add("gradient", _fmt(a["gradient"]), _fmt(g.tolist()), _close(a["gradient"], g.tolist()))
+    report.add(T("gradient", "梯度"), _fmt(a["gradient"]), _fmt(g.tolist()), _close(a["gradient"], g.tolist()))
     return report
 
 
@@ -52,13 +56,16 @@ def _check_nll(result: Result, report: CheckReport) -> CheckReport:
     loss = F.nll_loss(inp, torch.tensor(spec.classes, dtype=torch.long))  # reduction="mean"
     (g,) = torch.autograd.grad(loss, inp)
     report.add(
-        "nll_loss", f"{a['loss']:.12g}", f"{loss.item():.12g}", abs(a["loss"] - loss.item()) <= TOL * (1 + abs(loss.item()))
+        "nll_loss",
+        f"{a['loss']:.12g}",
+        f"{loss.item():.12g}",
+        abs(a["loss"] - loss.item()) <= TOL * (1 + abs(loss.item())),
     )
     ours = a["gradient"] if len(spec.rows) > 1 else [a["gradient"]]
     flat_ours: list[float]
     flat_theirs: list[float]
     flat_ours, flat_theirs = sum(ours, []), sum(g.tolist(), [])
-    report.add("gradient", _fmt(flat_ours), _fmt(flat_theirs), _close(flat_ours, flat_theirs))
+    report.add(T("gradient", "梯度"), _fmt(flat_ours), _fmt(flat_theirs), _close(flat_ours, flat_theirs))
     return report
 
 

@@ -253,11 +253,11 @@ _USAGE_ZH = [
     (r"no such command:? (\S+)", r"没有命令 \1"),
     (r"missing command", r"缺少命令"),
     (r"missing argument '([^']*)'", r"缺少参数 '\1'"),
-    (r"missing option '([^']*)'", r"缺少选项 '\1'"),
+    (r"missing option '([^']*)'((?: / '[^']*')*)", r"缺少选项 '\1'\2"),
     (r"missing parameter:? (\S+)", r"缺少参数 \1"),
     (r"option '([^']*)' requires an argument", r"选项 '\1' 需要一个值"),
     (r"(?:got )?unexpected extra argument(?:s|\(s\))? \((.*)\)", r"多余的参数（\1）"),
-    (r"invalid value for '([^']*)': '([^']*)' is not one of (.*)", r"'\1' 的值无效：'\2' 不是 \3 之一"),
+    (r"invalid value for '([^']*)': (['\"])(.*)\2 is not one of (.*)", r"'\1' 的值无效：\2\3\2 不是 \4 之一"),
     (r"invalid value for '([^']*)': (.*)", r"'\1' 的值无效：\2"),
 ]
 

@@ -22,7 +22,7 @@ import re
 from typing import Any
 
 from dlcalc.errors import DlcalcError
-from dlcalc.text import T
+from dlcalc.text import T, Text
 
 MAX_LENGTH = 500
 MAX_EXPONENT = 100
@@ -147,7 +147,7 @@ def known_functions() -> str:
 def parse_tree(text: str, what: str = "expression") -> tuple:
     """The whitelisted tree of `text`, or a DlcalcError naming what is not allowed."""
     if not isinstance(text, str) or not text.strip():
-        raise DlcalcError(T("{w}: empty expression", "{w}：表达式为空").format(w=what).en)
+        raise DlcalcError(T("{w}: empty expression", "{w}：表达式为空").format(w=what))
     if len(text) > MAX_LENGTH:
         raise DlcalcError(f"{what}: longer than {MAX_LENGTH} characters")
     source = (
@@ -226,9 +226,7 @@ def parse_tree(text: str, what: str = "expression") -> tuple:
                     T(
                         "{w}: unknown function {n!r} (known: {k})",
                         "{w}：未知函数 {n!r}（已知：{k}）",
-                    )
-                    .format(w=what, n=name, k=known_functions())
-                    .en
+                    ).format(w=what, n=name, k=known_functions())
                 )
             if node.keywords:
                 raise DlcalcError(f"{what}: {name}(…) takes no keyword arguments")
@@ -267,7 +265,10 @@ def _check_constant(node: tuple, what: str) -> None:
     except Undefined as e:
         if e.overflow:
             raise DlcalcError(f"{what}: {tree_text(node)} overflows (larger than 1.8e308)") from None
-        raise DlcalcError(f"{what}: {tree_text(node)} is undefined ({e.reason.en})") from None
+        shown = tree_text(node)
+        raise DlcalcError(
+            Text(f"{what}: {shown} is undefined ({e.reason.en})", f"{what}：{shown} 无定义（{e.reason.zh}）")
+        ) from None
 
 
 def is_constant(node: tuple) -> bool:
@@ -383,7 +384,12 @@ def parse_assignments(text: str, what: str = "--at") -> dict[str, Any]:
         try:
             approx = evaluate_tree(tree, {})
         except Undefined as e:
-            raise DlcalcError(f"{what}: {name}={value} is not a number ({e.reason})") from None
+            raise DlcalcError(
+                Text(
+                    f"{what}: {name}={value} is not a number ({e.reason.en})",
+                    f"{what}：{name}={value} 不是数（{e.reason.zh}）",
+                )
+            ) from None
         if approx != 0 and not (1e-15 <= abs(approx) <= 1e15):
             raise DlcalcError(f"{what}: {name}={value} is out of range (use values from 1e-15 to 1e15 in size)")
         number = to_sympy(tree)

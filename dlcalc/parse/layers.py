@@ -16,6 +16,7 @@ from typing import Any
 
 from dlcalc.errors import DlcalcError
 from dlcalc.parse import ARITHMETIC
+from dlcalc.text import T
 
 LAYER_ARITHMETIC = {**ARITHMETIC, ast.FloorDiv: operator.floordiv}  # 256 * 6 * 6, in_features // 2
 
@@ -312,7 +313,9 @@ def bind_values(name: str, args: list[Any], kwargs: dict[str, Any], text: str | 
     for param, default in signature + keyword_only:
         if param not in bound:
             if default is _NO:
-                raise DlcalcError(f"{where}: {canonical} needs {param!r}")
+                raise DlcalcError(
+                    T("{w}: {c} needs {p!r}", "{w}：{c} 需要参数 {p!r}").format(w=where, c=canonical, p=param)
+                )
             bound[param] = default
     if text is None:
         text = format_call(canonical, bound, explicit)

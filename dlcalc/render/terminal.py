@@ -287,7 +287,7 @@ def print_table(
 
 
 def render_check(console: Console, check: Any, lang: str = "en") -> None:
-    rows = [[say(item.what, lang), str(item.ours), str(item.theirs), "✓" if item.ok else "✗"] for item in check.items]
+    rows = [[say(item.what, lang), say(item.ours, lang), say(item.theirs, lang), "✓" if item.ok else "✗"] for item in check.items]
     print_table(
         console,
         [HEADINGS["what"](lang), HEADINGS["ours"](lang), HEADINGS["torch"](lang), ""],
@@ -295,7 +295,7 @@ def render_check(console: Console, check: Any, lang: str = "en") -> None:
         title=HEADINGS["check"](lang),
         lang=lang,
     )
-    console.print(RichText(check.engine, style="dim"))
+    console.print(RichText(say(check.engine, lang), style="dim"))
     if check.ok:
         console.print(RichText("✓ " + HEADINGS["agree"](lang), style="bold green"))
     else:
