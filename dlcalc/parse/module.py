@@ -233,7 +233,7 @@ class TypingName:
 class Engine(Protocol):
     """What the trace reports to: the `net` solver records nodes, shapes, parameters and MACs."""
 
-    def input(self, index: int, name: str, dims: tuple[int, ...], batch: int) -> Tensor: ...
+    def input(self, index: int, name: str, dims: tuple[int, ...], batch: int | None) -> Tensor: ...
 
     def layer(self, module: Module, args: list[Any], kwargs: dict[str, Any], text: str, line: int) -> Any: ...
 
@@ -1950,7 +1950,9 @@ def inputs_from_code(program: Program, root: Module) -> list[tuple[tuple[int, ..
     return None
 
 
-def trace(interp: Interp, root: Module, engine: Engine, inputs: list[tuple[int, ...]], batch_axes: list[int]) -> Any:
+def trace(
+    interp: Interp, root: Module, engine: Engine, inputs: list[tuple[int, ...]], batch_axes: list[int | None]
+) -> Any:
     """Run `forward` over shapes, reporting every operation to `engine`; the network's output."""
     names, required, fn_node = forward_inputs(root)
     title = f"{root.kind}.forward" if root.cls is not None else "the network"

@@ -12,85 +12,13 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from dlcalc.models.blocks import BLOCKS
 from dlcalc.quiz.templates import Draft, part
 from dlcalc.text import T
 
 PARAMS = part("total_params", "parameter count", "参数量", names=("parameters", "params", "参数"))
 SHAPE = part("output_shape", "output shape", "输出形状", names=("shape", "形状"))
 MACS = part("total_macs", "multiply-adds", "乘加次数", names=("MACs", "multiply-add", "乘加"))
-
-BLOCKS = """
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
-
-
-class BasicBlock(nn.Module):
-    def __init__(self, channels):
-        super().__init__()
-        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(channels)
-        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(channels)
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return F.relu(out + x)
-
-
-class Bottleneck(nn.Module):
-    def __init__(self, channels, width):
-        super().__init__()
-        self.conv1 = nn.Conv2d(channels, width, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(width, width, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(width)
-        self.conv3 = nn.Conv2d(width, channels, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(channels)
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = F.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        return F.relu(out + x)
-
-
-class DenseLayer(nn.Module):
-    def __init__(self, cin, k):
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(cin)
-        self.conv1 = nn.Conv2d(cin, 4 * k, 1, bias=False)
-        self.norm2 = nn.BatchNorm2d(4 * k)
-        self.conv2 = nn.Conv2d(4 * k, k, 3, padding=1, bias=False)
-
-    def forward(self, x):
-        x = self.conv1(F.relu(self.norm1(x)))
-        return self.conv2(F.relu(self.norm2(x)))
-
-
-class DenseBlock(nn.Module):
-    def __init__(self, layers, k0, k):
-        super().__init__()
-        self.layers = nn.ModuleList([DenseLayer(k0 + i * k, k) for i in range(layers)])
-
-    def forward(self, x):
-        for layer in self.layers:
-            x = torch.cat([x, layer(x)], dim=1)
-        return x
-
-
-class Inception(nn.Module):
-    def __init__(self, cin, c1, c3r, c3, c5r, c5, pool):
-        super().__init__()
-        self.b1 = nn.Conv2d(cin, c1, 1)
-        self.b2 = nn.Sequential(nn.Conv2d(cin, c3r, 1), nn.ReLU(), nn.Conv2d(c3r, c3, 3, padding=1))
-        self.b3 = nn.Sequential(nn.Conv2d(cin, c5r, 1), nn.ReLU(), nn.Conv2d(c5r, c5, 5, padding=2))
-        self.b4 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), nn.Conv2d(cin, pool, 1))
-
-    def forward(self, x):
-        return torch.cat([self.b1(x), self.b2(x), self.b3(x), self.b4(x)], dim=1)
-"""
 
 
 def residual(rng: random.Random, difficulty: int = 1) -> Draft:
