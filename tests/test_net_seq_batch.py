@@ -71,6 +71,21 @@ def solve(code, shape):
     return net.solve(spec).answer
 
 
+def with_batch(shape, batch_first):
+    """The tensor torchinfo is given: a 3-size input as it is; a single sequence with the batch of 1
+    that torchinfo's convention (and dlcalc's torchinfo column) puts on the layer's batch axis."""
+    if len(shape) == 3:
+        return shape
+    return (1, *shape) if batch_first else (shape[0], 1, shape[1])
+
+
+def torchinfo_macs(model, shape):
+    """torchinfo 1.8 run here on a tensor of that shape."""
+    import torchinfo
+
+    return torchinfo.summary(model, input_data=[torch.zeros(shape)], verbose=0).total_mult_adds
+
+
 def n_params(model):
     return sum(p.numel() for p in model.parameters())
 
@@ -102,6 +117,10 @@ def test_attention_in_forward_matches_torch(heads, per_head, bf, length, batch, 
     assert answer["input_shape"] == list(shape)
     if batch is not None:
         assert w.shape[0] == batch  # torch's weights are (N, L, S): N is the input's own batch
+    # weight MACs: Q, K, V and output projections (4·E² per position) and the fc, for all N·L positions
+    positions = length * (batch or 1)
+    assert answer["total_macs"] == positions * (4 * e * e + e * out)
+    assert answer["total_macs_torchinfo"] == torchinfo_macs(model, with_batch(shape, bf))
 
 
 @settings(max_examples=25, deadline=None)
@@ -123,6 +142,10 @@ def test_recurrent_in_forward_matches_torch(kind, e, h, bf, length, batch, out):
     assert answer["output_shape"] == list(y.shape)
     assert layer_shape(answer, "fc") == list(y.shape)
     assert answer["total_params"] == n_params(model)
+    gates = {"RNN": 1, "GRU": 3, "LSTM": 4}[kind]
+    positions = length * (batch or 1)
+    assert answer["total_macs"] == positions * (gates * h * (e + h) + h * out)
+    assert answer["total_macs_torchinfo"] == torchinfo_macs(model, with_batch(shape, bf))
 
 
 @pytest.mark.parametrize("shape", [(5, 2, 16), (5, 16)])

@@ -834,6 +834,13 @@ def _mha_macs(a: dict[str, Any], n: int, L: int, S: int, s_eff: int) -> tuple[in
             m.sym(f"{weights:,} + 2·{L}·{s_eff}·{e}"),
             m.sym(f"{weights:,} + {products:,}"),
             m.num(weights + products),
+        ]
+        if n == 1
+        else [  # a batch of its own (a 3-size -i): every sequence of the N costs the same
+            m.sym("N·(L·E·E + S·k·E + S·v·E + L·E·E + 2·L·S·E)"),
+            m.sym(f"{weights:,} + {n}·2·{L}·{s_eff}·{e}"),
+            m.sym(f"{weights:,} + {products:,}"),
+            m.num(weights + products),
         ],
         T(
             "Q, K, V and output projections multiply weights; QKᵀ and A·V multiply two activations (over "
@@ -937,7 +944,12 @@ def _rnn(call: LayerCall, args: list[Any], kwargs: dict[str, Any]) -> Applied:
         Step(
             T("multiply-adds", "乘加次数"),
             m.sym("MACs"),
-            [m.sym(f"L·Σ D·{g}·H·(I_l + H) = {L}·{weights // max(L, 1):,}"), m.num(weights)],
+            [
+                m.sym(f"L·Σ D·{g}·H·(I_l + H) = {L}·{weights // max(L, 1):,}")
+                if n == 1
+                else m.sym(f"N·L·Σ D·{g}·H·(I_l + H) = {n}·{L}·{weights // max(L * n, 1):,}"),
+                m.num(weights),
+            ],
             T("every time step multiplies each gate's W_ih and W_hh once", "每个时间步每个门的 W_ih 与 W_hh 各乘一次"),
         )
     )
