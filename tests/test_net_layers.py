@@ -374,3 +374,25 @@ class Block(nn.Module):
 def test_attention_and_recurrence_mark_no_receptive_field():
     rows = solve(["LSTM(4, 4)"], "6x4")["layers"]
     assert rows[0]["receptive_field"] is None
+
+
+@pytest.mark.parametrize(
+    "groups, channels, shape",
+    [(1, 1, (1, 1, 1)), (2, 2, (2, 1, 1)), (4, 4, (4,)), (1, 1, (1, 2, 1)), (2, 4, (4, 1, 1))],
+)
+def test_groupnorm_over_single_values_is_refused_like_torch(groups, channels, shape):
+    """torch's GroupNorm (eval mode too) refuses a group of one value; dlcalc must agree either way."""
+    layer = nn.GroupNorm(groups, channels).eval()
+    try:
+        with torch.no_grad():
+            layer(torch.zeros(1, *shape))
+        torch_ok = True
+    except ValueError:
+        torch_ok = False
+    text = f"GroupNorm({groups}, {channels})"
+    if torch_ok:
+        answer = net.solve(net.parse_spec({"layers": [text], "input": "x".join(map(str, shape))})).answer
+        assert answer["output_shape"] == list(shape)
+    else:
+        with pytest.raises(DlcalcError, match="one value"):
+            net.solve(net.parse_spec({"layers": [text], "input": "x".join(map(str, shape))}))

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from dlcalc.bank.parts import Part, default_part, parse_parts
+from dlcalc.bank.parts import EXPRESSION, Part, default_part, parse_parts, read_fraction
 from dlcalc.errors import DlcalcError
 
 
@@ -130,6 +131,27 @@ def _problem(data: Any, node: Any, path: Path) -> Problem:
     def bad(key: str, message: str) -> BankError:
         return BankError(f"{path}:{lines.get(key, line0)}: {data.get('id', '?')}: {key}: {message}")
 
+    _check_common_fields(data, path, line0, bad)
+    problem = Problem(
+        id=data["id"],
+        topic=topic_name(data["topic"]),
+        title=data["title"],
+        statement=data["statement"],
+        tags=data["tags"],
+        difficulty=data["difficulty"],
+        source=data["source"],
+        path=path,
+        line=line0,
+    )
+    if "solver" in data:
+        _read_computed(data, problem, bad)
+    else:
+        _read_concept(data, problem, bad)
+    return problem
+
+
+def _check_common_fields(data: dict[str, Any], path: Path, line0: int, bad: Any) -> None:
+    """The fields every problem has: id, topic, bilingual title and statement, tags, difficulty, source."""
     for key in data:
         if key not in ALLOWED:
             raise bad(key, f"unknown field (expected {', '.join(sorted(ALLOWED))})")
@@ -148,72 +170,84 @@ def _problem(data: Any, node: Any, path: Path) -> Problem:
         raise bad("difficulty", "expected 1 (easy), 2 or 3 (hard)")
     if not isinstance(data["source"], str) or not data["source"].strip():
         raise bad("source", "say where the numbers come from")
-    problem = Problem(
-        id=data["id"],
-        topic=topic_name(data["topic"]),
-        title=data["title"],
-        statement=data["statement"],
-        tags=data["tags"],
-        difficulty=data["difficulty"],
-        source=data["source"],
-        path=path,
-        line=line0,
+
+
+def _read_computed(data: dict[str, Any], problem: Problem, bad: Any) -> None:
+    """A computed problem: its solver, inputs, the expected answer, tolerance and the parts asked."""
+    if data["solver"] not in SOLVERS:
+        raise bad("solver", f"expected one of {', '.join(SOLVERS)}")
+    for key in ("inputs", "answer"):
+        if key not in data:
+            raise bad("solver", f"a computed problem needs {key!r}")
+    if not isinstance(data["inputs"], dict):
+        raise bad("inputs", "expected a mapping of the solver's fields")
+    if not isinstance(data["answer"], dict) or not data["answer"]:
+        raise bad("answer", "expected a mapping of answer keys (as in the command's --json)")
+    tol = data.get("tolerance", 1e-9)
+    if not isinstance(tol, (int, float)) or isinstance(tol, bool) or tol < 0:
+        raise bad("tolerance", "expected a non-negative number")
+    problem.solver, problem.inputs, problem.answer, problem.tolerance = (
+        data["solver"],
+        data["inputs"],
+        data["answer"],
+        float(tol),
     )
-    if "solver" in data:
-        if data["solver"] not in SOLVERS:
-            raise bad("solver", f"expected one of {', '.join(SOLVERS)}")
-        for key in ("inputs", "answer"):
-            if key not in data:
-                raise bad("solver", f"a computed problem needs {key!r}")
-        if not isinstance(data["inputs"], dict):
-            raise bad("inputs", "expected a mapping of the solver's fields")
-        if not isinstance(data["answer"], dict) or not data["answer"]:
-            raise bad("answer", "expected a mapping of answer keys (as in the command's --json)")
-        tol = data.get("tolerance", 1e-9)
-        if not isinstance(tol, (int, float)) or isinstance(tol, bool) or tol < 0:
-            raise bad("tolerance", "expected a non-negative number")
-        problem.solver, problem.inputs, problem.answer, problem.tolerance = (
-            data["solver"],
-            data["inputs"],
-            data["answer"],
-            float(tol),
-        )
-        if "parts" in data and "ask" in data:
-            raise bad("ask", "give either parts or ask (ask is the older, shorter form of parts)")
-        if "parts" in data:
-            problem.parts = parse_parts(data["parts"], data["answer"], bad)
-        else:  # the older form: answer keys, labelled by a table of common keys
-            ask = data.get("ask", [next(iter(data["answer"]))])
-            ask = [ask] if isinstance(ask, str) else ask
-            if not isinstance(ask, list) or not ask or any(k not in data["answer"] for k in ask):
-                raise bad("ask", "expected answer keys (a key or a list of keys of answer)")
-            problem.parts = [default_part(k) for k in ask]
-        booleans = [isinstance(_value(data["answer"], p.key), bool) for p in problem.parts]
-        if any(booleans) and len(problem.parts) > 1:
-            raise bad("parts" if "parts" in data else "ask", "a yes/no answer is asked on its own")
-    else:
-        kind = data.get("kind")
-        if kind not in CONCEPT_KINDS:
-            raise bad("kind", "a problem without a solver is a concept question: kind choice or short")
-        for key in ("reference", "key_points"):
-            if key not in data:
-                raise bad(key, f"a concept question needs {key!r}")
-        _bilingual(data["reference"], bad, "reference")
-        _bilingual(data["key_points"], bad, "key_points", lists=True)
-        if len(data["key_points"]["zh"]) != len(data["key_points"]["en"]):
-            raise bad("key_points", "zh and en need the same key points, in the same order")
-        problem.synonyms = _synonyms(data.get("synonyms", {}), bad)
-        if kind == "choice":
-            _bilingual(data.get("choices"), bad, "choices", lists=True)
-            if len(data["choices"]["zh"]) != len(data["choices"]["en"]):
-                raise bad("choices", "zh and en need the same number of choices")
-            letters = "ABCDEFGH"[: len(data["choices"]["en"])]
-            if str(data.get("answer")) not in letters:
-                raise bad("answer", f"expected the letter of the right choice ({', '.join(letters)})")
-            problem.answer = str(data["answer"])
-        problem.kind, problem.choices = kind, data.get("choices")
-        problem.reference, problem.key_points = data["reference"], data["key_points"]
-    return problem
+    problem.parts = _read_parts(data, bad)
+    expressions = {p.key.split(".")[0].split("[")[0] for p in problem.parts if p.grade == EXPRESSION}
+    problem.answer = {k: v if k in expressions else _fractions(v) for k, v in problem.answer.items()}
+
+
+def _fractions(value: Any) -> Any:
+    """Answer values written as fractions (`ratio: 73/576`) read as exact Fractions, at any depth."""
+    if isinstance(value, dict):
+        return {k: _fractions(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fractions(v) for v in value]
+    fraction = read_fraction(value)
+    return value if fraction is None else fraction
+
+
+def _read_parts(data: dict[str, Any], bad: Any) -> list[Part]:
+    """What the statement asks: `parts` (each graded), or the older `ask` (answer keys)."""
+    if "parts" in data and "ask" in data:
+        raise bad("ask", "give either parts or ask (ask is the older, shorter form of parts)")
+    if "parts" in data:
+        parts = parse_parts(data["parts"], data["answer"], bad)
+    else:  # the older form: answer keys, labelled by a table of common keys
+        ask = data.get("ask", [next(iter(data["answer"]))])
+        ask = [ask] if isinstance(ask, str) else ask
+        if not isinstance(ask, list) or not ask or any(k not in data["answer"] for k in ask):
+            raise bad("ask", "expected answer keys (a key or a list of keys of answer)")
+        parts = [default_part(k) for k in ask]
+    booleans = [isinstance(_value(data["answer"], p.key), bool) for p in parts]
+    if any(booleans) and len(parts) > 1:
+        raise bad("parts" if "parts" in data else "ask", "a yes/no answer is asked on its own")
+    return parts
+
+
+def _read_concept(data: dict[str, Any], problem: Problem, bad: Any) -> None:
+    """A concept question: choice or short, with its reference answer and key points."""
+    kind = data.get("kind")
+    if kind not in CONCEPT_KINDS:
+        raise bad("kind", "a problem without a solver is a concept question: kind choice or short")
+    for key in ("reference", "key_points"):
+        if key not in data:
+            raise bad(key, f"a concept question needs {key!r}")
+    _bilingual(data["reference"], bad, "reference")
+    _bilingual(data["key_points"], bad, "key_points", lists=True)
+    if len(data["key_points"]["zh"]) != len(data["key_points"]["en"]):
+        raise bad("key_points", "zh and en need the same key points, in the same order")
+    problem.synonyms = _synonyms(data.get("synonyms", {}), bad)
+    if kind == "choice":
+        _bilingual(data.get("choices"), bad, "choices", lists=True)
+        if len(data["choices"]["zh"]) != len(data["choices"]["en"]):
+            raise bad("choices", "zh and en need the same number of choices")
+        letters = "ABCDEFGH"[: len(data["choices"]["en"])]
+        if str(data.get("answer")) not in letters:
+            raise bad("answer", f"expected the letter of the right choice ({', '.join(letters)})")
+        problem.answer = str(data["answer"])
+    problem.kind, problem.choices = kind, data.get("choices")
+    problem.reference, problem.key_points = data["reference"], data["key_points"]
 
 
 def _synonyms(value: Any, bad: Any) -> dict[str, list[str]]:
@@ -306,6 +340,10 @@ def matches(expected: Any, got: Any, tol: float) -> bool:
         )
     if isinstance(expected, bool) or expected is None or isinstance(expected, str):
         return expected == got
+    if isinstance(expected, Fraction) and expected.denominator != 1:
+        from dlcalc.bank.parts import exact
+
+        return exact(got) == expected  # an exact answer (73/576) matches only the solver's exact value
     if isinstance(got, (int, float, Fraction)) and not isinstance(got, bool):
         if isinstance(expected, int) and isinstance(got, int):
             return expected == got
@@ -345,7 +383,7 @@ def check_problem(problem: Problem, with_torch: bool = True) -> Outcome:
 
             if not same_expression(expected, str(answer[key])):
                 wrong.append(key)
-        elif not matches(expected, answer[key], problem.tolerance):
+        elif not matches(expected, result.answer[key] if _exact_in(expected) else answer[key], problem.tolerance):
             wrong.append(key)
     outcome = Outcome(problem, not wrong, wrong)
     problems = part_problems(problem, result.answer) if not wrong else []
@@ -359,6 +397,16 @@ def check_problem(problem: Problem, with_torch: bool = True) -> Outcome:
         outcome.check_ok = report.ok
         outcome.ok = outcome.ok and report.ok
     return outcome
+
+
+def _exact_in(value: Any) -> bool:
+    """Whether a stored answer holds an exact fraction (then it is compared with the solver's own value,
+    not with its JSON float)."""
+    if isinstance(value, dict):
+        return any(_exact_in(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_exact_in(v) for v in value)
+    return isinstance(value, Fraction) and value.denominator != 1
 
 
 def _grade(problem: Problem, part: Part) -> Any:

@@ -74,6 +74,9 @@ class Grade:
             return False
         if self.kind == "exact":
             return e == g
+        if isinstance(expected, Fraction) and not terminates(e) and not terminates(g):
+            # an exact reference no decimal can write (73/576), answered by a fraction: equal or wrong
+            return e == g
         digits = self.digits if self.kind == "decimals" else _decimals_for(e, self.digits)
         return bool(roundings(e, digits) & roundings(g, digits))
 
@@ -149,6 +152,28 @@ def exact(value: Any) -> Fraction | None:
         return Fraction(value)
     except (TypeError, ValueError, ZeroDivisionError, OverflowError):
         return None
+
+
+def terminates(value: Fraction) -> bool:
+    """Whether a decimal writes the value exactly (its denominator has no prime factor but 2 and 5)."""
+    d = value.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    return d == 1
+
+
+_FRACTION = re.compile(r"^\s*([+-]?\d{1,30})\s*/\s*(\d{1,30})\s*$")
+
+
+def read_fraction(value: Any) -> Fraction | None:
+    """`73/576` written in a bank file: the exact fraction (None for anything else)."""
+    if not isinstance(value, str):
+        return None
+    m = _FRACTION.match(value)
+    if m is None or int(m.group(2)) == 0:
+        return None
+    return Fraction(int(m.group(1)), int(m.group(2)))
 
 
 def _decimals_for(value: Fraction, significant: int) -> int:

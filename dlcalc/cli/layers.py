@@ -23,10 +23,14 @@ LayoutOpt = Annotated[
     Layout,
     typer.Option(
         "--layout",
-        help=say(T("Order of a 3-size input: chw (torch), hwc (channels last, 227x227x3), or auto: hwc when the "
-                   "last size is 1, 3 or 4 and far smaller than the other two.",
-                   "三个尺寸的输入顺序：chw（torch）、hwc（通道在后，227x227x3），或 auto：最后一个尺寸为 1、3 或 4 "
-                   "且远小于另两个时按 hwc。")),  # fmt: skip
+        help=say(
+            T(
+                "Order of a 3-size input: chw (torch), hwc (channels last, 227x227x3), or auto: hwc when the "
+                "last size is 1, 3 or 4 and far smaller than the other two.",
+                "三个尺寸的输入顺序：chw（torch）、hwc（通道在后，227x227x3），或 auto：最后一个尺寸为 1、3 或 4 "
+                "且远小于另两个时按 hwc。",
+            )
+        ),  # fmt: skip
     ),
 ]
 
@@ -41,78 +45,135 @@ NET_HELP = T(
 )
 
 
+LayersArg = Annotated[
+    Optional[list[str]],
+    typer.Argument(
+        metavar="LAYER...",
+        help=say(
+            T(
+                'Layers in PyTorch syntax, e.g. "Conv2d(3, 64, 3)" "ReLU()"; or one argument holding module '
+                "code (class Net(nn.Module): …) or print(model) text.",
+                '按 PyTorch 写法给出各层，例如 "Conv2d(3, 64, 3)" "ReLU()"；或用一个参数给出模块代码'
+                "（class Net(nn.Module): …）或 print(model) 的文本。",
+            )
+        ),  # fmt: skip
+        show_default=False,
+    ),
+]
+InputOpt = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--input",
+        "-i",
+        metavar="SHAPE",
+        help=say(
+            T(
+                "Input shape CxHxW (or F for a linear net, LxE for a sequence); repeat -i for a forward "
+                "that takes several inputs (src, tgt).",
+                "输入形状 CxHxW（全连接网络为 F，序列为 LxE）；forward 有多个输入（src、tgt）时重复 -i。",
+            )
+        ),  # fmt: skip
+        show_default=False,
+    ),
+]
+FileOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--file",
+        "-f",
+        metavar="FILE",
+        help=say(
+            T(
+                "YAML (input, layers), a .py file of module code, or print(model) text.",
+                "YAML（input、layers）、模块代码的 .py 文件，或 print(model) 的文本。",
+            )
+        ),  # fmt: skip
+        show_default=False,
+    ),
+]
+ModelOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--model",
+        "-m",
+        metavar="NAME",
+        help=say(T("A classic network (see --list-models).", "经典网络（见 --list-models）。")),
+    ),
+]
+ClassOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--class",
+        metavar="NAME",
+        help=say(
+            T(
+                "Which class of the module code is the network, or its constructor call: --class Net, "
+                "--class 'ResNet(BasicBlock, [2, 2, 2, 2])'.",
+                "模块代码中哪个类是网络，或其构造调用：--class Net、--class 'ResNet(BasicBlock, [2, 2, 2, 2])'。",
+            )
+        ),  # fmt: skip
+        show_default=False,
+    ),
+]
+ListModelsOpt = Annotated[
+    bool, typer.Option("--list-models", help=say(T("List the classic networks and exit.", "列出经典网络后退出。")))
+]
+ExpandOpt = Annotated[
+    bool,
+    typer.Option(
+        "--expand",
+        help=say(
+            T(
+                "Show every layer inside the blocks (they fold into one row each).",
+                "显示块内的每一层（默认每块折叠为一行）。",
+            )
+        ),
+    ),
+]
+FullOpt = Annotated[
+    bool,
+    typer.Option(
+        "--full",
+        help=say(
+            T(
+                "Show everything: every layer (--expand) and every derivation step.",
+                "显示全部：每一层（--expand）与每一步推导。",
+            )
+        ),
+    ),
+]
+StepsOpt = Annotated[bool, typer.Option("--steps", hidden=True, help="Old name of --full.")]
+CompareOpt = Annotated[
+    Optional[str],
+    typer.Option(
+        "--compare",
+        metavar="NAME",
+        help=say(
+            T(
+                "A side-by-side exam comparison: inception-5x5, residual-blocks, resnet50-densenet121 "
+                "(or two zoo models: resnet18,resnet50); 'list' lists them.",
+                "考试常见的并列比较：inception-5x5、residual-blocks、resnet50-densenet121"
+                "（或两个模型库中的模型：resnet18,resnet50）；'list' 列出全部。",
+            )
+        ),  # fmt: skip
+        show_default=False,
+    ),
+]
+
+
 @app.command(help=say(NET_HELP))
 @output_options
 def net(
-    layers: Annotated[
-        Optional[list[str]],
-        typer.Argument(
-            metavar="LAYER...",
-            help=say(T('Layers in PyTorch syntax, e.g. "Conv2d(3, 64, 3)" "ReLU()"; or one argument holding module '
-                       "code (class Net(nn.Module): …) or print(model) text.",
-                       '按 PyTorch 写法给出各层，例如 "Conv2d(3, 64, 3)" "ReLU()"；或用一个参数给出模块代码'
-                       "（class Net(nn.Module): …）或 print(model) 的文本。")),  # fmt: skip
-            show_default=False,
-        ),
-    ] = None,
-    input: Annotated[
-        Optional[list[str]],
-        typer.Option(
-            "--input",
-            "-i",
-            metavar="SHAPE",
-            help=say(T("Input shape CxHxW (or F for a linear net, LxE for a sequence); repeat -i for a forward "
-                       "that takes several inputs (src, tgt).",
-                       "输入形状 CxHxW（全连接网络为 F，序列为 LxE）；forward 有多个输入（src、tgt）时重复 -i。")),  # fmt: skip
-            show_default=False,
-        ),
-    ] = None,
-    file: Annotated[
-        Optional[str],
-        typer.Option(
-            "--file",
-            "-f",
-            metavar="FILE",
-            help=say(T("YAML (input, layers), a .py file of module code, or print(model) text.",
-                       "YAML（input、layers）、模块代码的 .py 文件，或 print(model) 的文本。")),
-            show_default=False,
-        ),
-    ] = None,
-    model: Annotated[
-        Optional[str], typer.Option("--model", "-m", metavar="NAME", help=say(T("A classic network (see --list-models).", "经典网络（见 --list-models）。")))
-    ] = None,
-    class_: Annotated[
-        Optional[str],
-        typer.Option(
-            "--class",
-            metavar="NAME",
-            help=say(T("Which class of the module code is the network, or its constructor call: --class Net, "
-                       "--class 'ResNet(BasicBlock, [2, 2, 2, 2])'.",
-                       "模块代码中哪个类是网络，或其构造调用：--class Net、"
-                       "--class 'ResNet(BasicBlock, [2, 2, 2, 2])'。")),  # fmt: skip
-            show_default=False,
-        ),
-    ] = None,
-    list_models: Annotated[bool, typer.Option("--list-models", help=say(T("List the classic networks and exit.", "列出经典网络后退出。")))] = False,
-    expand: Annotated[
-        bool, typer.Option("--expand", help=say(T("Show every layer inside the blocks (they fold into one row each).", "显示块内的每一层（默认每块折叠为一行）。")))
-    ] = False,
-    full: Annotated[
-        bool, typer.Option("--full", help=say(T("Show everything: every layer (--expand) and every derivation step.", "显示全部：每一层（--expand）与每一步推导。")))
-    ] = False,
-    steps: Annotated[bool, typer.Option("--steps", hidden=True, help="Old name of --full.")] = False,
-    compare: Annotated[
-        Optional[str],
-        typer.Option(
-            "--compare",
-            metavar="NAME",
-            help=say(T("A side-by-side exam comparison: inception-5x5, residual-blocks, resnet50-densenet121 "
-                       "(or two zoo models: resnet18,resnet50); 'list' lists them.",
-                       "考试常见的并列比较：inception-5x5、residual-blocks、resnet50-densenet121"
-                       "（或两个模型库中的模型：resnet18,resnet50）；'list' 列出全部。")),  # fmt: skip
-            show_default=False,
-        ),
-    ] = None,
+    layers: LayersArg = None,
+    input: InputOpt = None,
+    file: FileOpt = None,
+    model: ModelOpt = None,
+    class_: ClassOpt = None,
+    list_models: ListModelsOpt = False,
+    expand: ExpandOpt = False,
+    full: FullOpt = False,
+    steps: StepsOpt = False,
+    compare: CompareOpt = None,
     layout: LayoutOpt = Layout.auto,
     png: Annotated[Optional[str], typer.Option("--png", metavar="FILE", help=say(PNG))] = None,
     svg: Annotated[Optional[str], typer.Option("--svg", metavar="FILE", help=say(SVG))] = None,
@@ -125,7 +186,6 @@ def net(
     Example: dlcalc net -i 1x28x28 "Conv2d(1, 25, 3)" "MaxPool2d(2)" "Conv2d(25, 50, 3)" "MaxPool2d(2)"
     """
     assert out is not None
-    full = full or steps
     if list_models:
         _list_models(out)
         return
@@ -134,8 +194,32 @@ def net(
 
         emit(net_compare.solve(net_compare.parse_spec({"compare": compare})), out)
         return
+    from dlcalc.cli.build import save_pictures
     from dlcalc.solvers import net as solver
 
+    inputs = _net_inputs(layers, input, file, model, class_, layout, expand or full or steps)
+    result = solver.solve(solver.parse_spec(inputs))
+    result.show_steps = result.show_steps or full or steps
+    save_pictures(result, {k: v for k, v in (("png", png), ("svg", svg)) if v is not None}, out.lang)
+    emit(result, out)
+    if steps:  # the old name still works; say once, after the answer, what it is called now
+        import sys
+
+        print(
+            T("dlcalc: note: --steps is now --full", "dlcalc：提示：--steps 现在叫 --full")(out.lang), file=sys.stderr
+        )
+
+
+def _net_inputs(
+    layers: list[str] | None,
+    input: list[str] | None,
+    file: str | None,
+    model: str | None,
+    class_: str | None,
+    layout: Layout,
+    expand: bool,
+) -> dict:
+    """The solver's inputs: the file's fields first, then what the options give."""
     inputs: dict = {}
     if file is not None:
         inputs.update(_net_file(file))
@@ -149,22 +233,9 @@ def net(
         inputs["layers"] = layers
     if class_ is not None:
         inputs["class"] = class_
-    if expand or full:
+    if expand:
         inputs["expand"] = True
-    result = solver.solve(solver.parse_spec(inputs))
-    result.show_steps = result.show_steps or full
-    from dlcalc.cli.build import save_pictures
-
-    save_pictures(result, {k: v for k, v in (("png", png), ("svg", svg)) if v is not None}, out.lang)
-    emit(result, out)
-    if steps:  # the old name still works; say once, after the answer, what it is called now
-        import sys
-
-        from dlcalc.text import T
-
-        print(
-            T("dlcalc: note: --steps is now --full", "dlcalc：提示：--steps 现在叫 --full")(out.lang), file=sys.stderr
-        )
+    return inputs
 
 
 def _net_file(path: str) -> dict:

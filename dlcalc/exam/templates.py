@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from dlcalc.quiz.templates import FOUR, Draft, _matrix, number, part, terms
+from dlcalc.quiz.templates import FOUR, Draft, SigmoidNet, number, part, terms, weight
 from dlcalc.text import T
 
 
@@ -111,16 +111,7 @@ def feature_maps(rng: random.Random, difficulty: int = 2) -> Draft:
 
 def backprop(rng: random.Random, difficulty: int = 2) -> Draft:
     """A 2-2-1 sigmoid net, E = ½(t − o)², η = 0.5: the forward output, one gradient, two updated weights."""
-
-    def w() -> float:
-        return round(rng.uniform(-0.9, 0.9), 2) or 0.1
-
-    x = [round(rng.uniform(0.05, 1.0), 2), round(rng.uniform(0.05, 1.0), 2)]
-    t = round(rng.uniform(0.05, 0.95), 2)
-    layers: list[dict[str, Any]] = [
-        {"weights": [[w(), w()], [w(), w()]], "bias": w(), "activation": "sigmoid"},
-        {"weights": [[w(), w()]], "bias": w(), "activation": "sigmoid"},
-    ]
+    net = SigmoidNet.draw(rng)
     j = rng.choice([1, 2])
     outer = f"W2[1,{j}]"
     inner = rng.choice(["W1[1,1]", "W1[1,2]", "W1[2,1]", "W1[2,2]"])
@@ -132,40 +123,25 @@ def backprop(rng: random.Random, difficulty: int = 2) -> Draft:
         "前馈网络：输入 x = ({x1}, {x2})，目标 t = {t}。隐藏层 W1 = {W1}（第 i 行是进入第 i 个隐藏单元的权重），"
         "共享偏置 {b1}；输出层 W2 = {W2}，偏置 {b2}；激活函数均为 sigmoid；E = ½(t − o)²；学习率 η = 0.5；"
         "偏置不更新。求网络输出 o、梯度 ∂E/∂{outer}、一步梯度下降后新的 {outer} 和新的 {inner}（保留 4 位小数）。",
-    ).format(
-        x1=number(x[0]),
-        x2=number(x[1]),
-        t=number(t),
-        W1=_matrix(layers[0]["weights"]),
-        b1=number(layers[0]["bias"]),
-        W2=_matrix(layers[1]["weights"]),
-        b2=number(layers[1]["bias"]),
-        outer=outer,
-        inner=inner,
-    )
-    inputs = {"input": x, "target": [t], "layers": layers, "loss": "half_sse", "lr": 0.5, "update_bias": False}
+    ).format(outer=outer, inner=inner, **net.fields())
     parts = [
         part("forward.a2[1]", "network output o", "网络输出 o", FOUR, names=("output", "o", "输出")),
         part(f"grads.{outer}", f"∂E/∂{outer}", f"∂E/∂{outer}", FOUR, names=("gradient", "梯度")),
         part(f"updated.{outer}", f"new {outer}", f"新的 {outer}", FOUR, names=(outer,)),
         part(f"updated.{inner}", f"new {inner}", f"新的 {inner}", FOUR, names=(inner,)),
     ]
-    return Draft("backprop", "backprop", inputs, stmt, parts, difficulty=difficulty)
-
-
-def _weight(rng: random.Random, low: float, high: float) -> float:
-    return round(rng.uniform(low, high), 1) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return Draft("backprop", "backprop", net.inputs(), stmt, parts, difficulty=difficulty)
 
 
 def rnn(rng: random.Random, difficulty: int = 2) -> Draft:
     """h_t = tanh(U·x_t + W·h_(t−1) + b), y_t = V·h_t + c, two or three steps: every h and the last y."""
     steps = rng.choice([2, 2, 3])
     xs = [rng.choice([-2, -1, 1, 2]) for _ in range(steps)]
-    u = _weight(rng, -1, 1) or 0.5
-    w = _weight(rng, -1, 1) or -0.4
-    b = _weight(rng, -0.5, 0.5)
+    u = weight(rng, -1, 1) or 0.5
+    w = weight(rng, -1, 1) or -0.4
+    b = weight(rng, -0.5, 0.5)
     v = rng.choice([-2, -1.5, -1, 1, 1.5, 2])
-    c = _weight(rng, -0.5, 0.5)
+    c = weight(rng, -0.5, 0.5)
     inside = terms([(u, "x_t"), (w, "h_(t−1)")], b)
     out = terms([(v, "h_t")], c)
     stmt = T(

@@ -233,7 +233,7 @@ class TypingName:
 class Engine(Protocol):
     """What the trace reports to: the `net` solver records nodes, shapes, parameters and MACs."""
 
-    def input(self, index: int, name: str, dims: tuple[int, ...], batch: int) -> Tensor: ...
+    def input(self, index: int, name: str, dims: tuple[int, ...], batch: int | None) -> Tensor: ...
 
     def layer(self, module: Module, args: list[Any], kwargs: dict[str, Any], text: str, line: int) -> Any: ...
 
@@ -908,48 +908,15 @@ class Interp:
         if isinstance(node, ast.UnaryOp):
             return self.unary(node, self.eval(node.operand, scope))
         if isinstance(node, ast.BoolOp):
-            value: Any = None
-            for part in node.values:
-                value = self.eval(part, scope)
-                truth = self.truth(value, part)
-                if isinstance(node.op, ast.And) and not truth:
-                    return value
-                if isinstance(node.op, ast.Or) and truth:
-                    return value
-            return value
+            return self.eval_boolop(node, scope)
         if isinstance(node, ast.Compare):
-            left = self.eval(node.left, scope)
-            for op, right_node in zip(node.ops, node.comparators):
-                right = self.eval(right_node, scope)
-                if not self.compare(op, left, right, node):
-                    return False
-                left = right
-            return True
+            return self.eval_compare(node, scope)
         if isinstance(node, ast.IfExp):
             return self.eval(node.body if self.truth(self.eval(node.test, scope), node.test) else node.orelse, scope)
         if isinstance(node, (ast.Tuple, ast.List)):
-            items: list[Any] = []
-            for e in node.elts:
-                if isinstance(e, ast.Starred):
-                    items += self.iterate(self.eval(e.value, scope), e)
-                else:
-                    items.append(self.eval(e, scope))
-                _check_size(len(items), node)
-            return tuple(items) if isinstance(node, ast.Tuple) else items
+            return self.eval_sequence(node, scope)
         if isinstance(node, ast.Dict):
-            out: dict[Any, Any] = {}
-            for k, v in zip(node.keys, node.values):
-                if k is None:
-                    more = self.eval(v, scope)
-                    if not isinstance(more, dict):
-                        raise refuse(node, "** needs a dict")
-                    out.update(more)
-                else:
-                    key = self.eval(k, scope)
-                    if not _hashable(key):
-                        raise refuse(k, "a dict key must be a number, a string or a tuple of them")
-                    out[key] = self.eval(v, scope)
-            return out
+            return self.eval_dict(node, scope)
         if isinstance(node, ast.Subscript):
             return self.getitem(self.eval(node.value, scope), self.eval_index(node.slice, scope), node)
         if isinstance(node, (ast.ListComp, ast.GeneratorExp)):
@@ -964,6 +931,55 @@ class Interp:
         if isinstance(node, ast.Slice):
             return self.eval_index(node, scope)
         raise refuse(node, f"{_clip(self.text(node), 40)} ({type(node).__name__}) is not read")
+
+    def eval_boolop(self, node: ast.BoolOp, scope: Scope) -> Any:
+        """`a and b`, `a or b`: Python's short-circuit, returning the deciding value."""
+        value: Any = None
+        for part in node.values:
+            value = self.eval(part, scope)
+            truth = self.truth(value, part)
+            if isinstance(node.op, ast.And) and not truth:
+                return value
+            if isinstance(node.op, ast.Or) and truth:
+                return value
+        return value
+
+    def eval_compare(self, node: ast.Compare, scope: Scope) -> bool:
+        """`a < b <= c`: chained, each operand read once."""
+        left = self.eval(node.left, scope)
+        for op, right_node in zip(node.ops, node.comparators):
+            right = self.eval(right_node, scope)
+            if not self.compare(op, left, right, node):
+                return False
+            left = right
+        return True
+
+    def eval_sequence(self, node: ast.Tuple | ast.List, scope: Scope) -> Any:
+        """A tuple or list display, `*rest` spread in, its size bounded."""
+        items: list[Any] = []
+        for e in node.elts:
+            if isinstance(e, ast.Starred):
+                items += self.iterate(self.eval(e.value, scope), e)
+            else:
+                items.append(self.eval(e, scope))
+            _check_size(len(items), node)
+        return tuple(items) if isinstance(node, ast.Tuple) else items
+
+    def eval_dict(self, node: ast.Dict, scope: Scope) -> dict[Any, Any]:
+        """A dict display, `**other` merged in; keys must be hashable plain values."""
+        out: dict[Any, Any] = {}
+        for k, v in zip(node.keys, node.values):
+            if k is None:
+                more = self.eval(v, scope)
+                if not isinstance(more, dict):
+                    raise refuse(node, "** needs a dict")
+                out.update(more)
+            else:
+                key = self.eval(k, scope)
+                if not _hashable(key):
+                    raise refuse(k, "a dict key must be a number, a string or a tuple of them")
+                out[key] = self.eval(v, scope)
+        return out
 
     def eval_index(self, node: ast.expr, scope: Scope) -> Any:
         if isinstance(node, ast.Slice):
@@ -1950,7 +1966,9 @@ def inputs_from_code(program: Program, root: Module) -> list[tuple[tuple[int, ..
     return None
 
 
-def trace(interp: Interp, root: Module, engine: Engine, inputs: list[tuple[int, ...]], batch_axes: list[int]) -> Any:
+def trace(
+    interp: Interp, root: Module, engine: Engine, inputs: list[tuple[int, ...]], batch_axes: list[int | None]
+) -> Any:
     """Run `forward` over shapes, reporting every operation to `engine`; the network's output."""
     names, required, fn_node = forward_inputs(root)
     title = f"{root.kind}.forward" if root.cls is not None else "the network"

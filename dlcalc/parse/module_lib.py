@@ -1411,7 +1411,26 @@ def namespaces() -> dict[str, Namespace]:
     nn_members.update({name: ContainerClass(name) for name in ("Module", "Sequential", "ModuleList", "ModuleDict")})
     nn_members.update({"functional": functional, "init": init, "Parameter": Native("nn.Parameter", _parameter)})
     nn = Namespace("torch.nn", nn_members)
-    jit = Namespace(
+    jit = _jit_namespace()
+    torch = Namespace("torch", _torch_members(nn, jit))
+    spaces = {
+        "torch": torch,
+        "torch.nn": nn,
+        "torch.nn.functional": functional,
+        "torch.nn.init": init,
+        "torch.jit": jit,
+        "math": _math_namespace(),
+        "collections": Namespace("collections", {"OrderedDict": Native("OrderedDict", _ordered_dict)}),
+        "functools": Namespace("functools", {"partial": Native("partial", _partial)}),
+        "copy": Namespace("copy", {"deepcopy": Native("deepcopy", _deepcopy)}),
+    }
+    _load_prelude(nn)
+    return spaces
+
+
+def _jit_namespace() -> Namespace:
+    """torch.jit: its decorators and questions answered as in eager mode (not scripting or tracing)."""
+    return Namespace(
         "torch.jit",
         {
             "annotate": Native(
@@ -1423,7 +1442,11 @@ def namespaces() -> dict[str, Namespace]:
             "ignore": Native("torch.jit.ignore", lambda i, a, k, n: a[0] if a else None),
         },
     )
-    torch_members: dict[str, Any] = {
+
+
+def _torch_members(nn: Namespace, jit: Namespace) -> dict[str, Any]:
+    """What `torch.` reaches: nn, tensor creation and combination, elementwise functions, dtypes."""
+    return {
         "nn": nn,
         "jit": jit,
         "Tensor": Native("torch.Tensor", _nothing, TENSOR_TYPE),
@@ -1466,31 +1489,19 @@ def namespaces() -> dict[str, Namespace]:
             for name in ("relu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout")
         },
     }
-    torch = Namespace("torch", torch_members)
-    spaces = {
-        "torch": torch,
-        "torch.nn": nn,
-        "torch.nn.functional": functional,
-        "torch.nn.init": init,
-        "torch.jit": jit,
-        "math": Namespace(
-            "math",
-            {
-                **{
-                    n: _math(n)
-                    for n in ("sqrt", "log", "log2", "log10", "exp", "ceil", "floor", "pow", "prod", "isqrt")
-                },
-                "pi": math.pi,
-                "e": math.e,
-                "inf": math.inf,
-            },
-        ),
-        "collections": Namespace("collections", {"OrderedDict": Native("OrderedDict", _ordered_dict)}),
-        "functools": Namespace("functools", {"partial": Native("partial", _partial)}),
-        "copy": Namespace("copy", {"deepcopy": Native("deepcopy", _deepcopy)}),
-    }
-    _load_prelude(nn)
-    return spaces
+
+
+def _math_namespace() -> Namespace:
+    """Python's math module, its functions on plain numbers."""
+    return Namespace(
+        "math",
+        {
+            **{n: _math(n) for n in ("sqrt", "log", "log2", "log10", "exp", "ceil", "floor", "pow", "prod", "isqrt")},
+            "pi": math.pi,
+            "e": math.e,
+            "inf": math.inf,
+        },
+    )
 
 
 def builtins_scope() -> Scope:

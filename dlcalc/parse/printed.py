@@ -228,34 +228,56 @@ class _Open:
 
 def read_printed(text: str) -> tuple[Any, Any, list[Text]]:
     """The module tree of a `print(model)` text, the interpreter to trace it, and what was assumed."""
-    from dlcalc.parse import module as mod
-
     lines = text.splitlines()
     if len(lines) > MAX_LINES:
         raise DlcalcError(f"print(model) text: {len(lines):,} lines; dlcalc reads at most {MAX_LINES:,}")
-    stack: list[_Open] = []
-    root: Any = None
-    notes: set[str] = set()
-    straight: set[str] = set()
-    inferred: set[str] = set()
+    reader = _Reader()
     for number, raw in enumerate(lines, 1):
         line = raw.strip()
         if not line:
             continue
-        if root is not None:
+        if reader.root is not None:
             raise DlcalcError(f"line {number}: text after the end of the printed model")
         if line == ")":
-            if not stack:
-                raise DlcalcError(f"line {number}: a ) closes nothing")
-            done = stack.pop()
-            module = _build(done, notes, straight, inferred)
-            if stack:
-                _add(stack[-1], done.name, done.count, module, number)
-            else:
-                root = module
-            continue
+            reader.close(number)
+        else:
+            reader.open_or_add(line, number)
+    if reader.stack:
+        raise DlcalcError(
+            f"print(model) text ends inside {reader.stack[-1].cls} (opened on line {reader.stack[-1].line}): "
+            "a ) is missing"
+        )
+    if reader.root is None:
+        raise DlcalcError("print(model) text: no model found")
+    _, interp = _known_classes()
+    return reader.root, interp, _printed_notes(reader.notes, reader.straight, reader.inferred)
+
+
+class _Reader:
+    """The printed lines read one by one: the modules still open, and what was assumed on the way."""
+
+    def __init__(self) -> None:
+        self.stack: list[_Open] = []
+        self.root: Any = None
+        self.notes: set[str] = set()
+        self.straight: set[str] = set()
+        self.inferred: set[str] = set()
+
+    def close(self, number: int) -> None:
+        """`)`: the innermost open module is complete; it becomes its parent's child (or the model)."""
+        if not self.stack:
+            raise DlcalcError(f"line {number}: a ) closes nothing")
+        done = self.stack.pop()
+        module = _build(done, self.notes, self.straight, self.inferred)
+        if self.stack:
+            _add(self.stack[-1], done.name, done.count, module, number)
+        else:
+            self.root = module
+
+    def open_or_add(self, line: str, number: int) -> None:
+        """`(name): Layer(...)` adds a layer; `(name): Block(` opens a module whose children follow."""
         match = _LINE.match(line)
-        if match is None and stack:
+        if match is None and self.stack:
             raise DlcalcError(f"line {number}: expected '(name): Layer(...)' or ')', got {_clip(line)!r}")
         name = match.group("name") if match else None
         rest = match.group("rest") if match else line
@@ -264,30 +286,35 @@ def read_printed(text: str) -> tuple[Any, Any, list[Text]]:
             raise DlcalcError(f"line {number}: expected a layer such as Conv2d(3, 64, 3), got {_clip(rest)!r}")
         count = int(call.group("count") or 1)
         if call.group("args") == "":  # `Name(`: a module whose children follow
-            stack.append(_Open(name, call.group("cls"), count, number))
-            continue
+            self.stack.append(_Open(name, call.group("cls"), count, number))
+            return
         leaf = rest[len(call.group("count") or "") + (3 if call.group("count") else 0) :]
         if leaf.endswith(")") and call.group("cls") in CONTAINERS | {"MultiheadAttention"} and leaf.endswith("()"):
-            module = _build(_Open(name, call.group("cls"), count, number), notes, straight, inferred)
+            module = _build(_Open(name, call.group("cls"), count, number), self.notes, self.straight, self.inferred)
         else:
-            try:
-                calls = parse_layers(_quote_bare(leaf))
-            except DlcalcError as e:
-                raise DlcalcError(f"line {number}: {e.message}") from None
-            if len(calls) != 1:
-                raise DlcalcError(f"line {number}: expected one layer, got {_clip(leaf)!r}")
-            c = calls[0]
-            c.text = format_call(c.name, c.args, c.explicit)
-            module = mod.Module(c.name, call=c, line=number)
-        if not stack:
+            module = _leaf_module(leaf, number)
+        if not self.stack:
             raise DlcalcError(f"line {number}: a layer outside the printed model")
-        _add(stack[-1], name, count, module, number)
-    if stack:
-        raise DlcalcError(
-            f"print(model) text ends inside {stack[-1].cls} (opened on line {stack[-1].line}): a ) is missing"
-        )
-    if root is None:
-        raise DlcalcError("print(model) text: no model found")
+        _add(self.stack[-1], name, count, module, number)
+
+
+def _leaf_module(leaf: str, number: int) -> Any:
+    """One printed layer (`Conv2d(3, 64, kernel_size=(3, 3), stride=(1, 1))`) as a module."""
+    from dlcalc.parse import module as mod
+
+    try:
+        calls = parse_layers(_quote_bare(leaf))
+    except DlcalcError as e:
+        raise DlcalcError(f"line {number}: {e.message}") from None
+    if len(calls) != 1:
+        raise DlcalcError(f"line {number}: expected one layer, got {_clip(leaf)!r}")
+    c = calls[0]
+    c.text = format_call(c.name, c.args, c.explicit)
+    return mod.Module(c.name, call=c, line=number)
+
+
+def _printed_notes(notes: set[str], straight: set[str], inferred: set[str]) -> list[Text]:
+    """What reading print(model) text assumed: no forward shown, blocks recognised or read straight."""
     out_notes = [
         T(
             "read from print(model) text: it shows the layers, not forward; Sequential, ModuleList and "
@@ -330,8 +357,7 @@ def read_printed(text: str) -> tuple[Any, Any, list[Text]]:
                     "{cls}：print(model) 不显示构造参数；按 torch 的默认值读取（norm_first=False、ReLU 激活、batch_first=False）",
                 ).format(cls=cls)
             )
-    _, interp = _known_classes()
-    return root, interp, out_notes
+    return out_notes
 
 
 def _add(parent: _Open, name: str | None, count: int, module: Any, line: int) -> None:

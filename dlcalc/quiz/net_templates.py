@@ -12,85 +12,35 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
+from dlcalc.bank.parts import Part
+from dlcalc.models.blocks import BLOCKS
 from dlcalc.quiz.templates import Draft, part
-from dlcalc.text import T
+from dlcalc.text import T, Text
 
 PARAMS = part("total_params", "parameter count", "参数量", names=("parameters", "params", "参数"))
 SHAPE = part("output_shape", "output shape", "输出形状", names=("shape", "形状"))
 MACS = part("total_macs", "multiply-adds", "乘加次数", names=("MACs", "multiply-add", "乘加"))
 
-BLOCKS = """
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# what a block question asks: the easier request, and the harder one for a higher difficulty
+ASK_SHAPE = (T(" Give the output shape (C×H×W).", "求输出形状（C×H×W）。"), [SHAPE])
+ASK_SHAPE_PARAMS = (
+    T(" Give the output shape (C×H×W) and the parameter count.", "求输出形状（C×H×W）和参数量。"),
+    [SHAPE, PARAMS],
+)
+ASK_PARAMS = (T(" Give the parameter count.", "求参数量。"), [PARAMS])
+ASK_PARAMS_MACS = (
+    T(" Give the parameter count and the multiply-adds (weights only).", "求参数量和乘加次数（只计权重）。"),
+    [PARAMS, MACS],
+)
+ASK_PARAMS_WEIGHT_MACS = (
+    T(" Give the parameter count and the multiply-adds of its weights.", "求参数量和权重的乘加次数。"),
+    [PARAMS, MACS],
+)
 
 
-class BasicBlock(nn.Module):
-    def __init__(self, channels):
-        super().__init__()
-        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(channels)
-        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(channels)
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return F.relu(out + x)
-
-
-class Bottleneck(nn.Module):
-    def __init__(self, channels, width):
-        super().__init__()
-        self.conv1 = nn.Conv2d(channels, width, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(width, width, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(width)
-        self.conv3 = nn.Conv2d(width, channels, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(channels)
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = F.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        return F.relu(out + x)
-
-
-class DenseLayer(nn.Module):
-    def __init__(self, cin, k):
-        super().__init__()
-        self.norm1 = nn.BatchNorm2d(cin)
-        self.conv1 = nn.Conv2d(cin, 4 * k, 1, bias=False)
-        self.norm2 = nn.BatchNorm2d(4 * k)
-        self.conv2 = nn.Conv2d(4 * k, k, 3, padding=1, bias=False)
-
-    def forward(self, x):
-        x = self.conv1(F.relu(self.norm1(x)))
-        return self.conv2(F.relu(self.norm2(x)))
-
-
-class DenseBlock(nn.Module):
-    def __init__(self, layers, k0, k):
-        super().__init__()
-        self.layers = nn.ModuleList([DenseLayer(k0 + i * k, k) for i in range(layers)])
-
-    def forward(self, x):
-        for layer in self.layers:
-            x = torch.cat([x, layer(x)], dim=1)
-        return x
-
-
-class Inception(nn.Module):
-    def __init__(self, cin, c1, c3r, c3, c5r, c5, pool):
-        super().__init__()
-        self.b1 = nn.Conv2d(cin, c1, 1)
-        self.b2 = nn.Sequential(nn.Conv2d(cin, c3r, 1), nn.ReLU(), nn.Conv2d(c3r, c3, 3, padding=1))
-        self.b3 = nn.Sequential(nn.Conv2d(cin, c5r, 1), nn.ReLU(), nn.Conv2d(c5r, c5, 5, padding=2))
-        self.b4 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), nn.Conv2d(cin, pool, 1))
-
-    def forward(self, x):
-        return torch.cat([self.b1(x), self.b2(x), self.b3(x), self.b4(x)], dim=1)
-"""
+def _asked(harder: bool, easy: tuple[Text, list[Part]], hard: tuple[Text, list[Part]]) -> tuple[Text, list[Part]]:
+    ask, parts = hard if harder else easy
+    return ask, list(parts)
 
 
 def residual(rng: random.Random, difficulty: int = 1) -> Draft:
@@ -115,12 +65,7 @@ def residual(rng: random.Random, difficulty: int = 1) -> Draft:
             "（卷积均无偏置；BN 含 γ 与 β）。",
         ).format(c=c, n=n)
         network = f"BasicBlock({c})"
-    if difficulty > 1:
-        ask = T(" Give the parameter count and the multiply-adds (weights only).", "求参数量和乘加次数（只计权重）。")
-        parts = [PARAMS, MACS]
-    else:
-        ask = T(" Give the parameter count.", "求参数量。")
-        parts = [PARAMS]
+    ask, parts = _asked(difficulty > 1, ASK_PARAMS, ASK_PARAMS_MACS)
     inputs = {"code": BLOCKS, "class": network, "input": f"{c}x{n}x{n}"}
     return Draft("net", "net", inputs, what + ask, parts, difficulty=difficulty)
 
@@ -138,12 +83,7 @@ def dense(rng: random.Random, difficulty: int = 1) -> Draft:
         "一个 {l} 层、增长率 k = {k} 的稠密块，输入 {k0}×{n}×{n}：每层为 BN、ReLU、1×1 卷积到 4k 通道、BN、ReLU、"
         "3×3 卷积到 k 通道（填充 1，无偏置），其输出与之前所有特征拼接。",
     ).format(l=layers, k=k, k0=k0, n=n)
-    if difficulty > 1:
-        ask = T(" Give the output shape (C×H×W) and the parameter count.", "求输出形状（C×H×W）和参数量。")
-        parts = [SHAPE, PARAMS]
-    else:
-        ask = T(" Give the output shape (C×H×W).", "求输出形状（C×H×W）。")
-        parts = [SHAPE]
+    ask, parts = _asked(difficulty > 1, ASK_SHAPE, ASK_SHAPE_PARAMS)
     inputs = {"code": BLOCKS, "class": f"DenseBlock({layers}, {k0}, {k})", "input": f"{k0}x{n}x{n}"}
     return Draft("net", "net", inputs, what + ask, parts, difficulty=difficulty)
 
@@ -163,12 +103,7 @@ def inception(rng: random.Random, difficulty: int = 1) -> Draft:
         "（填充 1）；1×1 降到 {c5r} 再 {c5} 个 5×5（填充 2）；3×3 最大池化（步长 1、填充 1）后 {pool} 个 1×1。"
         "各分支输出沿通道拼接（卷积均有偏置）。",
     ).format(cin=cin, n=n, c1=c1, c3r=c3r, c3=c3, c5r=c5r, c5=c5, pool=pool)
-    if difficulty > 1:
-        ask = T(" Give the output shape (C×H×W) and the parameter count.", "求输出形状（C×H×W）和参数量。")
-        parts = [SHAPE, PARAMS]
-    else:
-        ask = T(" Give the output shape (C×H×W).", "求输出形状（C×H×W）。")
-        parts = [SHAPE]
+    ask, parts = _asked(difficulty > 1, ASK_SHAPE, ASK_SHAPE_PARAMS)
     network = f"Inception({cin}, {c1}, {c3r}, {c3}, {c5r}, {c5}, {pool})"
     inputs = {"code": BLOCKS, "class": network, "input": f"{cin}x{n}x{n}"}
     return Draft("net", "net", inputs, what + ask, parts, difficulty=difficulty)
@@ -187,12 +122,7 @@ def transformer(rng: random.Random, difficulty: int = 1) -> Draft:
         "一个 Transformer 编码器层 nn.TransformerEncoderLayer(d_model={d}, nhead={h}, dim_feedforward={f}) 读入 {L} 个词元："
         "含输出投影的多头自注意力、前馈网络 {d} → {f} → {d}、两个 LayerNorm，各处均有偏置。",
     ).format(d=d, h=heads, f=f, L=length)
-    if difficulty > 2:
-        ask = T(" Give the parameter count and the multiply-adds of its weights.", "求参数量和权重的乘加次数。")
-        parts = [PARAMS, MACS]
-    else:
-        ask = T(" Give the parameter count.", "求参数量。")
-        parts = [PARAMS]
+    ask, parts = _asked(difficulty > 2, ASK_PARAMS, ASK_PARAMS_WEIGHT_MACS)
     inputs = {"layers": [f"TransformerEncoderLayer({d}, {heads}, {f})"], "input": f"{length}x{d}"}
     return Draft("net", "net", inputs, what + ask, parts, difficulty=difficulty)
 

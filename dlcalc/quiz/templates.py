@@ -233,18 +233,57 @@ def _matrix(rows) -> str:
     return "[" + ", ".join("[" + ", ".join(number(v) for v in row) + "]" for row in rows) + "]"
 
 
+@dataclass
+class SigmoidNet:
+    """A 2-2-1 sigmoid net with 2-decimal weights, E = ½(t − o)², η = 0.5, biases fixed: the one
+    network behind the backprop questions of the quiz and of the exam."""
+
+    x: list[float]
+    t: float
+    layers: list[dict[str, Any]]
+
+    @classmethod
+    def draw(cls, rng: random.Random) -> SigmoidNet:
+        """Input, target, then W1 row by row, b1, W2, b2: in this order, so a seed gives the same net."""
+
+        def w() -> float:
+            return round(rng.uniform(-0.9, 0.9), 2) or 0.1
+
+        x = [round(rng.uniform(0.05, 1.0), 2), round(rng.uniform(0.05, 1.0), 2)]
+        t = round(rng.uniform(0.05, 0.95), 2)
+        layers: list[dict[str, Any]] = [
+            {"weights": [[w(), w()], [w(), w()]], "bias": w(), "activation": "sigmoid"},
+            {"weights": [[w(), w()]], "bias": w(), "activation": "sigmoid"},
+        ]
+        return cls(x, t, layers)
+
+    def fields(self) -> dict[str, str]:
+        """The numbers a statement names: x1, x2, t, W1, b1, W2, b2."""
+        return {
+            "x1": number(self.x[0]),
+            "x2": number(self.x[1]),
+            "t": number(self.t),
+            "W1": _matrix(self.layers[0]["weights"]),
+            "b1": number(self.layers[0]["bias"]),
+            "W2": _matrix(self.layers[1]["weights"]),
+            "b2": number(self.layers[1]["bias"]),
+        }
+
+    def inputs(self) -> dict[str, Any]:
+        """The backprop solver's inputs."""
+        return {
+            "input": self.x,
+            "target": [self.t],
+            "layers": self.layers,
+            "loss": "half_sse",
+            "lr": 0.5,
+            "update_bias": False,
+        }
+
+
 def backprop(rng: random.Random, difficulty: int = 1) -> Draft:
     """A 2-2-1 sigmoid net with 2-decimal weights; asks for one updated weight."""
-
-    def w() -> float:
-        return round(rng.uniform(-0.9, 0.9), 2) or 0.1
-
-    x = [round(rng.uniform(0.05, 1.0), 2), round(rng.uniform(0.05, 1.0), 2)]
-    t = round(rng.uniform(0.05, 0.95), 2)
-    layers: list[dict[str, Any]] = [
-        {"weights": [[w(), w()], [w(), w()]], "bias": w(), "activation": "sigmoid"},
-        {"weights": [[w(), w()]], "bias": w(), "activation": "sigmoid"},
-    ]
+    net = SigmoidNet.draw(rng)
     which = rng.choice(["W2[1,1]", "W2[1,2]", "W1[1,1]", "W1[2,2]"])
     stmt = T(
         "Input x = ({x1}, {x2}), target {t}. Hidden layer W1 = {W1}, bias {b1} (shared); output W2 = {W2}, "
@@ -252,29 +291,20 @@ def backprop(rng: random.Random, difficulty: int = 1) -> Draft:
         "{which} (to 4 decimals)?",
         "输入 x = ({x1}, {x2})，目标 {t}。隐藏层 W1 = {W1}，共享偏置 {b1}；输出层 W2 = {W2}，偏置 {b2}；全部用 sigmoid；"
         "E = ½(t − o)²，η = 0.5，偏置不更新。一步梯度下降后新的 {which} 是多少（保留 4 位小数）？",
-    ).format(
-        x1=number(x[0]),
-        x2=number(x[1]),
-        t=number(t),
-        W1=_matrix(layers[0]["weights"]),
-        b1=number(layers[0]["bias"]),
-        W2=_matrix(layers[1]["weights"]),
-        b2=number(layers[1]["bias"]),
-        which=which,
-    )
-    inputs = {"input": x, "target": [t], "layers": layers, "loss": "half_sse", "lr": 0.5, "update_bias": False}
+    ).format(which=which, **net.fields())
     parts = [part(f"updated.{which}", f"new {which}", f"新的 {which}", FOUR, names=(which,))]
-    return Draft("backprop", "backprop", inputs, stmt, parts, difficulty=difficulty)
+    return Draft("backprop", "backprop", net.inputs(), stmt, parts, difficulty=difficulty)
 
 
-def _weight(rng: random.Random, low: float, high: float) -> float:
+def weight(rng: random.Random, low: float, high: float) -> float:
+    """A weight to one decimal drawn from [low, high]."""
     return round(rng.uniform(low, high), 1) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def rnn(rng: random.Random, difficulty: int = 1) -> Draft:
     steps = rng.randint(1, 3)
     xs = [rng.choice([-2, -1, 1, 2, 3]) for _ in range(steps)]
-    w, u, b = _weight(rng, -1, 1) or 0.5, _weight(rng, -1, 1), _weight(rng, -0.5, 0.5)
+    w, u, b = weight(rng, -1, 1) or 0.5, weight(rng, -1, 1), weight(rng, -0.5, 0.5)
     inside = terms([(w, "x_t"), (u, "h_(t−1)")], b)
     stmt = T(
         "h_t = tanh({inside}), h_0 = 0, inputs x = {xs}. Give h_{n} (to 4 decimals).",
@@ -288,9 +318,9 @@ def rnn(rng: random.Random, difficulty: int = 1) -> Draft:
 def _gated(rng: random.Random, gates: str) -> dict[str, Any]:
     inputs: dict[str, Any] = {}
     for g in gates:
-        inputs[f"W_{g}"] = _weight(rng, -1, 1)
-        inputs[f"U_{g}"] = _weight(rng, -1, 1)
-        inputs[f"b_{g}"] = _weight(rng, -0.5, 0.5)
+        inputs[f"W_{g}"] = weight(rng, -1, 1)
+        inputs[f"U_{g}"] = weight(rng, -1, 1)
+        inputs[f"b_{g}"] = weight(rng, -0.5, 0.5)
     return inputs
 
 

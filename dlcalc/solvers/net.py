@@ -92,8 +92,10 @@ class Network:
 
 SOLVER = Solver(
     name="net",
-    help=T("A whole network's shapes, parameters, multiply-adds and receptive fields, like torchinfo without torch.",
-           "整个网络的各层形状、参数量、乘加次数与感受野，如同不用 torch 的 torchinfo。"),
+    help=T(
+        "A whole network's shapes, parameters, multiply-adds and receptive fields, like torchinfo without torch.",
+        "整个网络的各层形状、参数量、乘加次数与感受野，如同不用 torch 的 torchinfo。",
+    ),
     example='dlcalc net -i 1x28x28 "Conv2d(1, 25, 3)" "MaxPool2d(2)" "Conv2d(25, 50, 3)" "MaxPool2d(2)"',
     inputs=(),
     fields=tuple(sorted(FIELDS)),
@@ -107,74 +109,16 @@ def parse_spec(inputs: Mapping[str, Any]) -> NetSpec:
 
     only_keys(inputs, FIELDS, "net")
     model = inputs.get("model")
-    layers_in = inputs.get("layers")
-    code = inputs.get("code")
-    class_expr = inputs.get("class")
+    layers_in, code, class_expr = inputs.get("layers"), inputs.get("code"), inputs.get("class")
     shapes = _input_values(inputs)
     if model is not None:
-        from dlcalc.models import load_model, model_code
-
-        zoo = load_model(str(model))
-        if layers_in or code:
-            raise DlcalcError(
-                f"net: --model {model} brings its own layers; drop the layers you gave, or drop --model "
-                "to work out your own network"
-            )
-        layers_in = zoo.get("layers")
-        code = model_code(str(model))
-        class_expr = class_expr or zoo.get("network")
-        if not shapes:
-            shapes = _input_values(zoo)
-    if code is not None and layers_in:
-        raise DlcalcError("net: give either module code or layers, not both")
-    if code is None and not layers_in:
-        raise DlcalcError('net: no layers given (e.g. "Conv2d(3, 64, 3)" "ReLU()")')
-    if isinstance(layers_in, str):
-        layers_in = [layers_in]
-    if layers_in is not None and (
-        not isinstance(layers_in, (list, tuple)) or not all(isinstance(x, str) for x in layers_in)
-    ):
-        raise DlcalcError('layers: expected a list of layer strings such as "Conv2d(3, 64, 3)"')
-    texts: list[str] = list(layers_in or [])
-    if code is None and len(texts) == 1 and _is_code_or_print(texts[0]):
-        code = texts[0]
-    elif code is None and any(_COMPOSITE.search(text) for text in texts):
-        # nn.TransformerEncoderLayer(...) and its family are modules of dlcalc's own definitions
-        body = texts[0] if len(texts) == 1 else "Sequential(\n" + ",\n".join(texts) + ",\n)"
-        code = f"from torch.nn import *\nmodel = {body}\n"
-    if code is not None:
-        if not isinstance(code, str):
-            raise DlcalcError("code: expected the text of PyTorch module code")
-        network = read_network(code, None if class_expr is None else str(class_expr))
-    else:
-        if class_expr is not None:
-            raise DlcalcError("net: --class picks a class of module code; these layers define none")
-        calls: list[LayerCall] = []
-        for text in texts:
-            calls += parse_layers(text)
-        from dlcalc.parse.module import layer_list, sequential_interp
-
-        network = Network(layer_list(calls), sequential_interp(), "layers", "Sequential")
-    if not shapes and network.input_hint:
-        shapes = [dims for dims, _ in network.input_hint]
-        line = network.input_hint[0][1]
-        network.notes.append(
-            T(
-                "input shape taken from the code's own call of the model (line {line}), its batch dropped",
-                "输入形状取自代码中对模型的调用（第 {line} 行），去掉批维",
-            ).format(line=line)
-        )
+        layers_in, code, class_expr, shapes = _zoo_source(str(model), layers_in, code, class_expr, shapes)
+    network = _read_network(layers_in, code, class_expr)
+    if not shapes:
+        shapes = _shapes_from_code_call(network)
     if not shapes:
         raise DlcalcError("net: the input shape is missing (--input CxHxW, e.g. 3x227x227)")
-    dims_list = [_dims(s) for s in shapes]
-    layout, guessed = "chw", False
-    if len(dims_list) == 1 and len(dims_list[0]) == 3:
-        from dlcalc.solvers.window import read_input_shape
-
-        read = read_input_shape(list(dims_list[0]), inputs.get("layout"))
-        if read.layout == "hwc":
-            dims_list[0] = (read.channels, *read.size)  # type: ignore[assignment]
-            layout, guessed = "hwc", read.guessed
+    dims_list, layout, guessed = _read_layout([_dims(s) for s in shapes], inputs.get("layout"))
     leaves = tuple(mod.call for mod in network.root.modules() if mod.call is not None)
     return NetSpec(
         dims_list[0],
@@ -186,6 +130,86 @@ def parse_spec(inputs: Mapping[str, Any]) -> NetSpec:
         network,
         bool(inputs.get("expand", False)),
     )
+
+
+def _zoo_source(
+    model: str, layers_in: Any, code: Any, class_expr: Any, shapes: list[Any]
+) -> tuple[Any, Any, Any, list[Any]]:
+    """--model NAME: the zoo network's layers or code, its class and (unless -i was given) its input."""
+    from dlcalc.models import load_model, model_code
+
+    zoo = load_model(model)
+    if layers_in or code:
+        raise DlcalcError(
+            f"net: --model {model} brings its own layers; drop the layers you gave, or drop --model "
+            "to work out your own network"
+        )
+    return zoo.get("layers"), model_code(model), class_expr or zoo.get("network"), shapes or _input_values(zoo)
+
+
+def _layer_texts(layers_in: Any) -> list[str]:
+    """The layer strings given (one string or a list of them), checked to be strings."""
+    if isinstance(layers_in, str):
+        layers_in = [layers_in]
+    if layers_in is not None and (
+        not isinstance(layers_in, (list, tuple)) or not all(isinstance(x, str) for x in layers_in)
+    ):
+        raise DlcalcError('layers: expected a list of layer strings such as "Conv2d(3, 64, 3)"')
+    return list(layers_in or [])
+
+
+def _read_network(layers_in: Any, code: Any, class_expr: Any) -> Network:
+    """The module tree: from module code, print(model) text, or a plain list of layers."""
+    if code is not None and layers_in:
+        raise DlcalcError("net: give either module code or layers, not both")
+    if code is None and not layers_in:
+        raise DlcalcError('net: no layers given (e.g. "Conv2d(3, 64, 3)" "ReLU()")')
+    texts = _layer_texts(layers_in)
+    if code is None and len(texts) == 1 and _is_code_or_print(texts[0]):
+        code = texts[0]
+    elif code is None and any(_COMPOSITE.search(text) for text in texts):
+        # nn.TransformerEncoderLayer(...) and its family are modules of dlcalc's own definitions
+        body = texts[0] if len(texts) == 1 else "Sequential(\n" + ",\n".join(texts) + ",\n)"
+        code = f"from torch.nn import *\nmodel = {body}\n"
+    if code is not None:
+        if not isinstance(code, str):
+            raise DlcalcError("code: expected the text of PyTorch module code")
+        return read_network(code, None if class_expr is None else str(class_expr))
+    if class_expr is not None:
+        raise DlcalcError("net: --class picks a class of module code; these layers define none")
+    calls: list[LayerCall] = []
+    for text in texts:
+        calls += parse_layers(text)
+    from dlcalc.parse.module import layer_list, sequential_interp
+
+    return Network(layer_list(calls), sequential_interp(), "layers", "Sequential")
+
+
+def _shapes_from_code_call(network: Network) -> list[Any]:
+    """No -i: the shape the code itself calls the model with (`model(torch.randn(1, 3, 32, 32))`)."""
+    if not network.input_hint:
+        return []
+    line = network.input_hint[0][1]
+    network.notes.append(
+        T(
+            "input shape taken from the code's own call of the model (line {line}), its batch dropped",
+            "输入形状取自代码中对模型的调用（第 {line} 行），去掉批维",
+        ).format(line=line)
+    )
+    return [dims for dims, _ in network.input_hint]
+
+
+def _read_layout(dims_list: list[Any], layout_in: Any) -> tuple[list[Any], str, bool]:
+    """A single 3-size input may be channels-last (227x227x3): reorder it to C×H×W."""
+    layout, guessed = "chw", False
+    if len(dims_list) == 1 and len(dims_list[0]) == 3:
+        from dlcalc.solvers.window import read_input_shape
+
+        read = read_input_shape(list(dims_list[0]), layout_in)
+        if read.layout == "hwc":
+            dims_list[0] = (read.channels, *read.size)
+            layout, guessed = "hwc", read.guessed
+    return dims_list, layout, guessed
 
 
 def _input_values(inputs: Mapping[str, Any]) -> list[Any]:
@@ -332,19 +356,21 @@ class Recorder:
         self.frame: Frame | None = None
         self.called: set[int] = set()
         self.entered: set[int] = set()
-        self.want: dict[int, int] = {}  # input index → wanted batch axis
+        self.want: dict[int, int | None] = {}  # input index → wanted batch axis (None: it has its own)
         self.first_sensitive: dict[int, bool] = {}
         self.input_dtypes: dict[int, str] = {}
         self.spatial_1d = spatial_1d
         self.bindings: dict[tuple[int, int, int], str] = {}
 
     # -- engine protocol
-    def input(self, index: int, name: str, dims: tuple[int, ...], batch: int):
+    def input(self, index: int, name: str, dims: tuple[int, ...], batch: int | None):
         from dlcalc.parse.module import Tensor
 
-        shape = dims[:batch] + (1,) + dims[batch:]
+        shape = dims if batch is None else dims[:batch] + (1,) + dims[batch:]
         rf = NO_RF
-        if len(dims) == 3:
+        if batch is None:
+            pass  # an already batched sequence (L, N, E): no map to trace a receptive field over
+        elif len(dims) == 3:
             rf = RF("map", (Fraction(1), Fraction(1)), (Fraction(1), Fraction(1)))
         elif len(dims) == 2 and self.spatial_1d:
             rf = RF("map", (Fraction(1),), (Fraction(1),))
@@ -488,14 +514,22 @@ class Recorder:
             self.frame.items.append(node)
 
     def _batch_wish(self, call: LayerCall, tensors: list[Any]) -> None:
-        """A sequence-first layer fed straight from an input wants that input's batch on axis 1."""
+        """A sequence layer (attention, RNN) fed straight from an input decides where its batch is.
+
+        Such a layer takes (L, E) unbatched or (L, N, E) / (N, L, E) batched. A 2-size input is one
+        sequence: its batch of 1 goes on axis 1 for batch_first=False. A 3-size input is already
+        batched: no batch of 1 is added (its own N is shown)."""
         if call.name in rules.BATCH_AGNOSTIC:
             return
         for t in tensors:
             if t.free is None or t.free in self.first_sensitive:
                 continue
             self.first_sensitive[t.free] = True
-            if call.name in rules.SEQUENCE_FIRST and not call.args.get("batch_first") and len(t.shape) == 3:
+            if call.name not in rules.SEQUENCE_FIRST or t.batch is None:
+                continue
+            if len(t.shape) == 4:
+                self.want[t.free] = None
+            elif len(t.shape) == 3 and not call.args.get("batch_first"):
                 self.want[t.free] = 1
 
     def _layer_rf(self, applied: rules.Applied, x: Any) -> RF:
@@ -700,13 +734,13 @@ def trace_graph(spec: NetSpec) -> Recorder:
     return _traced(spec)[0]
 
 
-def _traced(spec: NetSpec) -> tuple[Recorder, Any, list[int]]:
+def _traced(spec: NetSpec) -> tuple[Recorder, Any, list[int | None]]:
     from dlcalc.parse import module as mod
 
     network: Network = spec.network
     inputs = list(spec.all_inputs)
     spatial_1d = any(c.name in ("Conv1d", "MaxPool1d", "AvgPool1d") for c in spec.layers)
-    axes = [0] * len(inputs)
+    axes: list[int | None] = [0] * len(inputs)
     rec = Recorder(network, spatial_1d)
     try:
         output = mod.trace(network.interp, network.root, rec, inputs, axes)
@@ -714,7 +748,7 @@ def _traced(spec: NetSpec) -> tuple[Recorder, Any, list[int]]:
     except DlcalcError as e:
         output, failure = None, e
     if rec.want and any(rec.want.get(i, 0) != a for i, a in enumerate(axes)):
-        # a sequence-first layer reads an input straight away: put that input's batch on axis 1
+        # a sequence layer reads an input straight away: put that input's batch on axis 1, or add none
         axes = [rec.want.get(i, 0) for i in range(len(inputs))]
         rec = Recorder(network, spatial_1d)
         output = mod.trace(network.interp, network.root, rec, inputs, axes)
@@ -1067,56 +1101,99 @@ def _two_affine(call: LayerCall) -> bool:
     return bool(call.args.get("bias", True))
 
 
+@dataclass
+class _Totals:
+    """The whole network's figures: registered and called parameters, the three MAC counts."""
+
+    params: int
+    called_params: int
+    macs: int
+    products: int
+    torchinfo: int
+    fvcore: int
+
+
 def _result(
-    spec: NetSpec, network: Network, rec: Recorder, output: Any, inputs: list[tuple[int, ...]], axes: list[int]
+    spec: NetSpec, network: Network, rec: Recorder, output: Any, inputs: list[tuple[int, ...]], axes: list[int | None]
 ) -> Result:
     view = _View(network, rec)
     root = rec.root_frame
     assert root is not None
-    nodes = rec.nodes
-    work = [n for n in nodes if n.kind != "input"]
-    input_nodes = [n for n in nodes if n.kind == "input"]
-    total_params = registered_params(network.root)
-    totals = view.frame_totals(root)
-    called_params = totals[0]
-    total_macs, total_products = totals[1], totals[2]
-    total_torchinfo = totals[3]
-    total_fvcore = sum(fvcore_macs(n) for n in work)
-    out_value = _first_tensor(output)
-    out_shape = rules.show(out_value.shape, out_value.batch) if out_value is not None else "—"
-    out_dims = list(_display_dims(out_value)) if out_value is not None else []
-
+    input_nodes = [n for n in rec.nodes if n.kind == "input"]
+    totals = _network_totals(view, network, rec, root)
     rows = view.rows(root, spec.expand, "", 0)
-    with_products = total_products > 0 or any(r.products for r in rows)
+    with_products = totals.products > 0 or any(r.products for r in rows)
+    # the phases run in this order: the view names tensors as they are first shown
     table = _table(view, rows, input_nodes, with_products)
     steps = _steps(view, root)
-
-    in_shapes = [rules.show(*n.outputs[0]) for n in input_nodes]
-    shown_in = (
-        in_shapes[0] if len(in_shapes) == 1 else ", ".join(f"{n.path} {s}" for n, s in zip(input_nodes, in_shapes))
+    out_value = _first_tensor(output)
+    summary = _source_summary(spec, network) + _figures_summary(input_nodes, out_value, totals, with_products)
+    blocks = _block_counts(root)
+    if blocks:
+        summary.append((T("Blocks", "模块"), ", ".join(f"{n} × {kind}" for kind, n in blocks)))
+    notes = _notes(spec, network, rec, view, axes, totals.params, totals.called_params, with_products)
+    return Result(
+        kind="net",
+        title=_title(spec, network),
+        answer=_answer(spec, network, view, rec, root, out_value, totals, axes),
+        summary=summary,
+        steps=steps,
+        tables=[table],
+        notes=notes,
+        spec=spec,
+        show_steps=len(rows) <= STEPS_SHOWN_UP_TO,
     )
-    summary: list[tuple[Text, Text | str]] = []
+
+
+def _network_totals(view: _View, network: Network, rec: Recorder, root: Frame) -> _Totals:
+    called, macs, products, torchinfo = view.frame_totals(root)[:4]
+    fvcore = sum(fvcore_macs(n) for n in rec.nodes if n.kind != "input")
+    return _Totals(registered_params(network.root), called, macs, products, torchinfo, fvcore)
+
+
+def _title(spec: NetSpec, network: Network) -> Text:
+    if spec.model:
+        return Text(spec.model, spec.model)
+    if network.kind != "layers":
+        return Text(network.name, network.name)
+    return T("Network", "网络")
+
+
+def _source_summary(spec: NetSpec, network: Network) -> list[tuple[Text, Text | str]]:
+    """The summary's first row: which zoo model, module class or print(model) text this is."""
     if spec.model:
         from dlcalc.models import load_model
 
         zoo = load_model(spec.model)
-        summary.append((T("Model", "模型"), f"{zoo['name']} — {zoo['variant']}"))
-    elif network.kind != "layers":
-        how = (
-            T("module code, class {name}", "模块代码，类 {name}")
-            if network.kind == "code"
-            else T("print(model) text, {name}", "print(model) 文本，{name}")
-        )
-        summary.append((T("Network", "网络"), how.format(name=network.name)))
-    summary += [
+        return [(T("Model", "模型"), f"{zoo['name']} — {zoo['variant']}")]
+    if network.kind == "layers":
+        return []
+    how = (
+        T("module code, class {name}", "模块代码，类 {name}")
+        if network.kind == "code"
+        else T("print(model) text, {name}", "print(model) 文本，{name}")
+    )
+    return [(T("Network", "网络"), how.format(name=network.name))]
+
+
+def _figures_summary(
+    input_nodes: list[Node], out_value: Any, totals: _Totals, with_products: bool
+) -> list[tuple[Text, Text | str]]:
+    """The summary's figures: input → output, parameters, MACs (ours, fvcore's, torchinfo's)."""
+    in_shapes = [rules.show(*n.outputs[0]) for n in input_nodes]
+    shown_in = (
+        in_shapes[0] if len(in_shapes) == 1 else ", ".join(f"{n.path} {s}" for n, s in zip(input_nodes, in_shapes))
+    )
+    out_shape = rules.show(out_value.shape, out_value.batch) if out_value is not None else "—"
+    summary: list[tuple[Text, Text | str]] = [
         (T("Input → output", "输入 → 输出"), f"{shown_in} → {out_shape}"),
-        (T("Parameters", "参数量"), f"{total_params:,}"),
+        (T("Parameters", "参数量"), f"{totals.params:,}"),
         (
             T("Multiply-adds", "乘加次数"),
             T(
                 "{macs:,} MACs = {flops:,} FLOPs (weight multiply-adds only)",
                 "{macs:,} MACs = {flops:,} FLOPs（只计权重乘加）",
-            ).format(macs=total_macs, flops=2 * total_macs),
+            ).format(macs=totals.macs, flops=2 * totals.macs),
         ),
     ]
     if with_products:
@@ -1126,7 +1203,7 @@ def _result(
                 T(
                     "{p:,} MACs (QKᵀ, A·V, matmul of two activations; all together {t:,})",
                     "{p:,} MACs（QKᵀ、A·V 等两个激活的矩阵乘；合计 {t:,}）",
-                ).format(p=total_products, t=total_macs + total_products),
+                ).format(p=totals.products, t=totals.macs + totals.products),
             )
         )
     summary.append(
@@ -1135,53 +1212,49 @@ def _result(
             T(
                 "{macs:,} MACs (+ normalisation, adaptive pooling, upsampling)",
                 "{macs:,} MACs（另计归一化、自适应池化、上采样）",
-            ).format(macs=total_fvcore),
+            ).format(macs=totals.fvcore),
         )
     )
     summary.append(
         (
             T("torchinfo 1.8", "torchinfo 1.8"),
-            T("{macs:,} MACs (bias additions included)", "{macs:,} MACs（含偏置加法）").format(macs=total_torchinfo),
+            T("{macs:,} MACs (bias additions included)", "{macs:,} MACs（含偏置加法）").format(macs=totals.torchinfo),
         )
     )
-    blocks = _block_counts(root)
-    if blocks:
-        summary.append((T("Blocks", "模块"), ", ".join(f"{n} × {kind}" for kind, n in blocks)))
+    return summary
 
-    notes = _notes(spec, network, rec, view, axes, total_params, called_params, with_products)
-    title = T("Network", "网络") if not spec.model else Text(spec.model, spec.model)
-    if network.kind != "layers" and not spec.model:
-        title = Text(network.name, network.name)
+
+def _answer(
+    spec: NetSpec,
+    network: Network,
+    view: _View,
+    rec: Recorder,
+    root: Frame,
+    out_value: Any,
+    totals: _Totals,
+    axes: list[int | None],
+) -> dict[str, Any]:
+    """The JSON answer: totals, every layer node and the module tree."""
     answer: dict[str, Any] = {
         "input_shape": list(spec.all_inputs[0]),
-        "output_shape": out_dims,
-        "total_params": total_params,
-        "trainable_params": total_params,
-        "total_macs": total_macs,
-        "total_macs_torchinfo": total_torchinfo,
-        "total_macs_fvcore": total_fvcore,
-        "total_macs_products": total_products,
-        "total_flops": 2 * total_macs,
+        "output_shape": list(_display_dims(out_value)) if out_value is not None else [],
+        "total_params": totals.params,
+        "trainable_params": totals.params,
+        "total_macs": totals.macs,
+        "total_macs_torchinfo": totals.torchinfo,
+        "total_macs_fvcore": totals.fvcore,
+        "total_macs_products": totals.products,
+        "total_flops": 2 * totals.macs,
         "layout": spec.layout,
         "source": network.kind,
-        "layers": [_node_json(view, n) for n in work],
+        "layers": [_node_json(view, n) for n in rec.nodes if n.kind != "input"],
         "tree": _tree_json(view, root, ""),
     }
     if len(spec.all_inputs) > 1:
         answer["inputs"] = [list(s) for s in spec.all_inputs]
     if any(a != 0 for a in axes):
         answer["batch_axes"] = axes
-    return Result(
-        kind="net",
-        title=title,
-        answer=answer,
-        summary=summary,
-        steps=steps,
-        tables=[table],
-        notes=notes,
-        spec=spec,
-        show_steps=len(rows) <= STEPS_SHOWN_UP_TO,
-    )
+    return answer
 
 
 def _display_dims(t: Any) -> tuple[int, ...]:
@@ -1452,19 +1525,38 @@ def _notes(
     network: Network,
     rec: Recorder,
     view: _View,
-    axes: list[int],
+    axes: list[int | None],
     total_params: int,
     called_params: int,
     with_products: bool,
 ) -> list[Text]:
-    notes: list[Text] = []
-    if spec.layout == "hwc":
-        from dlcalc.solvers.window import InputShape, layout_note
+    notes = _layout_notes(spec)
+    notes += _counting_notes(rec, with_products)
+    notes += _reading_notes(network, axes)
+    notes += _parameter_notes(network, rec, view, total_params, called_params)
+    notes += network.notes
+    if spec.model:
+        from dlcalc.models import load_model
 
-        c, h, w = spec.input_shape
-        note = layout_note(InputShape(c, (h, w), "hwc", spec.layout_guessed))
-        if note is not None:
-            notes.append(note)
+        zoo = load_model(spec.model)
+        notes.append(Text(f"source: {zoo['source']}", f"来源：{zoo['source']}"))
+    return notes
+
+
+def _layout_notes(spec: NetSpec) -> list[Text]:
+    """A channels-last input (227x227x3) read as C×H×W: say so, and whether it was guessed."""
+    if spec.layout != "hwc":
+        return []
+    from dlcalc.solvers.window import InputShape, layout_note
+
+    c, h, w = spec.input_shape
+    note = layout_note(InputShape(c, (h, w), "hwc", spec.layout_guessed))
+    return [] if note is None else [note]
+
+
+def _counting_notes(rec: Recorder, with_products: bool) -> list[Text]:
+    """How MACs are counted here, by fvcore and by torchinfo (and for attention)."""
+    notes: list[Text] = []
     notes.append(
         T(
             "MACs count the weight multiply-adds of conv, linear, attention and recurrent layers (bias, "
@@ -1488,6 +1580,20 @@ def _notes(
                 "返回注意力权重时计入）；torchinfo 1.8 对 MultiheadAttention 计 0（它不是叶子模块）",
             )
         )
+    return notes
+
+
+def _reading_notes(network: Network, axes: list[int | None]) -> list[Text]:
+    """How the input and forward were read: the batch axis of (S, N, E) layers, eval mode."""
+    notes: list[Text] = []
+    if any(a is None for a in axes):
+        notes.append(
+            T(
+                "an input of three sizes to attention or a recurrent layer is already batched, (L, N, E) or "
+                "(N, L, E) with batch_first=True: it is taken as it is, no batch of 1 added",
+                "输入注意力层或循环层的三维输入已带批维，即 (L, N, E)（batch_first=True 时为 (N, L, E)）：按原样读取，不再添加大小为 1 的批维",
+            )
+        )
     if any(a == 1 for a in axes):
         notes.append(
             T(
@@ -1503,6 +1609,12 @@ def _notes(
                 "forward 按评估模式读取（self.training 为 False：dropout 不改变形状，只在训练时运行的分支被跳过）",
             )
         )
+    return notes
+
+
+def _parameter_notes(network: Network, rec: Recorder, view: _View, total_params: int, called_params: int) -> list[Text]:
+    """Parameters torch counts differently from the layers forward uses: unused modules, plain lists."""
+    notes: list[Text] = []
     for path, kind, params in _unused(network.root, rec, view.rec.paths):
         notes.append(
             T(
@@ -1518,12 +1630,6 @@ def _notes(
                 "被使用的层共有 {c:,} 个参数，但 torch 只注册了 {t:,} 个：放在普通列表中的模块不被计入",
             ).format(c=called_params, t=total_params)
         )
-    notes += network.notes
-    if spec.model:
-        from dlcalc.models import load_model
-
-        zoo = load_model(spec.model)
-        notes.append(Text(f"source: {zoo['source']}", f"来源：{zoo['source']}"))
     return notes
 
 

@@ -19,49 +19,11 @@ from typing import Any
 
 from dlcalc import mathfmt as m
 from dlcalc.errors import DlcalcError
+from dlcalc.models.blocks import BLOCKS
 from dlcalc.result import Result, Step, Table
 from dlcalc.text import T, Text
 
 FIELDS = {"compare"}
-
-_BLOCKS = """
-import torch.nn as nn
-
-
-class BasicBlock(nn.Module):
-    # ResNet's basic block: two 3x3 convs and the identity shortcut
-    def __init__(self, channels):
-        super().__init__()
-        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(channels)
-        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(channels)
-        self.relu = nn.ReLU(inplace=True)
-
-    def forward(self, x):
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return self.relu(out + x)
-
-
-class Bottleneck(nn.Module):
-    # ResNet-50's bottleneck: 1x1 reduces to `width`, 3x3 at that width, 1x1 restores the channels
-    def __init__(self, channels, width):
-        super().__init__()
-        self.conv1 = nn.Conv2d(channels, width, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(width, width, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(width)
-        self.conv3 = nn.Conv2d(width, channels, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(channels)
-        self.relu = nn.ReLU(inplace=True)
-
-    def forward(self, x):
-        out = self.relu(self.bn1(self.conv1(x)))
-        out = self.relu(self.bn2(self.conv2(out)))
-        out = self.bn3(self.conv3(out))
-        return self.relu(out + x)
-"""
 
 
 @dataclass(frozen=True)
@@ -105,8 +67,8 @@ NAMED: dict[str, tuple[Text, Text, list[Side]]] = {
             "在 256×56×56 的特征图上：两个 256 通道 3×3 卷积加恒等捷径，对比 1×1 降到 64、64 通道 3×3、1×1 回到 256",
         ),
         [
-            Side("basic (3×3, 3×3)", {"input": "256x56x56", "code": _BLOCKS, "class": "BasicBlock(256)"}),
-            Side("bottleneck (1×1, 3×3, 1×1)", {"input": "256x56x56", "code": _BLOCKS, "class": "Bottleneck(256, 64)"}),
+            Side("basic (3×3, 3×3)", {"input": "256x56x56", "code": BLOCKS, "class": "BasicBlock(256)"}),
+            Side("bottleneck (1×1, 3×3, 1×1)", {"input": "256x56x56", "code": BLOCKS, "class": "Bottleneck(256, 64)"}),
         ],
     ),
     "resnet50-densenet121": (
@@ -157,48 +119,72 @@ def solve(spec: CompareSpec) -> Result:
 
     results = [net.solve(net.parse_spec(side.inputs)) for side in spec.sides]
     answers = [r.answer for r in results]
-    answers[0]
+    steps: list[Step] = []
+    for side, result in zip(spec.sides, results):
+        if "model" not in side.inputs:
+            steps += _side_steps(side, result)
+    if len(answers) == 2:
+        steps += _ratio_steps(spec, answers[0], answers[1])
+    return Result(
+        kind="net-compare",
+        title=spec.title,
+        answer=_answer(spec, answers),
+        summary=_summary(spec, answers),
+        steps=steps,
+        tables=[_side_by_side(spec, answers)],
+        notes=[
+            T(
+                "each side is worked out by dlcalc net (MACs: weight multiply-adds of conv and linear layers); FLOPs = 2 × MACs",
+                "每一侧都由 dlcalc net 计算（乘加：卷积层与全连接层的权重乘加）；FLOPs = 2 × MACs",
+            )
+        ],
+        spec=spec,
+    )
+
+
+_TABLE_KEYS = [
+    ("output_shape", T("output shape", "输出形状")),
+    ("total_params", T("parameters", "参数量")),
+    ("total_macs", T("MACs (weights)", "乘加（权重）")),
+    ("total_macs_torchinfo", T("MACs (torchinfo 1.8)", "乘加（torchinfo 1.8）")),
+]
+
+
+def _side_by_side(spec: CompareSpec, answers: list[dict[str, Any]]) -> Table:
+    """One row a quantity, one column a side (and the ratio of two)."""
     columns = [T("quantity", "项目")] + [Text(s.label, s.label) for s in spec.sides]
     if len(spec.sides) == 2:
         columns.append(T("ratio (2nd / 1st)", "比值（后 / 前）"))
     rows: list[list[Text | str]] = []
-    keys = [
-        ("output_shape", T("output shape", "输出形状")),
-        ("total_params", T("parameters", "参数量")),
-        ("total_macs", T("MACs (weights)", "乘加（权重）")),
-        ("total_macs_torchinfo", T("MACs (torchinfo 1.8)", "乘加（torchinfo 1.8）")),
-    ]
-    for key, label in keys:
+    for key, label in _TABLE_KEYS:
         values = [a[key] for a in answers]
         cells: list[Text | str] = [label] + ["×".join(map(str, v)) if isinstance(v, list) else f"{v:,}" for v in values]
         if len(values) == 2:
             cells.append(_ratio(values[1], values[0]) if isinstance(values[0], int) else "")
         rows.append(cells)
+    return Table(columns=columns, rows=rows)
+
+
+def _ratio_steps(spec: CompareSpec, first: dict[str, Any], second: dict[str, Any]) -> list[Step]:
+    """Two sides: how many times the multiply-adds and the parameters of the second the first needs."""
     steps: list[Step] = []
-    for side, result in zip(spec.sides, results):
-        if "model" in side.inputs:
-            continue
-        steps += _side_steps(side, result)
-    if len(answers) == 2:
-        for key, label in (
-            (("total_macs"), T("multiply-adds", "乘加次数")),
-            ("total_params", T("parameters", "参数量")),
-        ):
-            a, b = answers[0][key], answers[1][key]
-            if a and b:
-                steps.append(
-                    Step(
-                        label + T(": ratio", "：比值"),
-                        None,
-                        [m.rel(m.frac(a, b), "=", m.num(round(a / b, 2)))],
-                        T(
-                            "{first} needs {r}× the {what} of {second}",
-                            "{first} 的{what}是 {second} 的 {r} 倍",
-                        ).format(
-                            first=spec.sides[0].label, second=spec.sides[1].label, r=f"{a / b:.2f}", what=label.en
-                        ),
-                    )
+    for key, label in (("total_macs", T("multiply-adds", "乘加次数")), ("total_params", T("parameters", "参数量"))):
+        a, b = first[key], second[key]
+        if a and b:
+            steps.append(
+                Step(
+                    label + T(": ratio", "：比值"),
+                    None,
+                    [m.rel(m.frac(a, b), "=", m.num(round(a / b, 2)))],
+                    T("{first} needs {r}× the {what} of {second}", "{first} 的{what}是 {second} 的 {r} 倍").format(
+                        first=spec.sides[0].label, second=spec.sides[1].label, r=f"{a / b:.2f}", what=label.en
+                    ),
                 )
+            )
+    return steps
+
+
+def _summary(spec: CompareSpec, answers: list[dict[str, Any]]) -> list[tuple[Text, Text | str]]:
     summary: list[tuple[Text, Text | str]] = []
     if spec.question.en:
         summary.append((T("Question", "问题"), spec.question))
@@ -211,33 +197,15 @@ def solve(spec: CompareSpec) -> Result:
                 ),
             )
         )
-    return Result(
-        kind="net-compare",
-        title=spec.title,
-        answer={
-            "comparison": spec.name,
-            "networks": [
-                {
-                    "label": side.label,
-                    "output_shape": a["output_shape"],
-                    "total_params": a["total_params"],
-                    "total_macs": a["total_macs"],
-                    "total_macs_torchinfo": a["total_macs_torchinfo"],
-                }
-                for side, a in zip(spec.sides, answers)
-            ],
-        },
-        summary=summary,
-        steps=steps,
-        tables=[Table(columns=columns, rows=rows)],
-        notes=[
-            T(
-                "each side is worked out by dlcalc net (MACs: weight multiply-adds of conv and linear layers); FLOPs = 2 × MACs",
-                "每一侧都由 dlcalc net 计算（乘加：卷积层与全连接层的权重乘加）；FLOPs = 2 × MACs",
-            )
-        ],
-        spec=spec,
-    )
+    return summary
+
+
+def _answer(spec: CompareSpec, answers: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = ("output_shape", "total_params", "total_macs", "total_macs_torchinfo")
+    return {
+        "comparison": spec.name,
+        "networks": [{"label": side.label, **{k: a[k] for k in keys}} for side, a in zip(spec.sides, answers)],
+    }
 
 
 def _ratio(a: int, b: int) -> str:

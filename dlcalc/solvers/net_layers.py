@@ -488,6 +488,12 @@ def _groupnorm(call: LayerCall, shape: tuple[int, ...], batch: int | None, param
     if len(shape) < 2 or shape[1] != c:
         got = shape[1] if len(shape) > 1 else shape[0]
         raise DlcalcError(f"expects {c} channels but receives {receives(got, shape, batch)}")
+    if math.prod(shape) // g == 1:
+        # torch (F.group_norm, eval mode too) refuses a group statistic over a single value
+        raise DlcalcError(
+            f"each of the {g} groups would hold one value (N·C/G·H·W = 1 for input {show(shape, batch)}); "
+            "torch refuses to normalise a single value"
+        )
     step = Step(
         T("parameters (γ and β per channel)", "参数量（每通道 γ 与 β）"),
         m.sym("params"),
@@ -730,44 +736,71 @@ def _tensor(v: Any, what: str) -> tuple[tuple[int, ...], int | None]:
     return tuple(v.shape), v.batch
 
 
+_MHA_ARGS = [
+    "query",
+    "key",
+    "value",
+    "key_padding_mask",
+    "need_weights",
+    "attn_mask",
+    "average_attn_weights",
+    "is_causal",
+]
+
+
 def _mha(call: LayerCall, args: list[Any], kwargs: dict[str, Any]) -> Applied:
     a = call.args
-    names = [
-        "query",
-        "key",
-        "value",
-        "key_padding_mask",
-        "need_weights",
-        "attn_mask",
-        "average_attn_weights",
-        "is_causal",
-    ]
-    if len(args) > len(names):
+    bound = _mha_bind(args, kwargs)
+    q, qb = _tensor(bound["query"], "query")
+    n, L, S = _mha_sizes(a, q, qb, _tensor(bound["key"], "key"), _tensor(bound["value"], "value"))
+    params, steps = _mha_params(a)
+    s_eff = S + bool(a["add_bias_kv"]) + bool(a["add_zero_attn"])
+    weights, products, step = _mha_macs(a, n, L, S, s_eff)
+    steps.append(step)
+    attn = None
+    if bound.get("need_weights", True):
+        heads = a["num_heads"]
+        per_query = (L, s_eff) if bound.get("average_attn_weights", True) else (heads, L, s_eff)
+        # batched (L, N, E): weights (N, …); the batch is ours (of 1) only when the query's is
+        attn = Out((n, *per_query), 0 if qb is not None else None) if len(q) == 3 else Out(per_query, None)
+    return Applied((Out(q, qb), attn), params, weights, products, torchinfo=0, steps=steps, rf="none")
+
+
+def _mha_bind(args: list[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """forward's arguments by name, as torch binds them: query, key and value required."""
+    if len(args) > len(_MHA_ARGS):
         raise DlcalcError("MultiheadAttention takes at most 8 arguments")
-    bound = dict(zip(names, args))
+    bound = dict(zip(_MHA_ARGS, args))
     for k, v in kwargs.items():
-        if k not in names:
+        if k not in _MHA_ARGS:
             raise DlcalcError(f"MultiheadAttention.forward has no argument {k!r}")
         bound[k] = v
     for k in ("query", "key", "value"):
         if k not in bound:
             raise DlcalcError(f"MultiheadAttention needs {k} (call it as attn(x, x, x) for self-attention)")
-    q, qb = _tensor(bound["query"], "query")
-    k_, _ = _tensor(bound["key"], "key")
-    v_, _ = _tensor(bound["value"], "value")
+    return bound
+
+
+def _mha_sizes(
+    a: dict[str, Any],
+    q: tuple[int, ...],
+    qb: int | None,
+    key: tuple[tuple[int, ...], int | None],
+    value: tuple[tuple[int, ...], int | None],
+) -> tuple[int, int, int]:
+    """(N, L, S): batch, query length and key length, with torch's checks of the three shapes."""
+    (k_, kb), (v_, vb) = key, value
     e = a["embed_dim"]
     kdim = e if a["kdim"] is None else a["kdim"]
     vdim = e if a["vdim"] is None else a["vdim"]
-    params, steps = _mha_params(a)
-    batched = len(q) == 3
     if len(q) not in (2, 3) or len(k_) != len(q) or len(v_) != len(q):
         raise DlcalcError(
-            f"query, key and value must all be (L, E) or (L, N, E) tensors, got {show(q, qb)}, {show(k_, None)}, {show(v_, None)}"
+            f"query, key and value must all be (L, E) or (L, N, E) tensors, got {show(q, qb)}, {show(k_, kb)}, {show(v_, vb)}"
         )
     first = bool(a["batch_first"])
 
     def split(s: tuple[int, ...]) -> tuple[int, int, int]:  # (N, L, E)
-        if not batched:
+        if len(q) == 2:
             return 1, s[0], s[1]
         return (s[0], s[1], s[2]) if first else (s[1], s[0], s[2])
 
@@ -782,40 +815,40 @@ def _mha(call: LayerCall, args: list[Any], kwargs: dict[str, Any]) -> Applied:
         raise DlcalcError(f"key and value must have the same length, got {S} and {Sv}")
     if len({n, nk, nv}) != 1:
         raise DlcalcError(f"query, key and value have different batch sizes ({n}, {nk}, {nv})")
-    s_eff = S + bool(a["add_bias_kv"]) + bool(a["add_zero_attn"])
+    return n, L, S
+
+
+def _mha_macs(a: dict[str, Any], n: int, L: int, S: int, s_eff: int) -> tuple[int, int, Step]:
+    """Weight MACs of the four projections, activation products of QKᵀ and A·V, and their step."""
+    e = a["embed_dim"]
+    kdim = e if a["kdim"] is None else a["kdim"]
+    vdim = e if a["vdim"] is None else a["vdim"]
     weights = n * (L * e * e + S * kdim * e + S * vdim * e + L * e * e)
     products = n * (L * s_eff * e + L * s_eff * e)
     heads = a["num_heads"]
-    steps.append(
-        Step(
-            T("multiply-adds: projections + QKᵀ and A·V", "乘加次数：投影 + QKᵀ 与 A·V"),
-            m.sym("MACs"),
-            [
-                m.sym("L·E·E + S·k·E + S·v·E + L·E·E + 2·L·S·E"),
-                m.sym(f"{weights:,} + 2·{L}·{s_eff}·{e}"),
-                m.sym(f"{weights:,} + {products:,}"),
-                m.num(weights + products),
-            ],
-            T(
-                "Q, K, V and output projections multiply weights; QKᵀ and A·V multiply two activations (over "
-                "{h} heads of E/h = {d})",
-                "Q、K、V 与输出投影乘的是权重；QKᵀ 与 A·V 是两个激活相乘（{h} 个头，每头 E/h = {d}）",
-            ).format(h=heads, d=e // heads),
-        )
+    step = Step(
+        T("multiply-adds: projections + QKᵀ and A·V", "乘加次数：投影 + QKᵀ 与 A·V"),
+        m.sym("MACs"),
+        [
+            m.sym("L·E·E + S·k·E + S·v·E + L·E·E + 2·L·S·E"),
+            m.sym(f"{weights:,} + 2·{L}·{s_eff}·{e}"),
+            m.sym(f"{weights:,} + {products:,}"),
+            m.num(weights + products),
+        ]
+        if n == 1
+        else [  # a batch of its own (a 3-size -i): every sequence of the N costs the same
+            m.sym("N·(L·E·E + S·k·E + S·v·E + L·E·E + 2·L·S·E)"),
+            m.sym(f"{weights:,} + {n}·2·{L}·{s_eff}·{e}"),
+            m.sym(f"{weights:,} + {products:,}"),
+            m.num(weights + products),
+        ],
+        T(
+            "Q, K, V and output projections multiply weights; QKᵀ and A·V multiply two activations (over "
+            "{h} heads of E/h = {d})",
+            "Q、K、V 与输出投影乘的是权重；QKᵀ 与 A·V 是两个激活相乘（{h} 个头，每头 E/h = {d}）",
+        ).format(h=heads, d=e // heads),
     )
-    out = Out(q, qb)
-    need = bound.get("need_weights", True)
-    average = bound.get("average_attn_weights", True)
-    if need:
-        wshape = (
-            ((n, L, s_eff) if average else (n, heads, L, s_eff))
-            if batched
-            else ((L, s_eff) if average else (heads, L, s_eff))
-        )
-        attn = Out(wshape, 0 if batched else None)
-    else:
-        attn = None
-    return Applied((out, attn), params, weights, products, torchinfo=0, steps=steps, rf="none")
+    return weights, products, step
 
 
 # --- recurrent layers --------------------------------------------------------------------------------
@@ -898,8 +931,10 @@ def _rnn(call: LayerCall, args: list[Any], kwargs: dict[str, Any]) -> Applied:
                     f"the initial state must be {'×'.join(map(str, state))}, got {'×'.join(map(str, ps))}"
                 )
     out_shape = ((n, L, d * h) if first else (L, n, d * h)) if batched else (L, d * h)
-    out = Out(out_shape, (0 if first else 1) if batched else None)
-    hs = Out(state, 1 if batched else None)
+    # the batch is ours (of 1, hidden) only when the input's is; a batched input's N is its own
+    ours = batched and xb is not None
+    out = Out(out_shape, (0 if first else 1) if ours else None)
+    hs = Out(state, 1 if ours else None)
     weights = 0
     for layer in range(layers):
         width = a["input_size"] if layer == 0 else d * h
@@ -909,10 +944,15 @@ def _rnn(call: LayerCall, args: list[Any], kwargs: dict[str, Any]) -> Applied:
         Step(
             T("multiply-adds", "乘加次数"),
             m.sym("MACs"),
-            [m.sym(f"L·Σ D·{g}·H·(I_l + H) = {L}·{weights // max(L, 1):,}"), m.num(weights)],
+            [
+                m.sym(f"L·Σ D·{g}·H·(I_l + H) = {L}·{weights // max(L, 1):,}")
+                if n == 1
+                else m.sym(f"N·L·Σ D·{g}·H·(I_l + H) = {n}·{L}·{weights // max(L * n, 1):,}"),
+                m.num(weights),
+            ],
             T("every time step multiplies each gate's W_ih and W_hh once", "每个时间步每个门的 W_ih 与 W_hh 各乘一次"),
         )
     )
-    states: Any = (hs, Out(state, 1 if batched else None)) if call.name == "LSTM" else hs
+    states: Any = (hs, Out(state, 1 if ours else None)) if call.name == "LSTM" else hs
     torchinfo = math.prod(out_shape[:2]) * params
     return Applied((out, states), params, weights, torchinfo=torchinfo, steps=steps, rf="none")
