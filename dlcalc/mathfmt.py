@@ -478,3 +478,24 @@ def matrix(rows: list, digits: int = 6, limit: int = 12) -> Math:
         " & ".join([r"\vdots"] * width) if r is ELLIPSIS else " & ".join(c.latex for c in r) for r in shown
     )
     return Math(f"[{text}]", rf"\begin{{bmatrix}}{latex}\end{{bmatrix}}")
+
+
+# --- operators added by mathB
+
+
+def root(x: object) -> Math:
+    """The square root written with its sign: √s, √(v + ε), \\sqrt{…} in LaTeX."""
+    mx = as_math(x)
+    bare = mx.prec >= ATOM and not mx.text.startswith("-")
+    return Math(f"√{mx.text}" if bare else f"√({mx.text})", rf"\sqrt{{{mx.latex}}}", ATOM)
+
+
+_SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def squared(x: object, power: int = 2) -> Math:
+    """x², written with a superscript digit in text where x is a single symbol (g², σ²), else (x)^2."""
+    mx = as_math(x)
+    if mx.prec >= ATOM and not mx.text.startswith("-") and not any(c.isdigit() for c in mx.text[-1:]):
+        return Math(mx.text + str(power).translate(_SUPERSCRIPT_DIGITS), f"{mx.latex}^{{{power}}}", POW)
+    return mx ** num(power)
