@@ -499,3 +499,38 @@ def squared(x: object, power: int = 2) -> Math:
     if mx.prec >= ATOM and not mx.text.startswith("-") and not any(c.isdigit() for c in mx.text[-1:]):
         return Math(mx.text + str(power).translate(_SUPERSCRIPT_DIGITS), f"{mx.latex}^{{{power}}}", POW)
     return mx ** num(power)
+
+
+def implicit(*factors: object) -> Math:
+    """A product written without dots, as in a rule on paper: ηyx, η(d - o)x (\\eta y x in LaTeX)."""
+    text, latex = "", ""
+    for f in factors:
+        mf = as_math(f)
+        mf = (
+            mf if mf.prec >= ATOM and not mf.text.startswith("-") else Math(f"({mf.text})", rf"\left({mf.latex}\right)")
+        )
+        if latex and latex[-1].isalpha() and (mf.latex[:1].isalpha() or mf.latex[:1] == "\\"):
+            latex += " "  # \eta y, never \etay
+        text, latex = text + mf.text, latex + mf.latex
+    return Math(text, latex, MUL)
+
+
+def linear(terms: list[tuple[object, Math]], constant: object = 0) -> Math:
+    """c1·x1 + c2·x2 + b with signs as a student writes them (- 2·x2, not + -2·x2); zero terms left
+    out, a coefficient of 1 not written; LaTeX puts the coefficient before the symbol (2x_{1})."""
+    parts = [(c, x) for c, x in terms if c != 0] + ([(constant, None)] if constant != 0 else [])
+    text, latex = "", ""
+    for j, (c, x) in enumerate(parts):
+        negative = c < 0  # type: ignore[operator]
+        mag = -c if negative else c  # type: ignore[operator]
+        coef = None if (mag == 1 and x is not None) else num(mag)  # type: ignore[arg-type]
+        piece_t = (
+            (coef.text if coef else "") + ("·" if coef and x is not None else "") + (x.text if x is not None else "")
+        )
+        piece_l = (coef.latex if coef else "") + (x.latex if x is not None else "")
+        if j == 0:
+            text, latex = ("-" if negative else "") + piece_t, ("-" if negative else "") + piece_l
+        else:
+            sign = "-" if negative else "+"
+            text, latex = f"{text} {sign} {piece_t}", f"{latex} {sign} {piece_l}"
+    return Math(text or "0", latex or "0", ADD if len(parts) > 1 or text.startswith("-") else MUL)
