@@ -494,11 +494,11 @@ _SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def squared(x: object, power: int = 2) -> Math:
-    """x², written with a superscript digit in text where x is a single symbol (g², σ²), else (x)^2."""
+    """x² with a superscript digit in text: g², (x - μ)²; x^{2} in LaTeX."""
     mx = as_math(x)
-    if mx.prec >= ATOM and not mx.text.startswith("-") and not any(c.isdigit() for c in mx.text[-1:]):
-        return Math(mx.text + str(power).translate(_SUPERSCRIPT_DIGITS), f"{mx.latex}^{{{power}}}", POW)
-    return mx ** num(power)
+    if mx.prec < ATOM or mx.text.startswith("-"):
+        mx = Math(f"({mx.text})", rf"\left({mx.latex}\right)", ATOM)
+    return Math(mx.text + str(power).translate(_SUPERSCRIPT_DIGITS), f"{mx.latex}^{{{power}}}", POW)
 
 
 def implicit(*factors: object) -> Math:
@@ -534,3 +534,21 @@ def linear(terms: list[tuple[object, Math]], constant: object = 0) -> Math:
             sign = "-" if negative else "+"
             text, latex = f"{text} {sign} {piece_t}", f"{latex} {sign} {piece_l}"
     return Math(text or "0", latex or "0", ADD if len(parts) > 1 or text.startswith("-") else MUL)
+
+
+def numbered(base: object, k: object) -> Math:
+    """A quantity of the k-th feature, step or unit as dlcalc prints it: μ1, σ²2, running_mean1 in
+    text; \\mu_{1}, \\sigma^{2}_{2} in LaTeX."""
+    mb = as_math(base)
+    return Math(f"{mb.text}{k}", f"{mb.latex}_{{{k}}}", ATOM)
+
+
+def summation(body: object, scale: object = None) -> Math:
+    """Σ x, Σ (x - μ)², or with a scale before it (1/m) Σ x; the LaTeX is \\sum (with \\frac{1}{m})."""
+    mb = as_math(body)
+    mb = mb if mb.prec >= POW else Math(f"({mb.text})", rf"\left({mb.latex}\right)", ATOM)
+    text, latex = f"Σ {mb.text}", rf"\sum {mb.latex}"
+    if scale is not None:
+        ms = as_math(scale)
+        text, latex = f"({ms.text}) {text}", f"{ms.latex}{latex}"
+    return Math(text, latex, MUL)

@@ -148,6 +148,11 @@ class Lazy:
         return self._math
 
     @property
+    def math(self) -> m.Math:
+        """The formula itself, made now: for building a larger one from it (vec, +, …)."""
+        return self._get()
+
+    @property
     def text(self) -> str:
         return self._get().text
 

@@ -535,7 +535,7 @@ def _gradient_chain(spec: OptimSpec, r: dict[str, Any]) -> list:
 
     at = dict(zip(spec.names, r["w_before"]))
     parts = [_substituted(d, at) for d in _partials(spec)]
-    return [Lazy(lambda: parts[0] if len(parts) == 1 else m.vec(parts)), _n(r["grad"])]
+    return [Lazy(lambda: parts[0].math if len(parts) == 1 else m.vec([p.math for p in parts])), _n(r["grad"])]
 
 
 def solve(spec: OptimSpec) -> Result:
