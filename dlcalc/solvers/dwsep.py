@@ -57,7 +57,7 @@ def _spec(values: dict[str, Any]) -> DwSepSpec:
             )
     if spec.out_channels <= 0:
         raise DlcalcError(
-            T("out_channels: must be positive, got {v}", "out_channels：必须为正，得到 {v}").format(v=spec.out_channels)
+            T("{o}: must be positive, got {v}", "{o}：必须为正，得到 {v}").format(o=OUT_CHANNELS, v=spec.out_channels)
         )
     if min(spec.padding) < 0:
         raise DlcalcError(T("padding: must not be negative", "padding：不能为负"))
@@ -70,6 +70,13 @@ def _spec(values: dict[str, Any]) -> DwSepSpec:
                 ).format(s=wd.span, d=dim, p=wd.padded)
             )
     return spec
+
+
+OUT_CHANNELS = "--out-channels"  # errors name the option as typed (its long name), as conv's hint does
+
+
+def _out_channels(value: Any, what: str) -> int:
+    return parse_int(value, OUT_CHANNELS)
 
 
 def _chw(value: Any, what: str) -> tuple[int, ...]:
@@ -108,7 +115,7 @@ SOLVER = Solver(
         ),
         Input(
             "out_channels",
-            parse_int,
+            _out_channels,
             help=T(
                 "Output channels C_out of the pointwise (and the standard) conv.",
                 "逐点卷积（及标准卷积）的输出通道数 C_out。",
