@@ -552,3 +552,30 @@ def summation(body: object, scale: object = None) -> Math:
         ms = as_math(scale)
         text, latex = f"({ms.text}) {text}", f"{ms.latex}{latex}"
     return Math(text, latex, MUL)
+
+
+def odot(a: object, b: object) -> Math:
+    """The elementwise product a⊙b (a gate times a state), \\odot in LaTeX."""
+    ma, mb = _wrap(as_math(a), MUL), _right(as_math(b), MUL + 1)
+    return Math(f"{ma.text}⊙{mb.text}", rf"{ma.latex} \odot {mb.latex}", MUL)
+
+
+def bracketed(*items: object, brackets: str = "()") -> Math:
+    """Items in parentheses (or brackets), always: (W h + b), the concatenation [h0, x1]."""
+    ms = [as_math(i) for i in items]
+    opening, closing = brackets
+    return Math(
+        f"{opening}{', '.join(x.text for x in ms)}{closing}",
+        rf"\left{opening}{', '.join(x.latex for x in ms)}\right{closing}",
+        ATOM,
+    )
+
+
+def ddx(var: object, of: object = None) -> Math:
+    """The derivative operator d/dw, or applied to an expression: d/dw[w·x + b]."""
+    mv = as_math(var)
+    op = Math(f"d/d{mv.text}", rf"\frac{{d}}{{d{mv.latex}}}", POW)
+    if of is None:
+        return op
+    mo = as_math(of)
+    return Math(f"{op.text}[{mo.text}]", rf"{op.latex}\left[{mo.latex}\right]", ATOM)

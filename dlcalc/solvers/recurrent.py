@@ -262,12 +262,12 @@ def latex_name(name: str) -> str:
 
 
 def symbol(name: str) -> m.Math:
-    return m.Math(name, latex_name(name))
+    return m.sym(name, latex_name(name))
 
 
 def indexed(name: str, t: int) -> m.Math:
     """h0, x1, c2 in text; h_{0}, x_{1} in LaTeX."""
-    return m.Math(f"{name}{t}", f"{name}_{{{t}}}")
+    return m.numbered(m.sym(name, name), t)
 
 
 def num(v: float) -> m.Math:
@@ -285,7 +285,7 @@ def affine_formula(names: GateNames, t: int, h_term: m.Math | None = None) -> m.
     h = h_term if h_term is not None else indexed("h", t - 1)
     x = indexed("x", t)
     if names.u is None:
-        out = symbol(names.w) * m.Math(f"[{h.text}, {x.text}]", rf"\left[{h.latex}, {x.latex}\right]")
+        out = symbol(names.w) * m.bracketed(h, x, brackets="[]")
     else:
         out = symbol(names.w) * x
         if names.b_hh is not None and names.b_ih is not None:
@@ -299,7 +299,7 @@ def affine_formula(names: GateNames, t: int, h_term: m.Math | None = None) -> m.
 
 
 def _hwrap(h: m.Math) -> m.Math:
-    return h if h.prec >= m.ATOM else m.Math(f"({h.text})", rf"\left({h.latex}\right)")
+    return h if h.prec >= m.ATOM else m.bracketed(h)
 
 
 def affine_numbers(w: Weights, gate: str, x: list[float], h: list[float], unit: int, h_factor=None) -> m.Math:
@@ -346,7 +346,7 @@ def apply(fn: str, arg: m.Math) -> m.Math:
     """σ(…), tanh(…), relu(…) around a formula (nothing for the identity)."""
     if not fn:
         return arg
-    return m.Math(f"{fn}({arg.text})", rf"{_latex_fn(fn)}\left({arg.latex}\right)")
+    return m.call(fn, arg, latex_name=_latex_fn(fn))
 
 
 def _latex_fn(fn: str) -> str:
