@@ -221,7 +221,7 @@ def _scaling_steps(data: tuple[Fraction, ...], steps: list[Step], answer: dict[s
         Step(
             T("Mean", "均值"),
             m.sym("μ", r"\mu"),
-            [m.frac(m.Math("Σx", r"\sum x"), m.sym("n")), m.frac(m.total([m.num(v) for v in x]), n), m.num(mean)],
+            [m.frac(m.summation(m.sym("x")), m.sym("n")), m.frac(m.total([m.num(v) for v in x]), n), m.num(mean)],
         )
     )
     steps.append(
@@ -229,10 +229,10 @@ def _scaling_steps(data: tuple[Fraction, ...], steps: list[Step], answer: dict[s
             T("Standard deviation (population)", "（总体）标准差"),
             m.sym("σ", r"\sigma"),
             [
-                m.Math("√((1/n) Σ (x - μ)²)", r"\sqrt{\frac{1}{n}\sum (x - \mu)^2}"),
-                _sqrt(m.frac(m.total([(m.num(v) - m.num(mean)) ** 2 for v in x]), n)),
-                _sqrt(m.frac(m.total([m.num((v - mean) ** 2) for v in x]), n)),
-                _sqrt(m.num(var)),
+                m.root(m.summation(m.squared(m.sym("x") - m.sym("μ")), m.frac(1, m.sym("n")))),
+                m.root(m.frac(m.total([(m.num(v) - m.num(mean)) ** 2 for v in x]), n)),
+                m.root(m.frac(m.total([m.num((v - mean) ** 2) for v in x]), n)),
+                m.root(m.num(var)),
                 m.num(std),
             ],
             T(
@@ -281,10 +281,6 @@ def _scaled(x: list) -> tuple[Any, Any, Any, Any, Any, list | None, list | None]
             for v in x
         ]
     return lo, hi, mean, var, std, minmax, zscore
-
-
-def _sqrt(x: m.Math) -> m.Math:
-    return m.Math(f"√({x.text})", rf"\sqrt{{{x.latex}}}")
 
 
 def _exact_sqrt(v: Fraction | float) -> Fraction | None:
