@@ -543,11 +543,12 @@ def numbered(base: object, k: object) -> Math:
     return Math(f"{mb.text}{k}", f"{mb.latex}_{{{k}}}", ATOM)
 
 
-def summation(body: object, scale: object = None) -> Math:
-    """Σ x, Σ (x - μ)², or with a scale before it (1/m) Σ x; the LaTeX is \\sum (with \\frac{1}{m})."""
+def summation(body: object, scale: object = None, index: str | None = None) -> Math:
+    """Σ x, Σ (x - μ)², Σ_j δ1[j], or with a scale before it (1/m) Σ x; \\sum (with \\frac{1}{m}) in LaTeX."""
     mb = as_math(body)
     mb = mb if mb.prec >= POW else Math(f"({mb.text})", rf"\left({mb.latex}\right)", ATOM)
-    text, latex = f"Σ {mb.text}", rf"\sum {mb.latex}"
+    under_t, under_l = ("", "") if index is None else (f"_{index}", f"_{{{symbol_latex(index)}}}")
+    text, latex = f"Σ{under_t} {mb.text}", rf"\sum{under_l} {mb.latex}"
     if scale is not None:
         ms = as_math(scale)
         text, latex = f"({ms.text}) {text}", f"{ms.latex}{latex}"
@@ -579,3 +580,18 @@ def ddx(var: object, of: object = None) -> Math:
         return op
     mo = as_math(of)
     return Math(f"{op.text}[{mo.text}]", rf"{op.latex}\left[{mo.latex}\right]", ATOM)
+
+
+def partial(f: object, x: object) -> Math:
+    """∂E/∂W1[1,2] in text, \\frac{\\partial E}{\\partial w^{(1)}_{12}} in LaTeX: one unit in a formula."""
+    mf, mx = as_math(f), as_math(x)
+    return Math(f"∂{mf.text}/∂{mx.text}", rf"\frac{{\partial {mf.latex}}}{{\partial {mx.latex}}}", ATOM)
+
+
+_MARKS = {"+": "⁺", "-": "⁻", "T": "ᵀ", "*": "*"}
+
+
+def marked(x: object, mark: str) -> Math:
+    """A symbol with a mark set after its indices: W1[1,2]⁺ (the updated weight), w^{(1)}_{12}{}^{+}."""
+    mx = as_math(x)
+    return Math(f"{mx.text}{_MARKS.get(mark, '^' + mark)}", f"{mx.latex}{{}}^{{{mark}}}", ATOM)
