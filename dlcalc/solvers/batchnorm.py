@@ -88,6 +88,29 @@ SOLVER = Solver(
 
 def parse_spec(inputs: Mapping[str, Any]) -> BatchNormSpec:
     only_keys(inputs, FIELDS, "batchnorm")
+    x, shape = _batch(inputs)
+    c = shape[1]
+    mode = _mode(inputs, shape)
+    eps, momentum, num_batches_tracked = _settings(inputs)
+    rv = _per_feature(inputs, "running_var", 1.0, c)
+    if any(v < 0 for v in rv):
+        raise DlcalcError("running_var: a variance cannot be negative")
+    return BatchNormSpec(
+        x,
+        shape,
+        _per_feature(inputs, "gamma", 1.0, c),
+        _per_feature(inputs, "beta", 0.0, c),
+        eps,
+        momentum,
+        _per_feature(inputs, "running_mean", 0.0, c),
+        rv,
+        mode,
+        num_batches_tracked,
+    )
+
+
+def _batch(inputs: Mapping[str, Any]) -> tuple[Any, tuple[int, ...]]:
+    """x as nested floats and its shape: N×F, N×C×L (BatchNorm1d) or N×C×H×W (BatchNorm2d)."""
     raw = inputs.get("x")
     if raw is None:
         raise DlcalcError("batchnorm: x is missing (N×F rows, or N×C×H×W)")
@@ -103,27 +126,36 @@ def parse_spec(inputs: Mapping[str, Any]) -> BatchNormSpec:
             if got else T("x: expected N×F or N×C×L (BatchNorm1d) or N×C×H×W (BatchNorm2d), got a number",
                           "x：应为 N×F、N×C×L（BatchNorm1d）或 N×C×H×W（BatchNorm2d），得到一个数")
         )  # fmt: skip
-    c = shape[1]
+    return x, shape
+
+
+def _mode(inputs: Mapping[str, Any], shape: tuple[int, ...]) -> str:
+    """train or eval; training needs more than one value per feature, as torch does."""
     mode = str(inputs.get("mode") or "train").strip().lower()
     if mode not in ("train", "eval"):
         raise DlcalcError(f"mode: expected train or eval, got {mode!r}")
-    count = math.prod(shape) // c
-    if mode == "train" and count < 2:
+    if mode == "train" and math.prod(shape) // shape[1] < 2:
         raise DlcalcError(
             T("x: training mode needs more than one value per feature (torch refuses a batch of 1)",
               "x：训练模式下每个特征需要不止一个值（torch 拒绝大小为 1 的批）")
         )  # fmt: skip
+    return mode
 
-    def per_feature(key: str, default: float) -> tuple[float, ...]:
-        if inputs.get(key) is None:
-            return (default,) * c
-        v = [float(t) for t in parse_vector(inputs[key], key)]
-        if len(v) == 1:
-            v = v * c
-        if len(v) != c:
-            raise DlcalcError(f"{key}: expected {c} values (one per feature/channel), got {len(v)}")
-        return tuple(v)
 
+def _per_feature(inputs: Mapping[str, Any], key: str, default: float, c: int) -> tuple[float, ...]:
+    """One value per feature (channel); a single value stands for all of them."""
+    if inputs.get(key) is None:
+        return (default,) * c
+    v = [float(t) for t in parse_vector(inputs[key], key)]
+    if len(v) == 1:
+        v = v * c
+    if len(v) != c:
+        raise DlcalcError(f"{key}: expected {c} values (one per feature/channel), got {len(v)}")
+    return tuple(v)
+
+
+def _settings(inputs: Mapping[str, Any]) -> tuple[float, float | None, int]:
+    """eps, momentum (None: the cumulative average) and the batches already tracked."""
     eps = float(parse_number(inputs.get("eps", "1e-5"), "eps"))
     raw_momentum = inputs.get("momentum", "0.1")
     cumulative = raw_momentum is None or str(raw_momentum).strip().lower() in ("null", "none", "~", "cumulative")
@@ -139,21 +171,7 @@ def parse_spec(inputs: Mapping[str, Any]) -> BatchNormSpec:
                 "num_batches_tracked：应为已处理的批数（0 或更多），得到 {n}",
             ).format(n=num_batches_tracked)  # fmt: skip
         )
-    rv = per_feature("running_var", 1.0)
-    if any(v < 0 for v in rv):
-        raise DlcalcError("running_var: a variance cannot be negative")
-    return BatchNormSpec(
-        x,
-        shape,
-        per_feature("gamma", 1.0),
-        per_feature("beta", 0.0),
-        eps,
-        momentum,
-        per_feature("running_mean", 0.0),
-        rv,
-        mode,
-        num_batches_tracked,
-    )
+    return eps, momentum, num_batches_tracked
 
 
 def _values(spec: BatchNormSpec, ch: int) -> list[float]:

@@ -202,21 +202,7 @@ def _scaling_steps(data: tuple[Fraction, ...], steps: list[Step], answer: dict[s
     x = list(data)
     lo, hi, mean, var, std, minmax, zscore = _scaled(x)
     n = len(x)
-    steps.append(
-        Step(
-            T("Min-max normalization to [0, 1]", "min-max 归一化到 [0, 1]"),
-            m.sym("x'"),
-            [m.frac(m.sym("x") - m.sym("min"), m.sym("max") - m.sym("min"))]
-            + (
-                [
-                    m.vec(m.elide([m.frac(m.num(v) - m.num(lo), m.num(hi) - m.num(lo)) for v in x])),
-                    m.vec(m.elide([m.num(v) for v in minmax])),
-                ]
-                if minmax
-                else [m.frac(m.sym("x") - lo, m.num(hi) - lo), m.text("undefined: all values equal")]
-            ),
-        )
-    )
+    steps.append(_minmax_step(x, lo, hi, minmax))
     steps.append(
         Step(
             T("Mean", "均值"),
@@ -261,6 +247,23 @@ def _scaling_steps(data: tuple[Fraction, ...], steps: list[Step], answer: dict[s
         (T("Min-max", "min-max"), m.vec(minmax).text if minmax else "—"),
         (T("Z-score", "z-score"), m.vec(zscore).text if zscore else "—"),
     ]
+
+
+def _minmax_step(x: list, lo: Any, hi: Any, minmax: list | None) -> Step:
+    """x' = (x - min)/(max - min) for every value (undefined when all are equal)."""
+    return Step(
+        T("Min-max normalization to [0, 1]", "min-max 归一化到 [0, 1]"),
+        m.sym("x'"),
+        [m.frac(m.sym("x") - m.sym("min"), m.sym("max") - m.sym("min"))]
+        + (
+            [
+                m.vec(m.elide([m.frac(m.num(v) - m.num(lo), m.num(hi) - m.num(lo)) for v in x])),
+                m.vec(m.elide([m.num(v) for v in minmax])),
+            ]
+            if minmax
+            else [m.frac(m.sym("x") - lo, m.num(hi) - lo), m.text("undefined: all values equal")]
+        ),
+    )
 
 
 def _scaled(x: list) -> tuple[Any, Any, Any, Any, Any, list | None, list | None]:
