@@ -564,7 +564,7 @@ def odot(a: object, b: object) -> Math:
 def bracketed(*items: object, brackets: str = "()") -> Math:
     """Items in parentheses (or brackets), always: (W h + b), the concatenation [h0, x1]."""
     ms = [as_math(i) for i in items]
-    opening, closing = brackets
+    opening, closing = brackets[0], brackets[1]
     return Math(
         f"{opening}{', '.join(x.text for x in ms)}{closing}",
         rf"\left{opening}{', '.join(x.latex for x in ms)}\right{closing}",

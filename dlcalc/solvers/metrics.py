@@ -139,7 +139,7 @@ def solve(spec: MetricsSpec) -> Result:
 def _classification_steps(spec: MetricsSpec, steps: list[Step], answer: dict[str, Any], summary: list) -> None:
     """Precision, recall, F1 (and accuracy with TN) from the counts, each worked out."""
     tp, fp, fn, tn = spec.tp, spec.fp, spec.fn, spec.tn
-    assert fp is not None and fn is not None  # parse_spec requires tp, fp and fn together
+    assert tp is not None and fp is not None and fn is not None  # parse_spec requires tp, fp and fn together
     precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
     f1 = _ratio(2 * tp, 2 * tp + fp + fn)
     steps.append(
