@@ -635,3 +635,120 @@ def matrix(rows: list, digits: int = 6, limit: int = 12) -> Math:
         " & ".join([r"\vdots"] * width) if r is ELLIPSIS else " & ".join(c.latex for c in r) for r in shown
     )
     return Math(f"[{text}]", rf"\begin{{bmatrix}}{latex}\end{{bmatrix}}")
+
+
+# --- operators added by mathB
+
+
+def root(x: object) -> Math:
+    """The square root written with its sign: √s, √(v + ε), \\sqrt{…} in LaTeX."""
+    mx = as_math(x)
+    bare = mx.prec >= ATOM and not mx.text.startswith("-")
+    return Math(f"√{mx.text}" if bare else f"√({mx.text})", rf"\sqrt{{{mx.latex}}}", ATOM)
+
+
+_SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def squared(x: object, power: int = 2) -> Math:
+    """x² with a superscript digit in text: g², (x - μ)²; x^{2} in LaTeX."""
+    mx = as_math(x)
+    if mx.prec < ATOM or mx.text.startswith("-"):
+        mx = Math(f"({mx.text})", rf"\left({mx.latex}\right)", ATOM)
+    return Math(mx.text + str(power).translate(_SUPERSCRIPT_DIGITS), f"{mx.latex}^{{{power}}}", POW)
+
+
+def implicit(*factors: object) -> Math:
+    """A product written without dots, as in a rule on paper: ηyx, η(d - o)x (\\eta y x in LaTeX)."""
+    text, latex = "", ""
+    for f in factors:
+        mf = as_math(f)
+        mf = (
+            mf if mf.prec >= ATOM and not mf.text.startswith("-") else Math(f"({mf.text})", rf"\left({mf.latex}\right)")
+        )
+        if latex and latex[-1].isalpha() and (mf.latex[:1].isalpha() or mf.latex[:1] == "\\"):
+            latex += " "  # \eta y, never \etay
+        text, latex = text + mf.text, latex + mf.latex
+    return Math(text, latex, MUL)
+
+
+def linear(terms: list[tuple[object, Math]], constant: object = 0) -> Math:
+    """c1·x1 + c2·x2 + b with signs as a student writes them (- 2·x2, not + -2·x2); zero terms left
+    out, a coefficient of 1 not written; LaTeX puts the coefficient before the symbol (2x_{1})."""
+    parts = [(c, x) for c, x in terms if c != 0] + ([(constant, None)] if constant != 0 else [])
+    text, latex = "", ""
+    for j, (c, x) in enumerate(parts):
+        negative = c < 0  # type: ignore[operator]
+        mag = -c if negative else c  # type: ignore[operator]
+        coef = None if (mag == 1 and x is not None) else num(mag)  # type: ignore[arg-type]
+        piece_t = (
+            (coef.text if coef else "") + ("·" if coef and x is not None else "") + (x.text if x is not None else "")
+        )
+        piece_l = (coef.latex if coef else "") + (x.latex if x is not None else "")
+        if j == 0:
+            text, latex = ("-" if negative else "") + piece_t, ("-" if negative else "") + piece_l
+        else:
+            sign = "-" if negative else "+"
+            text, latex = f"{text} {sign} {piece_t}", f"{latex} {sign} {piece_l}"
+    return Math(text or "0", latex or "0", ADD if len(parts) > 1 or text.startswith("-") else MUL)
+
+
+def numbered(base: object, k: object) -> Math:
+    """A quantity of the k-th feature, step or unit as dlcalc prints it: μ1, σ²2, running_mean1 in
+    text; \\mu_{1}, \\sigma^{2}_{2} in LaTeX."""
+    mb = as_math(base)
+    return Math(f"{mb.text}{k}", f"{mb.latex}_{{{k}}}", ATOM)
+
+
+def summation(body: object, scale: object = None, index: str | None = None) -> Math:
+    """Σ x, Σ (x - μ)², Σ_j δ1[j], or with a scale before it (1/m) Σ x; \\sum (with \\frac{1}{m}) in LaTeX."""
+    mb = as_math(body)
+    mb = mb if mb.prec >= POW else Math(f"({mb.text})", rf"\left({mb.latex}\right)", ATOM)
+    under_t, under_l = ("", "") if index is None else (f"_{index}", f"_{{{symbol_latex(index)}}}")
+    text, latex = f"Σ{under_t} {mb.text}", rf"\sum{under_l} {mb.latex}"
+    if scale is not None:
+        ms = as_math(scale)
+        text, latex = f"({ms.text}) {text}", f"{ms.latex}{latex}"
+    return Math(text, latex, MUL)
+
+
+def odot(a: object, b: object) -> Math:
+    """The elementwise product a⊙b (a gate times a state), \\odot in LaTeX."""
+    ma, mb = _wrap(as_math(a), MUL), _right(as_math(b), MUL + 1)
+    return Math(f"{ma.text}⊙{mb.text}", rf"{ma.latex} \odot {mb.latex}", MUL)
+
+
+def bracketed(*items: object, brackets: str = "()") -> Math:
+    """Items in parentheses (or brackets), always: (W h + b), the concatenation [h0, x1]."""
+    ms = [as_math(i) for i in items]
+    opening, closing = brackets[0], brackets[1]
+    return Math(
+        f"{opening}{', '.join(x.text for x in ms)}{closing}",
+        rf"\left{opening}{', '.join(x.latex for x in ms)}\right{closing}",
+        ATOM,
+    )
+
+
+def ddx(var: object, of: object = None) -> Math:
+    """The derivative operator d/dw, or applied to an expression: d/dw[w·x + b]."""
+    mv = as_math(var)
+    op = Math(f"d/d{mv.text}", rf"\frac{{d}}{{d{mv.latex}}}", POW)
+    if of is None:
+        return op
+    mo = as_math(of)
+    return Math(f"{op.text}[{mo.text}]", rf"{op.latex}\left[{mo.latex}\right]", ATOM)
+
+
+def partial(f: object, x: object) -> Math:
+    """∂E/∂W1[1,2] in text, \\frac{\\partial E}{\\partial w^{(1)}_{12}} in LaTeX: one unit in a formula."""
+    mf, mx = as_math(f), as_math(x)
+    return Math(f"∂{mf.text}/∂{mx.text}", rf"\frac{{\partial {mf.latex}}}{{\partial {mx.latex}}}", ATOM)
+
+
+_MARKS = {"+": "⁺", "-": "⁻", "T": "ᵀ", "*": "*"}
+
+
+def marked(x: object, mark: str) -> Math:
+    """A symbol with a mark set after its indices: W1[1,2]⁺ (the updated weight), w^{(1)}_{12}{}^{+}."""
+    mx = as_math(x)
+    return Math(f"{mx.text}{_MARKS.get(mark, '^' + mark)}", f"{mx.latex}{{}}^{{{mark}}}", ATOM)

@@ -3,6 +3,8 @@ computed here: shapes and parameter counts by torch modules built and run in the
 by fvcore's FlopCountAnalysis on those modules, the ratio from torch's weight counts, and
 MobileNet-v1's own example (Howard et al. 2017: 3×3 depthwise on 112×112×32, pointwise to 64)."""
 
+import contextlib
+import io
 import json
 import logging
 import random
@@ -122,7 +124,8 @@ def test_the_check_module_agrees_and_catches_a_wrong_answer():
     [
         ({"input": "3x8", "kernel": 3, "out_channels": 4}, "input"),
         ({"input": "3x8x8", "kernel": 0, "out_channels": 4}, "kernel"),
-        ({"input": "3x8x8", "kernel": 3, "out_channels": 0}, "out_channels"),
+        ({"input": "3x8x8", "kernel": 3, "out_channels": 0}, "--out-channels"),
+        ({"input": "3x8x8", "kernel": 3, "out_channels": "1.5"}, "--out-channels"),
         ({"input": "3x2x2", "kernel": 3, "out_channels": 4}, "kernel"),
         ({"input": "3x8x8", "kernel": 3}, "out_channels"),
         ({"input": "3x8x8", "kernel": 3, "out_channels": 4, "padding": -1}, "padding"),
@@ -172,3 +175,18 @@ def test_command_refuses_bad_input_in_one_line(cli, args, words):
     code, out, err = cli("dwsep", *args)
     assert code == 2 and words in err and "Traceback" not in err
     assert len([line for line in err.splitlines() if line.strip()]) == 1
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "x", "1.5"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_bad_out_channels_is_named_by_its_option(value, lang):
+    from dlcalc.cli import run
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            code = run(["dwsep", "3x8x8", "-k", "3", "-o", value, "--lang", lang])
+        except SystemExit as e:
+            code = e.code
+    assert code == 2
+    assert "--out-channels" in err.getvalue() and "out_channels" not in err.getvalue(), err.getvalue()

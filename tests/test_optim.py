@@ -37,7 +37,7 @@ def test_update_rules_read_as_on_paper(name):
         assert RULE_SHAPE.match(text), text
         assert not re.search(r"← \w+ =", text), f"garbled rule {text!r}"
         assert ("←" in text) == (r"\leftarrow" in step.lhs.latex)
-    assert any(s.lhs.text.startswith("w ← w − lr·") for s in rules)
+    assert any(s.lhs.text.startswith("w ← w - lr·") for s in rules)
 
 
 @pytest.mark.parametrize("name", optim.OPTIMIZERS)
@@ -67,7 +67,7 @@ def test_momentum_worked_example_by_hand():
     result = _solve(f="w^2", optimizer="momentum", start=1, steps=2)
     lines = [f"{s.lhs.text} = " + " = ".join(c.text for c in s.chain) for s in result.steps if s.lhs and s.chain]
     assert "b ← μ·b + g = 0.9·2 + 1.6 = 3.4" in lines
-    assert "w ← w − lr·b = 0.8 - 0.1·3.4 = 0.46" in lines
+    assert "w ← w - lr·b = 0.8 - 0.1·3.4 = 0.46" in lines
 
 
 def test_undefined_at_the_start_is_refused(cli):

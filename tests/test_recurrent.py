@@ -237,3 +237,16 @@ def test_torch_layout_keeps_torchs_names():
     result = gru.solve(gru.parse_spec({"x": _rand(rng, 2, 2), **w}))
     text = "\n".join(step_text(s) for s in result.steps)
     assert all(name in text for name in ("W_ir", "W_hr", "b_ir", "b_hr", "W_in", "W_hn", "b_hn"))
+
+
+@pytest.mark.parametrize("convention", gru.CONVENTIONS)
+def test_gru_update_latex_braces_every_subscript(convention):
+    """At t = 10 and beyond a subscript has two digits: z_{10}, never z_10 (which sets as z₁0)."""
+    inputs = {"x": "; ".join(str(i % 3) for i in range(11)), "convention": convention,
+              "W_r": 0.5, "U_r": 0.1, "b_r": 0, "W_z": 0.5, "U_z": 0.1, "b_z": 0, "W_n": 0.5, "U_n": 0.1, "b_n": 0}  # fmt: skip
+    result = gru.solve(gru.parse_spec(inputs))
+    hidden = [s for s in result.steps if s.lhs is not None and s.lhs.text == "h11"]
+    assert hidden, [s.lhs.text for s in result.steps if s.lhs is not None]
+    latex = hidden[0].chain[0].latex
+    assert "z_{11}" in latex and "n_{11}" in latex and "h_{10}" in latex, latex
+    assert not re.search(r"_\d", latex), latex

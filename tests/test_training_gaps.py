@@ -76,7 +76,7 @@ def test_adamw_decays_the_weights_not_the_gradient():
     assert b.answer["path"][0][0] == pytest.approx(1 - 0.1 * 1.5 / (1.5 + 1e-8), rel=1e-15)
     texts = [s.lhs.text for s in b.steps if s.lhs is not None]
     assert "g ← g + λ·w" in texts
-    assert "w ← w·(1 − lr·λ)" in [s.lhs.text for s in a.steps if s.lhs is not None]
+    assert "w ← w·(1 - lr·λ)" in [s.lhs.text for s in a.steps if s.lhs is not None]
     # torch's AdamW default weight_decay is 0.01
     assert optim.parse_spec({"f": "w^2", "optimizer": "adamw"}).decay("adamw") == 0.01
 

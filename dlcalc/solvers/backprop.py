@@ -62,12 +62,12 @@ class BackpropSpec:
 
 SOLVER = Solver(
     name="backprop",
-    help=T("Backpropagation worked out: forward pass, loss, every δ and gradient, the updated weights.",
-           "完整的反向传播：前向传播、损失、每个 δ 与梯度、更新后的权重。"),
-    example="dlcalc backprop -f mazur.yaml --check",
-    inputs=(
-        Input("steps", help=T("Gradient-descent steps to take.", "梯度下降的步数。"), metavar="N", default=1),
+    help=T(
+        "Backpropagation worked out: forward pass, loss, every δ and gradient, the updated weights.",
+        "完整的反向传播：前向传播、损失、每个 δ 与梯度、更新后的权重。",
     ),
+    example="dlcalc backprop -f mazur.yaml --check",
+    inputs=(Input("steps", help=T("Gradient-descent steps to take.", "梯度下降的步数。"), metavar="N", default=1),),
     fields=("input", "target", "layers", "loss", "lr", "update_bias"),
     file=True,
     picture=True,
@@ -334,7 +334,7 @@ def _name(kind: str, l: int, j: int | None = None, i: int | None = None) -> m.Ma
     lidx = "" if j is None else (f"{j}" if i is None else f"{j}{i}")
     latex_base = {"δ": r"\delta", "z": "z", "a": "a", "W": "w", "b": "b"}[kind]
     latex = f"{latex_base}^{{({l})}}" + (f"_{{{lidx}}}" if lidx else "")
-    return m.Math(f"{kind}{l}{idx}", latex)
+    return m.sym(f"{kind}{l}{idx}", latex)
 
 
 @dataclass
@@ -392,8 +392,7 @@ def _net_input(work: Derivation, l: int, j: int, layer: DenseLayer, p: Pass) -> 
     row, prev = layer.weights[j - 1], p.activations[l - 1]
     bj = layer.bias[0] if layer.shared_bias else layer.bias[j - 1]
     terms_sym = [
-        _name("W", l, j, i) * (_name("a", l - 1, i) if l > 1 else m.Math(f"x{i}", f"x_{i}"))
-        for i in range(1, len(row) + 1)
+        _name("W", l, j, i) * (_name("a", l - 1, i) if l > 1 else m.numbered("x", i)) for i in range(1, len(row) + 1)
     ]
     sym_expr = terms_sym[0]
     for t_ in terms_sym[1:]:
@@ -401,7 +400,7 @@ def _net_input(work: Derivation, l: int, j: int, layer: DenseLayer, p: Pass) -> 
     num_expr = _n(row[0]) * _n(prev[0])
     for w, x in zip(row[1:], prev[1:]):
         num_expr = num_expr + _n(w) * _n(x)
-    bsym = m.Math(f"b{l}", f"b^{{({l})}}") if layer.shared_bias else _name("b", l, j)
+    bsym = _name("b", l) if layer.shared_bias else _name("b", l, j)
     work.add(
         Step(
             T("Forward: net input", "前向：净输入"),
@@ -442,8 +441,8 @@ def _activations(work: Derivation, l: int, layer: DenseLayer, p: Pass) -> None:
         z = p.zs[l - 1][j - 1]
         chain = (
             [
-                m.Math(f"{ft}({_name('z', l, j).text})", rf"{fl}\left({_name('z', l, j).latex}\right)"),
-                m.Math(f"{ft}({_n(z).text})", rf"{fl}\left({_n(z).latex}\right)"),
+                m.call(ft, _name("z", l, j), latex_name=fl),
+                m.call(ft, _n(z), latex_name=fl),
                 _n(p.activations[l][j - 1]),
             ]
             if ft
@@ -466,9 +465,9 @@ def output_deltas(work: Derivation, spec: BackpropSpec, p: Pass) -> None:
             t_sum = sum(float(v) for v in spec.target)
             collapsed = last.activation == "sigmoid" or abs(t_sum - 1) < 1e-12
             chain = [
-                m.Math(f"a{L}[{j}] - t{j}", f"a^{{({L})}}_{j} - t_{j}")
+                _name("a", L, j) - m.numbered("t", j)
                 if collapsed
-                else m.Math(f"a{L}[{j}]·Σt - t{j}", rf"a^{{({L})}}_{j} \sum t - t_{j}"),
+                else _name("a", L, j) * m.summation("t") - m.numbered("t", j),
                 aj - tj if collapsed else aj * _n(t_sum) - tj,
                 _n(d),
             ]
@@ -516,9 +515,9 @@ def hidden_deltas(work: Derivation, layers: list[DenseLayer], p: Pass) -> None:
             sym = m.total([_name("W", l + 1, k, j) * _name("δ", l + 1, k) for k in ks])
             numeric = m.total([_n(nxt.weights[k - 1][j - 1]) * _n(p.deltas[l][k - 1]) for k in ks])
             chain = [
-                m.Math(f"({sym.text})·f'(z{l}[{j}])", rf"\left({sym.latex}\right) f'(z^{{({l})}}_{j})"),
+                m.bracketed(sym) * m.call("f'", _name("z", l, j), latex_name="f'"),
                 _times_fprime(
-                    m.Math(f"({numeric.text})", rf"\left({numeric.latex}\right)"),
+                    m.bracketed(numeric),
                     layer,
                     p.zs[l - 1][j - 1],
                     p.activations[l][j - 1],
@@ -549,7 +548,7 @@ def gradients(work: Derivation, spec: BackpropSpec, layers: list[DenseLayer], p:
 
 
 def _weight_gradient(work: Derivation, l: int, j: int, i: int, p: Pass) -> None:
-    src = _name("a", l - 1, i) if l > 1 else m.Math(f"x{i}", f"x_{i}")
+    src = _name("a", l - 1, i) if l > 1 else m.numbered("x", i)
     chain = [
         m.Math(
             f"∂E/∂a · ∂a/∂z · ∂z/∂w = δ{l}[{j}]·{src.text}",
@@ -562,7 +561,7 @@ def _weight_gradient(work: Derivation, l: int, j: int, i: int, p: Pass) -> None:
     work.add(
         Step(
             T("Gradient", "梯度"),
-            m.Math(f"∂E/∂W{l}[{j},{i}]", rf"\frac{{\partial E}}{{\partial {_name('W', l, j, i).latex}}}"),
+            m.partial("E", _name("W", l, j, i)),
             chain,
         ),
         f"grads.W{l}[{j},{i}]",
@@ -575,10 +574,10 @@ def _bias_gradients(work: Derivation, l: int, layer: DenseLayer, p: Pass) -> Non
         work.add(
             Step(
                 T("Gradient of the shared bias", "共享偏置的梯度"),
-                m.Math(f"∂E/∂b{l}", rf"\frac{{\partial E}}{{\partial b^{{({l})}}}}"),
+                m.partial("E", _name("b", l)),
                 m.dedupe(
                     [
-                        m.Math(f"Σ_j δ{l}[j]", rf"\sum_j \delta^{{({l})}}_j"),
+                        m.summation(m.sym(f"δ{l}[j]", rf"\delta^{{({l})}}_j"), index="j"),
                         m.total([_n(v) for v in p.deltas[l - 1]]),
                         _n(gb[0]),
                     ]
@@ -591,7 +590,7 @@ def _bias_gradients(work: Derivation, l: int, layer: DenseLayer, p: Pass) -> Non
         work.add(
             Step(
                 T("Gradient", "梯度"),
-                m.Math(f"∂E/∂b{l}[{j}]", rf"\frac{{\partial E}}{{\partial b^{{({l})}}_{j}}}"),
+                m.partial("E", _name("b", l, j)),
                 [_name("δ", l, j), _n(gb[j - 1])],
             ),
             f"grads.b{l}[{j}]",
@@ -608,12 +607,9 @@ def update(work: Derivation, spec: BackpropSpec, layers: list[DenseLayer], updat
                 work.add(
                     Step(
                         T("Update", "更新"),
-                        m.Math(f"W{l}[{j},{i}]⁺", rf"{_name('W', l, j, i).latex}{{}}^{{+}}"),
+                        m.marked(_name("W", l, j, i), "+"),
                         [
-                            m.Math(
-                                f"W{l}[{j},{i}] - η·∂E/∂W{l}[{j},{i}]",
-                                rf"{_name('W', l, j, i).latex} - \eta \frac{{\partial E}}{{\partial {_name('W', l, j, i).latex}}}",
-                            ),
+                            _name("W", l, j, i) - m.sym("η") * m.partial("E", _name("W", l, j, i)),
                             _n(w) - _n(spec.lr) * _n(g),
                             _n(w2),
                         ],
@@ -625,7 +621,7 @@ def update(work: Derivation, spec: BackpropSpec, layers: list[DenseLayer], updat
                 work.add(
                     Step(
                         T("Update", "更新"),
-                        m.Math(f"b{l}[{j}]⁺", rf"b^{{({l})}}_{j}{{}}^{{+}}"),
+                        m.marked(_name("b", l, j), "+"),
                         [_n(b) - _n(spec.lr) * _n(g), _n(b2)],
                     ),
                     f"updated.b{l}[{j}]",
@@ -727,7 +723,7 @@ def _loss_chain(spec: BackpropSpec, p: Pass) -> list[m.Math]:
         squares = [(ti - oi) ** 2 for oi, ti in zip(o, t)]
         return m.dedupe(
             [
-                m.Math("(1/n) Σ (t - o)²", r"\frac{1}{n} \sum (t - o)^2"),
+                m.summation(m.squared(m.sym("t") - m.sym("o")), m.frac(1, m.sym("n"))),
                 m.frac(1, n) * m.total([(_n(ti) - _n(oi)) ** 2 for oi, ti in zip(o, t)]),
                 m.frac(1, n) * m.total([_n(v) for v in squares]),
                 _n(p.loss),

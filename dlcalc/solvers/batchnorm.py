@@ -67,12 +67,18 @@ def _floats(x: Any) -> Any:
 
 SOLVER = Solver(
     name="batchnorm",
-    help=T("Batch normalization forward: per-feature mean and variance, normalize, γ and β, running statistics.",
-           "批归一化前向：逐特征均值与方差、标准化、γ 与 β、滑动统计量。"),
+    help=T(
+        "Batch normalization forward: per-feature mean and variance, normalize, γ and β, running statistics.",
+        "批归一化前向：逐特征均值与方差、标准化、γ 与 β、滑动统计量。",
+    ),
     example="dlcalc batchnorm -f batchnorm.yaml --check",
     inputs=(
-        Input("mode", help=T("train (batch statistics) or eval (running ones).", "train（用批统计量）或 eval（用滑动统计量）。"),
-              choices=("train", "eval"), shown_default=T("train", "train")),
+        Input(
+            "mode",
+            help=T("train (batch statistics) or eval (running ones).", "train（用批统计量）或 eval（用滑动统计量）。"),
+            choices=("train", "eval"),
+            shown_default=T("train", "train"),
+        ),
     ),
     fields=("x", "gamma", "beta", "eps", "momentum", "running_mean", "running_var", "num_batches_tracked"),
     file=True,
@@ -82,6 +88,29 @@ SOLVER = Solver(
 
 def parse_spec(inputs: Mapping[str, Any]) -> BatchNormSpec:
     only_keys(inputs, FIELDS, "batchnorm")
+    x, shape = _batch(inputs)
+    c = shape[1]
+    mode = _mode(inputs, shape)
+    eps, momentum, num_batches_tracked = _settings(inputs)
+    rv = _per_feature(inputs, "running_var", 1.0, c)
+    if any(v < 0 for v in rv):
+        raise DlcalcError("running_var: a variance cannot be negative")
+    return BatchNormSpec(
+        x,
+        shape,
+        _per_feature(inputs, "gamma", 1.0, c),
+        _per_feature(inputs, "beta", 0.0, c),
+        eps,
+        momentum,
+        _per_feature(inputs, "running_mean", 0.0, c),
+        rv,
+        mode,
+        num_batches_tracked,
+    )
+
+
+def _batch(inputs: Mapping[str, Any]) -> tuple[Any, tuple[int, ...]]:
+    """x as nested floats and its shape: N×F, N×C×L (BatchNorm1d) or N×C×H×W (BatchNorm2d)."""
     raw = inputs.get("x")
     if raw is None:
         raise DlcalcError("batchnorm: x is missing (N×F rows, or N×C×H×W)")
@@ -97,27 +126,36 @@ def parse_spec(inputs: Mapping[str, Any]) -> BatchNormSpec:
             if got else T("x: expected N×F or N×C×L (BatchNorm1d) or N×C×H×W (BatchNorm2d), got a number",
                           "x：应为 N×F、N×C×L（BatchNorm1d）或 N×C×H×W（BatchNorm2d），得到一个数")
         )  # fmt: skip
-    c = shape[1]
+    return x, shape
+
+
+def _mode(inputs: Mapping[str, Any], shape: tuple[int, ...]) -> str:
+    """train or eval; training needs more than one value per feature, as torch does."""
     mode = str(inputs.get("mode") or "train").strip().lower()
     if mode not in ("train", "eval"):
         raise DlcalcError(f"mode: expected train or eval, got {mode!r}")
-    count = math.prod(shape) // c
-    if mode == "train" and count < 2:
+    if mode == "train" and math.prod(shape) // shape[1] < 2:
         raise DlcalcError(
             T("x: training mode needs more than one value per feature (torch refuses a batch of 1)",
               "x：训练模式下每个特征需要不止一个值（torch 拒绝大小为 1 的批）")
         )  # fmt: skip
+    return mode
 
-    def per_feature(key: str, default: float) -> tuple[float, ...]:
-        if inputs.get(key) is None:
-            return (default,) * c
-        v = [float(t) for t in parse_vector(inputs[key], key)]
-        if len(v) == 1:
-            v = v * c
-        if len(v) != c:
-            raise DlcalcError(f"{key}: expected {c} values (one per feature/channel), got {len(v)}")
-        return tuple(v)
 
+def _per_feature(inputs: Mapping[str, Any], key: str, default: float, c: int) -> tuple[float, ...]:
+    """One value per feature (channel); a single value stands for all of them."""
+    if inputs.get(key) is None:
+        return (default,) * c
+    v = [float(t) for t in parse_vector(inputs[key], key)]
+    if len(v) == 1:
+        v = v * c
+    if len(v) != c:
+        raise DlcalcError(f"{key}: expected {c} values (one per feature/channel), got {len(v)}")
+    return tuple(v)
+
+
+def _settings(inputs: Mapping[str, Any]) -> tuple[float, float | None, int]:
+    """eps, momentum (None: the cumulative average) and the batches already tracked."""
     eps = float(parse_number(inputs.get("eps", "1e-5"), "eps"))
     raw_momentum = inputs.get("momentum", "0.1")
     cumulative = raw_momentum is None or str(raw_momentum).strip().lower() in ("null", "none", "~", "cumulative")
@@ -128,24 +166,12 @@ def parse_spec(inputs: Mapping[str, Any]) -> BatchNormSpec:
     num_batches_tracked = parse_int(tracked, "num_batches_tracked") if tracked is not None else 0
     if not 0 <= num_batches_tracked <= 10**15:
         raise DlcalcError(
-            T("num_batches_tracked: expected a count of batches (0 or more), got {n}",
-              "num_batches_tracked：应为已处理的批数（0 或更多），得到 {n}").format(n=num_batches_tracked)  # fmt: skip
+            T(
+                "num_batches_tracked: expected a count of batches (0 or more), got {n}",
+                "num_batches_tracked：应为已处理的批数（0 或更多），得到 {n}",
+            ).format(n=num_batches_tracked)  # fmt: skip
         )
-    rv = per_feature("running_var", 1.0)
-    if any(v < 0 for v in rv):
-        raise DlcalcError("running_var: a variance cannot be negative")
-    return BatchNormSpec(
-        x,
-        shape,
-        per_feature("gamma", 1.0),
-        per_feature("beta", 0.0),
-        eps,
-        momentum,
-        per_feature("running_mean", 0.0),
-        rv,
-        mode,
-        num_batches_tracked,
-    )
+    return eps, momentum, num_batches_tracked
 
 
 def _values(spec: BatchNormSpec, ch: int) -> list[float]:
@@ -168,105 +194,18 @@ def _n(v: float) -> m.Math:
     return m.num(v, DIGITS)
 
 
+MU, SIGMA2, S2, X, EPS = m.sym("μ"), m.sym("σ²", r"\sigma^2"), m.sym("s²", "s^2"), m.sym("x"), m.sym("ε")
+MOMENTUM, RUNNING_MEAN, RUNNING_VAR = m.text("momentum"), m.text("running_mean"), m.text("running_var")
+PER_BATCH = m.frac(1, m.sym("m"))  # (1/m) Σ …
+
+
 def solve(spec: BatchNormSpec) -> Result:
     c = spec.shape[1]
     steps: list[Step] = []
-    means, variances, unbiased, new_rm, new_rv = [], [], [], [], []
-    unit = T("feature", "特征") if len(spec.shape) == 2 else T("channel", "通道")
-    tracked = spec.num_batches_tracked + 1  # torch counts this batch before averaging
-    mom = _n(spec.momentum) if spec.momentum is not None else m.frac(1, tracked)
-    cumulative = (
-        T(
-            "momentum=None: the cumulative average, this batch weighted 1/k with k = num_batches_tracked = {k}",
-            "momentum=None：累积平均，本批权重为 1/k，k = num_batches_tracked = {k}",
-        ).format(k=tracked)
-        if spec.momentum is None
-        else None
-    )
+    stats: list[tuple[float, float, float, float | None, float | None]] = []  # μ, σ², s², new running μ, σ²
     for ch in range(c):
-        vals = _values(spec, ch)
-        n = len(vals)
-        mu = math.fsum(vals) / n
-        squares = [(v - mu) ** 2 for v in vals]
-        var = math.fsum(squares) / n
-        means.append(mu)
-        variances.append(var)
-        unbiased.append(var * n / (n - 1) if n > 1 else float("nan"))
-        label = lambda en, zh, ch=ch: T(f"{unit.en} {ch + 1}: {en}", f"{unit.zh} {ch + 1}：{zh}")  # noqa: E731
-        k = ch + 1
-        if spec.mode == "train":
-            steps.append(
-                Step(
-                    label("batch mean", "批均值"),
-                    m.Math(f"μ{k}", rf"\mu_{{{k}}}"),
-                    [
-                        m.Math("(1/m) Σ x", r"\frac{1}{m}\sum x"),
-                        m.frac(m.total([_n(v) for v in vals]), n),
-                        _n(mu),
-                    ],
-                    T("over m = {n} values", "共 m = {n} 个值").format(n=n),
-                )
-            )
-            steps.append(
-                Step(
-                    label("batch variance (biased, used to normalize)", "批方差（有偏，用于归一化）"),
-                    m.Math(f"σ²{k}", rf"\sigma^2_{{{k}}}"),
-                    [
-                        m.Math("(1/m) Σ (x - μ)²", r"\frac{1}{m}\sum (x - \mu)^2"),
-                        m.frac(m.total([(_n(v) - _n(mu)) ** 2 for v in vals]), n),
-                        m.frac(m.total([_n(q) for q in squares]), n),
-                        _n(var),
-                    ],
-                )
-            )
-            rm = (1 - spec.factor) * spec.running_mean[ch] + spec.factor * mu
-            rv = (1 - spec.factor) * spec.running_var[ch] + spec.factor * unbiased[-1]
-            new_rm.append(rm)
-            new_rv.append(rv)
-            steps.append(
-                Step(
-                    label("running mean", "滑动均值"),
-                    m.Math(f"running_mean{k}", rf"\text{{running\_mean}}_{{{k}}}"),
-                    [
-                        m.Math(
-                            "(1 - momentum)·running_mean + momentum·μ",
-                            r"(1 - \text{momentum}) \cdot \text{running\_mean} + \text{momentum} \cdot \mu",
-                        ),
-                        (1 - mom) * _n(spec.running_mean[ch]) + mom * _n(mu),
-                        _n(rm),
-                    ],
-                    cumulative,
-                )
-            )
-            steps.append(
-                Step(
-                    label("unbiased variance (for the running statistics)", "无偏方差（用于滑动统计量）"),
-                    m.Math(f"s²{k}", rf"s^2_{{{k}}}"),
-                    [
-                        m.Math("Σ (x - μ)²/(m - 1)", r"\frac{\sum (x - \mu)^2}{m - 1}"),
-                        m.frac(_n(math.fsum(squares)), m.num(n) - 1),
-                        _n(unbiased[-1]),
-                    ],
-                )
-            )
-            steps.append(
-                Step(
-                    label("running variance", "滑动方差"),
-                    m.Math(f"running_var{k}", rf"\text{{running\_var}}_{{{k}}}"),
-                    [
-                        m.Math(
-                            "(1 - momentum)·running_var + momentum·s²",
-                            r"(1 - \text{momentum}) \cdot \text{running\_var} + \text{momentum} \cdot s^2",
-                        ),
-                        (1 - mom) * _n(spec.running_var[ch]) + mom * _n(unbiased[-1]),
-                        _n(rv),
-                    ],
-                    T(
-                        "the running variance takes the unbiased variance (÷ (m - 1)), as torch does",
-                        "滑动方差使用无偏方差（除以 m - 1），与 torch 一致",
-                    ),
-                )
-            )
+        stats.append(_batch_statistics(spec, ch, steps))
+    means, variances, unbiased = [s[0] for s in stats], [s[1] for s in stats], [s[2] for s in stats]
     use_mean = means if spec.mode == "train" else list(spec.running_mean)
     use_var = variances if spec.mode == "train" else list(spec.running_var)
 
@@ -275,26 +214,15 @@ def solve(spec: BatchNormSpec) -> Result:
 
     out = _apply(spec, normalize)
     for ch in range(c):
-        vals = _values(spec, ch)
-        g, b, mu_m, var_m = _n(spec.gamma[ch]), _n(spec.beta[ch]), _n(use_mean[ch]), _n(use_var[ch])
-        root = m.Math(f"√({var_m.text} + {_n(spec.eps).text})", rf"\sqrt{{{var_m.latex} + {_n(spec.eps).latex}}}")
-        steps.append(
-            Step(
-                T(f"{unit.en} {ch + 1}: normalize, scale and shift", f"{unit.zh} {ch + 1}：归一化、缩放与平移"),
-                m.sym("y"),
-                [
-                    m.Math("γ·(x - μ)/√(σ² + ε) + β", r"\gamma \frac{x - \mu}{\sqrt{\sigma^2 + \varepsilon}} + \beta"),
-                    m.vec(m.elide([m.frac(g * (_n(v) - mu_m), root) + b for v in vals])),
-                    m.vec(m.elide([_n(normalize(ch, v)) for v in vals])),
-                ],
-                T("eval mode: the running statistics, not the batch's", "eval 模式：使用滑动统计量而非本批统计量")
-                if spec.mode == "eval"
-                else None,
-            )
-        )
+        steps.append(_normalize_step(spec, ch, use_mean[ch], use_var[ch], normalize))
     answer: dict[str, Any] = {"output": out, "mode": spec.mode, "mean": means, "var": variances}
     if spec.mode == "train":
-        answer.update(running_mean=new_rm, running_var=new_rv, var_unbiased=unbiased, num_batches_tracked=tracked)
+        answer.update(
+            running_mean=[s[3] for s in stats],
+            running_var=[s[4] for s in stats],
+            var_unbiased=unbiased,
+            num_batches_tracked=spec.num_batches_tracked + 1,
+        )
     layer = "BatchNorm2d" if len(spec.shape) == 4 else "BatchNorm1d"
     momentum = "None" if spec.momentum is None else f"{spec.momentum:g}"
     summary: list[tuple[Text, Text | str]] = [
@@ -305,3 +233,123 @@ def solve(spec: BatchNormSpec) -> Result:
     if len(spec.shape) == 2:
         summary.append((T("Output", "输出"), "; ".join(m.vec(r, DIGITS).text for r in out)))
     return Result("batchnorm", T(layer, layer), answer, summary, steps, spec=spec)
+
+
+def _label(spec: BatchNormSpec, ch: int, en: str, zh: str) -> Text:
+    unit = T("feature", "特征") if len(spec.shape) == 2 else T("channel", "通道")
+    return T(f"{unit.en} {ch + 1}: {en}", f"{unit.zh} {ch + 1}：{zh}")
+
+
+def _batch_statistics(
+    spec: BatchNormSpec, ch: int, steps: list[Step]
+) -> tuple[float, float, float, float | None, float | None]:
+    """One feature's μ and σ² over the batch, and (training) the unbiased s² and the running statistics."""
+    vals = _values(spec, ch)
+    n = len(vals)
+    mu = math.fsum(vals) / n
+    squares = [(v - mu) ** 2 for v in vals]
+    var = math.fsum(squares) / n
+    unbiased = var * n / (n - 1) if n > 1 else float("nan")
+    if spec.mode != "train":
+        return mu, var, unbiased, None, None
+    k = ch + 1
+    steps.append(
+        Step(
+            _label(spec, ch, "batch mean", "批均值"),
+            m.numbered(MU, k),
+            [m.summation(X, PER_BATCH), m.frac(m.total([_n(v) for v in vals]), n), _n(mu)],
+            T("over m = {n} values", "共 m = {n} 个值").format(n=n),
+        )
+    )
+    steps.append(
+        Step(
+            _label(spec, ch, "batch variance (biased, used to normalize)", "批方差（有偏，用于归一化）"),
+            m.numbered(SIGMA2, k),
+            [
+                m.summation(m.squared(X - MU), PER_BATCH),
+                m.frac(m.total([(_n(v) - _n(mu)) ** 2 for v in vals]), n),
+                m.frac(m.total([_n(q) for q in squares]), n),
+                _n(var),
+            ],
+        )
+    )
+    rm, rv = _running_steps(spec, ch, steps, mu, unbiased, math.fsum(squares), n)
+    return mu, var, unbiased, rm, rv
+
+
+def _running_steps(
+    spec: BatchNormSpec, ch: int, steps: list[Step], mu: float, unbiased: float, sum_sq: float, n: int
+) -> tuple[float, float]:
+    """The running mean, the unbiased variance and the running variance, updated with momentum."""
+    k = ch + 1
+    tracked = spec.num_batches_tracked + 1  # torch counts this batch before averaging
+    mom = _n(spec.momentum) if spec.momentum is not None else m.frac(1, tracked)
+    cumulative = (
+        T(
+            "momentum=None: the cumulative average, this batch weighted 1/k with k = num_batches_tracked = {k}",
+            "momentum=None：累积平均，本批权重为 1/k，k = num_batches_tracked = {k}",
+        ).format(k=tracked)
+        if spec.momentum is None
+        else None
+    )
+    rm = (1 - spec.factor) * spec.running_mean[ch] + spec.factor * mu
+    rv = (1 - spec.factor) * spec.running_var[ch] + spec.factor * unbiased
+    steps.append(
+        Step(
+            _label(spec, ch, "running mean", "滑动均值"),
+            m.numbered(RUNNING_MEAN, k),
+            [
+                (1 - MOMENTUM) * RUNNING_MEAN + MOMENTUM * MU,
+                (1 - mom) * _n(spec.running_mean[ch]) + mom * _n(mu),
+                _n(rm),
+            ],
+            cumulative,
+        )
+    )
+    steps.append(
+        Step(
+            _label(spec, ch, "unbiased variance (for the running statistics)", "无偏方差（用于滑动统计量）"),
+            m.numbered(S2, k),
+            [
+                m.frac(m.summation(m.squared(X - MU)), m.sym("m") - 1),
+                m.frac(_n(sum_sq), m.num(n) - 1),
+                _n(unbiased),
+            ],
+        )
+    )
+    steps.append(
+        Step(
+            _label(spec, ch, "running variance", "滑动方差"),
+            m.numbered(RUNNING_VAR, k),
+            [
+                (1 - MOMENTUM) * RUNNING_VAR + MOMENTUM * S2,
+                (1 - mom) * _n(spec.running_var[ch]) + mom * _n(unbiased),
+                _n(rv),
+            ],
+            T(
+                "the running variance takes the unbiased variance (÷ (m - 1)), as torch does",
+                "滑动方差使用无偏方差（除以 m - 1），与 torch 一致",
+            ),
+        )
+    )
+    return rm, rv
+
+
+def _normalize_step(spec: BatchNormSpec, ch: int, mean: float, var: float, normalize: Any) -> Step:
+    """y = γ·(x - μ)/√(σ² + ε) + β for each value of one feature."""
+    vals = _values(spec, ch)
+    g, b, mu_m = _n(spec.gamma[ch]), _n(spec.beta[ch]), _n(mean)
+    root = m.root(_n(var) + _n(spec.eps))
+    unit = T("feature", "特征") if len(spec.shape) == 2 else T("channel", "通道")
+    return Step(
+        T(f"{unit.en} {ch + 1}: normalize, scale and shift", f"{unit.zh} {ch + 1}：归一化、缩放与平移"),
+        m.sym("y"),
+        [
+            m.sym("γ") * (X - MU) / m.root(SIGMA2 + EPS) + m.sym("β"),
+            m.vec(m.elide([m.frac(g * (_n(v) - mu_m), root) + b for v in vals])),
+            m.vec(m.elide([_n(normalize(ch, v)) for v in vals])),
+        ],
+        T("eval mode: the running statistics, not the batch's", "eval 模式：使用滑动统计量而非本批统计量")
+        if spec.mode == "eval"
+        else None,
+    )

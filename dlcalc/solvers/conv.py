@@ -86,26 +86,86 @@ def parse_padding(value: Any) -> tuple[int, int] | str:
 
 SOLVER = Solver(
     name="conv",
-    help=T("Output shape and parameter count of one convolution layer, worked step by step.", "逐步算出一个卷积层的输出形状与参数量。"),
+    help=T(
+        "Output shape and parameter count of one convolution layer, worked step by step.",
+        "逐步算出一个卷积层的输出形状与参数量。",
+    ),
     example="dlcalc conv 3x227x227 -k 11 -s 4 -o 96",
-    notes=(T("Inverse question: dlcalc conv 64x56x56 -k 3 --target 56 --solve padding", "反求：dlcalc conv 64x56x56 -k 3 --target 56 --solve padding"),),
+    notes=(
+        T(
+            "Inverse question: dlcalc conv 64x56x56 -k 3 --target 56 --solve padding",
+            "反求：dlcalc conv 64x56x56 -k 3 --target 56 --solve padding",
+        ),
+    ),
     inputs=(
-        Input("input", help=T("Input size: H, HxW, CxHxW or HxWxC (x, × or * between sizes).", "输入尺寸：H、HxW、CxHxW 或 HxWxC（尺寸之间用 x、× 或 *）。"),
-              positional=True, required=True, metavar="INPUT"),
-        Input("kernel", help=T("Kernel size: N or NxM (height x width).", "卷积核尺寸：N 或 NxM（高 x 宽）。"), short="-k", metavar="N|HxW"),
+        Input(
+            "input",
+            help=T(
+                "Input size: H, HxW, CxHxW or HxWxC (x, × or * between sizes).",
+                "输入尺寸：H、HxW、CxHxW 或 HxWxC（尺寸之间用 x、× 或 *）。",
+            ),
+            positional=True,
+            required=True,
+            metavar="INPUT",
+        ),
+        Input(
+            "kernel",
+            help=T("Kernel size: N or NxM (height x width).", "卷积核尺寸：N 或 NxM（高 x 宽）。"),
+            short="-k",
+            metavar="N|HxW",
+        ),
         Input("stride", help=T("Stride: N or NxM.", "步幅：N 或 NxM。"), short="-s", metavar="N|HxW", default=(1, 1)),
-        Input("padding", help=T("Zero padding on each side: N or NxM, 'same' or 'valid'.", "每侧补零：N 或 NxM，或 'same'、'valid'。"),
-              short="-p", metavar="N|HxW", default=(0, 0)),
-        Input("dilation", help=T("Dilation: N or NxM.", "膨胀率：N 或 NxM。"), short="-d", metavar="N|HxW", default=(1, 1)),
-        Input("out_channels", help=T("Number of kernels F (output channels).", "卷积核个数 F（输出通道数）。"), short="-o", metavar="N"),
-        Input("groups", help=T("Grouped convolution: groups dividing C and F.", "分组卷积：组数须整除 C 与 F。"), short="-g", metavar="N", default=1),
-        Input("bias", help=T("The layer has no bias terms.", "该层没有偏置项。"), flag="--no-bias", switch=True, on=False),
-        Input("transposed", help=T("A transposed convolution (ConvTranspose2d).", "转置卷积（ConvTranspose2d）。"), switch=True),
-        Input("output_padding", help=T("Extra rows/columns on one side (transposed only): N or NxM.", "在一侧额外增加的行/列（仅转置卷积）：N 或 NxM。"),
-              metavar="N|HxW", default=(0, 0)),
-        Input("layout", help=T("Order of a 3-size input: chw (torch), hwc (channels last, 227x227x3), or auto: hwc when the last size is 1, 3 or 4 and far smaller than the other two.",
-                               "三维输入的顺序：chw（torch）、hwc（通道在后，如 227x227x3），或 auto：末维为 1、3 或 4 且远小于另两维时按 hwc。"),
-              choices=("auto", "chw", "hwc"), default="auto"),
+        Input(
+            "padding",
+            help=T(
+                "Zero padding on each side: N or NxM, 'same' or 'valid'.", "每侧补零：N 或 NxM，或 'same'、'valid'。"
+            ),
+            short="-p",
+            metavar="N|HxW",
+            default=(0, 0),
+        ),
+        Input(
+            "dilation", help=T("Dilation: N or NxM.", "膨胀率：N 或 NxM。"), short="-d", metavar="N|HxW", default=(1, 1)
+        ),
+        Input(
+            "out_channels",
+            help=T("Number of kernels F (output channels).", "卷积核个数 F（输出通道数）。"),
+            short="-o",
+            metavar="N",
+        ),
+        Input(
+            "groups",
+            help=T("Grouped convolution: groups dividing C and F.", "分组卷积：组数须整除 C 与 F。"),
+            short="-g",
+            metavar="N",
+            default=1,
+        ),
+        Input(
+            "bias", help=T("The layer has no bias terms.", "该层没有偏置项。"), flag="--no-bias", switch=True, on=False
+        ),
+        Input(
+            "transposed",
+            help=T("A transposed convolution (ConvTranspose2d).", "转置卷积（ConvTranspose2d）。"),
+            switch=True,
+        ),
+        Input(
+            "output_padding",
+            help=T(
+                "Extra rows/columns on one side (transposed only): N or NxM.",
+                "在一侧额外增加的行/列（仅转置卷积）：N 或 NxM。",
+            ),
+            metavar="N|HxW",
+            default=(0, 0),
+        ),
+        Input(
+            "layout",
+            help=T(
+                "Order of a 3-size input: chw (torch), hwc (channels last, 227x227x3), or auto: hwc when the last size is 1, 3 or 4 and far smaller than the other two.",
+                "三维输入的顺序：chw（torch）、hwc（通道在后，如 227x227x3），或 auto：末维为 1、3 或 4 且远小于另两维时按 hwc。",
+            ),
+            choices=("auto", "chw", "hwc"),
+            default="auto",
+        ),
     ),
     picture=True,
     read_all=lambda inputs: parse_spec(inputs),
@@ -241,78 +301,15 @@ def transposed_sizes(spec: ConvSpec) -> list[int]:
 
 def solve(spec: ConvSpec) -> Result:
     """Output shape and parameter count of one Conv2d/ConvTranspose2d, derived step by step."""
-    steps: list[Step] = []
-    if spec.padding == "same":
-        steps += _same_padding_steps(spec)
-    dims = _dims(spec)
-    sizes: dict[str, int] = {}
-    for label, i in dims:
-        if spec.transposed:
-            out, step = _transposed_step(label, spec, i)
-            steps.append(step)
-        else:
-            out, dim_steps = window_steps(label, windows(spec)[i])
-            steps += dim_steps
-        for d in label:
-            sizes[d] = out
-    spatial = [sizes["H"], sizes["W"]]
-
+    steps, spatial = _shape_steps(spec)
     notes = []
     note = layout_note(InputShape(spec.in_channels, spec.size, spec.layout, spec.layout_guessed))
     if note is not None:
         notes.append(note)
-    params = weights = biases = None
-    assumed = None
-    if spec.out_channels is not None:
-        in_ch = spec.in_channels
-        if in_ch is None:
-            in_ch = assumed = 1
-            notes.append(
-                T(
-                    "the input has no channel count, so the parameter count assumes C = 1 input channel "
-                    "(write CxHxW to set it)",
-                    "输入未给出通道数，参数量按 C = 1 个输入通道计算（用 CxHxW 指定）",
-                )
-            )
-        weights = spec.out_channels * (in_ch // spec.groups) * spec.kernel[0] * spec.kernel[1]
-        biases = spec.out_channels if spec.bias else 0
-        params = weights + biases
-        steps.append(_params_step(spec, in_ch, params, assumed is not None))
-        steps.append(
-            Step(
-                T("Output channels", "输出通道数"),
-                m.sym("C_out"),
-                [m.sym("F"), m.num(spec.out_channels)],
-                T("one feature map per kernel", "每个卷积核产生一张特征图"),
-            )
-        )
-    else:
-        notes.append(
-            T(
-                "pass -o/--out-channels (the number of kernels) for the output channels and the parameter count",
-                "用 -o/--out-channels（卷积核个数）给出输出通道数与参数量",
-            )
-        )
+    count = _count_steps(spec, steps, notes)
+    params, weights, biases, assumed = count if count is not None else (None, None, None, None)
     out_shape = ([spec.out_channels] if spec.out_channels is not None else []) + spatial
     in_shape = ([spec.in_channels] if spec.in_channels is not None else []) + list(spec.size)
-    written = InputShape(spec.in_channels, spec.size, spec.layout)
-    shown = written.as_written(spec.in_channels, spec.size) + " → " + written.as_written(spec.out_channels, spatial)
-    if spec.layout == "hwc":
-        shown += " (H×W×C)"
-    summary: list[tuple[Text, Text | str]] = [
-        (T("Layer", "层"), _layer_text(spec)),
-        (T("Output shape", "输出形状"), shown),
-    ]
-    if params is not None:
-        summary.append(
-            (
-                T("Parameters", "参数量"),
-                T("{p:,} = {w:,} weights + {b:,} biases", "{p:,} = {w:,} 个权重 + {b:,} 个偏置").format(
-                    p=params, w=weights, b=biases
-                )
-                + (T(", assuming C = 1", "，按 C = 1 计") if assumed else T("", "")),
-            )
-        )
     return Result(
         kind="conv",
         title=T(spec.torch_name, spec.torch_name),
@@ -326,11 +323,91 @@ def solve(spec: ConvSpec) -> Result:
             "assumed_in_channels": assumed,
             "layout": spec.layout,
         },
-        summary=summary,
+        summary=_summary(spec, spatial, count),
         steps=steps,
         notes=notes,
         spec=spec,
     )
+
+
+def _shape_steps(spec: ConvSpec) -> tuple[list[Step], list[int]]:
+    """'same' padding if asked, then the output size along H and W (once when alike)."""
+    steps: list[Step] = []
+    if spec.padding == "same":
+        steps += _same_padding_steps(spec)
+    sizes: dict[str, int] = {}
+    for label, i in _dims(spec):
+        if spec.transposed:
+            out, step = _transposed_step(label, spec, i)
+            steps.append(step)
+        else:
+            out, dim_steps = window_steps(label, windows(spec)[i])
+            steps += dim_steps
+        for d in label:
+            sizes[d] = out
+    return steps, [sizes["H"], sizes["W"]]
+
+
+def _count_steps(spec: ConvSpec, steps: list[Step], notes: list) -> tuple[int, int, int, int | None] | None:
+    """The parameter count and the output channels (params, weights, biases, the C assumed); None
+    without -o, with a note saying how to get them."""
+    if spec.out_channels is None:
+        notes.append(
+            T(
+                "pass -o/--out-channels (the number of kernels) for the output channels and the parameter count",
+                "用 -o/--out-channels（卷积核个数）给出输出通道数与参数量",
+            )
+        )
+        return None
+    in_ch, assumed = spec.in_channels, None
+    if in_ch is None:
+        in_ch = assumed = 1
+        notes.append(
+            T(
+                "the input has no channel count, so the parameter count assumes C = 1 input channel "
+                "(write CxHxW to set it)",
+                "输入未给出通道数，参数量按 C = 1 个输入通道计算（用 CxHxW 指定）",
+            )
+        )
+    weights = spec.out_channels * (in_ch // spec.groups) * spec.kernel[0] * spec.kernel[1]
+    biases = spec.out_channels if spec.bias else 0
+    params = weights + biases
+    steps.append(_params_step(spec, in_ch, params, assumed is not None))
+    steps.append(
+        Step(
+            T("Output channels", "输出通道数"),
+            m.sym("C_out"),
+            [m.sym("F"), m.num(spec.out_channels)],
+            T("one feature map per kernel", "每个卷积核产生一张特征图"),
+        )
+    )
+    return params, weights, biases, assumed
+
+
+def _summary(
+    spec: ConvSpec, spatial: list[int], count: tuple[int, int, int, int | None] | None
+) -> list[tuple[Text, Text | str]]:
+    """The layer, the shape as written (C×H×W or H×W×C) and the parameter count."""
+    written = InputShape(spec.in_channels, spec.size, spec.layout)
+    shown = written.as_written(spec.in_channels, spec.size) + " → " + written.as_written(spec.out_channels, spatial)
+    if spec.layout == "hwc":
+        shown += " (H×W×C)"
+    summary: list[tuple[Text, Text | str]] = [
+        (T("Layer", "层"), _layer_text(spec)),
+        (T("Output shape", "输出形状"), shown),
+    ]
+    if count is not None:
+        params, weights, biases, assumed = count
+        summary.append(
+            (
+                T("Parameters", "参数量"),
+                T("{p:,} = {w:,} weights + {b:,} biases", "{p:,} = {w:,} 个权重 + {b:,} 个偏置").format(
+                    p=params, w=weights, b=biases
+                )
+                + (T(", assuming C = 1", "，按 C = 1 计") if assumed else T("", "")),
+            )
+        )
+    return summary
 
 
 def _dims(spec: ConvSpec) -> list[tuple[str, int]]:

@@ -57,7 +57,7 @@ def _spec(values: dict[str, Any]) -> DwSepSpec:
             )
     if spec.out_channels <= 0:
         raise DlcalcError(
-            T("out_channels: must be positive, got {v}", "out_channels：必须为正，得到 {v}").format(v=spec.out_channels)
+            T("{o}: must be positive, got {v}", "{o}：必须为正，得到 {v}").format(o=OUT_CHANNELS, v=spec.out_channels)
         )
     if min(spec.padding) < 0:
         raise DlcalcError(T("padding: must not be negative", "padding：不能为负"))
@@ -70,6 +70,13 @@ def _spec(values: dict[str, Any]) -> DwSepSpec:
                 ).format(s=wd.span, d=dim, p=wd.padded)
             )
     return spec
+
+
+OUT_CHANNELS = "--out-channels"  # errors name the option as typed (its long name), as conv's hint does
+
+
+def _out_channels(value: Any, what: str) -> int:
+    return parse_int(value, OUT_CHANNELS)
 
 
 def _chw(value: Any, what: str) -> tuple[int, ...]:
@@ -108,7 +115,7 @@ SOLVER = Solver(
         ),
         Input(
             "out_channels",
-            parse_int,
+            _out_channels,
             help=T(
                 "Output channels C_out of the pointwise (and the standard) conv.",
                 "逐点卷积（及标准卷积）的输出通道数 C_out。",
@@ -154,10 +161,86 @@ def windows(spec: DwSepSpec) -> list[Window]:
     return [Window(spec.size[i], spec.kernel[i], spec.stride[i], spec.padding[i], spec.padding[i]) for i in range(2)]
 
 
+@dataclass(frozen=True)
+class Counts:
+    """Weights, biases and multiply-adds of the depthwise, pointwise and standard convolutions."""
+
+    dw_w: int
+    pw_w: int
+    std_w: int
+    dw_b: int
+    pw_b: int
+    std_b: int
+    hw: int  # output positions H'·W'
+
+    @property
+    def dw_m(self) -> int:
+        return self.dw_w * self.hw
+
+    @property
+    def pw_m(self) -> int:
+        return self.pw_w * self.hw
+
+    @property
+    def std_m(self) -> int:
+        return self.std_w * self.hw
+
+    @property
+    def separable(self) -> int:
+        return self.dw_w + self.pw_w + self.dw_b + self.pw_b
+
+    @property
+    def standard(self) -> int:
+        return self.std_w + self.std_b
+
+
+@dataclass(frozen=True)
+class Symbols:
+    """The names in the formulas, and the numbers put in for K² and H'W'."""
+
+    C: m.Math
+    F: m.Math
+    K: m.Math
+    HW: m.Math
+    k_num: m.Math
+    hw_num: m.Math
+
+
 def solve(spec: DwSepSpec) -> Result:
     C, F = spec.channels, spec.out_channels
-    kh, kw = spec.kernel
-    K2 = kh * kw
+    K2 = spec.kernel[0] * spec.kernel[1]
+    steps, (ho, wo) = _shape_steps(spec)
+    hw = ho * wo
+    n = Counts(C * K2, C * F, C * F * K2, *((C, F, F) if spec.bias else (0, 0, 0)), hw)
+    s = _symbols(spec, ho, wo)
+    steps += _weight_steps(spec, n, s) + _mac_steps(spec, n, s)
+    ratio = Fraction(n.dw_w + n.pw_w, n.std_w)
+    steps.append(_ratio_step(spec, n, s, ratio))
+    layers = (
+        f"Conv2d({C}, {C}, kernel_size={pair_arg(spec.kernel)}, stride={pair_arg(spec.stride)}, "
+        f"padding={pair_arg(spec.padding)}, groups={C}" + ("" if spec.bias else ", bias=False") + ")"
+        f" → Conv2d({C}, {F}, kernel_size=1" + ("" if spec.bias else ", bias=False") + ")"
+    )
+    return Result(
+        kind="dwsep",
+        title=T("Depthwise-separable convolution", "深度可分离卷积"),
+        answer=_answer(spec, n, ho, wo, ratio),
+        summary=[
+            (T("Layers", "层"), layers),
+            (T("Output shape", "输出形状"), f"{C}×{spec.size[0]}×{spec.size[1]} → {F}×{ho}×{wo}"),
+            (T("Parameters", "参数量"), f"{n.separable} vs {n.standard}"),
+            (T("Multiply-adds", "乘加次数"), f"{n.dw_m + n.pw_m} vs {n.std_m}"),
+            (T("Ratio", "比例"), f"1/{F} + 1/{K2} = {ratio}"),
+        ],
+        steps=steps,
+        tables=[_table(n)],
+        notes=_notes(spec, n),
+        spec=spec,
+    )
+
+
+def _shape_steps(spec: DwSepSpec) -> tuple[list[Step], tuple[int, int]]:
+    """The depthwise output size along H and W (once when both are alike), and the shape it gives."""
     ws = windows(spec)
     steps: list[Step] = []
     sizes: list[int] = []
@@ -166,20 +249,6 @@ def solve(spec: DwSepSpec) -> Result:
         steps += dim_steps
         sizes += [out] * len(label)
     ho, wo = sizes
-    hw = ho * wo
-    square = kh == kw
-    Cs, Fs = m.sym("C"), m.sub("C", "out")
-    Ks = m.sym("K") ** 2 if square else m.sub("K", "h") * m.sub("K", "w")
-    HWs = m.Math("H'W'", r"H'W'")
-    k_num = m.num(kh) ** 2 if square else m.num(kh) * m.num(kw)
-    dw_w, pw_w, std_w = C * K2, C * F, C * F * K2
-    dw_b, pw_b, std_b = (C, F, F) if spec.bias else (0, 0, 0)
-    dw_m, pw_m, std_m = dw_w * hw, pw_w * hw, std_w * hw
-    hw_num = m.num(ho) * m.num(wo)
-
-    def step(label: Any, lhs: m.Math, formula: m.Math, numbers: m.Math, value: int, note: Any = None) -> None:
-        steps.append(Step(label, lhs, m.dedupe([formula, numbers, m.num(value)]), note))
-
     steps.append(
         Step(
             T("Depthwise output shape", "逐通道卷积输出形状"),
@@ -188,14 +257,39 @@ def solve(spec: DwSepSpec) -> Result:
             T(
                 "one K_h×K_w filter per channel (groups = C): {c} channels in, {c} out, {h}×{w}",
                 "每个通道一个 K_h×K_w 滤波器（groups = C）：输入 {c} 通道，输出 {c} 通道，{h}×{w}",
-            ).format(c=C, h=ho, w=wo),
+            ).format(c=spec.channels, h=ho, w=wo),
         )
     )
-    step(T("Depthwise weights", "逐通道卷积权重"), m.sub("W", "dw"), Cs * Ks, m.num(C) * k_num, dw_w)
-    step(T("Pointwise weights (1×1)", "逐点卷积权重（1×1）"), m.sub("W", "pw"), Cs * Fs, m.num(C) * m.num(F), pw_w)
-    step(
-        T("Standard conv weights", "标准卷积权重"), m.sub("W", "std"), Cs * Fs * Ks, m.num(C) * m.num(F) * k_num, std_w
+    return steps, (ho, wo)
+
+
+def _symbols(spec: DwSepSpec, ho: int, wo: int) -> Symbols:
+    kh, kw = spec.kernel
+    square = kh == kw
+    return Symbols(
+        C=m.sym("C"),
+        F=m.sub("C", "out"),
+        K=m.sym("K") ** 2 if square else m.sub("K", "h") * m.sub("K", "w"),
+        HW=m.sym("H'W'"),
+        k_num=m.num(kh) ** 2 if square else m.num(kh) * m.num(kw),
+        hw_num=m.num(ho) * m.num(wo),
     )
+
+
+def _count(label: Any, lhs: m.Math, formula: m.Math, numbers: m.Math, value: int) -> Step:
+    return Step(label, lhs, m.dedupe([formula, numbers, m.num(value)]))
+
+
+def _weight_steps(spec: DwSepSpec, n: Counts, s: Symbols) -> list[Step]:
+    """C·K², C·C_out and C·C_out·K² weights; the biases each part adds."""
+    C, F = m.num(spec.channels), m.num(spec.out_channels)
+    steps = [
+        _count(T("Depthwise weights", "逐通道卷积权重"), m.sub("W", "dw"), s.C * s.K, C * s.k_num, n.dw_w),
+        _count(T("Pointwise weights (1×1)", "逐点卷积权重（1×1）"), m.sub("W", "pw"), s.C * s.F, C * F, n.pw_w),
+        _count(
+            T("Standard conv weights", "标准卷积权重"), m.sub("W", "std"), s.C * s.F * s.K, C * F * s.k_num, n.std_w
+        ),
+    ]
     if spec.bias:
         steps.append(
             Step(
@@ -205,81 +299,76 @@ def solve(spec: DwSepSpec) -> Result:
                 T(
                     "depthwise C = {c} + pointwise C_out = {f} = {s}; standard C_out = {f}",
                     "逐通道 C = {c} + 逐点 C_out = {f} = {s}；标准卷积 C_out = {f}",
-                ).format(c=C, f=F, s=C + F),
+                ).format(c=spec.channels, f=spec.out_channels, s=spec.channels + spec.out_channels),
             )
         )
-    step(
-        T("Depthwise multiply-adds", "逐通道卷积乘加次数"),
-        m.sub("MAC", "dw"),
-        Cs * Ks * HWs,
-        m.num(C) * k_num * hw_num,
-        dw_m,
+    return steps
+
+
+def _mac_steps(spec: DwSepSpec, n: Counts, s: Symbols) -> list[Step]:
+    """Each weight used once per output position: the counts times H'W'."""
+    C, F = m.num(spec.channels), m.num(spec.out_channels)
+    return [
+        _count(T("Depthwise multiply-adds", "逐通道卷积乘加次数"), m.sub("MAC", "dw"), s.C * s.K * s.HW,
+               C * s.k_num * s.hw_num, n.dw_m),
+        _count(T("Pointwise multiply-adds", "逐点卷积乘加次数"), m.sub("MAC", "pw"), s.C * s.F * s.HW,
+               C * F * s.hw_num, n.pw_m),
+        _count(T("Standard conv multiply-adds", "标准卷积乘加次数"), m.sub("MAC", "std"), s.C * s.F * s.K * s.HW,
+               C * F * s.k_num * s.hw_num, n.std_m),
+    ]  # fmt: skip
+
+
+def _ratio_step(spec: DwSepSpec, n: Counts, s: Symbols, ratio: Fraction) -> Step:
+    """(C·K² + C·C_out)/(C·C_out·K²) = 1/C_out + 1/K²."""
+    return Step(
+        T("Saving ratio (weights; multiply-adds alike, H'W' cancels)", "节省比例（权重；乘加次数同理，H'W' 约去）"),
+        m.sym("r"),
+        [
+            m.frac(s.C * s.K + s.C * s.F, s.C * s.F * s.K),
+            m.frac(1, s.F) + m.frac(1, s.K),
+            m.frac(1, spec.out_channels) + m.frac(1, spec.kernel[0] * spec.kernel[1]),
+            m.frac(n.dw_w + n.pw_w, n.std_w),
+            m.num(ratio),
+        ],
+        T("divide numerator and denominator by C·C_out·K²", "分子分母同除以 C·C_out·K²"),
     )
-    step(
-        T("Pointwise multiply-adds", "逐点卷积乘加次数"),
-        m.sub("MAC", "pw"),
-        Cs * Fs * HWs,
-        m.num(C) * m.num(F) * hw_num,
-        pw_m,
-    )
-    step(
-        T("Standard conv multiply-adds", "标准卷积乘加次数"),
-        m.sub("MAC", "std"),
-        Cs * Fs * Ks * HWs,
-        m.num(C) * m.num(F) * k_num * hw_num,
-        std_m,
-    )
-    ratio = Fraction(dw_w + pw_w, std_w)
-    r_sym = m.frac(Cs * Ks + Cs * Fs, Cs * Fs * Ks)
-    steps.append(
-        Step(
-            T("Saving ratio (weights; multiply-adds alike, H'W' cancels)", "节省比例（权重；乘加次数同理，H'W' 约去）"),
-            m.Math("r", "r"),
-            [
-                r_sym,
-                m.frac(1, Fs) + m.frac(1, Ks),
-                m.frac(1, F) + m.frac(1, K2),
-                m.frac(dw_w + pw_w, std_w),
-                m.num(ratio),
-            ],
-            T("divide numerator and denominator by C·C_out·K²", "分子分母同除以 C·C_out·K²"),
-        )
-    )
-    sep_p, std_p = dw_w + pw_w + dw_b + pw_b, std_w + std_b
-    out_shape = [F, ho, wo]
-    answer = {
-        "input_shape": [C, *spec.size],
-        "depthwise_shape": [C, ho, wo],
-        "output_shape": out_shape,
-        "depthwise_params": dw_w + dw_b,
-        "pointwise_params": pw_w + pw_b,
-        "params": sep_p,
-        "standard_params": std_p,
-        "depthwise_weights": dw_w,
-        "pointwise_weights": pw_w,
-        "standard_weights": std_w,
-        "depthwise_macs": dw_m,
-        "pointwise_macs": pw_m,
-        "macs": dw_m + pw_m,
-        "standard_macs": std_m,
+
+
+def _answer(spec: DwSepSpec, n: Counts, ho: int, wo: int, ratio: Fraction) -> dict[str, Any]:
+    return {
+        "input_shape": [spec.channels, *spec.size],
+        "depthwise_shape": [spec.channels, ho, wo],
+        "output_shape": [spec.out_channels, ho, wo],
+        "depthwise_params": n.dw_w + n.dw_b,
+        "pointwise_params": n.pw_w + n.pw_b,
+        "params": n.separable,
+        "standard_params": n.standard,
+        "depthwise_weights": n.dw_w,
+        "pointwise_weights": n.pw_w,
+        "standard_weights": n.std_w,
+        "depthwise_macs": n.dw_m,
+        "pointwise_macs": n.pw_m,
+        "macs": n.dw_m + n.pw_m,
+        "standard_macs": n.std_m,
         "ratio": ratio,
-        "macs_ratio": Fraction(dw_m + pw_m, std_m),
+        "macs_ratio": Fraction(n.dw_m + n.pw_m, n.std_m),
         "bias": spec.bias,
     }
-    layers = (
-        f"Conv2d({C}, {C}, kernel_size={pair_arg(spec.kernel)}, stride={pair_arg(spec.stride)}, "
-        f"padding={pair_arg(spec.padding)}, groups={C}" + ("" if spec.bias else ", bias=False") + ")"
-        f" → Conv2d({C}, {F}, kernel_size=1" + ("" if spec.bias else ", bias=False") + ")"
-    )
-    table = Table(
+
+
+def _table(n: Counts) -> Table:
+    return Table(
         [T("part", "部分"), T("parameters", "参数量"), T("multiply-adds", "乘加次数")],
         [
-            [T("depthwise", "逐通道"), str(dw_w + dw_b), str(dw_m)],
-            [T("pointwise 1×1", "逐点 1×1"), str(pw_w + pw_b), str(pw_m)],
-            [T("separable total", "可分离合计"), str(sep_p), str(dw_m + pw_m)],
-            [T("standard conv", "标准卷积"), str(std_p), str(std_m)],
+            [T("depthwise", "逐通道"), str(n.dw_w + n.dw_b), str(n.dw_m)],
+            [T("pointwise 1×1", "逐点 1×1"), str(n.pw_w + n.pw_b), str(n.pw_m)],
+            [T("separable total", "可分离合计"), str(n.separable), str(n.dw_m + n.pw_m)],
+            [T("standard conv", "标准卷积"), str(n.standard), str(n.std_m)],
         ],
     )
+
+
+def _notes(spec: DwSepSpec, n: Counts) -> list:
     notes = [
         T(
             "multiply-adds count the weights only (a bias is an addition, not a multiply-add)",
@@ -291,24 +380,9 @@ def solve(spec: DwSepSpec) -> Result:
             T(
                 "the ratio is for the weights; with biases the parameters are {a} vs {b}",
                 "比例按权重计；含偏置时参数量为 {a} 对 {b}",
-            ).format(a=sep_p, b=std_p)
+            ).format(a=n.separable, b=n.standard)
         )
-    return Result(
-        kind="dwsep",
-        title=T("Depthwise-separable convolution", "深度可分离卷积"),
-        answer=answer,
-        summary=[
-            (T("Layers", "层"), layers),
-            (T("Output shape", "输出形状"), f"{C}×{spec.size[0]}×{spec.size[1]} → {F}×{ho}×{wo}"),
-            (T("Parameters", "参数量"), f"{sep_p} vs {std_p}"),
-            (T("Multiply-adds", "乘加次数"), f"{dw_m + pw_m} vs {std_m}"),
-            (T("Ratio", "比例"), f"1/{F} + 1/{K2} = {ratio}"),
-        ],
-        steps=steps,
-        tables=[table],
-        notes=notes,
-        spec=spec,
-    )
+    return notes
 
 
 def template(rng: Any, difficulty: int = 1) -> Any:

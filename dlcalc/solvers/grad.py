@@ -59,16 +59,36 @@ class GradSpec:
 
 SOLVER = Solver(
     name="grad",
-    help=T("Differentiate step by step, naming each rule; check a hand-derived derivative with --claim.",
-           "逐步求导并写出每条法则；用 --claim 检查手算的导数。"),
+    help=T(
+        "Differentiate step by step, naming each rule; check a hand-derived derivative with --claim.",
+        "逐步求导并写出每条法则；用 --claim 检查手算的导数。",
+    ),
     example='dlcalc grad "sigmoid(w*x + b)" --wrt w --at "w=0.5, x=1, b=0"',
     inputs=(
-        Input("expr", help=T('The function, e.g. "sigmoid(w*x + b)" (^ or ** for powers).', '函数，例如 "sigmoid(w*x + b)"（乘方用 ^ 或 **）。'),
-              positional=True, required=True, metavar="EXPR"),
+        Input(
+            "expr",
+            help=T(
+                'The function, e.g. "sigmoid(w*x + b)" (^ or ** for powers).',
+                '函数，例如 "sigmoid(w*x + b)"（乘方用 ^ 或 **）。',
+            ),
+            positional=True,
+            required=True,
+            metavar="EXPR",
+        ),
         Input("wrt", help=T("The variable to differentiate by.", "求导变量。"), metavar="NAME"),
-        Input("at", help=T('Where to evaluate, e.g. "x=1, w=0.5".', '求值点，例如 "x=1, w=0.5"。'), metavar="NAME=NUMBER,…"),
-        Input("claim", help=T("Your own derivative: dlcalc says whether it is right (exit 1 if not).", "你自己求的导数：dlcalc 判断是否正确（错误时退出码为 1）。"),
-              metavar="EXPR"),
+        Input(
+            "at",
+            help=T('Where to evaluate, e.g. "x=1, w=0.5".', '求值点，例如 "x=1, w=0.5"。'),
+            metavar="NAME=NUMBER,…",
+        ),
+        Input(
+            "claim",
+            help=T(
+                "Your own derivative: dlcalc says whether it is right (exit 1 if not).",
+                "你自己求的导数：dlcalc 判断是否正确（错误时退出码为 1）。",
+            ),
+            metavar="EXPR",
+        ),
     ),
     read_all=lambda inputs: parse_spec(inputs),
 )
@@ -148,6 +168,11 @@ class Lazy:
         return self._math
 
     @property
+    def math(self) -> m.Math:
+        """The formula itself, made now: for building a larger one from it (vec, +, …)."""
+        return self._get()
+
+    @property
     def text(self) -> str:
         return self._get().text
 
@@ -202,7 +227,7 @@ def _e(expr: Any) -> Lazy:
 
 def _d_math(expr: Any, x: Any) -> m.Math:
     inner = as_math(expr)
-    return m.Math(f"d/d{x}[{inner.text}]", rf"\frac{{d}}{{d{S.latex(x)}}}\left[{inner.latex}\right]")
+    return m.ddx(m.sym(str(x), S.latex(x)), inner)
 
 
 def _d(expr: Any, x: Any) -> Lazy:
@@ -304,125 +329,144 @@ class StepPrinter:
         self.steps.append(Step(label, _d(expr, self.x), [c if isinstance(c, Lazy) else _e(c) for c in chain]))  # type: ignore[arg-type, misc]  # Lazy is a duck-typed Math
 
     def diff(self, f: Any) -> Any:
+        """f' by the rule its top node calls for, each rule's step recorded (inner derivatives first)."""
         x = self.x
         if not f.has(x):
             return sympy.Integer(0)
         if f == x:
             return sympy.Integer(1)
         if f.is_Add:
-            parts = [self.diff(a) for a in f.args]
-            result = sympy.Add(*parts)
-            terms = f.args
-            self.add(
-                T("sum rule: differentiate term by term", "和法则：逐项求导"),
-                f,
-                Lazy(
-                    lambda: m.Math(
-                        " + ".join(_d_math(a, x).text for a in terms),
-                        " + ".join(_d_math(a, x).latex for a in terms),
-                        m.ADD,
-                    )
-                ),
-                result,
-            )
-            return result
+            return self._sum(f)
         if f.is_Mul:
-            const = sympy.Mul(*[a for a in f.args if not a.has(x)])
-            rest = sympy.Mul(*[a for a in f.args if a.has(x)])
-            if const != 1:
-                inner = self.diff(rest)
-                result = const * inner
-                self.add(
-                    T("constant multiple: (c·u)' = c·u'", "常数倍：(c·u)' = c·u'"),
-                    f,
-                    _times(const, _d(rest, x)),
-                    _times(const, inner),
-                    result,
-                )
-                return result
-            num, den = sympy.fraction(rest)
-            if den != 1 and den.has(x):
-                du, dv = self.diff(num), self.diff(den)
-                result = (du * den - num * dv) / den**2
-
-                def quotient() -> m.Math:
-                    top = as_math(du) * as_math(den) - as_math(num) * as_math(dv)
-                    return m.frac(top, as_math(den) ** 2)
-
-                self.add(
-                    T("quotient rule: (u/v)' = (u'v - uv')/v²", "商法则：(u/v)' = (u'v - uv')/v²"),
-                    f,
-                    Lazy(quotient),
-                    result,
-                )
-                return result
-            u, v = rest.args[0], sympy.Mul(*rest.args[1:])
-            du, dv = self.diff(u), self.diff(v)
-            result = du * v + u * dv
-            self.add(
-                T("product rule: (u·v)' = u'v + uv'", "积法则：(u·v)' = u'v + uv'"),
-                f,
-                Lazy(lambda: as_math(du) * as_math(v) + as_math(u) * as_math(dv)),
-                result,
-            )
-            return result
+            return self._product(f)
         if f.is_Pow:
-            base, exp = f.args
-            if not exp.has(x):
-                du = self.diff(base)
-                result = exp * base ** (exp - 1) * du
-                label = (
-                    T("power rule: (uⁿ)' = n·uⁿ⁻¹·u'", "幂法则：(uⁿ)' = n·uⁿ⁻¹·u'")
-                    if base != x
-                    else T("power rule: (xⁿ)' = n·xⁿ⁻¹", "幂法则：(xⁿ)' = n·xⁿ⁻¹")
-                )
-                power = Lazy(lambda: as_math(base) ** as_math(exp - 1) if exp != 2 else as_math(base))
-                chain = _times(exp, power, du) if base != x else _times(exp, power)
-                self.add(label, f, chain, result)
-                return result
-            if base == 0:  # 0^u is 0 wherever it is defined (u > 0): a constant there
-                result = sympy.Integer(0)
-                self.add(T("0^u = 0 for every u > 0: a constant", "当 u > 0 时 0^u = 0：为常数"), f, result)
-                return result
-            if not base.has(x):
-                du = self.diff(exp)
-                result = f * sympy.log(base) * du
-                self.add(
-                    T("exponential: (a^u)' = a^u·ln a·u'", "指数：(a^u)' = a^u·ln a·u'"),
-                    f,
-                    _times(f, sympy.log(base), du),
-                    result,
-                )
-                return result
-            du, dv = self.diff(base), self.diff(exp)
-            result = f * (dv * sympy.log(base) + exp * du / base)
+            return self._power(f)
+        if f.func in (sympy.Max, sympy.Min):
+            return self._extremum(f)
+        return self._function(f)
+
+    def _sum(self, f: Any) -> Any:
+        """Sum rule: term by term."""
+        x = self.x
+        parts = [self.diff(a) for a in f.args]
+        result = sympy.Add(*parts)
+        terms = f.args
+        self.add(
+            T("sum rule: differentiate term by term", "和法则：逐项求导"),
+            f,
+            Lazy(lambda: m.total([_d_math(a, x) for a in terms], limit=len(terms))),
+            result,
+        )
+        return result
+
+    def _product(self, f: Any) -> Any:
+        """A constant multiple, the quotient rule, or the product rule."""
+        x = self.x
+        const = sympy.Mul(*[a for a in f.args if not a.has(x)])
+        rest = sympy.Mul(*[a for a in f.args if a.has(x)])
+        if const != 1:
+            inner = self.diff(rest)
+            result = const * inner
             self.add(
-                T("general power: (u^v)' = u^v·(v' ln u + v·u'/u)", "一般幂：(u^v)' = u^v·(v' ln u + v·u'/u)"),
+                T("constant multiple: (c·u)' = c·u'", "常数倍：(c·u)' = c·u'"),
                 f,
-                _times(f, dv * sympy.log(base) + exp * du / base),
+                _times(const, _d(rest, x)),
+                _times(const, inner),
                 result,
             )
             return result
-        if f.func in (sympy.Max, sympy.Min):
-            # the argument that is largest (smallest) carries the derivative: H(a_i - max(others))·a_i'
-            result = sympy.Integer(0)
-            for i, a in enumerate(f.args):
-                others = f.func(*(f.args[:i] + f.args[i + 1 :]))
-                gap = a - others if f.func is sympy.Max else others - a
-                result += sympy.Heaviside(gap) * self.diff(a)
-            rule = (
-                T(
-                    "max(u, v)' = u' where u > v, v' where v > u (half each at a tie, as torch.maximum)",
-                    "max(u, v)' 在 u > v 处为 u'，v > u 处为 v'（相等时各取一半，与 torch.maximum 一致）",
-                )
-                if f.func is sympy.Max
-                else T(
-                    "min(u, v)' = u' where u < v, v' where v < u (half each at a tie, as torch.minimum)",
-                    "min(u, v)' 在 u < v 处为 u'，v < u 处为 v'（相等时各取一半，与 torch.minimum 一致）",
-                )
+        num, den = sympy.fraction(rest)
+        if den != 1 and den.has(x):
+            du, dv = self.diff(num), self.diff(den)
+            result = (du * den - num * dv) / den**2
+
+            def quotient() -> m.Math:
+                top = as_math(du) * as_math(den) - as_math(num) * as_math(dv)
+                return m.frac(top, as_math(den) ** 2)
+
+            self.add(
+                T("quotient rule: (u/v)' = (u'v - uv')/v²", "商法则：(u/v)' = (u'v - uv')/v²"),
+                f,
+                Lazy(quotient),
+                result,
             )
-            self.add(rule, f, result)
             return result
+        u, v = rest.args[0], sympy.Mul(*rest.args[1:])
+        du, dv = self.diff(u), self.diff(v)
+        result = du * v + u * dv
+        self.add(
+            T("product rule: (u·v)' = u'v + uv'", "积法则：(u·v)' = u'v + uv'"),
+            f,
+            Lazy(lambda: as_math(du) * as_math(v) + as_math(u) * as_math(dv)),
+            result,
+        )
+        return result
+
+    def _power(self, f: Any) -> Any:
+        """uⁿ (power rule), a^u (exponential), 0^u, or u^v in general."""
+        x = self.x
+        base, exp = f.args
+        if not exp.has(x):
+            du = self.diff(base)
+            result = exp * base ** (exp - 1) * du
+            label = (
+                T("power rule: (uⁿ)' = n·uⁿ⁻¹·u'", "幂法则：(uⁿ)' = n·uⁿ⁻¹·u'")
+                if base != x
+                else T("power rule: (xⁿ)' = n·xⁿ⁻¹", "幂法则：(xⁿ)' = n·xⁿ⁻¹")
+            )
+            power = Lazy(lambda: as_math(base) ** as_math(exp - 1) if exp != 2 else as_math(base))
+            chain = _times(exp, power, du) if base != x else _times(exp, power)
+            self.add(label, f, chain, result)
+            return result
+        if base == 0:  # 0^u is 0 wherever it is defined (u > 0): a constant there
+            result = sympy.Integer(0)
+            self.add(T("0^u = 0 for every u > 0: a constant", "当 u > 0 时 0^u = 0：为常数"), f, result)
+            return result
+        if not base.has(x):
+            du = self.diff(exp)
+            result = f * sympy.log(base) * du
+            self.add(
+                T("exponential: (a^u)' = a^u·ln a·u'", "指数：(a^u)' = a^u·ln a·u'"),
+                f,
+                _times(f, sympy.log(base), du),
+                result,
+            )
+            return result
+        du, dv = self.diff(base), self.diff(exp)
+        result = f * (dv * sympy.log(base) + exp * du / base)
+        self.add(
+            T("general power: (u^v)' = u^v·(v' ln u + v·u'/u)", "一般幂：(u^v)' = u^v·(v' ln u + v·u'/u)"),
+            f,
+            _times(f, dv * sympy.log(base) + exp * du / base),
+            result,
+        )
+        return result
+
+    def _extremum(self, f: Any) -> Any:
+        """max/min: the derivative of the argument that wins."""
+        # the argument that is largest (smallest) carries the derivative: H(a_i - max(others))·a_i'
+        result = sympy.Integer(0)
+        for i, a in enumerate(f.args):
+            others = f.func(*(f.args[:i] + f.args[i + 1 :]))
+            gap = a - others if f.func is sympy.Max else others - a
+            result += sympy.Heaviside(gap) * self.diff(a)
+        rule = (
+            T(
+                "max(u, v)' = u' where u > v, v' where v > u (half each at a tie, as torch.maximum)",
+                "max(u, v)' 在 u > v 处为 u'，v > u 处为 v'（相等时各取一半，与 torch.maximum 一致）",
+            )
+            if f.func is sympy.Max
+            else T(
+                "min(u, v)' = u' where u < v, v' where v < u (half each at a tie, as torch.minimum)",
+                "min(u, v)' 在 u < v 处为 u'，v < u 处为 v'（相等时各取一半，与 torch.minimum 一致）",
+            )
+        )
+        self.add(rule, f, result)
+        return result
+
+    def _function(self, f: Any) -> Any:
+        """A known function of u (σ, tanh, ln, …): its derivative, times u' by the chain rule."""
+        x = self.x
         rule_of: Callable[[Any], Any] | None = None
         if f.func in KNOWN and len(f.args) == 1:
             label, rule_of = KNOWN[f.func]
@@ -765,83 +809,66 @@ def _solve(spec: GradSpec) -> Result:
         elif value is not None:
             summary.append((T("Value", "数值"), m.fmt_number(value, 12)))
     if spec.claim_tree is not None:
-        verdict = judge_claim(spec, derivative)
-        answer["equivalent"] = verdict["equivalent"]
-        answer["claim"] = spec.claim_text
-        answer["claim_verified_by"] = verdict["how"]
-        answer["claim_points"] = verdict["checked"]
-        answer["claim_breakpoints"] = verdict.get("breakpoints", 0)
-        where = verdict.get("counterexample")
-        if where is not None:
-            answer["counterexample"] = where
-            text = T(
-                "WRONG: at {pt} the derivative is {a} but your expression gives {b}",
-                "错误：在 {pt} 处导数为 {a}，而你的表达式为 {b}",
-            ).format(
-                pt=_where(where["point"]),
-                a=m.fmt_number(where["correct"], 9),
-                b=m.fmt_number(where["claimed"], 9),
-            )
-            if "difference" in where:  # equal to 9 digits: say by how much they differ
-                text = text + T(" (they differ by {d})", "（两者相差 {d}）").format(
-                    d=m.fmt_number(where["difference"], 6)
-                )
-            summary.append((T("Your claim", "你的结果"), text))
-        elif verdict["equivalent"] is False:  # sympy: derivative − claim is a nonzero constant
-            answer["difference"] = show(verdict["difference"])
-            summary.append(
-                (
-                    T("Your claim", "你的结果"),
-                    T(
-                        "WRONG: the derivative minus your expression is the constant {d}, not 0",
-                        "错误：导数减去你的表达式等于常数 {d}，而不是 0",
-                    ).format(d=show(verdict["difference"])),
-                )
-            )
-        elif verdict["equivalent"]:
-            kinks = verdict.get("breakpoints", 0)
-            sides = (
-                T(
-                    ", incl. both sides of each breakpoint ({k} found)", "，包括每个分段点两侧的点（共 {k} 个分段点）"
-                ).format(k=kinks)
-                if kinks
-                else T("", "")
-            )
-            if verdict["how"] == "symbolic":
-                how = T("sympy proves them equal", "sympy 证明两者恒等")
-            elif verdict.get("proof") == "budget":
-                how = T(
-                    "equal at all {n} sample points over several scales{s}, also at 50 digits (a symbolic proof was beyond the budget)",
-                    "在多个尺度上的全部 {n} 个采样点相等{s}，50 位精度下亦然（符号证明超出预算）",
-                )
-                how = Text(
-                    how.en.format(n=verdict["checked"], s=sides.en), how.zh.format(n=verdict["checked"], s=sides.zh)
-                )
-            else:
-                how = T(
-                    "equal at all {n} sample points over several scales{s}, also at 50 digits; not proven symbolically",
-                    "在多个尺度上的全部 {n} 个采样点相等{s}，50 位精度下亦然；未经符号证明",
-                )
-                how = Text(
-                    how.en.format(n=verdict["checked"], s=sides.en), how.zh.format(n=verdict["checked"], s=sides.zh)
-                )
-            summary.append(
-                (
-                    T("Your claim", "你的结果"),
-                    T("right: {c} equals the derivative; ", "正确：{c} 与导数相等；").format(c=spec.claim_text) + how,
-                )
-            )
-        else:
-            summary.append(
-                (
-                    T("Your claim", "你的结果"),
-                    T(
-                        "undecided: no sample point where both are defined, and no symbolic proof within the budget",
-                        "无法判定：找不到两者都有定义的采样点，且预算内无法符号证明",
-                    ),
-                )
-            )
+        summary.append((T("Your claim", "你的结果"), _claim_verdict(spec, derivative, answer)))
     return Result("grad", T("Derivative", "导数"), answer, summary, steps, notes=notes, spec=spec)
+
+
+def _claim_verdict(spec: GradSpec, derivative: Any, answer: dict[str, Any]) -> Text:
+    """--claim judged: right (and how it was shown), wrong (where, or by which constant), or undecided."""
+    verdict = judge_claim(spec, derivative)
+    answer["equivalent"] = verdict["equivalent"]
+    answer["claim"] = spec.claim_text
+    answer["claim_verified_by"] = verdict["how"]
+    answer["claim_points"] = verdict["checked"]
+    answer["claim_breakpoints"] = verdict.get("breakpoints", 0)
+    where = verdict.get("counterexample")
+    if where is not None:
+        answer["counterexample"] = where
+        text = T(
+            "WRONG: at {pt} the derivative is {a} but your expression gives {b}",
+            "错误：在 {pt} 处导数为 {a}，而你的表达式为 {b}",
+        ).format(
+            pt=_where(where["point"]),
+            a=m.fmt_number(where["correct"], 9),
+            b=m.fmt_number(where["claimed"], 9),
+        )
+        if "difference" in where:  # equal to 9 digits: say by how much they differ
+            text = text + T(" (they differ by {d})", "（两者相差 {d}）").format(d=m.fmt_number(where["difference"], 6))
+        return text
+    elif verdict["equivalent"] is False:  # sympy: derivative − claim is a nonzero constant
+        answer["difference"] = show(verdict["difference"])
+        return T(
+            "WRONG: the derivative minus your expression is the constant {d}, not 0",
+            "错误：导数减去你的表达式等于常数 {d}，而不是 0",
+        ).format(d=show(verdict["difference"]))
+    elif verdict["equivalent"]:
+        kinks = verdict.get("breakpoints", 0)
+        sides = (
+            T(
+                ", incl. both sides of each breakpoint ({k} found)", "，包括每个分段点两侧的点（共 {k} 个分段点）"
+            ).format(k=kinks)
+            if kinks
+            else T("", "")
+        )
+        if verdict["how"] == "symbolic":
+            how = T("sympy proves them equal", "sympy 证明两者恒等")
+        elif verdict.get("proof") == "budget":
+            how = T(
+                "equal at all {n} sample points over several scales{s}, also at 50 digits (a symbolic proof was beyond the budget)",
+                "在多个尺度上的全部 {n} 个采样点相等{s}，50 位精度下亦然（符号证明超出预算）",
+            )
+            how = Text(how.en.format(n=verdict["checked"], s=sides.en), how.zh.format(n=verdict["checked"], s=sides.zh))
+        else:
+            how = T(
+                "equal at all {n} sample points over several scales{s}, also at 50 digits; not proven symbolically",
+                "在多个尺度上的全部 {n} 个采样点相等{s}，50 位精度下亦然；未经符号证明",
+            )
+            how = Text(how.en.format(n=verdict["checked"], s=sides.en), how.zh.format(n=verdict["checked"], s=sides.zh))
+        return T("right: {c} equals the derivative; ", "正确：{c} 与导数相等；").format(c=spec.claim_text) + how
+    return T(
+        "undecided: no sample point where both are defined, and no symbolic proof within the budget",
+        "无法判定：找不到两者都有定义的采样点，且预算内无法符号证明",
+    )
 
 
 class LazyStep(Step):
@@ -870,7 +897,7 @@ def _value_at(spec: GradSpec, derivative: Any, steps: list, notes: list):
     given = {k: v for k, v in spec.at.items()}
     at_text = ", ".join(f"{k} = {_number_text(v)}" for k, v in spec.at.items())
     label = T("Value at {at}", "在 {at} 处的值").format(at=at_text)
-    lhs = m.Math(f"d/d{spec.wrt}", rf"\frac{{d}}{{d{S.latex(spec.wrt)}}}")
+    lhs = m.ddx(m.sym(spec.wrt, S.latex(spec.wrt)))
     if missing:
         # the derivative may not need them (d/dw (w + x) = 1); the expression as typed does
         unknown = set(missing) if derivative is None else {s.name for s in derivative.free_symbols} - set(spec.at)

@@ -34,11 +34,6 @@ ALIASES = {
 }
 CONVENTIONS = ("torch", "textbook", "cho")
 FIELDS = {"x", "h0", "convention", *R.TORCH_KEYS} | {k for names in ALIASES.values() for group in names for k in group}
-UPDATE = {
-    "torch": ("(1 - z{t})⊙n{t} + z{t}⊙h{p}", r"(1 - z_{t}) \odot n_{t} + z_{t} \odot h_{{{p}}}"),
-    "textbook": ("(1 - z{t})⊙h{p} + z{t}⊙n{t}", r"(1 - z_{t}) \odot h_{{{p}}} + z_{t} \odot n_{t}"),
-    "cho": ("z{t}⊙h{p} + (1 - z{t})⊙n{t}", r"z_{t} \odot h_{{{p}}} + (1 - z_{t}) \odot n_{t}"),
-}
 
 
 @dataclass(frozen=True)
@@ -51,19 +46,26 @@ class GRUSpec:
 
 SOLVER = Solver(
     name="gru",
-    help=T("A GRU's forward pass: reset and update gates, candidate and hidden state, in a named convention.",
-           "GRU 的前向传播：重置门、更新门、候选值与隐藏状态，可选约定。"),
+    help=T(
+        "A GRU's forward pass: reset and update gates, candidate and hidden state, in a named convention.",
+        "GRU 的前向传播：重置门、更新门、候选值与隐藏状态，可选约定。",
+    ),
     example="dlcalc gru -f gru-scalar.yaml --convention textbook --check",
     inputs=(
         SEQUENCE,
         H0,
         *WEIGHTS,
-        Input("convention", help=T(
-            "torch: n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn)), h = (1-z)⊙n + z⊙h.  "
-            "textbook: n = tanh(W_in x + b_in + W_hn(r⊙h) + b_hn), h = (1-z)⊙h + z⊙n.  cho: n as textbook, h = z⊙h + (1-z)⊙n.",
-            "torch：n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn))，h = (1-z)⊙n + z⊙h。"
-            "textbook：n = tanh(W_in x + b_in + W_hn(r⊙h) + b_hn)，h = (1-z)⊙h + z⊙n。cho：n 同 textbook，h = z⊙h + (1-z)⊙n。"),
-              choices=CONVENTIONS, default="torch"),
+        Input(
+            "convention",
+            help=T(
+                "torch: n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn)), h = (1-z)⊙n + z⊙h.  "
+                "textbook: n = tanh(W_in x + b_in + W_hn(r⊙h) + b_hn), h = (1-z)⊙h + z⊙n.  cho: n as textbook, h = z⊙h + (1-z)⊙n.",
+                "torch：n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn))，h = (1-z)⊙n + z⊙h。"
+                "textbook：n = tanh(W_in x + b_in + W_hn(r⊙h) + b_hn)，h = (1-z)⊙h + z⊙n。cho：n 同 textbook，h = z⊙h + (1-z)⊙n。",
+            ),
+            choices=CONVENTIONS,
+            default="torch",
+        ),
     ),
     fields=tuple(sorted(FIELDS)),
     file=True,
@@ -108,65 +110,17 @@ def step(spec: GRUSpec, x: list[float], h: list[float]) -> tuple[dict, list[floa
     return gates, h_new, pre
 
 
+LABELS = {"r": T("reset gate", "重置门"), "z": T("update gate", "更新门"), "n": T("candidate state", "候选状态")}
+
+
 def solve(spec: GRUSpec) -> Result:
     h = list(spec.h0)
     hs, log, steps = [], [], []
-    w = spec.weights
-    n_units = w.hidden
-    num = R.num
-    labels = {"r": T("reset gate", "重置门"), "z": T("update gate", "更新门"), "n": T("candidate state", "候选状态")}
     for t, x_t in enumerate(spec.x, 1):
         x = list(x_t)
         gates, h_new, pre = step(spec, x, h)
-        p = t - 1
-        for gate in ("r", "z"):
-            steps.append(
-                R.gate_step(
-                    T("t = {t}: ", "t = {t}：").format(t=t) + labels[gate],
-                    R.indexed(gate, t),
-                    R.affine_formula(w.named(gate), t),
-                    pre[gate],
-                    gates[gate],
-                    "σ",
-                    [R.affine_numbers(w, gate, x, h, i) for i in range(n_units)],
-                )
-            )
-        r, z, n = gates["r"], gates["z"], gates["n"]
-        steps.append(
-            R.gate_step(
-                T("t = {t}: ", "t = {t}：").format(t=t) + labels["n"],
-                R.indexed("n", t),
-                _candidate_formula(spec, t),
-                pre["n"],
-                n,
-                "tanh",
-                [_candidate_numbers(spec, x, h, r, i) for i in range(n_units)],
-            )
-        )
-        text, latex = UPDATE[spec.convention]
-
-        def unit(k: int, z=z, n=n, h=h) -> m.Math:
-            keep, new = 1 - num(z[k]), num(z[k])
-            if spec.convention == "torch":
-                return keep * num(n[k]) + new * num(h[k])
-            if spec.convention == "textbook":
-                return keep * num(h[k]) + new * num(n[k])
-            return new * num(h[k]) + keep * num(n[k])
-
-        steps.append(
-            Step(
-                T("t = {t}: hidden state", "t = {t}：隐藏状态").format(t=t),
-                R.indexed("h", t),
-                m.dedupe(
-                    [
-                        m.Math(text.format(t=t, p=p), latex.format(t=t, p=p)),
-                        R.components([unit(k) for k in range(n_units)]),
-                        R.vec(h_new),
-                    ]
-                ),
-                _update_note(spec.convention),
-            )
-        )
+        steps += _gate_steps(spec, t, x, h, gates, pre)
+        steps.append(_hidden_step(spec, t, h, gates, h_new))
         h = h_new
         hs.append(h)
         log.append(gates)
@@ -191,13 +145,81 @@ def solve(spec: GRUSpec) -> Result:
         steps=steps,
         notes=[_convention_note(spec.convention)],
         spec=spec,
+    )  # fmt: skip
+
+
+def _gate_steps(
+    spec: GRUSpec, t: int, x: list[float], h: list[float], gates: dict[str, list[float]], pre: dict[str, list[float]]
+) -> list[Step]:
+    """r_t and z_t (σ), then the candidate n_t (tanh) in the convention's form."""
+    w = spec.weights
+    head = T("t = {t}: ", "t = {t}：").format(t=t)
+    steps = [
+        R.gate_step(
+            head + LABELS[gate],
+            R.indexed(gate, t),
+            R.affine_formula(w.named(gate), t),
+            pre[gate],
+            gates[gate],
+            "σ",
+            [R.affine_numbers(w, gate, x, h, i) for i in range(w.hidden)],
+        )
+        for gate in ("r", "z")
+    ]
+    steps.append(
+        R.gate_step(
+            head + LABELS["n"],
+            R.indexed("n", t),
+            _candidate_formula(spec, t),
+            pre["n"],
+            gates["n"],
+            "tanh",
+            [_candidate_numbers(spec, x, h, gates["r"], i) for i in range(w.hidden)],
+        )
+    )
+    return steps
+
+
+def _update_formula(convention: str, t: int) -> m.Math:
+    """h_t from z_t, n_t and h_{t-1}, in the convention's order."""
+    z, n, h = R.indexed("z", t), R.indexed("n", t), R.indexed("h", t - 1)
+    if convention == "torch":
+        return m.odot(1 - z, n) + m.odot(z, h)
+    if convention == "textbook":
+        return m.odot(1 - z, h) + m.odot(z, n)
+    return m.odot(z, h) + m.odot(1 - z, n)
+
+
+def _hidden_step(spec: GRUSpec, t: int, h: list[float], gates: dict[str, list[float]], h_new: list[float]) -> Step:
+    """h_t = the z-weighted mix of h_{t-1} and n_t, with the numbers put in."""
+    num, z, n = R.num, gates["z"], gates["n"]
+
+    def unit(k: int) -> m.Math:
+        keep, new = 1 - num(z[k]), num(z[k])
+        if spec.convention == "torch":
+            return keep * num(n[k]) + new * num(h[k])
+        if spec.convention == "textbook":
+            return keep * num(h[k]) + new * num(n[k])
+        return new * num(h[k]) + keep * num(n[k])
+
+    return Step(
+        T("t = {t}: hidden state", "t = {t}：隐藏状态").format(t=t),
+        R.indexed("h", t),
+        m.dedupe(
+            [
+                _update_formula(spec.convention, t),
+                R.components([unit(k) for k in range(spec.weights.hidden)]),
+                R.vec(h_new),
+            ]
+        ),
+        _update_note(spec.convention),
     )
 
 
 def _candidate_formula(spec: GRUSpec, t: int) -> m.Math:
     """The candidate's pre-activation in the convention and in the input's own names."""
     names = spec.weights.named("n")
-    rh = m.Math(f"r{t}⊙h{t - 1}", rf"r_{{{t}}} \odot h_{{{t - 1}}}", m.MUL)
+    rh = m.odot(R.indexed("r", t), R.indexed("h", t - 1))
     if spec.convention != "torch":
         return R.affine_formula(names, t, rh)
     # torch: r multiplies the whole hidden part W_hn·h + b_hn
@@ -208,7 +230,7 @@ def _candidate_formula(spec: GRUSpec, t: int) -> m.Math:
         assert names.b_ih is not None  # the torch layout names both biases
         out = out + R.symbol(names.b_ih)
         hidden = hidden + R.symbol(names.b_hh)
-    out = out + m.Math(f"r{t}⊙({hidden.text})", rf"r_{{{t}}} \odot \left({hidden.latex}\right)")
+    out = out + m.odot(R.indexed("r", t), m.bracketed(hidden))
     if names.b_hh is None and names.b_ih is not None:
         out = out + R.symbol(names.b_ih)
     return out
@@ -225,7 +247,7 @@ def _candidate_numbers(spec: GRUSpec, x: list[float], h: list[float], r: list[fl
     if names.b_hh is not None:
         uh = uh + num(w.bias("hh", "n")[i])
     b_ih = [num(w.bias("ih", "n")[i])] if names.b_ih is not None else []
-    gated = num(r[i]) * m.Math(f"({uh.text})", rf"\left({uh.latex}\right)")
+    gated = num(r[i]) * m.bracketed(uh)
     if names.b_hh is not None:
         return m.total(wx + b_ih + [gated], limit=10**6)
     return m.total(wx + [gated] + b_ih, limit=10**6)

@@ -36,10 +36,9 @@ ALIASES = {
     "o": (("W_o",), ("U_o",), ("b_o",)),
 }
 PEEPHOLES = ("p_i", "p_f", "p_o")
-FIELDS = (
-    {"x", "h0", "c0", *R.TORCH_KEYS, *PEEPHOLES}
-    | {k for names in ALIASES.values() for group in names for k in group}
-)
+FIELDS = {"x", "h0", "c0", *R.TORCH_KEYS, *PEEPHOLES} | {
+    k for names in ALIASES.values() for group in names for k in group
+}
 NAMES = {
     "i": (T("input gate", "输入门"), "σ"),
     "f": (T("forget gate", "遗忘门"), "σ"),
@@ -62,8 +61,10 @@ class LSTMSpec:
 
 SOLVER = Solver(
     name="lstm",
-    help=T("An LSTM's forward pass: input, forget and output gates, candidate, cell and hidden state.",
-           "LSTM 的前向传播：输入门、遗忘门、输出门、候选值、细胞状态与隐藏状态。"),
+    help=T(
+        "An LSTM's forward pass: input, forget and output gates, candidate, cell and hidden state.",
+        "LSTM 的前向传播：输入门、遗忘门、输出门、候选值、细胞状态与隐藏状态。",
+    ),
     example="dlcalc lstm -f lstm-scalar.yaml --check",
     inputs=(
         SEQUENCE,
@@ -93,8 +94,10 @@ def parse_spec(inputs: Mapping[str, Any]) -> LSTMSpec:
             values = tuple(float(v) for v in parse_vector(inputs[key], key))
             if len(values) != w.hidden:
                 raise DlcalcError(
-                    T("{k}: expected {h} peephole weights (one per hidden unit), got {n}",
-                      "{k}：应有 {h} 个窥视孔权重（每个隐藏单元一个），得到 {n} 个").format(k=key, h=w.hidden, n=len(values))  # fmt: skip
+                    T(
+                        "{k}: expected {h} peephole weights (one per hidden unit), got {n}",
+                        "{k}：应有 {h} 个窥视孔权重（每个隐藏单元一个），得到 {n} 个",
+                    ).format(k=key, h=w.hidden, n=len(values))  # fmt: skip
                 )
             peephole.append((key[-1], values))
     return LSTMSpec(
@@ -106,21 +109,27 @@ def parse_spec(inputs: Mapping[str, Any]) -> LSTMSpec:
     )
 
 
-def _gate(spec: LSTMSpec, gate: str, t: int, x: list[float], h: list[float], c_seen: list[float]) -> tuple[list[float], Step]:
+def _gate(
+    spec: LSTMSpec, gate: str, t: int, x: list[float], h: list[float], c_seen: list[float]
+) -> tuple[list[float], Step]:
     """One gate's activation and its worked step; a peephole adds p ⊙ c (c_{t-1}, or c_t for o)."""
     w = spec.weights
     p = spec.peep(gate)
-    pre = R.add(R.matvec(w.block("ih", gate), x), w.bias("ih", gate), R.matvec(w.block("hh", gate), h), w.bias("hh", gate))
+    pre = R.add(
+        R.matvec(w.block("ih", gate), x), w.bias("ih", gate), R.matvec(w.block("hh", gate), h), w.bias("hh", gate)
+    )
     formula = R.affine_formula(w.named(gate), t)
     units = [R.affine_numbers(w, gate, x, h, i) for i in range(w.hidden)]
     if p is not None:
         pre = R.add(pre, R.mul(p, c_seen))
         c_name = R.indexed("c", t if gate == "o" else t - 1)
-        formula = formula + m.Math(f"p_{gate}⊙{c_name.text}", rf"p_{{{gate}}} \odot {c_name.latex}")
+        formula = formula + m.odot(m.sym(f"p_{gate}"), c_name)
         units = [units[i] + R.num(p[i]) * R.num(c_seen[i]) for i in range(w.hidden)]
     label, fn = NAMES[gate]
     post = R.sigmoid(pre) if fn == "σ" else R.tanh(pre)
-    step = R.gate_step(T("t = {t}: ", "t = {t}：").format(t=t) + label, R.indexed(gate, t), formula, pre, post, fn, units)
+    step = R.gate_step(
+        T("t = {t}: ", "t = {t}：").format(t=t) + label, R.indexed(gate, t), formula, pre, post, fn, units
+    )
     if p is not None:
         step.note = T("peephole: the gate also sees the cell state", "窥视孔连接：该门也看到细胞状态")
     return post, step
@@ -130,8 +139,6 @@ def solve(spec: LSTMSpec) -> Result:
     w = spec.weights
     h, c = list(spec.h0), list(spec.c0)
     hs, cs, gates_log, steps = [], [], [], []
-    n = w.hidden
-    num = R.num
     peephole = spec.peep("o") is not None
     for t, x in enumerate(spec.x, 1):
         gates = {}
@@ -139,42 +146,13 @@ def solve(spec: LSTMSpec) -> Result:
         for gate in ("i", "f", "g") if peephole else GATES:
             gates[gate], step = _gate(spec, gate, t, list(x), h, c)
             steps.append(step)
-        f_, i_, g_ = gates["f"], gates["i"], gates["g"]
-        c_new = R.add(R.mul(f_, c), R.mul(i_, g_))
-        steps.append(
-            Step(
-                T("t = {t}: cell state", "t = {t}：细胞状态").format(t=t),
-                R.indexed("c", t),
-                m.dedupe(
-                    [
-                        m.Math(
-                            f"f{t}⊙c{t - 1} + i{t}⊙g{t}", rf"f_{{{t}}} \odot c_{{{t - 1}}} + i_{{{t}}} \odot g_{{{t}}}"
-                        ),
-                        R.components([num(f_[k]) * num(c[k]) + num(i_[k]) * num(g_[k]) for k in range(n)]),
-                        R.vec(c_new),
-                    ]
-                ),
-                T("forget part of the old memory, add the gated candidate", "遗忘部分旧记忆，加入门控后的候选记忆"),
-            )
-        )
+        c_new = R.add(R.mul(gates["f"], c), R.mul(gates["i"], gates["g"]))
+        steps.append(_cell_step(t, gates, c, c_new))
         if peephole:
             gates["o"], step = _gate(spec, "o", t, list(x), h, c_new)
             steps.append(step)
-        o_ = gates["o"]
-        h_new = R.mul(o_, R.tanh(c_new))
-        steps.append(
-            Step(
-                T("t = {t}: hidden state", "t = {t}：隐藏状态").format(t=t),
-                R.indexed("h", t),
-                m.dedupe(
-                    [
-                        m.Math(f"o{t}⊙tanh(c{t})", rf"o_{{{t}}} \odot \tanh\left(c_{{{t}}}\right)"),
-                        R.components([num(o_[k]) * R.apply("tanh", num(c_new[k])) for k in range(n)]),
-                        R.vec(h_new),
-                    ]
-                ),
-            )
-        )
+        h_new = R.mul(gates["o"], R.tanh(c_new))
+        steps.append(_hidden_step(t, gates["o"], c_new, h_new))
         h, c = h_new, c_new
         hs.append(h)
         cs.append(c)
@@ -199,21 +177,57 @@ def solve(spec: LSTMSpec) -> Result:
             (T("Final c", "最终 c"), R.vec(cs[-1]).text),
         ],
         steps=steps,
-        notes=[
-            T(
-                "gate order i, f, g, o as in torch; g is the candidate cell C̃",
-                "门顺序为 i、f、g、o（与 torch 一致）；g 即候选记忆 C̃",
-            )
-        ]
-        + (
-            [
-                T(
-                    "peephole connections ({p}): torch.nn.LSTM has none, so --check writes these equations out in torch operations",
-                    "窥视孔连接（{p}）：torch.nn.LSTM 没有窥视孔，因此 --check 用 torch 运算逐式写出这些方程",
-                ).format(p=", ".join(f"p_{g}" for g, _ in spec.peephole))
-            ]
-            if spec.peephole
-            else []
-        ),
+        notes=_notes(spec),
         spec=spec,
+    )  # fmt: skip
+
+
+def _cell_step(t: int, gates: dict[str, list[float]], c: list[float], c_new: list[float]) -> Step:
+    """c_t = f_t⊙c_{t-1} + i_t⊙g_t, with the numbers put in."""
+    num, f_, i_, g_ = R.num, gates["f"], gates["i"], gates["g"]
+    rule = m.odot(R.indexed("f", t), R.indexed("c", t - 1)) + m.odot(R.indexed("i", t), R.indexed("g", t))
+    return Step(
+        T("t = {t}: cell state", "t = {t}：细胞状态").format(t=t),
+        R.indexed("c", t),
+        m.dedupe(
+            [
+                rule,
+                R.components([num(f_[k]) * num(c[k]) + num(i_[k]) * num(g_[k]) for k in range(len(c))]),
+                R.vec(c_new),
+            ]
+        ),
+        T("forget part of the old memory, add the gated candidate", "遗忘部分旧记忆，加入门控后的候选记忆"),
     )
+
+
+def _hidden_step(t: int, o_: list[float], c_new: list[float], h_new: list[float]) -> Step:
+    """h_t = o_t⊙tanh(c_t), with the numbers put in."""
+    num = R.num
+    return Step(
+        T("t = {t}: hidden state", "t = {t}：隐藏状态").format(t=t),
+        R.indexed("h", t),
+        m.dedupe(
+            [
+                m.odot(R.indexed("o", t), m.call("tanh", R.indexed("c", t))),
+                R.components([num(o_[k]) * R.apply("tanh", num(c_new[k])) for k in range(len(c_new))]),
+                R.vec(h_new),
+            ]
+        ),
+    )
+
+
+def _notes(spec: LSTMSpec) -> list:
+    notes = [
+        T(
+            "gate order i, f, g, o as in torch; g is the candidate cell C̃",
+            "门顺序为 i、f、g、o（与 torch 一致）；g 即候选记忆 C̃",
+        )
+    ]
+    if spec.peephole:
+        notes.append(
+            T(
+                "peephole connections ({p}): torch.nn.LSTM has none, so --check writes these equations out in torch operations",
+                "窥视孔连接（{p}）：torch.nn.LSTM 没有窥视孔，因此 --check 用 torch 运算逐式写出这些方程",
+            ).format(p=", ".join(f"p_{g}" for g, _ in spec.peephole))
+        )
+    return notes

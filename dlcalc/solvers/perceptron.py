@@ -65,24 +65,64 @@ class Training:
 
 SOLVER = Solver(
     name="perceptron",
-    help=T("Train a perceptron by hand: every presented sample, every update, until a clean pass.",
-           "手算训练感知机：逐个样本、逐次更新，直到一整轮无错。"),
+    help=T(
+        "Train a perceptron by hand: every presented sample, every update, until a clean pass.",
+        "手算训练感知机：逐个样本、逐次更新，直到一整轮无错。",
+    ),
     example='dlcalc perceptron --samples "3,3; 4,3; 1,1" --labels "1,1,-1" --rule misclassified',
     inputs=(
-        Input("x", help=T('Samples, one per row: "3,3; 4,3; 1,1".', '样本，每行一个："3,3; 4,3; 1,1"。'), flag="--samples",
-              aliases=("--x",), metavar="MATRIX"),
-        Input("y", help=T('Labels: "1,1,-1" (or 0/1 with --outputs 01).', '标签："1,1,-1"（配合 --outputs 01 时用 0/1）。'),
-              flag="--labels", aliases=("--y",), metavar="LIST"),
+        Input(
+            "x",
+            help=T('Samples, one per row: "3,3; 4,3; 1,1".', '样本，每行一个："3,3; 4,3; 1,1"。'),
+            flag="--samples",
+            aliases=("--x",),
+            metavar="MATRIX",
+        ),
+        Input(
+            "y",
+            help=T('Labels: "1,1,-1" (or 0/1 with --outputs 01).', '标签："1,1,-1"（配合 --outputs 01 时用 0/1）。'),
+            flag="--labels",
+            aliases=("--y",),
+            metavar="LIST",
+        ),
         Input("lr", help=T("Learning rate η.", "学习率 η。"), metavar="NUMBER", default=1),
-        Input("w0", help=T('Initial weights, e.g. "0,0".', '初始权重，例如 "0,0"。'), metavar="LIST", shown_default=T("zeros", "全零")),
+        Input(
+            "w0",
+            help=T('Initial weights, e.g. "0,0".', '初始权重，例如 "0,0"。'),
+            metavar="LIST",
+            shown_default=T("zeros", "全零"),
+        ),
         Input("b0", help=T("Initial bias.", "初始偏置。"), metavar="NUMBER", default=0),
-        Input("rule", help=T("error: w += η(d-o)x;  misclassified: if y(w·x+b) ≤ 0, w += ηyx.",
-                             "error：w += η(d-o)x；misclassified：若 y(w·x+b) ≤ 0，则 w += ηyx。"), choices=RULES, default="error"),
-        Input("bias", help=T("No separate bias: the samples already hold a constant input.", "不单独设偏置：样本中已含常数输入。"),
-              flag="--no-bias", switch=True, on=False),
-        Input("outputs", help=T("Output values: pm1 (sgn, ±1) or 01 (step).", "输出取值：pm1（符号函数，±1）或 01（阶跃）。"),
-              choices=("pm1", "01"), default="pm1"),
-        Input("sign0", help=T("The output when w·x + b = 0: 1, -1 or 0.", "w·x + b = 0 时的输出：1、-1 或 0。"), metavar="N", default=1),
+        Input(
+            "rule",
+            help=T(
+                "error: w += η(d-o)x;  misclassified: if y(w·x+b) ≤ 0, w += ηyx.",
+                "error：w += η(d-o)x；misclassified：若 y(w·x+b) ≤ 0，则 w += ηyx。",
+            ),
+            choices=RULES,
+            default="error",
+        ),
+        Input(
+            "bias",
+            help=T(
+                "No separate bias: the samples already hold a constant input.", "不单独设偏置：样本中已含常数输入。"
+            ),
+            flag="--no-bias",
+            switch=True,
+            on=False,
+        ),
+        Input(
+            "outputs",
+            help=T("Output values: pm1 (sgn, ±1) or 01 (step).", "输出取值：pm1（符号函数，±1）或 01（阶跃）。"),
+            choices=("pm1", "01"),
+            default="pm1",
+        ),
+        Input(
+            "sign0",
+            help=T("The output when w·x + b = 0: 1, -1 or 0.", "w·x + b = 0 时的输出：1、-1 或 0。"),
+            metavar="N",
+            default=1,
+        ),
         Input("max_epochs", help=T("Give up after this many passes.", "最多训练的轮数。"), metavar="N", default=100),
     ),
     file=True,
@@ -92,6 +132,25 @@ SOLVER = Solver(
 
 def parse_spec(inputs: Mapping[str, Any]) -> PerceptronSpec:
     only_keys(inputs, FIELDS, "perceptron")
+    x, y = _samples(inputs)
+    rule, outputs = _rule_and_outputs(inputs, y)
+    w0, b0 = _initial_weights(inputs, len(x[0]))
+    sign0, lr, max_epochs = _training_settings(inputs, outputs)
+    return PerceptronSpec(
+        x=tuple(tuple(r) for r in x),
+        y=tuple(y),
+        lr=lr,
+        w0=tuple(w0),
+        b0=b0,
+        rule=rule,
+        outputs=outputs,
+        sign0=sign0,
+        max_epochs=max_epochs,
+    )
+
+
+def _samples(inputs: Mapping[str, Any]) -> tuple[list, list]:
+    """The samples (one per row) and a label for each."""
     for key in ("x", "y"):
         if inputs.get(key) is None:
             raise DlcalcError(f'perceptron: {key} is missing (e.g. --x "3,3; 4,3; 1,1" --y "1,1,-1")')
@@ -102,6 +161,11 @@ def parse_spec(inputs: Mapping[str, Any]) -> PerceptronSpec:
             x = [[v] for v in x[0]]
         else:
             raise DlcalcError(f"y: {len(y)} labels for {len(x)} samples")
+    return x, y
+
+
+def _rule_and_outputs(inputs: Mapping[str, Any], y: list) -> tuple[str, str]:
+    """The update rule and the output values (±1 or 0/1), which the labels must use."""
     rule = str(inputs.get("rule") or "error").strip().lower()
     if rule not in RULES:
         raise DlcalcError(f"rule: expected error or misclassified, got {rule!r}")
@@ -115,7 +179,11 @@ def parse_spec(inputs: Mapping[str, Any]) -> PerceptronSpec:
             raise DlcalcError(f"y: label {i} is {m.fmt_number(label)}; expected {shown}")
     if rule == "misclassified" and outputs != "pm1":
         raise DlcalcError("rule: the misclassified rule needs labels ±1 (drop --outputs 01)")
-    n = len(x[0])
+    return rule, outputs
+
+
+def _initial_weights(inputs: Mapping[str, Any], n: int) -> tuple[list, Fraction | None]:
+    """w0 (one weight per input) and b0, None when there is no separate bias (--no-bias)."""
     w0 = parse_vector(inputs["w0"], "w0") if inputs.get("w0") is not None else [Fraction(0)] * n
     if len(w0) != n:
         raise DlcalcError(f"w0: {len(w0)} weights for {n} inputs per sample")
@@ -123,6 +191,11 @@ def parse_spec(inputs: Mapping[str, Any]) -> PerceptronSpec:
     b0 = parse_number(inputs["b0"], "b0") if inputs.get("b0") is not None else Fraction(0)
     if not bias and inputs.get("b0") not in (None, 0, "0"):
         raise DlcalcError("b0: there is no separate bias with --no-bias (put the constant input in x)")
+    return w0, b0 if bias else None
+
+
+def _training_settings(inputs: Mapping[str, Any], outputs: str) -> tuple[int, Fraction, int]:
+    """The output at w·x + b = 0, the learning rate and the epoch limit."""
     sign0 = parse_int(inputs.get("sign0", 1), "sign0")
     if sign0 not in ((1, -1, 0) if outputs == "pm1" else (1, 0)):
         raise DlcalcError(f"sign0: expected {'1, -1 or 0' if outputs == 'pm1' else '1 or 0'}, got {sign0}")
@@ -132,17 +205,7 @@ def parse_spec(inputs: Mapping[str, Any]) -> PerceptronSpec:
     max_epochs = parse_int(inputs.get("max_epochs", 100), "max_epochs")
     if not 1 <= max_epochs <= 10000:
         raise DlcalcError(f"max_epochs: expected 1 to 10000, got {max_epochs}")
-    return PerceptronSpec(
-        x=tuple(tuple(r) for r in x),
-        y=tuple(y),
-        lr=lr,
-        w0=tuple(w0),
-        b0=b0 if bias else None,
-        rule=rule,
-        outputs=outputs,
-        sign0=sign0,
-        max_epochs=max_epochs,
-    )
+    return sign0, lr, max_epochs
 
 
 def activation(net: Fraction, spec: PerceptronSpec) -> Fraction:
@@ -202,43 +265,7 @@ def solve(spec: PerceptronSpec) -> Result:
     b = final.b if final else spec.b0
     updates = sum(p.updated for p in run.history)
     plane = hyperplane(w, b)
-    notes = []
-    if run.converged:
-        verdict = T(
-            "converged after {e} epoch(s) and {u} update(s); the last pass changed nothing",
-            "经过 {e} 轮、{u} 次更新后收敛；最后一轮没有任何更新",
-        ).format(e=run.epochs, u=updates)
-    elif run.cycle_from is not None:
-        verdict = T(
-            "does not converge: the weights at the start of epoch {e} repeat those of epoch {c}",
-            "不收敛：第 {e} 轮开始时的权重与第 {c} 轮相同，训练将无限循环",
-        ).format(e=run.epochs + 1, c=run.cycle_from)
-        notes.append(
-            T(
-                "training cycles forever, so by the perceptron convergence theorem these samples are not linearly "
-                "separable: a single-layer perceptron cannot separate them (XOR is the classic case); it needs a hidden layer",
-                "训练进入循环；由感知机收敛定理，这些样本线性不可分，单层感知机无法将其分开（典型例子是异或），需要隐藏层",
-            )
-        )
-    else:
-        verdict = T(
-            "did not converge within {e} epochs (--max-epochs); the samples may not be linearly separable",
-            "在 {e} 轮内未收敛（--max-epochs）；样本可能线性不可分",
-        ).format(e=spec.max_epochs)
-    rule_name = (
-        T("error-correction rule w ← w + η(d − o)x", "误差修正规则 w ← w + η(d − o)x")
-        if spec.rule == "error"
-        else T("misclassified rule: if y(w·x + b) ≤ 0, w ← w + ηyx", "误分类规则：若 y(w·x + b) ≤ 0，w ← w + ηyx")
-    )
-    summary: list[tuple[Text, Text | str]] = [
-        (T("Rule", "学习规则"), rule_name),
-        (T("Result", "结果"), verdict),
-        (
-            T("Final weights", "最终权重"),
-            "w = " + m.vec(list(w)).text + ("" if b is None else f", b = {m.fmt_number(b)}"),
-        ),
-        (T("Decision boundary", "决策边界"), plane.text),
-    ]
+    verdict, notes = _verdict(spec, run, updates)
     return Result(
         kind="perceptron",
         title=T("Perceptron", "感知机"),
@@ -250,23 +277,9 @@ def solve(spec: PerceptronSpec) -> Result:
             "updates": updates,
             "rule": spec.rule,
             "hyperplane": plane.text,
-            "history": [
-                {
-                    "epoch": p.epoch,
-                    "sample": p.sample,
-                    "net": p.net,
-                    "output": p.output,
-                    "target": p.target,
-                    "updated": p.updated,
-                    "delta_w": list(p.delta_w),
-                    "delta_b": p.delta_b,
-                    "w": list(p.w),
-                    "b": p.b,
-                }
-                for p in run.history
-            ],
+            "history": [_presentation_answer(p) for p in run.history],
         },
-        summary=summary,
+        summary=_summary(spec, verdict, w, b, plane),
         steps=steps,
         tables=[_table(spec, run)],
         notes=notes + _conventions(spec),
@@ -275,39 +288,85 @@ def solve(spec: PerceptronSpec) -> Result:
     )
 
 
+def _verdict(spec: PerceptronSpec, run: Training, updates: int) -> tuple[Text, list]:
+    """Converged, cycling (not linearly separable, with the theorem's note) or out of epochs."""
+    if run.converged:
+        return T(
+            "converged after {e} epoch(s) and {u} update(s); the last pass changed nothing",
+            "经过 {e} 轮、{u} 次更新后收敛；最后一轮没有任何更新",
+        ).format(e=run.epochs, u=updates), []
+    if run.cycle_from is not None:
+        verdict = T(
+            "does not converge: the weights at the start of epoch {e} repeat those of epoch {c}",
+            "不收敛：第 {e} 轮开始时的权重与第 {c} 轮相同，训练将无限循环",
+        ).format(e=run.epochs + 1, c=run.cycle_from)
+        note = T(
+            "training cycles forever, so by the perceptron convergence theorem these samples are not linearly "
+            "separable: a single-layer perceptron cannot separate them (XOR is the classic case); it needs a hidden layer",
+            "训练进入循环；由感知机收敛定理，这些样本线性不可分，单层感知机无法将其分开（典型例子是异或），需要隐藏层",
+        )
+        return verdict, [note]
+    return T(
+        "did not converge within {e} epochs (--max-epochs); the samples may not be linearly separable",
+        "在 {e} 轮内未收敛（--max-epochs）；样本可能线性不可分",
+    ).format(e=spec.max_epochs), []
+
+
+def _summary(
+    spec: PerceptronSpec, verdict: Text, w: tuple[Fraction, ...], b: Fraction | None, plane: m.Math
+) -> list[tuple[Text, Text | str]]:
+    """The rule, the verdict, the final weights and the decision boundary."""
+    rule_name = (
+        T("error-correction rule w ← w + η(d − o)x", "误差修正规则 w ← w + η(d − o)x")
+        if spec.rule == "error"
+        else T("misclassified rule: if y(w·x + b) ≤ 0, w ← w + ηyx", "误分类规则：若 y(w·x + b) ≤ 0，w ← w + ηyx")
+    )
+    return [
+        (T("Rule", "学习规则"), rule_name),
+        (T("Result", "结果"), verdict),
+        (
+            T("Final weights", "最终权重"),
+            "w = " + m.vec(list(w)).text + ("" if b is None else f", b = {m.fmt_number(b)}"),
+        ),
+        (T("Decision boundary", "决策边界"), plane.text),
+    ]
+
+
+def _presentation_answer(p: Presentation) -> dict[str, Any]:
+    return {
+        "epoch": p.epoch,
+        "sample": p.sample,
+        "net": p.net,
+        "output": p.output,
+        "target": p.target,
+        "updated": p.updated,
+        "delta_w": list(p.delta_w),
+        "delta_b": p.delta_b,
+        "w": list(p.w),
+        "b": p.b,
+    }
+
+
 def hyperplane(w: tuple[Fraction, ...], b: Fraction | None) -> m.Math:
     """w1·x1 + w2·x2 + b = 0, written with signs a student would use."""
-    terms = [(c, f"x{i}") for i, c in enumerate(w, 1) if c != 0]
-    if b is not None and b != 0:
-        terms.append((b, ""))
-    if not terms:
+    if all(c == 0 for c in w) and not b:
         return m.Math("0 = 0 (no boundary: all weights are zero)", r"0 = 0")
-    text, latex = "", ""
-    for j, (c, name) in enumerate(terms):
-        sign = "-" if c < 0 else "+"
-        mag = abs(c)
-        coef = "" if (mag == 1 and name) else m.fmt_number(mag)
-        coef_l = "" if (mag == 1 and name) else m.num(mag).latex
-        piece_t = f"{coef}{'·' if coef and name else ''}{name}"
-        piece_l = f"{coef_l}{name[0] + '_{' + name[1:] + '}' if name else ''}"
-        if j == 0:
-            text += ("-" if c < 0 else "") + piece_t
-            latex += ("-" if c < 0 else "") + piece_l
-        else:
-            text += f" {sign} {piece_t}"
-            latex += f" {sign} {piece_l}"
-    return m.Math(text + " = 0", latex + " = 0", m.REL)
+    xs = [m.sym(f"x{i}", f"x_{{{i}}}") for i in range(1, len(w) + 1)]
+    return m.rel(m.linear(list(zip(w, xs)), b or 0), "=", 0)
+
+
+ETA, W, X, B = m.sym("η"), m.sym("w"), m.sym("x"), m.sym("b")
 
 
 def _rule_step(spec: PerceptronSpec) -> Step:
     if spec.rule == "error":
-        chain = [m.Math("w + η(d - o)x", r"w + \eta (d - o) x")]
+        chain = [W + m.implicit(ETA, m.sym("d") - m.sym("o"), X)]
         note = T(
             "o = f(w·x + b) with f = {f}, f(0) = {z}; update only when o ≠ d",
             "o = f(w·x + b)，f 为 {f}，f(0) = {z}；仅当 o ≠ d 时更新",
         ).format(f="sgn (±1)" if spec.outputs == "pm1" else "step (0/1)", z=spec.sign0)
     else:
-        chain = [m.Math("w + ηyx", r"w + \eta y x")]
+        chain = [W + m.implicit(ETA, m.sym("y"), X)]
         note = T(
             "update only when y(w·x + b) ≤ 0 (misclassified, or on the boundary)",
             "仅当 y(w·x + b) ≤ 0（误分类或恰在边界上）时更新",
@@ -338,13 +397,13 @@ def _update_steps(spec: PerceptronSpec, p: Presentation) -> list[Step]:
             f=f, n=m.fmt_number(p.net), o=o, d=d
         )
         factor = lr * (m.num(p.target) - m.num(p.output))
-        factor_sym = m.Math("η(d - o)", r"\eta (d - o)")
+        factor_sym = m.implicit(ETA, m.sym("d") - m.sym("o"))
     else:
         check = m.rel(m.num(p.target) * m.num(p.net), "=", m.num(p.target * p.net), "≤", 0)
         why = T("y(w·x + b) = {c}: misclassified, update", "y(w·x + b) = {c}：误分类，更新").format(c=check.text)
         factor = lr * m.num(p.target)
-        factor_sym = m.Math("ηy", r"\eta y")
-    net_sym = m.Math("w·x + b", r"w \cdot x + b") if b_old is not None else m.Math("w·x", r"w \cdot x")
+        factor_sym = m.implicit(ETA, m.sym("y"))
+    net_sym = W * X + B if b_old is not None else W * X
     steps = [Step(head + T("net input", "净输入"), net_sym, m.dedupe([net, m.num(p.net)]), why)]
     steps.append(
         Step(
@@ -376,7 +435,12 @@ def _table(spec: PerceptronSpec, run: Training) -> Table:
         cols += [T("b", "b")]
     rows: list[list[Text | str]] = []
     for p in run.history:
-        row: list[Text | str] = [str(p.epoch), str(p.sample), m.vec(list(spec.x[p.sample - 1])).text, m.fmt_number(p.net)]
+        row: list[Text | str] = [
+            str(p.epoch),
+            str(p.sample),
+            m.vec(list(spec.x[p.sample - 1])).text,
+            m.fmt_number(p.net),
+        ]
         if spec.rule == "error":
             assert p.output is not None  # the error rule records the output
             row += [m.fmt_number(p.output), m.fmt_number(p.target)]

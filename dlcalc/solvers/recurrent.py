@@ -139,7 +139,6 @@ def read_weights(
     torch_names[gate] = how the worked solution names a block of the torch layout (torch's
     docs: W_ir, W_hr, b_ir, b_hr; an RNN's W_ih, W_hh, b_ih, b_hh).
     """
-    g = len(gates)
     h = hidden_size(inputs, gates, aliases)
     textbook_keys = {name for gate in gates for names in aliases[gate] for name in names}
     has_torch = any(inputs.get(k) is not None for k in TORCH_KEYS)
@@ -149,54 +148,55 @@ def read_weights(
             "weights: use either the torch layout (weight_ih, …) or the per-gate form (W_*, U_*, b_*), not both"
         )
     if has_torch:
-        gh = g * h
-        label = f"{g} gates × hidden {h}" if g > 1 else f"hidden {h}"
-        for k in ("weight_ih", "weight_hh"):
-            if inputs.get(k) is None:
-                raise DlcalcError(f"{k}: missing (expected shape {gh}x{n_in if k == 'weight_ih' else h})")
-        w_ih = _matrix(inputs["weight_ih"], f"weight_ih ({label}, input {n_in})", gh, n_in)
-        w_hh = _matrix(inputs["weight_hh"], f"weight_hh ({label}, hidden {h})", gh, h)
-        b_ih = _vector(inputs["bias_ih"], "bias_ih", gh) if inputs.get("bias_ih") is not None else [0.0] * gh
-        b_hh = _vector(inputs["bias_hh"], "bias_hh", gh) if inputs.get("bias_hh") is not None else [0.0] * gh
-        names = torch_names or {g_: GateNames(f"W_i{g_}", f"W_h{g_}", f"b_i{g_}", f"b_h{g_}") for g_ in gates}
-        return Weights(
-            gates,
-            tuple(map(tuple, w_ih)),
-            tuple(map(tuple, w_hh)),
-            tuple(b_ih),
-            tuple(b_hh),
-            h,
-            n_in,
-            "torch",
-            tuple((g_, names[g_]) for g_ in gates),
-        )
+        return _torch_layout(inputs, gates, h, n_in, torch_names)
+    return _textbook_layout(inputs, gates, aliases, h, n_in)
+
+
+def _torch_layout(
+    inputs: Mapping[str, Any], gates: tuple[str, ...], h: int, n_in: int, torch_names: dict[str, GateNames] | None
+) -> Weights:
+    """weight_ih, weight_hh (required) and the biases (zeros when not given), shapes checked."""
+    g = len(gates)
+    gh = g * h
+    label = f"{g} gates × hidden {h}" if g > 1 else f"hidden {h}"
+    for k in ("weight_ih", "weight_hh"):
+        if inputs.get(k) is None:
+            raise DlcalcError(f"{k}: missing (expected shape {gh}x{n_in if k == 'weight_ih' else h})")
+    w_ih = _matrix(inputs["weight_ih"], f"weight_ih ({label}, input {n_in})", gh, n_in)
+    w_hh = _matrix(inputs["weight_hh"], f"weight_hh ({label}, hidden {h})", gh, h)
+    b_ih = _vector(inputs["bias_ih"], "bias_ih", gh) if inputs.get("bias_ih") is not None else [0.0] * gh
+    b_hh = _vector(inputs["bias_hh"], "bias_hh", gh) if inputs.get("bias_hh") is not None else [0.0] * gh
+    names = torch_names or {g_: GateNames(f"W_i{g_}", f"W_h{g_}", f"b_i{g_}", f"b_h{g_}") for g_ in gates}
+    return Weights(
+        gates,
+        tuple(map(tuple, w_ih)),
+        tuple(map(tuple, w_hh)),
+        tuple(b_ih),
+        tuple(b_hh),
+        h,
+        n_in,
+        "torch",
+        tuple((g_, names[g_]) for g_ in gates),
+    )
+
+
+def _textbook_layout(
+    inputs: Mapping[str, Any],
+    gates: tuple[str, ...],
+    aliases: Mapping[str, tuple[tuple[str, ...], ...]],
+    h: int,
+    n_in: int,
+) -> Weights:
+    """W_*, U_*, b_* per gate (W on the concatenation [h, x] when U is not given), stacked in torch's order."""
     w_ih, w_hh, b_ih, b_hh = [], [], [], []
     named: list[tuple[str, GateNames]] = []
     for gate in gates:
-        w_names, u_names, b_names = aliases[gate]
-        w_key = next((k for k in w_names if inputs.get(k) is not None), None)
-        u_key = next((k for k in u_names if inputs.get(k) is not None), None)
-        b_key = next((k for k in b_names if inputs.get(k) is not None), None)
-        if w_key is None:
-            raise DlcalcError(f"{w_names[0]}: missing (expected shape {h}x{n_in}, or {h}x{h + n_in} on [h, x])")
-        w = floats(parse_matrix(inputs[w_key], w_key))
-        concat = u_key is None and len(w[0]) == h + n_in and len(w) == h
-        if concat:
-            u = [row[:h] for row in w]  # [h_{t-1}, x_t]: the first H columns act on h
-            w = [row[h:] for row in w]
-        else:
-            w = _matrix(inputs[w_key], w_key, h, n_in)
-            if u_key is None:
-                raise DlcalcError(
-                    f"{u_names[0]}: missing (expected shape {h}x{h}); or give {w_key} as {h}x{h + n_in} on [h, x]"
-                )
-            u = _matrix(inputs[u_key], u_key, h, h)
-        b = _vector(inputs[b_key], b_key, h) if b_key is not None else [0.0] * h
+        w, u, b, names = _gate_weights(inputs, aliases[gate], h, n_in)
         w_ih += w
         w_hh += u
         b_ih += b
         b_hh += [0.0] * h
-        named.append((gate, GateNames(w_key, None if concat else u_key, b_key, None)))
+        named.append((gate, names))
     return Weights(
         gates,
         tuple(map(tuple, w_ih)),
@@ -208,6 +208,32 @@ def read_weights(
         "textbook",
         tuple(named),
     )
+
+
+def _gate_weights(
+    inputs: Mapping[str, Any], aliases: tuple[tuple[str, ...], ...], h: int, n_in: int
+) -> tuple[list[list[float]], list[list[float]], list[float], GateNames]:
+    """One gate's W (on x), U (on h) and b, by whichever accepted name the input used."""
+    w_names, u_names, b_names = aliases
+    w_key = next((k for k in w_names if inputs.get(k) is not None), None)
+    u_key = next((k for k in u_names if inputs.get(k) is not None), None)
+    b_key = next((k for k in b_names if inputs.get(k) is not None), None)
+    if w_key is None:
+        raise DlcalcError(f"{w_names[0]}: missing (expected shape {h}x{n_in}, or {h}x{h + n_in} on [h, x])")
+    w = floats(parse_matrix(inputs[w_key], w_key))
+    concat = u_key is None and len(w[0]) == h + n_in and len(w) == h
+    if concat:
+        u = [row[:h] for row in w]  # [h_{t-1}, x_t]: the first H columns act on h
+        w = [row[h:] for row in w]
+    else:
+        w = _matrix(inputs[w_key], w_key, h, n_in)
+        if u_key is None:
+            raise DlcalcError(
+                f"{u_names[0]}: missing (expected shape {h}x{h}); or give {w_key} as {h}x{h + n_in} on [h, x]"
+            )
+        u = _matrix(inputs[u_key], u_key, h, h)
+    b = _vector(inputs[b_key], b_key, h) if b_key is not None else [0.0] * h
+    return w, u, b, GateNames(w_key, None if concat else u_key, b_key, None)
 
 
 def initial_state(inputs: Mapping[str, Any], key: str, h: int) -> list[float]:
@@ -262,12 +288,12 @@ def latex_name(name: str) -> str:
 
 
 def symbol(name: str) -> m.Math:
-    return m.Math(name, latex_name(name))
+    return m.sym(name, latex_name(name))
 
 
 def indexed(name: str, t: int) -> m.Math:
     """h0, x1, c2 in text; h_{0}, x_{1} in LaTeX."""
-    return m.Math(f"{name}{t}", f"{name}_{{{t}}}")
+    return m.numbered(m.sym(name, name), t)
 
 
 def num(v: float) -> m.Math:
@@ -285,7 +311,7 @@ def affine_formula(names: GateNames, t: int, h_term: m.Math | None = None) -> m.
     h = h_term if h_term is not None else indexed("h", t - 1)
     x = indexed("x", t)
     if names.u is None:
-        out = symbol(names.w) * m.Math(f"[{h.text}, {x.text}]", rf"\left[{h.latex}, {x.latex}\right]")
+        out = symbol(names.w) * m.bracketed(h, x, brackets="[]")
     else:
         out = symbol(names.w) * x
         if names.b_hh is not None and names.b_ih is not None:
@@ -299,7 +325,7 @@ def affine_formula(names: GateNames, t: int, h_term: m.Math | None = None) -> m.
 
 
 def _hwrap(h: m.Math) -> m.Math:
-    return h if h.prec >= m.ATOM else m.Math(f"({h.text})", rf"\left({h.latex}\right)")
+    return h if h.prec >= m.ATOM else m.bracketed(h)
 
 
 def affine_numbers(w: Weights, gate: str, x: list[float], h: list[float], unit: int, h_factor=None) -> m.Math:
@@ -346,7 +372,7 @@ def apply(fn: str, arg: m.Math) -> m.Math:
     """σ(…), tanh(…), relu(…) around a formula (nothing for the identity)."""
     if not fn:
         return arg
-    return m.Math(f"{fn}({arg.text})", rf"{_latex_fn(fn)}\left({arg.latex}\right)")
+    return m.call(fn, arg, latex_name=_latex_fn(fn))
 
 
 def _latex_fn(fn: str) -> str:

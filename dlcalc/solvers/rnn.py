@@ -55,8 +55,10 @@ class RNNSpec:
 
 SOLVER = Solver(
     name="rnn",
-    help=T("A simple RNN's forward pass, h_t = tanh(W_ih x_t + b_ih + W_hh h_t-1 + b_hh), step by step.",
-           "简单 RNN 的前向传播 h_t = tanh(W_ih x_t + b_ih + W_hh h_t-1 + b_hh)，逐步计算。"),
+    help=T(
+        "A simple RNN's forward pass, h_t = tanh(W_ih x_t + b_ih + W_hh h_t-1 + b_hh), step by step.",
+        "简单 RNN 的前向传播 h_t = tanh(W_ih x_t + b_ih + W_hh h_t-1 + b_hh)，逐步计算。",
+    ),
     example='dlcalc rnn --sequence "1; 2; 3" --weight-ih 0.5 --weight-hh 0.1',
     inputs=(
         SEQUENCE,
@@ -102,72 +104,72 @@ def parse_spec(inputs: Mapping[str, Any]) -> RNNSpec:
 
 def solve(spec: RNNSpec) -> Result:
     w = spec.weights
-    fn = spec.nonlinearity
     h = list(spec.h0)
     hs, ys, steps = [], [], []
-    names = w.named("h")
     for t, x in enumerate(spec.x, 1):
-        pre = R.add(
-            R.matvec(w.block("ih", "h"), list(x)), w.bias("ih", "h"), R.matvec(w.block("hh", "h"), h), w.bias("hh", "h")
-        )
-        h_new = R.tanh(pre) if fn == "tanh" else R.relu(pre)
-        units = [R.affine_numbers(w, "h", list(x), h, i) for i in range(w.hidden)]
-        steps.append(
-            R.gate_step(
-                T("t = {t}: hidden state", "t = {t}：隐藏状态").format(t=t),
-                R.indexed("h", t),
-                R.affine_formula(names, t),
-                pre,
-                h_new,
-                fn,
-                units,
-            )
-        )
+        h_new, step = _hidden_step(spec, t, list(x), h)
+        steps.append(step)
         h = h_new
         hs.append(h)
         if spec.w_hy is not None:
-            assert spec.b_y is not None  # parse_spec gives b_y with W_hy (zeros when not given)
-            w_hy = [list(r) for r in spec.w_hy]
-            logits = R.add(R.matvec(w_hy, h), list(spec.b_y))
-            y = R.softmax(logits) if spec.softmax else logits
-            w_name, b_name = spec.out_names
-            formula = R.symbol(w_name) * R.indexed("h", t)
-            if b_name is not None:
-                formula = formula + R.symbol(b_name)
-
-            y_units = R.components(
-                [
-                    m.total(
-                        [R.num(a) * R.num(v) for a, v in zip(row, h)] + ([R.num(bi)] if b_name is not None else []),
-                        limit=10**6,
-                    )
-                    for row, bi in zip(w_hy, spec.b_y)
-                ]
-            )
-            chain = [formula, y_units, R.vec(logits)]
-            if spec.softmax:
-                chain = [R.apply("softmax", c) for c in chain]
-            steps.append(
-                Step(
-                    T("t = {t}: output", "t = {t}：输出").format(t=t),
-                    R.indexed("y", t),
-                    m.dedupe(chain + [R.vec(y)]),
-                )
-            )
+            y, step = _output_step(spec, t, h)
+            steps.append(step)
             ys.append(y)
     answer = {
         "h": hs,
         "h_last": hs[-1],
         "hidden_size": w.hidden,
         "input_size": w.inputs,
-        "nonlinearity": fn,
+        "nonlinearity": spec.nonlinearity,
         "weights_form": w.form,
     }
     summary: list[tuple[Text, Text | str]] = [
         (T("Sizes", "尺寸"), T("input {i}, hidden {h}, {n} step(s)", "输入 {i}，隐藏 {h}，{n} 步").format(i=w.inputs, h=w.hidden, n=len(spec.x))),
         (T("h per step", "各步 h"), ", ".join(R.vec(v).text for v in hs)),
-    ]
+    ]  # fmt: skip
     if ys:
         answer["y"] = ys
         summary.append((T("y per step", "各步 y"), ", ".join(R.vec(v).text for v in ys)))
     return Result("rnn", T("RNN", "RNN"), answer, summary, steps, spec=spec)
+
+
+def _hidden_step(spec: RNNSpec, t: int, x: list[float], h: list[float]) -> tuple[list[float], Step]:
+    """h_t = tanh (or relu) of the affine map of x_t and h_{t-1}."""
+    w = spec.weights
+    pre = R.add(R.matvec(w.block("ih", "h"), x), w.bias("ih", "h"), R.matvec(w.block("hh", "h"), h), w.bias("hh", "h"))
+    h_new = R.tanh(pre) if spec.nonlinearity == "tanh" else R.relu(pre)
+    step = R.gate_step(
+        T("t = {t}: hidden state", "t = {t}：隐藏状态").format(t=t),
+        R.indexed("h", t),
+        R.affine_formula(w.named("h"), t),
+        pre,
+        h_new,
+        spec.nonlinearity,
+        [R.affine_numbers(w, "h", x, h, i) for i in range(w.hidden)],
+    )
+    return h_new, step
+
+
+def _output_step(spec: RNNSpec, t: int, h: list[float]) -> tuple[list[float], Step]:
+    """y_t = W_hy·h_t + b_y, through softmax when asked."""
+    assert spec.w_hy is not None and spec.b_y is not None  # parse_spec gives b_y with W_hy (zeros when not given)
+    w_hy = [list(r) for r in spec.w_hy]
+    logits = R.add(R.matvec(w_hy, h), list(spec.b_y))
+    y = R.softmax(logits) if spec.softmax else logits
+    w_name, b_name = spec.out_names
+    formula = R.symbol(w_name) * R.indexed("h", t)
+    if b_name is not None:
+        formula = formula + R.symbol(b_name)
+    y_units = R.components(
+        [
+            m.total(
+                [R.num(a) * R.num(v) for a, v in zip(row, h)] + ([R.num(bi)] if b_name is not None else []),
+                limit=10**6,
+            )
+            for row, bi in zip(w_hy, spec.b_y)
+        ]
+    )
+    chain = [formula, y_units, R.vec(logits)]
+    if spec.softmax:
+        chain = [R.apply("softmax", c) for c in chain]
+    return y, Step(T("t = {t}: output", "t = {t}：输出").format(t=t), R.indexed("y", t), m.dedupe(chain + [R.vec(y)]))

@@ -67,7 +67,7 @@ class Window:
 def out_symbol(dim: str) -> Math:
     """H_out, W_out, or `H_out = W_out` when both dimensions are worked at once."""
     if dim == "HW":
-        return m.Math("H_out = W_out", r"H_{\text{out}} = W_{\text{out}}")
+        return m.rel(m.sub("H", "out"), "=", m.sub("W", "out"))
     return m.sub(dim, "out")
 
 
