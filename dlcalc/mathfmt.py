@@ -739,7 +739,7 @@ def ddx(var: object, of: object = None) -> Math:
     return Math(f"{op.text}[{mo.text}]", rf"{op.latex}\left[{mo.latex}\right]", ATOM)
 
 
-def partial(f: object, x: object) -> Math:
+def partial_frac(f: object, x: object) -> Math:
     """∂E/∂W1[1,2] in text, \\frac{\\partial E}{\\partial w^{(1)}_{12}} in LaTeX: one unit in a formula."""
     mf, mx = as_math(f), as_math(x)
     return Math(f"∂{mf.text}/∂{mx.text}", rf"\frac{{\partial {mf.latex}}}{{\partial {mx.latex}}}", ATOM)

@@ -88,11 +88,11 @@ def test_summation_numbered_partial_marked_ddx():
     assert m.summation(m.squared(m.sym("x") - m.sym("μ"))).latex == r"\sum \left(x - \mu\right)^{2}"
     assert m.summation("t", index="j").latex == r"\sum_{j} t"
     assert (m.numbered("z", 10).text, m.numbered("z", 10).latex) == ("z10", "z_{10}")
-    assert m.partial("E", m.sym("b1", "b^{(1)}")).latex == r"\frac{\partial E}{\partial b^{(1)}}"
+    assert m.partial_frac("E", m.sym("b1", "b^{(1)}")).latex == r"\frac{\partial E}{\partial b^{(1)}}"
     assert m.marked(m.sym("W1[1,2]", "w^{(1)}_{12}"), "+").text == "W1[1,2]⁺"
     assert m.ddx("w", m.sym("w") * m.sym("x")).text == "d/dw[w·x]"
 
 
 def test_a_product_with_a_partial_keeps_it_whole():
-    f = m.sym("w") - m.sym("η") * m.partial("E", "w")
+    f = m.sym("w") - m.sym("η") * m.partial_frac("E", "w")
     assert f.text == "w - η·∂E/∂w"

@@ -561,7 +561,7 @@ def _weight_gradient(work: Derivation, l: int, j: int, i: int, p: Pass) -> None:
     work.add(
         Step(
             T("Gradient", "梯度"),
-            m.partial("E", _name("W", l, j, i)),
+            m.partial_frac("E", _name("W", l, j, i)),
             chain,
         ),
         f"grads.W{l}[{j},{i}]",
@@ -574,7 +574,7 @@ def _bias_gradients(work: Derivation, l: int, layer: DenseLayer, p: Pass) -> Non
         work.add(
             Step(
                 T("Gradient of the shared bias", "共享偏置的梯度"),
-                m.partial("E", _name("b", l)),
+                m.partial_frac("E", _name("b", l)),
                 m.dedupe(
                     [
                         m.summation(m.sym(f"δ{l}[j]", rf"\delta^{{({l})}}_j"), index="j"),
@@ -590,7 +590,7 @@ def _bias_gradients(work: Derivation, l: int, layer: DenseLayer, p: Pass) -> Non
         work.add(
             Step(
                 T("Gradient", "梯度"),
-                m.partial("E", _name("b", l, j)),
+                m.partial_frac("E", _name("b", l, j)),
                 [_name("δ", l, j), _n(gb[j - 1])],
             ),
             f"grads.b{l}[{j}]",
@@ -609,7 +609,7 @@ def update(work: Derivation, spec: BackpropSpec, layers: list[DenseLayer], updat
                         T("Update", "更新"),
                         m.marked(_name("W", l, j, i), "+"),
                         [
-                            _name("W", l, j, i) - m.sym("η") * m.partial("E", _name("W", l, j, i)),
+                            _name("W", l, j, i) - m.sym("η") * m.partial_frac("E", _name("W", l, j, i)),
                             _n(w) - _n(spec.lr) * _n(g),
                             _n(w2),
                         ],
