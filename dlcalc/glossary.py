@@ -72,6 +72,31 @@ class Example:
 
         return shlex.split(self.command)[1:]
 
+    def inputs(self) -> dict[str, str]:
+        """The text of every file the command reads: its own `files`, else the shipped example it names."""
+        from dlcalc.data import example_path
+
+        shown = dict(self.files)
+        for name in file_arguments(self.argv):
+            path = example_path(name) if name not in shown else None
+            if path is not None:
+                shown[name] = path.read_text(encoding="utf-8")
+        return shown
+
+
+FILE_OPTIONS = ("-f", "--file")
+
+
+def file_arguments(words: list[str]) -> list[str]:
+    """The files a command line names with -f FILE / --file FILE / --file=FILE."""
+    names = []
+    for before, word in zip(["", *words], words):
+        if before in FILE_OPTIONS:
+            names.append(word)
+        elif word.startswith("--file="):
+            names.append(word.removeprefix("--file="))
+    return names
+
 
 @dataclass
 class Entry:
@@ -325,8 +350,23 @@ def _example(value: Any, bad: Any) -> Example:
     for name in files:
         if name not in words:
             raise bad("try", f"files: {name} is not used by the command")
+    _check_file_words(words, files, bad)
     look = _bilingual(value["look"], bad, "try") if "look" in value else None
     return Example(" ".join(command.split()), look, dict(files))
+
+
+def _check_file_words(words: list[str], files: dict[str, str], bad: Any) -> None:
+    """The command names its input files as the student would type it: `-f NAME`, NAME a shipped example
+    (`dlcalc examples` lists them; `-f` finds them from any folder) or one of the entry's `files`."""
+    from dlcalc.data import example_path
+
+    named = file_arguments(words)
+    for before, word in zip(["", *words], words):
+        if re.fullmatch(r"[^-=\s][^=\s]*\.ya?ml", word) and before not in FILE_OPTIONS:
+            raise bad("try", f"command: write the file as -f {word} (a positional FILE is the old spelling)")
+    for name in named:
+        if name not in files and example_path(name) is None:
+            raise bad("try", f"command: -f {name}: not a shipped example (dlcalc examples lists them) nor in files")
 
 
 def _command_names() -> list[str]:
@@ -570,6 +610,10 @@ def check(glossary: Glossary, torch: bool = False) -> list[Problem]:
         if code != 0:
             why = err.strip().splitlines()[-1] if err.strip() else f"exit code {code}"
             problems.append(Problem(entry, f"`{entry.example.command}` failed: {why}"))
+        elif err.strip():  # a deprecation note, a warning: the command as printed is not clean
+            problems.append(
+                Problem(entry, f"`{entry.example.command}` printed on stderr: {err.strip().splitlines()[0]}")
+            )
     return problems
 
 
@@ -710,7 +754,7 @@ def entry_dict(entry: Entry, glossary: Glossary) -> dict[str, Any]:
         "related": [{"id": i, "en": glossary.by_id[i].name.en, "zh": glossary.by_id[i].name.zh} for i in entry.related],
         "command": ex.command if ex else None,
         "look": {"en": ex.look.en, "zh": ex.look.zh} if ex and ex.look else None,
-        "files": dict(ex.files) if ex else {},
+        "files": ex.inputs() if ex else {},
     }
 
 
@@ -760,7 +804,7 @@ def explain_result(
         if entry.example.look is not None:
             look = entry.example.look
             rows.append((LABELS["look"], T(look.en, _compact(look.zh)) if terminal else look))
-        for name, content in entry.example.files.items():
+        for name, content in entry.example.inputs().items():
             figures.append([f"# {name}", *content.rstrip("\n").split("\n")])
     notes = []
     if match is not None and match.how == "typo":

@@ -567,7 +567,7 @@ def test_explain_json_has_both_languages_and_the_formula(cli):
     data = json.loads(out)
     assert code == 0 and data["dlcalc"] == 1 and data["kind"] == "explain"
     assert data["id"] == "batch-normalization" and data["name"] == {"en": "batch normalization", "zh": "批归一化"}
-    assert data["command"] == "dlcalc batchnorm bn.yaml" and "bn.yaml" in data["files"]
+    assert data["command"] == "dlcalc batchnorm -f batchnorm.yaml" and "batchnorm.yaml" in data["files"]
     assert data["steps"] and r"\sqrt{\sigma_B^{2} + \varepsilon}" in data["steps"][0]["latex"]
     assert data["match"] == {"query": "batchnorm", "how": "exact", "key": "BatchNorm"}
 
@@ -597,7 +597,7 @@ def test_explain_example_with_files_and_terminal_output(cli):
     import torch
 
     code, out, _ = cli("explain", "BN", "--example")
-    assert code == 0 and "Worked example: $ dlcalc batchnorm bn.yaml" in out
+    assert code == 0 and "Worked example: $ dlcalc batchnorm -f batchnorm.yaml" in out
     code, out, _ = cli("explain", "BN", "--example", "--json")
     x = torch.tensor([[1.0, 2.0], [3.0, 6.0], [5.0, 10.0]])
     bn = torch.nn.BatchNorm1d(2)

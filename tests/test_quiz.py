@@ -737,7 +737,9 @@ def test_review_favours_what_was_wrong(db):
         history.record("x", q, q.accepted, True)
     plain = Counter(q.topic for q in build(["conv", "lstm"], 200, seed=8))
     review = Counter(q.topic for q in build(["conv", "lstm"], 200, seed=8, schedule=history.schedule()))
-    assert review["lstm"] > 2 * plain["lstm"]
+    # the two named topics are asked in turn (tests/test_quiz_topics.py); --review tilts the mix to the weak one
+    assert plain["lstm"] == plain["conv"] == 100
+    assert review["lstm"] > 1.5 * plain["lstm"] and review["lstm"] > 3 * review["conv"]
 
 
 # --- templates, stress-tested like R/exams' stresstest_exercise ---------------------------------

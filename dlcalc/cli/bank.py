@@ -38,6 +38,10 @@ WORDS: dict[str, Any] = {
         "✓ every answer matches its solver and torch; every request is graded",
         "✓ 每个答案都与求解器和 torch 一致；每个所求都有评分",
     ),
+    "all_ok_no_torch": T(
+        "✓ every answer matches its solver; every request is graded (torch not run: --no-torch)",
+        "✓ 每个答案都与求解器一致；每个所求都有评分（未运行 torch 核对：--no-torch）",
+    ),
     "wrong": T("wrong: {keys}", "错误：{keys}"),
     "torch": T("torch disagrees", "torch 结果不一致"),
 }
@@ -300,6 +304,7 @@ def check(
                 {"id": o.problem.id, "wrong": o.wrong, "torch_ok": o.check_ok, "error": o.error} for o in failed
             ],
             "seconds": round(seconds, 2),
+            "torch": not no_torch,  # whether the torch cross-check ran
         }
         notes: list[Text] = []
         for o in failed:
@@ -312,7 +317,7 @@ def check(
             where = f"✗ {o.problem.id} ({o.problem.path.name}:{o.problem.line}): "
             notes.append(Text(where + why.en, where + why.zh))
         if not failed:
-            notes.append(WORDS["all_ok"])
+            notes.append(WORDS["all_ok_no_torch" if no_torch else "all_ok"])
         summary: list[tuple[Text, Text | str]] = [
             (WORDS["count"], str(len(problems))),
             (WORDS["computed"], str(answer["computed"])),

@@ -113,6 +113,7 @@ def _sit(seed, minutes, resume, db, lang, as_json) -> None:
 
     from dlcalc.exam.paper import build_paper
     from dlcalc.exam.sitting import Sitting, show_intro, sit
+    from dlcalc.quiz.hints import command
 
     history = _open(db, lang)
     console = Console(stderr=as_json, highlight=False)
@@ -124,9 +125,9 @@ def _sit(seed, minutes, resume, db, lang, as_json) -> None:
             if not waiting:
                 raise DlcalcError(
                     T(
-                        "--resume: no unfinished exam in {db} (start one with dlcalc exam)",
-                        "--resume：{db} 中没有未完成的考试（用 dlcalc exam 开始一场）",
-                    ).format(db=str(history.path))
+                        "--resume: no unfinished exam in {db} (start one with {start})",
+                        "--resume：{db} 中没有未完成的考试（用 {start} 开始一场）",
+                    ).format(db=str(history.path), start=command("dlcalc exam", db, lang))
                 )
             row = waiting[0]
             sheet = build_paper(row["seed"], row["minutes"])
@@ -143,9 +144,14 @@ def _sit(seed, minutes, resume, db, lang, as_json) -> None:
                     Text(
                         T(
                             "note: {k} unfinished exam(s) in this history (the last: seed {s}, {a} answered); "
-                            "dlcalc exam --resume carries on with it",
-                            "提示：历史中有 {k} 场未完成的考试（最近一场：种子 {s}，已答 {a} 题）；dlcalc exam --resume 可继续",
-                        ).format(k=len(waiting), s=waiting[0]["seed"], a=len(waiting[0]["answers"]))(lang),
+                            "{resume} carries on with it",
+                            "提示：历史中有 {k} 场未完成的考试（最近一场：种子 {s}，已答 {a} 题）；{resume} 可继续",
+                        ).format(
+                            k=len(waiting),
+                            s=waiting[0]["seed"],
+                            a=len(waiting[0]["answers"]),
+                            resume=command("dlcalc exam --resume", db, lang),
+                        )(lang),
                         style="dim",
                     )
                 )
@@ -158,7 +164,9 @@ def _sit(seed, minutes, resume, db, lang, as_json) -> None:
     def save(number: int, answer: str, spent: float) -> None:
         history.save_exam_answer(exam_id, number, by_number[number].question.id, answer, spent)
 
-    sitting = Sitting(sheet, exam_id, lang, dict(answers), elapsed, save=save)
+    sitting = Sitting(
+        sheet, exam_id, lang, dict(answers), elapsed, save=save, resume=command("dlcalc exam --resume", db, lang)
+    )
     interactive = sys.stdin.isatty() and not as_json
     read = _reader(console, interactive)
     try:

@@ -307,7 +307,7 @@ def stats(
             data = history.stats()
         finally:
             history.close()
-        emit(stats_result(data, ascii_only=json or md or latex), out)
+        emit(stats_result(data, ascii_only=json or md or latex, db=db), out)
         if png is not None:
             if not data["total_attempts"]:
                 raise DlcalcError(T("--png: no history yet to draw", "--png：还没有可画的学习记录"))
@@ -369,7 +369,7 @@ def history(
             path = str(reader.path)
         finally:
             reader.close()
-        emit(history_result(rows, code, wrong, name, when, path), out)
+        emit(history_result(rows, code, wrong, name, when, path, db), out)
     for note in notes:
         _note(note, code)
 
@@ -417,13 +417,14 @@ def review(
             if not stats["total_attempts"]:
                 if history is not None:
                     history.close()
+                from dlcalc.quiz.hints import command
+
                 Console(stderr=json, highlight=False).print(
                     Text(
                         T(
-                            "No history yet: nothing to review. Take a quiz first (dlcalc quiz), or sit a mock exam "
-                            "(dlcalc exam).",
-                            "还没有学习记录，没有可复习的内容。先做一次测验（dlcalc quiz）或模拟考试（dlcalc exam）。",
-                        )(code)
+                            "No history yet: nothing to review. Take a quiz first ({quiz}), or sit a mock exam ({exam}).",
+                            "还没有学习记录，没有可复习的内容。先做一次测验（{quiz}）或模拟考试（{exam}）。",
+                        )(code).format(quiz=command("dlcalc quiz", db, code), exam=command("dlcalc exam", db, code))
                     )
                 )
                 return

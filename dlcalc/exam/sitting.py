@@ -40,9 +40,9 @@ WORDS: dict[str, Any] = {
     "commands": T(
         "Type an answer and Enter (it is saved at once; type again to change it). Commands: :n next, :p previous, "
         ":5 go to question 5, :l list, :+ TEXT add to the answer, :clear, :t time, :h help, :submit hand in, "
-        ":q stop and resume later (dlcalc exam --resume).",
+        ":q stop and resume later ({resume}).",
         "输入答案后回车（立即保存；再次输入即可修改）。命令：:n 下一题，:p 上一题，:5 跳到第 5 题，:l 目录，"
-        ":+ 文字 追加到答案，:clear 清空答案，:t 剩余时间，:h 帮助，:submit 交卷，:q 暂停、以后继续（dlcalc exam --resume）。",
+        ":+ 文字 追加到答案，:clear 清空答案，:t 剩余时间，:h 帮助，:submit 交卷，:q 暂停、以后继续（{resume}）。",
     ),
     "question": T("Question {i}/{n} · {points} points · {title}", "第 {i}/{n} 题 · {points} 分 · {title}"),
     "left": T("⏱ {t} left", "⏱ 剩余 {t}"),
@@ -80,8 +80,8 @@ WORDS: dict[str, Any] = {
     "time_spent": T("{t} spent (no time limit).", "已用 {t}（不限时）。"),
     "timeout": T("Time is up: the paper is handed in.", "时间到：自动交卷。"),
     "paused": T(
-        "Stopped without handing in; every answer is saved. Resume with: dlcalc exam --resume",
-        "已暂停，未交卷；所有答案都已保存。继续作答：dlcalc exam --resume",
+        "Stopped without handing in; every answer is saved. Resume with: {resume}",
+        "已暂停，未交卷；所有答案都已保存。继续作答：{resume}",
     ),
     "handing_in": T("Handing in.", "交卷。"),
     "marking": T("Mark your concept answers: question {i} — {title}", "自评概念题：第 {i} 题——{title}"),
@@ -108,8 +108,6 @@ WORDS: dict[str, Any] = {
     "elapsed": T("Time spent: {t}{late}", "用时：{t}{late}"),
     "late": T(" (time was up)", "（已超时）"),
 }
-
-HELP_LINES = WORDS["commands"]
 
 
 def clock(seconds: float) -> str:
@@ -157,6 +155,7 @@ class Sitting:
     at: int = 1  # the question shown
     save: Callable[[int, str, float], None] | None = None  # (number, answer, elapsed): the history
     save_errors: list[str] = field(default_factory=list)
+    resume: str = "dlcalc exam --resume"  # the command that carries on (with --db, --lang when needed)
 
     def __post_init__(self) -> None:
         self.started = self.now()
@@ -190,7 +189,7 @@ def show_intro(console: Any, sitting: Sitting) -> None:
     body = RichText(
         WORDS["intro"](lang).format(n=len(paper.questions), points=paper.total, limit=limit(lang), seed=paper.seed)
     )
-    body.append("\n" + WORDS["commands"](lang), style="dim")
+    body.append("\n" + WORDS["commands"](lang).format(resume=sitting.resume), style="dim")
     console.print(Panel(body, title=RichText(WORDS["title"](lang), style="bold"), title_align="left"))
 
 
@@ -275,7 +274,7 @@ def sit(sitting: Sitting, console: Any, read: Callable[[str], str | None], inter
             typed = read(prompt)
             if typed is None:
                 if interactive:
-                    _say(console, WORDS["paused"], lang, "yellow")
+                    _say(console, WORDS["paused"](lang).format(resume=sitting.resume), lang, "yellow")
                     return "paused"
                 return "submitted"
             typed = typed.replace("\x00", "")
@@ -304,7 +303,7 @@ def sit(sitting: Sitting, console: Any, read: Callable[[str], str | None], inter
                 else:
                     _say(console, WORDS["time"].format(t=clock(sitting.limit - sitting.elapsed), m=paper.minutes), lang)
             elif name == "help":
-                _say(console, HELP_LINES, lang, "dim")
+                _say(console, WORDS["commands"](lang).format(resume=sitting.resume), lang, "dim")
             elif name == "append":
                 if arg:
                     before = sitting.answers.get(item.number, "").strip()
@@ -325,13 +324,13 @@ def sit(sitting: Sitting, console: Any, read: Callable[[str], str | None], inter
                 _say(console, WORDS["handing_in"], lang, "bold")
                 return "submitted"
             elif name == "quit":
-                _say(console, WORDS["paused"], lang, "yellow")
+                _say(console, WORDS["paused"](lang).format(resume=sitting.resume), lang, "yellow")
                 return "paused"
             else:
                 _say(console, WORDS["unknown"].format(c=":" + arg), lang, "yellow")
     except KeyboardInterrupt:
         console.print()
-        _say(console, WORDS["paused"], lang, "yellow")
+        _say(console, WORDS["paused"](lang).format(resume=sitting.resume), lang, "yellow")
         return "paused"
 
 

@@ -83,27 +83,26 @@ STATS: dict[str, Any] = {
         T("chart", "图示"),
     ],
     "none": T("none", "无"),
-    "items": T(
-        "{due} of {n} scheduled items (dlcalc quiz review)", "已排期 {n} 项中 {due} 项到期（dlcalc quiz review）"
-    ),
+    "items": T("{due} of {n} scheduled items ({review})", "已排期 {n} 项中 {due} 项到期（{review}）"),
     "empty": T(
-        "No history yet: answer a quiz first (dlcalc quiz), then come back.",
-        "还没有学习记录：先做一次测验（dlcalc quiz），再来看。",
+        "No history yet: answer a quiz first ({quiz}), then come back.",
+        "还没有学习记录：先做一次测验（{quiz}），再来看。",
     ),
     "last_days": T(" (the last {n} days with answers)", "（最近有答题的 {n} 天）"),
 }
 MAX_DAYS = 30
 
 
-def stats_result(data: dict[str, Any], ascii_only: bool = False) -> Result:
-    """`quiz stats`: the numbers, a table per view, and a text chart of both."""
+def stats_result(data: dict[str, Any], ascii_only: bool = False, db: str | None = None) -> Result:
+    """`quiz stats`: the numbers, a table per view, and a text chart of both (`db`: the --db given, for
+    the commands it suggests)."""
     total = data["total_attempts"]
     graded = data["graded"]
     summary: list[tuple[Text, Text | str]] = [
         (STATS["answered"], str(total)),
         (STATS["parts"], f"{data['right']}/{graded} ({percent(data['right'] / graded if graded else None)})"),
         (STATS["weakest"], ", ".join(data["weakest"]) if data["weakest"] else STATS["none"]),
-        (STATS["due"], STATS["items"].format(due=data.get("due", 0), n=data.get("scheduled", 0))),
+        (STATS["due"], _with(STATS["items"], db, due=data.get("due", 0), n=data.get("scheduled", 0))),
         (STATS["db"], data["db"]),
     ]
     topics = data["by_topic"]
@@ -139,7 +138,7 @@ def stats_result(data: dict[str, Any], ascii_only: bool = False) -> Result:
             title=STATS["over_time"] + (STATS["last_days"].format(n=MAX_DAYS) if len(days) > MAX_DAYS else T("", "")),
         ),
     ]
-    notes = [] if total else [STATS["empty"]]
+    notes = [] if total else [_with(STATS["empty"], db)]
     return Result(
         "quiz-stats", STATS["title"], data, summary, tables=tables if total else [], notes=notes, show_steps=False
     )
@@ -222,8 +221,8 @@ HISTORY: dict[str, Any] = {
         T("result", "结果"),
     ],
     "empty": T(
-        "No answers match (or no history yet: dlcalc quiz records every answer).",
-        "没有符合条件的作答（或还没有记录：dlcalc quiz 会记下每个答案）。",
+        "No answers match (or no history yet: {quiz} records every answer).",
+        "没有符合条件的作答（或还没有记录：{quiz} 会记下每个答案）。",
     ),
     "wrong": T("wrong only", "只看答错的"),
     "since": T("since {d}", "自 {d} 起"),
@@ -244,7 +243,13 @@ def _verdict(row: dict[str, Any]) -> Text | str:
 
 
 def history_result(
-    rows: list[dict[str, Any]], lang: str, wrong: bool, topic: str | None, since: datetime | None, db: str
+    rows: list[dict[str, Any]],
+    lang: str,
+    wrong: bool,
+    topic: str | None,
+    since: datetime | None,
+    db: str,
+    db_option: str | None = None,
 ) -> Result:
     """`quiz history`: one row per answer (the question as it was shown, shortened; every part in --json)."""
     filters = []
@@ -278,9 +283,20 @@ def history_result(
         "filters": {"wrong": wrong, "topic": topic, "since": since.isoformat() if since else None},
         "attempts": rows,
     }
-    notes = [] if rows else [HISTORY["empty"]]
+    notes = [] if rows else [_with(HISTORY["empty"], db_option)]
     tables = [Table(HISTORY["cols"], table_rows, wrap=2)] if rows else []
     return Result("quiz-history", HISTORY["title"], answer, summary, tables=tables, notes=notes, show_steps=False)
+
+
+def _with(text: Text, db: str | None, **values: Any) -> Text:
+    """`text` with its suggested commands ({quiz}, {review}) carrying the --db and --lang they need."""
+    from dlcalc.quiz.hints import command_text
+
+    quiz, review = command_text("dlcalc quiz", db), command_text("dlcalc quiz review", db)
+    return Text(
+        text.en.format(quiz=quiz.en, review=review.en, **values),
+        text.zh.format(quiz=quiz.zh, review=review.zh, **values),
+    )
 
 
 def _short(text: str, limit: int) -> str:

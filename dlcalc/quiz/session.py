@@ -78,9 +78,9 @@ def build(
     Candidates are the templates of the chosen topics, the bank's problems of those topics and,
     for `terms`, the glossary's terms. With `schedule` (the study history's SM-2 state, for
     --review) items weigh as `_weight` says, so what the student got wrong or finds hard comes
-    back first.
+    back first. Several named topics are taken in turn (`_balanced`), so every one is asked; with
+    none named (or one), items are drawn from the whole pool, a topic weighing what it holds.
     """
-    from dlcalc.bank import load_bank
     from dlcalc.quiz.history import now
 
     chosen = topic_names(topics)
@@ -95,20 +95,8 @@ def build(
             )
         )
     rng = random.Random(seed)
-    problems = sorted(load_bank(bank_path), key=lambda p: p.id)
-    candidates: list[tuple[str, Any, float]] = []  # (item, bank problem, topic name or ("term", id), base weight)
-    for topic in chosen:
-        if topic == "terms":
-            from dlcalc.quiz.terms import term_ids
-
-            ids = term_ids()
-            candidates += [(f"term:{t}", ("term", t), TERMS_WEIGHT / len(ids)) for t in ids]
-            continue
-        bank = [p for p in problems if p.topic == topic and (difficulty is None or p.difficulty == difficulty)]
-        candidates += [(p.id, p, 1.0) for p in bank]
-        if topic in TEMPLATES:
-            candidates += [(f"template:{topic}", topic, 1.0)] * max(2, len(bank))
-    if not candidates:
+    by_topic = _candidates(chosen, difficulty, bank_path)
+    if not any(by_topic.values()):
         raise DlcalcError(
             T(
                 "quiz: no questions for these options (try other --topic or --difficulty)",
@@ -116,16 +104,87 @@ def build(
             )
         )
     clock = now()
-    weights = [base * _weight(item, schedule, clock) for item, _, base in candidates]
+    weights = {
+        topic: [base * _weight(item, schedule, clock) for item, _, base in cands] for topic, cands in by_topic.items()
+    }
+    if topics and len([t for t in by_topic if by_topic[t]]) > 1:
+        return _balanced(by_topic, weights, n, rng, difficulty, seed, review=schedule is not None)
+    candidates = [c for cands in by_topic.values() for c in cands]
+    flat = [w for ws in weights.values() for w in ws]
     questions: list[Question] = []
     used: set[str] = set()
     for index in range(n):
-        pool = [(c, w) for c, w in zip(candidates, weights) if c[0] not in used or isinstance(c[1], str)]
+        pool = [(c, w) for c, w in zip(candidates, flat) if c[0] not in used or isinstance(c[1], str)]
         if not pool:
-            pool = list(zip(candidates, weights))
+            pool = list(zip(candidates, flat))
             used.clear()
         ((item, what, _),) = rng.choices([c for c, _ in pool], weights=[w for _, w in pool])
         questions.append(make_question(item, what, rng, difficulty, index, seed))
+        if not isinstance(what, str):
+            used.add(item)
+    return questions
+
+
+Candidate = tuple[str, Any, float]  # (item, what: a topic name, a bank problem or ("term", id), base weight)
+
+
+def _candidates(chosen: list[str], difficulty: int | None, bank_path: str | None) -> dict[str, list[Candidate]]:
+    """Per chosen topic (in the order named): its templates, its bank problems and, for `terms`, the glossary."""
+    from dlcalc.bank import load_bank
+
+    problems = sorted(load_bank(bank_path), key=lambda p: p.id)
+    by_topic: dict[str, list[Candidate]] = {}
+    for topic in chosen:
+        if topic == "terms":
+            from dlcalc.quiz.terms import term_ids
+
+            ids = term_ids()
+            by_topic[topic] = [(f"term:{t}", ("term", t), TERMS_WEIGHT / len(ids)) for t in ids]
+            continue
+        bank = [p for p in problems if p.topic == topic and (difficulty is None or p.difficulty == difficulty)]
+        cands: list[Candidate] = [(p.id, p, 1.0) for p in bank]
+        if topic in TEMPLATES:
+            cands += [(f"template:{topic}", topic, 1.0)] * max(2, len(bank))
+        by_topic[topic] = cands
+    return by_topic
+
+
+def _balanced(
+    by_topic: dict[str, list[Candidate]],
+    weights: dict[str, list[float]],
+    n: int,
+    rng: random.Random,
+    difficulty: int | None,
+    seed: int,
+    review: bool = False,
+) -> list[Question]:
+    """Several named topics: the first n (up to one per topic) are of distinct topics, so every topic
+    is asked when n is at least their number; then round after round, every topic once in a seeded
+    order. With --review (`review`), a topic's pull is how much the schedule raises its items'
+    weights on average (never how many items it has): the weak topics come first, and after the
+    first round each question's topic is drawn by that pull. Within a topic the item is drawn as
+    before (weighted by the schedule; a bank problem not repeated until its topic runs out)."""
+    topics = [t for t, cands in by_topic.items() if cands]
+    pull = {t: sum(weights[t]) / sum(base for _, _, base in by_topic[t]) for t in topics}  # 1.0 with no schedule
+    order: list[str] = []
+    while len(order) < n:
+        if review and order:
+            order += rng.choices(topics, weights=[pull[t] for t in topics], k=n - len(order))
+            break
+        left = list(topics)  # one round: a draw without replacement, by pull
+        while left and len(order) < n:
+            (topic,) = rng.choices(left, weights=[pull[t] for t in left])
+            order.append(topic)
+            left.remove(topic)
+    questions: list[Question] = []
+    used: set[str] = set()
+    for topic in order:
+        pool = [(c, w) for c, w in zip(by_topic[topic], weights[topic]) if c[0] not in used or isinstance(c[1], str)]
+        if not pool:  # every bank problem of the topic asked: they come round again
+            used.difference_update(c[0] for c in by_topic[topic])
+            pool = list(zip(by_topic[topic], weights[topic]))
+        ((item, what, _),) = rng.choices([c for c, _ in pool], weights=[w for _, w in pool])
+        questions.append(make_question(item, what, rng, difficulty, len(questions), seed))
         if not isinstance(what, str):
             used.add(item)
     return questions
