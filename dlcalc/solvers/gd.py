@@ -997,7 +997,9 @@ def solve(spec: GDSpec) -> Result:
         )
     )
     answer = _answer(spec, run)
-    tables = [_updates_table(spec, run), _epochs_table(run)]
+    tables = [_updates_table(spec, run)]
+    if run.per_epoch > 1:  # one update per epoch (batch GD): the update rows already are the epochs
+        tables.append(_epochs_table(run))
     figures: list[list[str]] = []
     if spec.compare:
         answer["compare"] = {str(r.batch): _run_json(r) for r in runs}

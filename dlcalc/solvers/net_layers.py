@@ -490,9 +490,13 @@ def _groupnorm(call: LayerCall, shape: tuple[int, ...], batch: int | None, param
         raise DlcalcError(f"expects {c} channels but receives {receives(got, shape, batch)}")
     if math.prod(shape) // g == 1:
         # torch (F.group_norm, eval mode too) refuses a group statistic over a single value
+        where = show(shape, batch)
         raise DlcalcError(
-            f"each of the {g} groups would hold one value (N·C/G·H·W = 1 for input {show(shape, batch)}); "
-            "torch refuses to normalise a single value"
+            T(
+                f"each of the {g} groups would hold one value (N·C/G·H·W = 1 for input {where}); "
+                "torch refuses to normalise a single value",
+                f"{g} 个组每组只有一个值（输入 {where} 时 N·C/G·H·W = 1）；torch 不对单个值做归一化",
+            )
         )
     step = Step(
         T("parameters (γ and β per channel)", "参数量（每通道 γ 与 β）"),
