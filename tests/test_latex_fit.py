@@ -201,3 +201,17 @@ def test_a_long_product_goes_on_with_a_product_sign():
     lines = break_formula(f"2 x_{{1}} {factor} {factor} {factor}", 60, 60)
     assert len(lines) >= 2 and all(line.startswith(r"\cdot") for line in lines[1:]), lines
     assert lines[0].startswith("2 x_{1}")
+
+
+def test_only_cjk_makes_an_english_document_a_xelatex_one():
+    from dlcalc.render.latex import to_latex_document
+    from dlcalc.result import Result
+    from dlcalc.text import T
+
+    def doc(value: str) -> str:
+        return to_latex_document(Result("x", T("Title", "标题"), {}, [(T("Value", "值"), value)]), "en")
+
+    assert doc("a ┤ b ─ c ✓").startswith("% compile with pdflatex")  # set as a visible mark, still English
+    assert "{article}" in doc("a ┤ b")
+    chinese = doc("感受野")
+    assert chinese.startswith("% compile with xelatex") and "scheme=plain" in chinese

@@ -188,9 +188,19 @@ def to_latex_document(result: Result, lang: str = "en") -> str:
     """A complete document: `pdflatex` (English) or `xelatex` (Chinese) compiles it as printed; an
     English document with characters pdflatex cannot set (CJK) is made for xelatex (`XeEnglish`)."""
     document = _document(result, lang)
-    if not _xelatex(lang) and r"\texttt{[U+" in document:  # ascii_latex's mark of a character it cannot set
+    if not _xelatex(lang) and needs_xelatex(document):
         document = _document(result, XeEnglish(lang))
     return document
+
+
+_MARK = re.compile(r"\\texttt\{\[U\+([0-9A-F]{4,6})\]\}")
+
+
+def needs_xelatex(document: str) -> bool:
+    """A pdflatex document (ascii_latex's output) holds CJK that only xelatex with ctex can set:
+    one of ascii_latex's marks of a character it cannot set is CJK. Any other character (box
+    drawing, say) does not make an English document Chinese: the document class follows the text."""
+    return any(_CJK.fullmatch(chr(int(code, 16))) for code in _MARK.findall(document))
 
 
 def _document(result: Result, lang: str) -> str:
