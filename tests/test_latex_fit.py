@@ -49,7 +49,14 @@ SPREAD: list[list[str]] = [
         "--at",
         "x=1, m=0.5, s=2, m2=1, s2=3",
     ],
-    ["grad", "ln(1 + exp(w*x + b)) - y*(w*x + b) + 0.5*lam*(w^2 + b^2)", "--wrt", "w", "--at", "w=0.5, x=2, b=-1, y=1, lam=0.01"],
+    [
+        "grad",
+        "ln(1 + exp(w*x + b)) - y*(w*x + b) + 0.5*lam*(w^2 + b^2)",
+        "--wrt",
+        "w",
+        "--at",
+        "w=0.5, x=2, b=-1, y=1, lam=0.01",
+    ],
     ["backprop", "-f", str(EX / "mazur.yaml")],
     ["backprop", "-f", str(EX / "mazur.yaml"), "--steps", "2"],
     ["bptt", "--sequence", "1; 2; 3", "--set", "W=0.5", "--set", "U=0.1", "--target", "0.5"],
@@ -58,7 +65,19 @@ SPREAD: list[list[str]] = [
     LSTM_BPTT,
     GD,
     [*GD, "--compare"],
-    ["gd", "--samples", "1,2; 2,0; 3,1; 0,1", "--targets", "1; 0; 1; 0", "--model", "mlp", "--batch", "2", "--epochs", "1"],
+    [
+        "gd",
+        "--samples",
+        "1,2; 2,0; 3,1; 0,1",
+        "--targets",
+        "1; 0; 1; 0",
+        "--model",
+        "mlp",
+        "--batch",
+        "2",
+        "--epochs",
+        "1",
+    ],
     ["optim", "--function", "x^2 + 10*y^2", "--optimizer", "adam", "--start", "1,-1", "--steps", "3"],
     ["attention", str(EX / "attention.yaml")],
 ]
@@ -106,7 +125,9 @@ def _overfull(engine: str, docs: list[tuple[str, str]], where: Path) -> list[str
     assert run.returncode == 0 and (where / "doc.pdf").exists(), [line for line in log.splitlines() if line[:1] == "!"]
     assert "Missing character" not in log, [line for line in log.splitlines() if "Missing character" in line][:5]
     found = []
-    for m in re.finditer(r"Overfull \\hbox \(([\d.]+)pt too wide\) (?:in paragraph at lines (\d+)|detected at line (\d+))", log):
+    for m in re.finditer(
+        r"Overfull \\hbox \(([\d.]+)pt too wide\) (?:in paragraph at lines (\d+)|detected at line (\d+))", log
+    ):
         if float(m.group(1)) > TOLERANCE_PT:
             line = int(m.group(2) or m.group(3))
             name = [n for start, n in starts if start <= line][-1] if starts[0][0] <= line else "?"

@@ -233,7 +233,8 @@ def _tabular(grid: list[list[str]], size: str, spec: list[tuple[int, str]], lang
     """One tabular of the columns `spec` names (index, `l` or `p{…}`): a `p` column is a paragraph
     column whose cells break at their spaces."""
     paragraph = {i for i, kind in spec if kind != "l"}
-    paragraph_header = r"p{0.3\linewidth}" not in {kind for _, kind in spec}  # the table as it always was keeps its header
+    old_style = r"p{0.3\linewidth}" in {kind for _, kind in spec}  # the table as it always was keeps its header
+    paragraph_header = not old_style
 
     def cell(i: int, text: str, head: bool) -> str:
         tex = tex_text(text, lang)
