@@ -80,6 +80,7 @@ SPREAD: list[list[str]] = [
     ],
     ["optim", "--function", "x^2 + 10*y^2", "--optimizer", "adam", "--start", "1,-1", "--steps", "3"],
     ["attention", str(EX / "attention.yaml")],
+    ["bank", "show", "bptt-lstm-two-step-cell-path", "--solution"],  # a table of ten number columns
 ]
 SPREAD_ZH = [["net", "--model", "googlenet"], ["net", "--model", "vgg16"], LONG_GRAD, LSTM_BPTT, [*GD, "--compare"]]
 SPREAD_ZH += [["backprop", "-f", str(EX / "mazur.yaml")]]
@@ -97,7 +98,7 @@ def _engine(name: str) -> str:
 
 
 def _document(cli, case: list[str], lang: str) -> str:
-    code, out, err = cli(case[0], "--latex", "--lang", lang, *case[1:])
+    code, out, err = cli(*case, "--latex", "--lang", lang)
     assert code == 0, (case, err)
     return out
 

@@ -75,11 +75,11 @@ def to_latex(result: Result, lang: str = "en") -> str:
     """The body: title, summary, tables, the derivation (align*), notes."""
     tx = lambda s: tex_text(s, lang)  # noqa: E731
     lines = [f"% dlcalc {result.kind}: {tx(result.title(lang))}"]
-    if result.summary:
-        lines.append(r"\begin{itemize}")
+    if result.summary:  # \sloppy: a value such as a layer's constructor call never runs into the margin
+        lines.append(r"{\sloppy\begin{itemize}")
         for label, value in result.summary:
             lines.append(rf"  \item \textbf{{{tx(label(lang))}}}: {breakable_text(say(value, lang), lang)}")
-        lines.append(r"\end{itemize}")
+        lines.append(r"\end{itemize}}")
     for table in result.tables:
         lines += _table(table, lang)
     for figure in result.figures:
@@ -102,7 +102,7 @@ BOX_ASCII = str.maketrans(
     {"─": "-", "━": "-", "│": "|", "┃": "|", "┤": "+", "├": "+", "└": "+", "┌": "+", "┐": "+", "┘": "+",
      "┼": "+", "┬": "+", "┴": "+", "╴": "-", "╶": "-", "·": ".", "•": "*", "█": "#", "▏": "|", "…": "..."}
 )  # fmt: skip
-_LONG_RUN = re.compile(r"\S{16,}")
+_LONG_RUN = re.compile(r"\S{20,}")
 
 
 def _figure(rows: list[str], lang: str) -> list[str]:
@@ -127,7 +127,7 @@ def breakable_text(words: str, lang: str) -> str:
     out, last = [], 0
     for m in _LONG_RUN.finditer(words):
         out.append(tex_text(words[last : m.start()], lang))
-        pieces = re.split(r"(?<=[*+/,=(._])(?=.)", m.group(0))
+        pieces = re.split(r"(?<=[*+/,=(.])(?=.)", m.group(0))
         out.append(r"\allowbreak{}".join(tex_text(p, lang) for p in pieces if p))
         last = m.end()
     out.append(tex_text(words[last:], lang))
@@ -250,6 +250,9 @@ def _tabular(grid: list[list[str]], size: str, spec: list[tuple[int, str]], lang
     return out
 
 
+_WORD = re.compile(
+    r"[^\s\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]+|\S"
+)  # what a line cannot break inside: CJK breaks anywhere
 SIZES = {r"\small": 10.0, r"\footnotesize": 9.0, r"\scriptsize": 8.0}  # at 11pt
 COLSEP_PT = 12.0  # 2\tabcolsep
 
@@ -281,7 +284,10 @@ def _table_layout(grid: list[list[str]], wrap: int | None) -> list[tuple[str, li
     cells with spaces at \small, \footnotesize, \scriptsize."""
     n = max(len(row) for row in grid)
     natural = [max((text_width(row[c]) for row in grid if c < len(row)), default=0.0) for c in range(n)]
-    word = [max((text_width(w) for row in grid if c < len(row) for w in row[c].split()), default=0.0) for c in range(n)]
+    word = [
+        max((text_width(w) for row in grid if c < len(row) for w in _WORD.findall(row[c])), default=0.0)
+        for c in range(n)
+    ]
     avail = LINE_PT * 0.97
 
     def fits(columns: list[int], size: str, wrapped: bool) -> list[tuple[int, str]] | None:
@@ -318,6 +324,10 @@ def _table_layout(grid: list[list[str]], wrap: int | None) -> list[tuple[str, li
             groups[-1].append(c)
         else:
             groups.append([c])
+    size = -(-(n - 1) // len(groups))  # as many groups, of even size where that fits
+    even = [everything[1:][k : k + size] for k in range(0, n - 1, size)]
+    if len(even) == len(groups) and all(fits([0, *g], r"\footnotesize", True) for g in even):
+        groups = even
     return [(r"\footnotesize", fits([0, *g], r"\footnotesize", True) or [(c, "l") for c in [0, *g]]) for g in groups]
 
 
