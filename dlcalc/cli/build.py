@@ -170,19 +170,23 @@ def option_help(i: Input) -> str:
 
 
 def _offer(i: Input) -> Callable[..., list[str]] | None:
-    """Click's shell_complete for an input whose values are known (`Input.completion_values`): what
+    """Typer's autocompletion (click's shell_complete) for an input whose values are known (`Input.completion_values`): what
     scripts/gen_completions.py writes into the bash, zsh and fish scripts."""
     values = i.completion_values()
     if not values:
         return None
-    return lambda ctx, param, incomplete: [v for v in values if v.startswith(incomplete)]
+
+    def offer(incomplete: str) -> list[str]:
+        return [v for v in values if v.startswith(incomplete)]
+
+    return offer
 
 
 def _annotation(i: Input, *, hidden: bool = False, names: tuple[str, ...] | None = None) -> tuple[Any, Any]:
     """(annotation, default) of one Typer parameter for `i`."""
     if i.positional:
         argument = typer.Argument(
-            metavar=i.metavar, help=option_help(i), show_default=False, hidden=hidden, shell_complete=_offer(i)
+            metavar=i.metavar, help=option_help(i), show_default=False, hidden=hidden, autocompletion=_offer(i)
         )
         if i.required:
             return Annotated[str, argument], inspect.Parameter.empty
@@ -198,7 +202,7 @@ def _annotation(i: Input, *, hidden: bool = False, names: tuple[str, ...] | None
         return Annotated[bool, option], False
     option = typer.Option(
         *names, help=option_help(i), metavar=i.metavar if not i.choices else choice_metavar(i), show_default=False,
-        hidden=hidden, case_sensitive=False, shell_complete=None if i.choices else _offer(i),
+        hidden=hidden, case_sensitive=False, autocompletion=None if i.choices else _offer(i),
     )  # fmt: skip
     if i.repeat:
         return Annotated[Optional[list[str]], option], None

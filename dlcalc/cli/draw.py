@@ -12,7 +12,7 @@ from dlcalc.cli.app import app
 from dlcalc.cli.options import Output, output_options
 
 
-def _topics(ctx: object, param: object, incomplete: str) -> list[str]:
+def _topics(incomplete: str) -> list[str]:
     """The topics' names, for the completion scripts."""
     from dlcalc.draw.topics import TOPICS
 
@@ -28,7 +28,7 @@ def draw(
             metavar="[TOPIC]",
             help="What to draw: neuron, lstm, transformer … (--list shows all; Chinese names work: 神经元).",
             show_default=False,
-            shell_complete=_topics,
+            autocompletion=_topics,
         ),
     ] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the topics with their aliases.")] = False,

@@ -17,7 +17,7 @@ HELP = T(
 )
 
 
-def _names(ctx: object, param: object, incomplete: str) -> list[str]:
+def _names(incomplete: str) -> list[str]:
     """The shipped examples' names, for the completion scripts."""
     from dlcalc.data import examples as shipped
 
@@ -35,7 +35,7 @@ def examples(
     name: Annotated[
         Optional[str],
         typer.Argument(metavar="[NAME]", help=say(T("An example's name (mazur or mazur.yaml).", "示例名（mazur 或 mazur.yaml）。")),
-                       shell_complete=_names),
+                       autocompletion=_names),
     ] = None,
     copy: Annotated[
         Optional[str],

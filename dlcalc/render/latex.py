@@ -324,8 +324,8 @@ def _table_layout(grid: list[list[str]], wrap: int | None) -> list[tuple[str, li
             groups[-1].append(c)
         else:
             groups.append([c])
-    size = -(-(n - 1) // len(groups))  # as many groups, of even size where that fits
-    even = [everything[1:][k : k + size] for k in range(0, n - 1, size)]
+    per = -(-(n - 1) // len(groups))  # as many groups, of even size where that fits
+    even = [everything[1:][k : k + per] for k in range(0, n - 1, per)]
     if len(even) == len(groups) and all(fits([0, *g], r"\footnotesize", True) for g in even):
         groups = even
     return [(r"\footnotesize", fits([0, *g], r"\footnotesize", True) or [(c, "l") for c in [0, *g]]) for g in groups]
