@@ -80,6 +80,8 @@ def test_every_choice_option_reads_well_at_80_columns(cli, monkeypatch, lang):
         metavar = cells[0][1] if len(cells[0]) > 1 else ""
         if metavar.startswith("[") and not metavar.endswith("]"):
             bad.append(f"{' '.join(path)} {option}: the choice list is cut in the type column: {metavar!r}")
+        if any(re.search(r"…\s*│\s*$", line) for line in block):
+            bad.append(f"{' '.join(path)} {option} ({lang}): a line of its help is cut off with …")
         words = set(re.findall(r"[\w-]+", " ".join(block).replace("|", " ")))
         missing = [c for c in choices if c not in words]
         if missing:

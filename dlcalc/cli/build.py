@@ -138,7 +138,7 @@ LEGACY_FILE = T("(old spelling of -f FILE)", "（-f FILE 的旧写法）")
 
 
 CHOICES_INLINE = 16  # a choice list longer than this in --help's type column ([a|b|c]) is given in the help
-ONE_OF = T("One of: {c}.", "可选：{c}。")
+ONE_OF = T("One of: {c}.", "可选值：{c}")
 
 
 def choice_metavar(i: Input) -> str:
@@ -156,7 +156,8 @@ def choice_list(i: Input, text: str, lang: str) -> str:
         return text
     if all(re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", text) for c in i.choices):
         return text
-    listed = ", ".join(i.choices)  # spaces: --help wraps only there
+    # spaces: --help wraps only there; quoted in Chinese, where they are the literal values to type
+    listed = ", ".join(f"'{c}'" if lang == "zh" else c for c in i.choices)
     return (text.rstrip() + " " + ONE_OF(lang).format(c=listed)).strip()
 
 
