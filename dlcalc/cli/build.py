@@ -166,7 +166,7 @@ def option_help(i: Input) -> str:
     default = i.default_text(help_lang())
     if default is not None:
         # escaped: Typer reads help as rich markup, where a bare [default: 1] is a (dropped) style tag
-        text += "  \\" + say(T("[default: {d}]", "[默认：{d}]")).format(d=default)
+        text += ("  \\" if help_lang() != "zh" else " \\") + say(T("[default: {d}]", "[默认：{d}]")).format(d=default)
     return text
 
 
