@@ -97,7 +97,7 @@ _dlcalc_value() {
         "completion|--lang") echo "en zh" ;;
         "conv|--kernel"|"conv|-k") echo "" ;;
         "conv|--stride"|"conv|-s") echo "" ;;
-        "conv|--padding"|"conv|-p") echo "" ;;
+        "conv|--padding"|"conv|-p") echo "same valid" ;;
         "conv|--dilation"|"conv|-d") echo "" ;;
         "conv|--out-channels"|"conv|-o") echo "" ;;
         "conv|--groups"|"conv|-g") echo "" ;;
@@ -131,7 +131,7 @@ _dlcalc_value() {
         "gd|--targets") echo "" ;;
         "gd|--model") echo "linear logistic mlp" ;;
         "gd|--loss") echo "mse bce" ;;
-        "gd|--batch") echo "" ;;
+        "gd|--batch") echo "full 1" ;;
         "gd|--lr") echo "" ;;
         "gd|--epochs") echo "" ;;
         "gd|--w0") echo "" ;;
@@ -279,6 +279,16 @@ _dlcalc_value() {
     esac
 }
 
+# prints the values of a command's argument (draw's topics, act's functions), if it has a set
+_dlcalc_arguments() {
+    case "$1" in
+        "act") echo "sigmoid tanh relu leaky_relu elu gelu softplus silu" ;;
+        "completion") echo "bash zsh fish" ;;
+        "draw") echo "neuron perceptron mlp conv pool rnn lstm gru resnet-densenet inception transformer attention" ;;
+        "examples") echo "attention batchnorm gru-scalar lstm-scalar mazur" ;;
+    esac
+}
+
 _dlcalc() {
     local cur="${COMP_WORDS[COMP_CWORD]}" prev="" path="" i w value
     (( COMP_CWORD > 0 )) && prev="${COMP_WORDS[COMP_CWORD-1]}"
@@ -298,6 +308,7 @@ _dlcalc() {
     fi
     local subs; subs="$(_dlcalc_subcommands "$path")"
     if [[ -n "$subs" ]]; then COMPREPLY=( $(compgen -W "$subs" -- "$cur") )
+    elif value="$(_dlcalc_arguments "$path")" && [[ -n "$value" ]]; then COMPREPLY=( $(compgen -W "$value" -- "$cur") )
     else COMPREPLY=( $(compgen -f -- "$cur") ); fi
 }
 

@@ -43,6 +43,21 @@ class Input:
     cli: bool = True  # False: a field of YAML files only (rnn's W_f, …)
     shown_default: Text | None = None  # the [default: …] text when it is not the literal default
     repeat: bool = False  # may be given several times (a list)
+    values: tuple[str, ...] = ()  # values shell completion offers besides `completion_values`' own
+
+    def completion_values(self) -> tuple[str, ...]:
+        """What TAB offers for this input's value: its choices; else the literal forms its
+        declaration documents — the lowercase words of the metavar (`full|N|1` → full, 1) and the
+        words quoted in the English help ('same' or 'valid') — and `values`."""
+        if self.choices:
+            return self.choices
+        import re
+
+        literal = [
+            w for w in self.metavar.strip("[]").split("|") if "|" in self.metavar and re.fullmatch(r"[a-z0-9_]+", w)
+        ]
+        quoted = re.findall(r"'([a-z][a-z0-9_]*)'", self.help.en)
+        return tuple(dict.fromkeys([*literal, *quoted, *self.values]))
 
     @property
     def option(self) -> str:

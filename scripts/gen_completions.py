@@ -31,11 +31,24 @@ class Cmd:
     options: list[Opt]
     subcommands: list[Cmd] = field(default_factory=list)
     takes_file: bool = False
+    arg_values: list[str] = field(default_factory=list)  # what TAB offers for the command's argument
 
 
 def _short_help(text: str | None) -> str:
     first = (text or "").strip().split("\n")[0].replace("\\[", "[")
     return first.rstrip(".")
+
+
+def _values(cmd, p) -> list[str]:
+    """The values a parameter offers: its choices, or what its shell_complete gives (a declared
+    value set: gd --batch's full and 1, conv --padding's same and valid, draw's topics)."""
+    import click
+
+    choices = [str(c) for c in (getattr(p.type, "choices", None) or [])]
+    if choices:
+        return choices
+    items = p.shell_complete(click.Context(cmd), "")
+    return [str(item.value) for item in items if item.type == "plain"]
 
 
 def collect() -> Cmd:
@@ -48,13 +61,19 @@ def collect() -> Cmd:
     def walk(cmd, path: list[str]) -> Cmd:
         options = []
         takes_file = False
+        arg_values: list[str] = []
         for p in cmd.params:
             if p.param_type_name == "argument":
-                takes_file = takes_file or "path" in type(p.type).__name__.lower() or p.name in ("file", "path") or (
-                    p.metavar in ("FILE", "[FILE]")
+                takes_file = (
+                    takes_file
+                    or "path" in type(p.type).__name__.lower()
+                    or p.name in ("file", "path")
+                    or (p.metavar in ("FILE", "[FILE]"))
                 )
+                if not p.hidden:
+                    arg_values += [v for v in _values(cmd, p) if v not in arg_values]
                 continue
-            choices = list(getattr(p.type, "choices", []) or [])
+            choices = _values(cmd, p)
             options.append(
                 Opt(
                     names=list(p.opts) + list(p.secondary_opts),
@@ -67,7 +86,7 @@ def collect() -> Cmd:
                 )
             )
         options.append(Opt(["--help", "-h"], "Show the help and exit", False, [], False))
-        node = Cmd(path, _short_help(cmd.help), options, takes_file=takes_file)
+        node = Cmd(path, _short_help(cmd.help), options, takes_file=takes_file, arg_values=arg_values)
         for name, sub in sorted(getattr(cmd, "commands", {}).items()):
             node.subcommands.append(walk(sub, path + [name]))
         return node
@@ -111,6 +130,17 @@ def bash(root: Cmd) -> str:
         "    esac",
         "}",
         "",
+        "# prints the values of a command's argument (draw's topics, act's functions), if it has a set",
+        "_dlcalc_arguments() {",
+        '    case "$1" in',
+    ]
+    for n in nodes:
+        if n.arg_values:
+            lines.append(f'        "{" ".join(n.path)}") echo "{" ".join(n.arg_values)}" ;;')
+    lines += [
+        "    esac",
+        "}",
+        "",
         "_dlcalc() {",
         '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="" path="" i w value',
         '    (( COMP_CWORD > 0 )) && prev="${COMP_WORDS[COMP_CWORD-1]}"',
@@ -130,6 +160,7 @@ def bash(root: Cmd) -> str:
         "    fi",
         '    local subs; subs="$(_dlcalc_subcommands "$path")"',
         '    if [[ -n "$subs" ]]; then COMPREPLY=( $(compgen -W "$subs" -- "$cur") )',
+        '    elif value="$(_dlcalc_arguments "$path")" && [[ -n "$value" ]]; then COMPREPLY=( $(compgen -W "$value" -- "$cur") )',
         '    else COMPREPLY=( $(compgen -f -- "$cur") ); fi',
         "}",
         "",
@@ -185,6 +216,8 @@ def zsh(root: Cmd) -> str:
         else:
             # a bare message action (' ') would stop zsh from inserting a lone matching option
             tail = " \\\n    '*:file:_files'" if node.takes_file else " \\\n    '*:argument:_guard \"^-*\" argument'"
+            if node.arg_values:
+                tail = f" \\\n    '*:argument:({' '.join(node.arg_values)})'"
             lines += [f"  _arguments \\\n    {specs}{tail}", "}", ""]
     lines += ['_dlcalc "$@"', ""]
     return "\n".join(lines)
@@ -218,7 +251,9 @@ def fish(root: Cmd) -> str:
                     parts.append(f"-a {_fish_quote(' '.join(o.choices))}")
             parts.append(f"-d {_fish_quote(o.help)}")
             lines.append(" ".join(parts))
-        if node.path and not node.subcommands and node.takes_file:
+        if node.path and not node.subcommands and node.arg_values:
+            lines.append(f"complete -c dlcalc -n {_fish_quote(cond)} -a {_fish_quote(' '.join(node.arg_values))}")
+        elif node.path and not node.subcommands and node.takes_file:
             lines.append(f"complete -c dlcalc -n {_fish_quote(cond)} -F")
         lines.append("")
     return "\n".join(lines)

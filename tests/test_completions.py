@@ -95,3 +95,92 @@ def test_every_command_is_mapped_to_its_module():
 
     command = typer.main.get_command(full_app())
     assert set(command.commands) == set(COMMAND_MODULES)
+
+
+# --- values: every option with a fixed set or a documented form of values gets them offered ------
+
+
+def _valued():
+    """(command path, option or None for the argument, values) for every parameter of the app that
+    declares its values: a choice list, or a documented form (gd --batch full|N|1, conv --padding
+    'same'/'valid'), or a known set (draw's topics, the shipped examples, act's functions)."""
+    import click
+    import typer
+
+    from dlcalc.cli import full_app
+
+    out = []
+
+    def walk(cmd, path):
+        for p in cmd.params:
+            if p.hidden:
+                continue
+            values = [str(c) for c in (getattr(p.type, "choices", None) or [])]
+            values = values or [i.value for i in p.shell_complete(click.Context(cmd), "") if i.type == "plain"]
+            if values:
+                option = None if p.param_type_name == "argument" else p.opts[0]
+                out.append((path, option, values))
+        for name, sub in sorted(getattr(cmd, "commands", {}).items()):
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(full_app()), [])
+    return out
+
+
+VALUED = _valued()
+
+
+def test_the_value_sets_come_from_the_declarations():
+    found = {(" ".join(path), option): values for path, option, values in VALUED}
+    assert found[("gd", "--batch")] == ["full", "1"]  # metavar full|N|1
+    assert set(found[("conv", "--padding")]) == {"same", "valid"}  # 'same' or 'valid' in its help
+    assert "resnet-densenet" in found[("draw", None)] and "mazur" in found[("examples", None)]
+    assert "leaky_relu" in found[("act", None)] and found[("completion", None)] == ["bash", "zsh", "fish"]
+    assert found[("optim", "--optimizer")][-1] == "adamw"
+
+
+def test_bash_offers_every_value_set():
+    script = [f"source {COMPLETIONS / 'dlcalc.bash'}"]
+    for path, option, _ in VALUED:
+        words = ["dlcalc", *path, *([option] if option else []), ""]
+        script.append(f"COMP_WORDS=({' '.join(repr(w) for w in words)}); COMP_CWORD={len(words) - 1}; COMPREPLY=()")
+        script.append('_dlcalc; echo "${COMPREPLY[*]}"')
+    out = subprocess.run(["bash", "-c", "\n".join(script)], capture_output=True, text=True, check=True).stdout
+    got = out.split("\n")
+    bad = [(path, option, values, line) for (path, option, values), line in zip(VALUED, got) if line.split() != values]
+    assert not bad, bad
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish_offers_every_value_set():
+    lines = [f"source {COMPLETIONS / 'dlcalc.fish'}"]
+    for path, option, _ in VALUED:
+        line = " ".join(["dlcalc", *path, *([option] if option else [])]) + " "
+        lines.append(f"complete -C '{line}' | cut -f1 | string join ' '")
+    out = subprocess.run(["fish", "-c", "\n".join(lines)], capture_output=True, text=True, check=True).stdout
+    got = out.split("\n")
+    bad = [
+        (path, option, values, line)
+        for (path, option, values), line in zip(VALUED, got)
+        if sorted(line.split()) != sorted(values)
+    ]
+    assert not bad, bad
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_zsh_offers_the_value_sets():
+    """zsh through a real pseudo-terminal (slow: a sample); that every option's set is written into
+    the script is checked on the script's text."""
+    script = (COMPLETIONS / "_dlcalc").read_text(encoding="utf-8")
+    for path, option, values in VALUED:
+        assert f"({' '.join(values)})" in script, (path, option, values)
+
+    def complete(line):
+        out = subprocess.run(
+            ["zsh", "-f", "-c", ZSH_DRIVER, "zsh", str(COMPLETIONS), line], capture_output=True, text=True, timeout=30
+        ).stdout
+        return out.strip().removeprefix("RESULT: ").strip()
+
+    assert complete("dlcalc gd --batch f") == "dlcalc gd --batch full"
+    assert complete("dlcalc draw resnet-d") == "dlcalc draw resnet-densenet"
+    assert complete("dlcalc optim --optimizer rms") == "dlcalc optim --optimizer rmsprop"

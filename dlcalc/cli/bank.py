@@ -236,7 +236,7 @@ def show(
             if md:
                 print(to_markdown(shown, code) + "\n\n" + to_markdown(worked, code))
             else:
-                from dlcalc.render.latex import ENGINE, XeEnglish, preamble, tex_text
+                from dlcalc.render.latex import ENGINE, XeEnglish, needs_xelatex, preamble, tex_text
 
                 def document(lang: str) -> str:
                     return "\n".join(
@@ -253,7 +253,7 @@ def show(
                     )
 
                 text = document(code)
-                if code != "zh" and r"\texttt{[U+" in text:  # CJK in English text: for xelatex with ctex
+                if code != "zh" and needs_xelatex(text):  # CJK in English text: for xelatex with ctex
                     text = document(XeEnglish(code))
                 print(text)
             return

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import sys
 from collections.abc import Callable
 from types import ModuleType
@@ -124,7 +125,10 @@ FILE_INPUT = Input(
 )
 SET_INPUT = Input(
     "set",
-    help=T('Any field by its YAML name, e.g. --set "W_f=0.5" (repeatable).', '按 YAML 字段名设置任意字段，例如 --set "W_f=0.5"（可重复）。'),
+    help=T(
+        'Any field by its YAML name, e.g. --set "W_f=0.5" (repeatable).',
+        '按 YAML 字段名设置任意字段，例如 --set "W_f=0.5"（可重复）。',
+    ),
     metavar="NAME=VALUE",
     repeat=True,
 )
@@ -133,19 +137,58 @@ SVG = T("Save the worked picture as an SVG file.", "把图解保存为 SVG 文�
 LEGACY_FILE = T("(old spelling of -f FILE)", "（-f FILE 的旧写法）")
 
 
+CHOICES_INLINE = 16  # a choice list longer than this in --help's type column ([a|b|c]) is given in the help
+ONE_OF = T("One of: {c}.", "可选值：{c}")
+
+
+def choice_metavar(i: Input) -> str:
+    """The type column of an option with choices: `[a|b|c]` when short; else a short name (the
+    declared metavar, or NAME) with the list in the help text (`choice_list`), so that at 80
+    columns the list wraps between its words instead of being cut inside a choice."""
+    inline = "[" + "|".join(i.choices) + "]"
+    return inline if len(inline) <= CHOICES_INLINE else (i.metavar if i.metavar != "TEXT" else "NAME")
+
+
+def choice_list(i: Input, text: str, lang: str) -> str:
+    """`text` (an option's help) with its choices listed, unless the type column shows them or
+    the text already names every one."""
+    if not i.choices or choice_metavar(i).startswith("["):
+        return text
+    if all(re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", text) for c in i.choices):
+        return text
+    # spaces: --help wraps only there; quoted in Chinese, where they are the literal values to type
+    listed = ", ".join(f"'{c}'" if lang == "zh" else c for c in i.choices)
+    return (text.rstrip() + " " + ONE_OF(lang).format(c=listed)).strip()
+
+
 def option_help(i: Input) -> str:
-    text = say(i.help)
+    text = choice_list(i, say(i.help), help_lang())
     default = i.default_text(help_lang())
     if default is not None:
         # escaped: Typer reads help as rich markup, where a bare [default: 1] is a (dropped) style tag
-        text += "  \\" + say(T("[default: {d}]", "[默认：{d}]")).format(d=default)
+        text += ("  \\" if help_lang() != "zh" else " \\") + say(T("[default: {d}]", "[默认：{d}]")).format(d=default)
     return text
+
+
+def _offer(i: Input) -> Callable[..., list[str]] | None:
+    """Typer's autocompletion (click's shell_complete) for an input whose values are known (`Input.completion_values`): what
+    scripts/gen_completions.py writes into the bash, zsh and fish scripts."""
+    values = i.completion_values()
+    if not values:
+        return None
+
+    def offer(incomplete: str) -> list[str]:
+        return [v for v in values if v.startswith(incomplete)]
+
+    return offer
 
 
 def _annotation(i: Input, *, hidden: bool = False, names: tuple[str, ...] | None = None) -> tuple[Any, Any]:
     """(annotation, default) of one Typer parameter for `i`."""
     if i.positional:
-        argument = typer.Argument(metavar=i.metavar, help=option_help(i), show_default=False, hidden=hidden)
+        argument = typer.Argument(
+            metavar=i.metavar, help=option_help(i), show_default=False, hidden=hidden, autocompletion=_offer(i)
+        )
         if i.required:
             return Annotated[str, argument], inspect.Parameter.empty
         return Annotated[Optional[str], argument], None
@@ -159,8 +202,8 @@ def _annotation(i: Input, *, hidden: bool = False, names: tuple[str, ...] | None
         option = typer.Option(*names, help=option_help(i), hidden=hidden)
         return Annotated[bool, option], False
     option = typer.Option(
-        *names, help=option_help(i), metavar=i.metavar if not i.choices else "[" + "|".join(i.choices) + "]", show_default=False,
-        hidden=hidden, case_sensitive=False,
+        *names, help=option_help(i), metavar=i.metavar if not i.choices else choice_metavar(i), show_default=False,
+        hidden=hidden, case_sensitive=False, autocompletion=None if i.choices else _offer(i),
     )  # fmt: skip
     if i.repeat:
         return Annotated[Optional[list[str]], option], None
@@ -295,7 +338,9 @@ def gather(
         if "=" not in item:
             from dlcalc.errors import DlcalcError
 
-            raise DlcalcError(T("--set: expected NAME=VALUE, got {v!r}", "--set：应为 NAME=VALUE，得到 {v!r}").format(v=item))
+            raise DlcalcError(
+                T("--set: expected NAME=VALUE, got {v!r}", "--set：应为 NAME=VALUE，得到 {v!r}").format(v=item)
+            )
         key, value = (part.strip() for part in item.split("=", 1))
         inputs[key] = value
     if file is not None:

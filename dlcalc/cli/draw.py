@@ -12,6 +12,13 @@ from dlcalc.cli.app import app
 from dlcalc.cli.options import Output, output_options
 
 
+def _topics(incomplete: str) -> list[str]:
+    """The topics' names, for the completion scripts."""
+    from dlcalc.draw.topics import TOPICS
+
+    return [t.name for t in TOPICS if t.name.startswith(incomplete)]
+
+
 @app.command()
 @output_options
 def draw(
@@ -21,6 +28,7 @@ def draw(
             metavar="[TOPIC]",
             help="What to draw: neuron, lstm, transformer … (--list shows all; Chinese names work: 神经元).",
             show_default=False,
+            autocompletion=_topics,
         ),
     ] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the topics with their aliases.")] = False,

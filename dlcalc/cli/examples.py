@@ -17,6 +17,13 @@ HELP = T(
 )
 
 
+def _names(incomplete: str) -> list[str]:
+    """The shipped examples' names, for the completion scripts."""
+    from dlcalc.data import examples as shipped
+
+    return [p.stem for p in shipped() if p.stem.startswith(incomplete)]
+
+
 @app.command(
     help=say(HELP)
     + "\n\n"
@@ -27,7 +34,8 @@ HELP = T(
 def examples(
     name: Annotated[
         Optional[str],
-        typer.Argument(metavar="[NAME]", help=say(T("An example's name (mazur or mazur.yaml).", "示例名（mazur 或 mazur.yaml）。"))),
+        typer.Argument(metavar="[NAME]", help=say(T("An example's name (mazur or mazur.yaml).", "示例名（mazur 或 mazur.yaml）。")),
+                       autocompletion=_names),
     ] = None,
     copy: Annotated[
         Optional[str],
