@@ -58,13 +58,11 @@ def test_fish():
 ZSH_DRIVER = r"""
 zmodload zsh/zpty
 zpty z zsh -f -i
-zpty -w z "PS1='> '; fpath=($1 \$fpath); autoload -U compinit; compinit -u -D; bindkey -e"
-zpty -w -n z "$2"$'\t'
-sleep 0.5
-zpty -w -n z $'\C-a'"print -r -- RESULT: "$'\n'
-sleep 1
+zpty -w z "PS1='> '; fpath=($1 \$fpath); autoload -U compinit; compinit -u -D; bindkey -e; print RE''ADY"
 local all="" chunk
-while zpty -r -t z chunk; do all+=$chunk; done
+zpty -r z chunk '*READY*> '
+zpty -w -n z "$2"$'\t'$'\C-a'"print -r -- RES''ULT: "$'\n'
+zpty -r z all '*RESULT: *> '
 print -r -- "$all" | tr -d '\r' | grep -a '^RESULT: '
 zpty -d z
 """
@@ -74,7 +72,7 @@ zpty -d z
 def test_zsh():
     def complete(line):
         out = subprocess.run(
-            ["zsh", "-f", "-c", ZSH_DRIVER, "zsh", str(COMPLETIONS), line], capture_output=True, text=True, timeout=30
+            ["zsh", "-f", "-c", ZSH_DRIVER, "zsh", str(COMPLETIONS), line], capture_output=True, text=True, timeout=60
         ).stdout
         return out.strip().removeprefix("RESULT: ").strip()
 
@@ -177,7 +175,7 @@ def test_zsh_offers_the_value_sets():
 
     def complete(line):
         out = subprocess.run(
-            ["zsh", "-f", "-c", ZSH_DRIVER, "zsh", str(COMPLETIONS), line], capture_output=True, text=True, timeout=30
+            ["zsh", "-f", "-c", ZSH_DRIVER, "zsh", str(COMPLETIONS), line], capture_output=True, text=True, timeout=60
         ).stdout
         return out.strip().removeprefix("RESULT: ").strip()
 
