@@ -8,8 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from dlcalc.declare import Input, Solver
+from dlcalc.result import Result
 from dlcalc.solvers import softmax
-from dlcalc.solvers.softmax import LOSSES, solve
+from dlcalc.solvers.softmax import LOSSES
 from dlcalc.text import T
 
 __all__ = ["SOLVER", "solve"]
@@ -38,3 +39,10 @@ SOLVER = Solver(
 def read(inputs: Mapping[str, Any]) -> softmax.SoftmaxSpec:
     """A loss problem is a softmax problem with its loss named (cross-entropy when none is)."""
     return softmax.parse_spec({"loss": "cross_entropy", **inputs})
+
+
+def solve(spec: softmax.SoftmaxSpec) -> Result:
+    """softmax's answer, under this command's name (`--json`'s kind is the command; `--check` runs check/loss)."""
+    result = softmax.solve(spec)
+    result.kind = "loss"
+    return result

@@ -192,7 +192,7 @@ def _function_or_gradients(inputs: Mapping[str, Any]) -> tuple[Any, str | None, 
         grads = tuple(tuple(float(v) for v in row) for row in parse_matrix(inputs["grads"], "grads"))
         return None, None, None, (), grads
     if inputs.get("f") is None:
-        raise DlcalcError('optim: give --f "w^2 + 3*w" or --grads "0.5; -0.2"')
+        raise DlcalcError('optim: give --function "w^2 + 3*w" or --grads "0.5; -0.2"')
     from dlcalc.parse.expr import NAME, parse_tree, to_sympy, variables
 
     f_text = str(inputs["f"])

@@ -153,7 +153,13 @@ def _samples(inputs: Mapping[str, Any]) -> tuple[list, list]:
     """The samples (one per row) and a label for each."""
     for key in ("x", "y"):
         if inputs.get(key) is None:
-            raise DlcalcError(f'perceptron: {key} is missing (e.g. --x "3,3; 4,3; 1,1" --y "1,1,-1")')
+            flag = "--samples" if key == "x" else "--labels"
+            raise DlcalcError(
+                T(
+                    f'perceptron: {flag} is missing (e.g. --samples "3,3; 4,3; 1,1" --labels "1,1,-1")',
+                    f'perceptron：缺少 {flag}（例如 --samples "3,3; 4,3; 1,1" --labels "1,1,-1"）',
+                )
+            )
     x = parse_matrix(inputs["x"], "x")
     y = parse_vector(inputs["y"], "y")
     if len(x) != len(y):

@@ -86,7 +86,7 @@ def floats(rows: list[list[Any]]) -> list[list[float]]:
 def parse_sequence(value: Any, what: str = "x") -> list[list[float]]:
     """`"1; 2; 3"` (scalars), `"1,0; 0,1"` or a YAML list of vectors: one vector per time step."""
     if value is None:
-        raise DlcalcError(f'{what}: the input sequence is missing (e.g. --x "1; 2; 3")')
+        raise DlcalcError(f'{what}: the input sequence is missing (e.g. --sequence "1; 2; 3")')
     if isinstance(value, (list, tuple)) and value and not any(isinstance(v, (list, tuple)) for v in value):
         return [[float(v)] for v in parse_vector(list(value), what)]
     rows = floats(parse_matrix(value, what))
