@@ -722,3 +722,11 @@ def test_every_commands_positional_value_may_start_with_a_minus_sign():
 def test_unknown_long_options_are_still_refused(cli, word):
     code, _, err = cli("grad", "x^2", word, "x")
     assert code == 2 and "no such option" in err.lower()
+
+
+def test_a_value_for_a_name_the_expression_never_uses_is_refused(cli):
+    """`--at "q=1"` on w^2 was silently ignored: almost always a typo (like --wrt z)."""
+    code, out, err = cli("grad", "w^2 + y", "--wrt", "w", "--at", "w=1, q=2")
+    assert code == 2 and out == "" and "q" in err and "w, y" in err and len(err.strip().splitlines()) == 1
+    code, out, err = cli("grad", "w^2", "--wrt", "w", "--at", "w=3, u=1", "--claim", "2*w + 0*u")
+    assert code == 0, err  # a name the claim uses is not stray

@@ -135,6 +135,15 @@ def parse_spec(inputs: Mapping[str, Any]) -> GradSpec:
             claim = sympy_of(claim_tree)
         if _undefined(claim):
             raise DlcalcError(f"--claim: {claim_text!r} has no real value (it reduces to {show(claim)})")
+    known = set(found) | (variables(claim_tree) if claim_tree is not None else set())
+    stray = sorted(set(at) - known)
+    if stray:  # almost always a typo: a value for a name the expression never uses would be ignored
+        raise DlcalcError(
+            T(
+                "--at: {s} does not occur in the expression (its variables: {v})",
+                "--at：表达式中没有 {s}（其变量为：{v}）",
+            ).format(s=", ".join(stray), v=", ".join(found) or "none")
+        )
     return GradSpec(
         expr,
         sympy.Symbol(wrt_name, real=True),
