@@ -2,6 +2,8 @@
 convolution and pooling, recurrent layers — each compared with the torch module built here:
 parameters, output shapes, and MACs against torch's own FLOP counter and torchinfo."""
 
+import json
+
 import netref
 import pytest
 import torch
@@ -396,3 +398,19 @@ def test_groupnorm_over_single_values_is_refused_like_torch(groups, channels, sh
     else:
         with pytest.raises(DlcalcError, match="one value"):
             net.solve(net.parse_spec({"layers": [text], "input": "x".join(map(str, shape))}))
+
+
+@pytest.mark.parametrize("layers, bidirectional", [(1, False), (1, True), (2, False), (3, True)])
+def test_recurrent_parameter_formula_names_what_it_adds_up(cli, layers, bidirectional):
+    """The formula line says Σ over layers and the D directions whenever the substitution uses them."""
+    import torch
+
+    layer = f"LSTM(6, 4, num_layers={layers}, bidirectional={bidirectional})"
+    code, out, err = cli("net", "-i", "5x6", layer, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    step = next(s for s in data["steps"] if "parameters of LSTM" in s["label"])
+    formula = step["text"].split(" = ")[1]
+    assert ("Σ_l" in formula) == (layers > 1) and ("D" in formula) == bidirectional, formula
+    expected = sum(p.numel() for p in torch.nn.LSTM(6, 4, num_layers=layers, bidirectional=bidirectional).parameters())
+    assert data["total_params"] == expected

@@ -883,6 +883,10 @@ def _rnn_params(call: LayerCall) -> tuple[int, list[Step]]:
         chain_parts.append((width, per))
     G, H, I = m.num(g), m.sym("H"), m.sym("I")
     formula = G * H * (I + H + (2 if bias else 0))
+    if layers > 1 or d > 1:  # the formula names what the substitution adds up: directions, then layers
+        width = (m.sub("I", "l") if layers > 1 else I) + H + (2 if bias else 0)
+        formula = (m.sym("D") * G if d > 1 else G) * H * width
+        formula = m.sum_over(formula, "l", 1, layers) if layers > 1 else formula
     pieces = " + ".join(
         f"{d}·{g}·{h}·({w} + {h}{' + 2' if bias else ''})" if d > 1 else f"{g}·{h}·({w} + {h}{' + 2' if bias else ''})"
         for w, _ in chain_parts
@@ -894,11 +898,12 @@ def _rnn_params(call: LayerCall) -> tuple[int, list[Step]]:
         if layers > 1 or d > 1
         else [formula, m.num(g) * h * (m.num(i) + h + (2 if bias else 0)), m.num(total)],
         T(
-            "{g} gate(s), each with W_ih (H×I), W_hh (H×H) and two biases b_ih, b_hh (torch keeps both); "
-            "layer l > 1 reads the D·H outputs below it; D = 2 directions when bidirectional",
-            "{g} 个门，各有 W_ih（H×I）、W_hh（H×H）与两个偏置 b_ih、b_hh（torch 两个都保留）；"
+            f"{m.plural(g, 'gate') if g > 1 else 'the cell'}, each with W_ih (H×I), W_hh (H×H) and two biases "
+            "b_ih, b_hh (torch keeps both); layer l > 1 reads the D·H outputs below it; D = 2 directions when "
+            "bidirectional",
+            f"{f'{g} 个门' if g > 1 else '单元'}，各有 W_ih（H×I）、W_hh（H×H）与两个偏置 b_ih、b_hh（torch 两个都保留）；"
             "第 l > 1 层的输入是下一层的 D·H 个输出；双向时 D = 2",
-        ).format(g=g),
+        ),
     )
     return total, [step]
 
