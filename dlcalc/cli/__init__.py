@@ -163,11 +163,30 @@ def run(argv: list[str] | None = None) -> int:
     from dlcalc.cli.argv import protect_values
 
     argv = protect_values(command, argv)
-    code = _run(command, argv, lang)
+    code = _run(command, _help_without_lang(argv), lang)
     from dlcalc.cli.build import flush_notes
 
     flush_notes(code in (0, 1))
     return code
+
+
+def _help_without_lang(argv: list[str]) -> list[str]:
+    """`dlcalc bank --help --lang zh`: the help's language is already chosen, and a group that takes
+    no --lang of its own (bank) would refuse it — so a --help run drops it."""
+    end = argv.index("--") if "--" in argv else len(argv)
+    head = argv[:end]
+    if "--help" not in head and "-h" not in head:
+        return argv
+    kept: list[str] = []
+    skip = False
+    for word in head:
+        if skip:
+            skip = False
+        elif word == "--lang":
+            skip = True
+        elif not word.startswith("--lang="):
+            kept.append(word)
+    return kept + argv[end:]
 
 
 def _root_lang(argv: list[str]) -> list[str]:

@@ -67,6 +67,19 @@ def _typer_words(lang: str) -> None:
 
     for name, text in _TYPER_WORDS.items():
         setattr(rich_utils, name, text(lang))
+    if lang == "zh":  # Chinese has no spaces to wrap at: a help cell folds a long run, never cuts it with …
+        rich_utils.Columns = _folding_columns  # type: ignore[misc,assignment]
+
+
+def _folding_columns(renderables: Any = None, *args: Any, **kwargs: Any) -> Any:
+    """rich's Columns (Typer's help cell), its text set to fold where it would be cut off."""
+    from rich.columns import Columns
+    from rich.text import Text as RichText
+
+    for item in renderables or ():
+        if isinstance(item, RichText):
+            item.overflow = "fold"
+    return Columns(renderables, *args, **kwargs)
 
 
 HELP_OPTION = T("Show this help and exit.", "显示帮助并退出。")
@@ -78,11 +91,20 @@ def translate_help_options(command: Any) -> None:
         return
     from typer._click.core import Context  # Typer's own click (typer<0.29 vendors it)
 
+    from dlcalc.cli.help_zh import HELP_ZH as OWN
+    from dlcalc.cli.options import SHARED_HELP
+
+    HELP_ZH = {**OWN, **{t.en: t.zh for t in SHARED_HELP.values()}}  # hand-written commands use the .en
+
     def walk(cmd: Any) -> None:
         ctx = Context(cmd, info_name=cmd.name, help_option_names=["-h", "--help"])
         option = cmd.get_help_option(ctx)
         if option is not None:
             option.help = HELP_OPTION("zh")
+        cmd.help = HELP_ZH.get(cmd.help, cmd.help)  # the hand-written commands' own words
+        for param in cmd.params:
+            if getattr(param, "help", None) in HELP_ZH:
+                param.help = HELP_ZH[param.help]
         for sub in getattr(cmd, "commands", {}).values():
             walk(sub)
 

@@ -884,8 +884,8 @@ def _rnn_params(call: LayerCall) -> tuple[int, list[Step]]:
     G, H, I = m.num(g), m.sym("H"), m.sym("I")
     formula = G * H * (I + H + (2 if bias else 0))
     if layers > 1 or d > 1:  # the formula names what the substitution adds up: directions, then layers
-        width = (m.sub("I", "l") if layers > 1 else I) + H + (2 if bias else 0)
-        formula = (m.sym("D") * G if d > 1 else G) * H * width
+        inputs = (m.sub("I", "l") if layers > 1 else I) + H + (2 if bias else 0)
+        formula = (m.sym("D") * G if d > 1 else G) * H * inputs
         formula = m.sum_over(formula, "l", 1, layers) if layers > 1 else formula
     pieces = " + ".join(
         f"{d}·{g}·{h}·({w} + {h}{' + 2' if bias else ''})" if d > 1 else f"{g}·{h}·({w} + {h}{' + 2' if bias else ''})"
