@@ -228,8 +228,11 @@ def solve(spec: DwSepSpec) -> Result:
         summary=[
             (T("Layers", "层"), layers),
             (T("Output shape", "输出形状"), f"{C}×{spec.size[0]}×{spec.size[1]} → {F}×{ho}×{wo}"),
-            (T("Parameters", "参数量"), f"{n.separable} vs {n.standard}"),
-            (T("Multiply-adds", "乘加次数"), f"{n.dw_m + n.pw_m} vs {n.std_m}"),
+            (T("Parameters", "参数量"), T(f"{n.separable:,} vs {n.standard:,}", f"{n.separable:,} 对 {n.standard:,}")),
+            (
+                T("Multiply-adds", "乘加次数"),
+                T(f"{n.dw_m + n.pw_m:,} vs {n.std_m:,}", f"{n.dw_m + n.pw_m:,} 对 {n.std_m:,}"),
+            ),
             (T("Ratio", "比例"), f"1/{F} + 1/{K2} = {ratio}"),
         ],
         steps=steps,
