@@ -294,10 +294,6 @@ def sub(base: str | Math, index: str) -> Math:
     return Math(f"{base}_{index}", f"{base}_{{{idx}}}", ATOM)
 
 
-def sq(x: object) -> Math:
-    """x², (y - t)²: a square as written in a formula (x^{2} in LaTeX)."""
-    mx = _wrap(as_math(x), ATOM)
-    return Math(f"{mx.text}²", f"{mx.latex}^{{2}}", POW)
 
 
 def element(base: object, *index: object) -> Math:
@@ -640,11 +636,6 @@ def matrix(rows: list, digits: int = 6, limit: int = 12) -> Math:
 # --- operators added by mathB
 
 
-def root(x: object) -> Math:
-    """The square root written with its sign: √s, √(v + ε), \\sqrt{…} in LaTeX."""
-    mx = as_math(x)
-    bare = mx.prec >= ATOM and not mx.text.startswith("-")
-    return Math(f"√{mx.text}" if bare else f"√({mx.text})", rf"\sqrt{{{mx.latex}}}", ATOM)
 
 
 _SUPERSCRIPT_DIGITS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -718,15 +709,6 @@ def odot(a: object, b: object) -> Math:
     return Math(f"{ma.text}⊙{mb.text}", rf"{ma.latex} \odot {mb.latex}", MUL)
 
 
-def bracketed(*items: object, brackets: str = "()") -> Math:
-    """Items in parentheses (or brackets), always: (W h + b), the concatenation [h0, x1]."""
-    ms = [as_math(i) for i in items]
-    opening, closing = brackets[0], brackets[1]
-    return Math(
-        f"{opening}{', '.join(x.text for x in ms)}{closing}",
-        rf"\left{opening}{', '.join(x.latex for x in ms)}\right{closing}",
-        ATOM,
-    )
 
 
 def ddx(var: object, of: object = None) -> Math:

@@ -39,7 +39,7 @@ CASES = [
     (m.sum_over(m.sym("δz_t"), "t", 1, 3), "Σ_t δz_t", r"\sum_{t=1}^{3} \delta z_{t}"),
     (-m.sum_over(m.juxt("t_i", m.apply("ln", "p_i"))), "-Σ t_i ln p_i", r"-\sum t_{i} \ln p_{i}"),
     (
-        m.juxt(m.frac(1, "n"), m.sum_over(m.sq(m.sym("y_i") - m.sym("t_i")))),
+        m.juxt(m.frac(1, "n"), m.sum_over(m.squared(m.sym("y_i") - m.sym("t_i")))),
         "(1/n) Σ (y_i - t_i)²",
         r"\frac{1}{n} \sum \left(y_{i} - t_{i}\right)^{2}",
     ),  # fmt: skip
@@ -47,7 +47,7 @@ CASES = [
     (m.partial("E", "z"), "∂E/∂z", r"\partial E/\partial z"),
     (m.sym("η") * m.partial("L", "w"), "η·∂L/∂w", r"\eta \cdot \partial L/\partial w"),
     (
-        m.hadamard(m.indexed(m.sym("δh"), 3), m.group(1 - m.sq(h3))),
+        m.hadamard(m.indexed(m.sym("δh"), 3), m.group(1 - m.squared(h3))),
         "δh3 ⊙ (1 - h3²)",
         r"\delta h_{3} \odot \left(1 - h_{3}^{2}\right)",
     ),  # fmt: skip
@@ -57,11 +57,11 @@ CASES = [
     (m.juxt("Q", m.transpose("K")), "QKᵀ", r"QK^{\top}"),
     (m.transpose(m.sym("A") + m.sym("B")), "(A + B)ᵀ", r"\left(A + B\right)^{\top}"),
     (m.sqrt(2), "√2", r"\sqrt{2}"),
-    (m.sqrt(m.sq(m.sym("σ")) + m.sym("ε")), "√(σ² + ε)", r"\sqrt{\sigma^{2} + \varepsilon}"),
+    (m.sqrt(m.squared(m.sym("σ")) + m.sym("ε")), "√(σ² + ε)", r"\sqrt{\sigma^{2} + \varepsilon}"),
     (m.norm(m.sym("y") - t, 2), "‖y - t‖₂", r"\left\|y - t\right\|_{2}"),
     (m.norm("x", squared=True), "‖x‖²", r"\left\|x\right\|^{2}"),
     (m.absolute(z), "|z|", r"\left|z\right|"),
-    (m.sq(m.sym("x") - 1), "(x - 1)²", r"\left(x - 1\right)^{2}"),
+    (m.squared(m.sym("x") - 1), "(x - 1)²", r"\left(x - 1\right)^{2}"),
     (m.element("a", "n", "t_n"), "a[n, t_n]", r"a_{n,t_{n}}"),
     (m.indexed(m.sym("δz"), 4, "f"), "δz_f4", r"\delta z_{f,4}"),
     (m.prime("W"), "W′", "W'"),

@@ -51,7 +51,7 @@ def test_squared_and_root_read_back(a, b):
     sq = m.squared(value)
     assert _text_value(sq.text) == pytest.approx(float((a - b) ** 2), abs=1e-9)
     assert LatexValue(sq.latex, {}).value() == pytest.approx(float((a - b) ** 2), abs=1e-9)
-    r = m.root(m.squared(value) + 1)
+    r = m.sqrt(m.squared(value) + 1)
     want = math.sqrt(float((a - b) ** 2 + 1))
     assert _text_value(r.text) == pytest.approx(want, rel=1e-12)
     assert LatexValue(r.latex, {}).value() == pytest.approx(want, rel=1e-12)
@@ -78,7 +78,7 @@ def test_odot_and_bracketed_keep_negatives_apart(a, b, c):
     f = m.odot(m.num(a), m.num(b) + m.num(c))
     assert "⊙-" not in f.text
     assert _text_value(f.text.replace("⊙", "*")) == pytest.approx(float(a * (b + c)), abs=1e-9)
-    g = m.num(a) * m.bracketed(m.num(b) + m.num(c))
+    g = m.num(a) * m.group(m.num(b) + m.num(c))
     assert _text_value(g.text) == pytest.approx(float(a * (b + c)), abs=1e-9)
     assert LatexValue(g.latex, {}).value() == pytest.approx(float(a * (b + c)), abs=1e-9)
 

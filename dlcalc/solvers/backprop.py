@@ -515,9 +515,9 @@ def hidden_deltas(work: Derivation, layers: list[DenseLayer], p: Pass) -> None:
             sym = m.total([_name("W", l + 1, k, j) * _name("δ", l + 1, k) for k in ks])
             numeric = m.total([_n(nxt.weights[k - 1][j - 1]) * _n(p.deltas[l][k - 1]) for k in ks])
             chain = [
-                m.bracketed(sym) * m.call("f'", _name("z", l, j), latex_name="f'"),
+                m.group(sym) * m.call("f'", _name("z", l, j), latex_name="f'"),
                 _times_fprime(
-                    m.bracketed(numeric),
+                    m.group(numeric),
                     layer,
                     p.zs[l - 1][j - 1],
                     p.activations[l][j - 1],

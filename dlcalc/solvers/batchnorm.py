@@ -339,13 +339,13 @@ def _normalize_step(spec: BatchNormSpec, ch: int, mean: float, var: float, norma
     """y = γ·(x - μ)/√(σ² + ε) + β for each value of one feature."""
     vals = _values(spec, ch)
     g, b, mu_m = _n(spec.gamma[ch]), _n(spec.beta[ch]), _n(mean)
-    root = m.root(_n(var) + _n(spec.eps))
+    root = m.sqrt(_n(var) + _n(spec.eps))
     unit = T("feature", "特征") if len(spec.shape) == 2 else T("channel", "通道")
     return Step(
         T(f"{unit.en} {ch + 1}: normalize, scale and shift", f"{unit.zh} {ch + 1}：归一化、缩放与平移"),
         m.sym("y"),
         [
-            m.sym("γ") * (X - MU) / m.root(SIGMA2 + EPS) + m.sym("β"),
+            m.sym("γ") * (X - MU) / m.sqrt(SIGMA2 + EPS) + m.sym("β"),
             m.vec(m.elide([m.frac(g * (_n(v) - mu_m), root) + b for v in vals])),
             m.vec(m.elide([_n(normalize(ch, v)) for v in vals])),
         ],

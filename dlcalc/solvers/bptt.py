@@ -759,7 +759,7 @@ def sweep_steps(spec: BPTTSpec, f: Forward, run: Backward, e: dict[int, list[flo
 def _slope_formula(spec: BPTTSpec, t: int) -> m.Math:
     """The activation's slope at step t from its output: (1 - h3²) for tanh, [z3 > 0] for relu."""
     if spec.forward.nonlinearity == "tanh":
-        return m.group(1 - m.sq(R.indexed("h", t)))
+        return m.group(1 - m.squared(R.indexed("h", t)))
     return m.group(m.rel(R.indexed("z", t), ">", 0), "[]")
 
 
@@ -827,7 +827,7 @@ def _gate_steps(spec: BPTTSpec, f: Forward, run: Backward, t: int, prefix: Text)
             [num(dc[k]) * num(f.c[t - 1][k]) * _sig(g["f"][k]) for k in range(n)],
         ),
         "g": (
-            m.hadamard(idx("δc", t), at("i"), m.group(1 - m.sq(at("g")))),
+            m.hadamard(idx("δc", t), at("i"), m.group(1 - m.squared(at("g")))),
             [num(dc[k]) * num(g["i"][k]) * _one_minus_square(g["g"][k]) for k in range(n)],
         ),
     }

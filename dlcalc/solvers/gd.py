@@ -732,7 +732,7 @@ def _loss_formula(spec: GDSpec) -> tuple[m.Math, m.Math]:
     y_i, p_i = m.sym("y_i"), m.sym("p_i")
     if spec.loss == "mse":
         return (
-            m.rel(L, "=", mean(m.sq(Y_HAT_I - y_i))),
+            m.rel(L, "=", mean(m.squared(Y_HAT_I - y_i))),
             m.rel(m.partial(L, Y_HAT_I), "=", m.frac(m.juxt(2, Y_HAT_I - y_i), BATCH)),
         )
     log_likelihood = m.juxt(y_i, m.apply("ln", p_i)) + m.juxt(m.group(1 - y_i), m.apply("ln", 1 - p_i))

@@ -230,7 +230,7 @@ def _candidate_formula(spec: GRUSpec, t: int) -> m.Math:
         assert names.b_ih is not None  # the torch layout names both biases
         out = out + R.symbol(names.b_ih)
         hidden = hidden + R.symbol(names.b_hh)
-    out = out + m.odot(R.indexed("r", t), m.bracketed(hidden))
+    out = out + m.odot(R.indexed("r", t), m.group(hidden))
     if names.b_hh is None and names.b_ih is not None:
         out = out + R.symbol(names.b_ih)
     return out
@@ -247,7 +247,7 @@ def _candidate_numbers(spec: GRUSpec, x: list[float], h: list[float], r: list[fl
     if names.b_hh is not None:
         uh = uh + num(w.bias("hh", "n")[i])
     b_ih = [num(w.bias("ih", "n")[i])] if names.b_ih is not None else []
-    gated = num(r[i]) * m.bracketed(uh)
+    gated = num(r[i]) * m.group(uh)
     if names.b_hh is not None:
         return m.total(wx + b_ih + [gated], limit=10**6)
     return m.total(wx + [gated] + b_ih, limit=10**6)

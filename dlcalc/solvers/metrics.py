@@ -215,10 +215,10 @@ def _scaling_steps(data: tuple[Fraction, ...], steps: list[Step], answer: dict[s
             T("Standard deviation (population)", "（总体）标准差"),
             m.sym("σ", r"\sigma"),
             [
-                m.root(m.summation(m.squared(m.sym("x") - m.sym("μ")), m.frac(1, m.sym("n")))),
-                m.root(m.frac(m.total([(m.num(v) - m.num(mean)) ** 2 for v in x]), n)),
-                m.root(m.frac(m.total([m.num((v - mean) ** 2) for v in x]), n)),
-                m.root(m.num(var)),
+                m.sqrt(m.summation(m.squared(m.sym("x") - m.sym("μ")), m.frac(1, m.sym("n")))),
+                m.sqrt(m.frac(m.total([(m.num(v) - m.num(mean)) ** 2 for v in x]), n)),
+                m.sqrt(m.frac(m.total([m.num((v - mean) ** 2) for v in x]), n)),
+                m.sqrt(m.num(var)),
                 m.num(std),
             ],
             T(

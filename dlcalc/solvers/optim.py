@@ -406,17 +406,17 @@ ADAM: list[Rule] = [
     ("v", V, "←", BETA2 * V + (1 - BETA2) * m.squared(G)),
     ("m̂", M_HAT, "=", m.frac(M, 1 - BETA1_T)),
     ("v̂", V_HAT, "=", m.frac(V, 1 - BETA2_T)),
-    ("w", W, "←", W - m.frac(LR * M_HAT, m.root(V_HAT) + EPS)),
+    ("w", W, "←", W - m.frac(LR * M_HAT, m.sqrt(V_HAT) + EPS)),
 ]
 VELOCITY: Rule = ("b", B, "←", MU * B + G)
 RULES: dict[str, list[Rule]] = {
     "sgd": [("w", W, "←", W - LR * G)],
     "momentum": [VELOCITY, ("w", W, "←", W - LR * B)],
     "nesterov": [VELOCITY, ("w", W, "←", W - LR * (G + MU * B))],
-    "adagrad": [("s", S, "←", S + m.squared(G)), ("w", W, "←", W - m.frac(LR * G, m.root(S) + EPS))],
+    "adagrad": [("s", S, "←", S + m.squared(G)), ("w", W, "←", W - m.frac(LR * G, m.sqrt(S) + EPS))],
     "rmsprop": [
         ("v", V, "←", ALPHA * V + (1 - ALPHA) * m.squared(G)),
-        ("w", W, "←", W - m.frac(LR * G, m.root(V) + EPS)),
+        ("w", W, "←", W - m.frac(LR * G, m.sqrt(V) + EPS)),
     ],
     "adam": ADAM,
     "adamw": [("w", W, "←", W * (1 - LR * LAMBDA)), *ADAM],  # adam's rule after the decoupled shrink
@@ -518,14 +518,14 @@ def _update_lines(spec: OptimSpec, optimizer: str, r: dict[str, Any], w0: m.Math
             else _c(spec.alpha) * before + _c(1 - spec.alpha) * g ** m.num(2)
         )
         line(key, [grown, acc])
-        line("w", [w0 - lr * m.frac(g, m.root(acc) + eps), _n(r["w"])])
+        line("w", [w0 - lr * m.frac(g, m.sqrt(acc) + eps), _n(r["w"])])
     else:  # adam, adamw
         b1, b2 = (_c(b) for b in spec.betas)
         line("m", [b1 * _n(r["m_before"]) + _c(1 - spec.betas[0]) * g, _n(r["m"])])
         line("v", [b2 * _n(r["v_before"]) + _c(1 - spec.betas[1]) * g ** m.num(2), _n(r["v"])])
         line("m̂", [m.frac(_n(r["m"]), m.num(1) - b1 ** m.num(t)), _n(r["m_hat"])])
         line("v̂", [m.frac(_n(r["v"]), m.num(1) - b2 ** m.num(t)), _n(r["v_hat"])])
-        line("w", [w0 - lr * m.frac(_n(r["m_hat"]), m.root(_n(r["v_hat"])) + eps), _n(r["w"])])
+        line("w", [w0 - lr * m.frac(_n(r["m_hat"]), m.sqrt(_n(r["v_hat"])) + eps), _n(r["w"])])
 
 
 def _gradient_chain(spec: OptimSpec, r: dict[str, Any]) -> list:

@@ -311,7 +311,7 @@ def affine_formula(names: GateNames, t: int, h_term: m.Math | None = None) -> m.
     h = h_term if h_term is not None else indexed("h", t - 1)
     x = indexed("x", t)
     if names.u is None:
-        out = symbol(names.w) * m.bracketed(h, x, brackets="[]")
+        out = symbol(names.w) * m.vec([h, x], brackets="[]")
     else:
         out = symbol(names.w) * x
         if names.b_hh is not None and names.b_ih is not None:
@@ -325,7 +325,7 @@ def affine_formula(names: GateNames, t: int, h_term: m.Math | None = None) -> m.
 
 
 def _hwrap(h: m.Math) -> m.Math:
-    return h if h.prec >= m.ATOM else m.bracketed(h)
+    return h if h.prec >= m.ATOM else m.group(h)
 
 
 def affine_numbers(w: Weights, gate: str, x: list[float], h: list[float], unit: int, h_factor=None) -> m.Math:

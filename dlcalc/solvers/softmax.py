@@ -442,7 +442,7 @@ def _mse(spec: SoftmaxSpec) -> tuple[list[Step], dict[str, Any]]:
         T("Mean squared error", "均方误差"),
         E,
         [
-            _mean_of(m.sq(m.sym("y_i") - m.sym("t_i"))),
+            _mean_of(m.squared(m.sym("y_i") - m.sym("t_i"))),
             m.frac(1, n) * m.total([(_n(a) - _n(b)) ** 2 for a, b in zip(y, t)]),
             m.frac(1, n) * m.total([_n(s) for s in squares]),
             _n(loss),
